@@ -1,0 +1,50 @@
+/* Shared pieces of the m2msim command line: the subcommand signature, exit statuses and
+ * option-parsing helpers, so every subcommand answers bad input the same way. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses every subcommand uses. */
+enum {
+  CLI_EXIT_OK = 0,
+  CLI_EXIT_FAIL = 1,  /* the command ran and the answer is "no" (e.g. MAC-S mismatch) */
+  CLI_EXIT_USAGE = 2, /* bad input: arguments, files, values */
+};
+
+typedef int (*CliCommand)(int argc, char **argv);
+
+/* Prints "m2msim CMD: MESSAGE" on stderr and returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* Parses options with GOptionContext; on failure prints one line and returns false.
+ * `summary` is shown by --help. Leaves non-option arguments in argc/argv. */
+bool cli_parse(const char *cmd, const char *params, const char *summary,
+               const GOptionEntry *entries, int *argc, char ***argv);
+
+/* Decodes a required hex option of exactly `len` octets; prints a clear error naming the
+ * option and returns false when it is missing, odd, not hex or of the wrong length. */
+bool cli_hex_arg(const char *cmd, const char *opt, const char *value, uint8_t *out, size_t len);
+
+/* Parses an unsigned decimal integer option (no sign, no junk) up to `max`. */
+bool cli_uint_arg(const char *cmd, const char *opt, const char *value, uint64_t max,
+                  uint64_t *out);
+
+/* Subcommands (one cmd-*.c each). */
+int cmd_av(int argc, char **argv);
+int cmd_usim(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* Benchmarks (one bench-*.c each), dispatched by cmd_bench. */
+int bench_av(int argc, char **argv);
+int bench_engine(int argc, char **argv);
+int bench_world(int argc, char **argv);
+int bench_auth(int argc, char **argv);

@@ -1,0 +1,22 @@
+/* Commands not built yet. Each refuses loudly (exit 2) rather than pretending to work;
+ * a command moves out of this file into its own cmd-*.c when it is implemented. */
+#include "cli.h"
+
+#define NOT_YET(fn, name)                                                                        \
+  int fn(int argc, char **argv)                                                                  \
+  {                                                                                              \
+    return cli_usage_error(name, "not available yet in this version of m2msim");                 \
+  }
+
+NOT_YET(cmd_av, "av")
+NOT_YET(cmd_usim, "usim")
+NOT_YET(cmd_run, "run")
+NOT_YET(cmd_check, "check")
+NOT_YET(cmd_sweep, "sweep")
+NOT_YET(cmd_merge, "merge")
+NOT_YET(cmd_plot, "plot")
+NOT_YET(cmd_report, "report")
+NOT_YET(bench_av, "bench av")
+NOT_YET(bench_engine, "bench engine")
+NOT_YET(bench_world, "bench world")
+NOT_YET(bench_auth, "bench auth")
