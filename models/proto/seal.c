@@ -1,0 +1,147 @@
+/* The sealed USIM package (AES-128-GCM on OpenSSL). See seal.h for the format and the
+ * "never half-installed" rule. */
+#include "m2m/seal.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+#define OFF_NONCE 1
+#define OFF_CT (OFF_NONCE + SEAL_NONCE_LEN)
+#define OFF_TAG (OFF_CT + SEAL_PLAIN_LEN)
+#define OFF_MNC_LEN SEAL_EF_IMSI_LEN
+#define OFF_K (OFF_MNC_LEN + 1)
+#define OFF_OPC (OFF_K + 16)
+
+G_STATIC_ASSERT(SEAL_PACKAGE_LEN == 71);
+G_STATIC_ASSERT(OFF_TAG + SEAL_TAG_LEN == SEAL_PACKAGE_LEN);
+G_STATIC_ASSERT(OFF_OPC + 16 == SEAL_PLAIN_LEN);
+G_STATIC_ASSERT(SEAL_EF_IMSI_LEN == 1 + IMSI_BCD_LEN);
+
+const char *
+seal_status_name(SealStatus status)
+{
+  switch (status) {
+  case SEAL_OK:
+    return "ok";
+  case SEAL_BAD_LENGTH:
+    return "bad-length";
+  case SEAL_BAD_VERSION:
+    return "bad-version";
+  case SEAL_AUTH_FAILED:
+    return "auth-failed";
+  case SEAL_BAD_CONTENT:
+    return "bad-content";
+  case SEAL_BAD_ARGUMENT:
+    return "bad-argument";
+  case SEAL_CRYPTO_ERROR:
+    return "crypto-error";
+  }
+  return "unknown";
+}
+
+/* AAD = version || PIMSI digits; returns its length. */
+static size_t
+make_aad(Imsi device, uint8_t aad[1 + IMSI_STR_LEN])
+{
+  char digits[IMSI_STR_LEN];
+  imsi_format(device, digits);
+  size_t n = strlen(digits);
+  aad[0] = SEAL_VERSION;
+  memcpy(aad + 1, digits, n);
+  return 1 + n;
+}
+
+/* One GCM pass over SEAL_PLAIN_LEN octets. Encrypting: writes `tag`. Decrypting: checks
+ * `tag` and returns false on a mismatch. False also on any OpenSSL failure. */
+static bool
+gcm(bool encrypt, const uint8_t key[SEAL_KEY_LEN], const uint8_t nonce[SEAL_NONCE_LEN],
+    const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out, uint8_t *tag)
+{
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  int n = 0, fin = 0;
+  bool ok = ctx != NULL &&
+            EVP_CipherInit_ex(ctx, EVP_aes_128_gcm(), NULL, NULL, NULL, encrypt ? 1 : 0) &&
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN, NULL) &&
+            EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, encrypt ? 1 : 0) &&
+            EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) &&
+            EVP_CipherUpdate(ctx, out, &n, in, SEAL_PLAIN_LEN) && n == SEAL_PLAIN_LEN;
+  if (ok && !encrypt)
+    ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN, tag);
+  /* Decrypting, this is where OpenSSL compares the tag (CRYPTO_memcmp, constant time). */
+  ok = ok && EVP_CipherFinal_ex(ctx, out + n, &fin) > 0 && fin == 0;
+  if (ok && encrypt)
+    ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN, tag);
+  EVP_CIPHER_CTX_free(ctx); /* wipes the key schedule */
+  return ok;
+}
+
+SealStatus
+seal_pack(const uint8_t key[SEAL_KEY_LEN], Imsi device, const SealUsim *usim,
+          const uint8_t nonce[SEAL_NONCE_LEN], uint8_t out[SEAL_PACKAGE_LEN])
+{
+  if (!imsi_is_valid(device) || !imsi_is_valid(usim->imsi))
+    return SEAL_BAD_ARGUMENT;
+  uint8_t plain[SEAL_PLAIN_LEN];
+  memset(plain, 0xFF, SEAL_EF_IMSI_LEN);
+  plain[0] = (uint8_t)imsi_encode_bcd(usim->imsi, plain + 1);
+  plain[OFF_MNC_LEN] = (uint8_t)imsi_mnc_len(usim->imsi);
+  memcpy(plain + OFF_K, usim->k, 16);
+  memcpy(plain + OFF_OPC, usim->opc, 16);
+
+  uint8_t aad[1 + IMSI_STR_LEN];
+  size_t aad_len = make_aad(device, aad);
+  out[0] = SEAL_VERSION;
+  memcpy(out + OFF_NONCE, nonce, SEAL_NONCE_LEN);
+  bool ok = gcm(true, key, nonce, aad, aad_len, plain, out + OFF_CT, out + OFF_TAG);
+  OPENSSL_cleanse(plain, sizeof plain);
+  if (!ok) {
+    OPENSSL_cleanse(out, SEAL_PACKAGE_LEN);
+    return SEAL_CRYPTO_ERROR;
+  }
+  return SEAL_OK;
+}
+
+/* Decodes an authentic plaintext into *usim; false if it is malformed. */
+static bool
+decode_plain(const uint8_t plain[SEAL_PLAIN_LEN], SealUsim *usim)
+{
+  size_t n = plain[0];
+  if (n == 0 || n > IMSI_BCD_LEN)
+    return false;
+  for (size_t i = 1 + n; i < SEAL_EF_IMSI_LEN; i++)
+    if (plain[i] != 0xFF)
+      return false;
+  if (!imsi_decode_bcd(plain + 1, n, plain[OFF_MNC_LEN], &usim->imsi, NULL))
+    return false;
+  memcpy(usim->k, plain + OFF_K, 16);
+  memcpy(usim->opc, plain + OFF_OPC, 16);
+  return true;
+}
+
+SealStatus
+seal_open(const uint8_t key[SEAL_KEY_LEN], Imsi device, const uint8_t *package, size_t len,
+          SealUsim *usim)
+{
+  if (!imsi_is_valid(device))
+    return SEAL_BAD_ARGUMENT;
+  if (package == NULL || len != SEAL_PACKAGE_LEN)
+    return SEAL_BAD_LENGTH;
+  if (package[0] != SEAL_VERSION)
+    return SEAL_BAD_VERSION;
+
+  uint8_t aad[1 + IMSI_STR_LEN], plain[SEAL_PLAIN_LEN], tag[SEAL_TAG_LEN];
+  size_t aad_len = make_aad(device, aad);
+  memcpy(tag, package + OFF_TAG, SEAL_TAG_LEN);
+  SealUsim tmp;
+  SealStatus status = SEAL_OK;
+  if (!gcm(false, key, package + OFF_NONCE, aad, aad_len, package + OFF_CT, plain, tag))
+    status = SEAL_AUTH_FAILED; /* a tag mismatch; OpenSSL errors look the same */
+  else if (!decode_plain(plain, &tmp))
+    status = SEAL_BAD_CONTENT;
+  else
+    *usim = tmp;
+  OPENSSL_cleanse(plain, sizeof plain);
+  OPENSSL_cleanse(&tmp, sizeof tmp);
+  return status;
+}
