@@ -11,7 +11,6 @@
 NOT_YET(cmd_av, "av")
 NOT_YET(cmd_usim, "usim")
 NOT_YET(cmd_run, "run")
-NOT_YET(cmd_check, "check")
 NOT_YET(cmd_sweep, "sweep")
 NOT_YET(cmd_merge, "merge")
 NOT_YET(cmd_plot, "plot")

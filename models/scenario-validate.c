@@ -1,0 +1,306 @@
+/* Scenario step 3: checks across fields, after every field converted on its own: shares
+ * that must add up to 1, the PIMSI pool against the MSIN digits its MNC leaves (ITU-T
+ * E.212), unique operator names, fault targets and allowed networks that name something,
+ * at least one network accepting PIMSIs, times inside the run. A section whose fields
+ * already had problems is not checked again, so one mistake gives one message. */
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "m2m/units.h"
+#include "scenario-internal.h"
+
+const ScnNode *
+scn_tree_lookup(const ScnNode *root, const char *path, const ScnNode **key,
+                const ScnNode **nearest)
+{
+  g_auto(GStrv) segs = g_strsplit(path, ".", -1);
+  const ScnNode *node = root, *k = NULL;
+  *nearest = root;
+  for (size_t i = 0; segs[i]; i++) {
+    k = NULL;
+    if (node->kind == SCN_NODE_MAP) {
+      int at = scn_map_find(node, segs[i]);
+      if (at < 0)
+        return NULL;
+      k = node->items->pdata[at];
+      node = node->items->pdata[at + 1];
+      *nearest = k;
+    } else if (node->kind == SCN_NODE_SEQ) {
+      char *end = NULL;
+      guint64 n = g_ascii_strtoull(segs[i], &end, 10);
+      if (end == segs[i] || *end != '\0' || n >= node->items->len)
+        return NULL;
+      node = node->items->pdata[n];
+      *nearest = node;
+    } else {
+      return NULL;
+    }
+  }
+  *key = k;
+  return node;
+}
+
+/* The node a problem about `path` points at: its key (want_key) or value when written,
+ * else the nearest written ancestor. */
+static const ScnNode *
+where(const ScnNode *root, bool want_key, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static const ScnNode *
+where(const ScnNode *root, bool want_key, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *path = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  const ScnNode *key = NULL, *nearest = root;
+  const ScnNode *v = scn_tree_lookup(root, path, &key, &nearest);
+  if (v == NULL)
+    return nearest;
+  return want_key && key ? key : v;
+}
+
+static const char *
+suggest_name(const char *name, char *const *names, size_t n)
+{
+  return scn_suggest(name, (const char *const *)names, n);
+}
+
+static void
+check_pool(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d)
+{
+  const ScnPimsiPool *p = &cfg->registration_service.pimsi_pool;
+  int digits = 15 - 3 - (int)strlen(p->mnc);
+  uint64_t cap = 1;
+  for (int i = 0; i < digits; i++)
+    cap *= 10;
+  if (p->size > cap) {
+    scn_diag_add(d, where(root, false, "registration_service.pimsi_pool.size"),
+                 "registration_service.pimsi_pool.size: %llu PIMSIs do not fit: a %d-digit "
+                 "MNC leaves %d MSIN digits (15 - 3 - %d, ITU-T E.212), so at most %llu",
+                 (unsigned long long)p->size, (int)strlen(p->mnc), digits, (int)strlen(p->mnc),
+                 (unsigned long long)cap);
+  } else if (p->first_msin >= cap || p->first_msin + p->size > cap) {
+    scn_diag_add(d, where(root, false, "registration_service.pimsi_pool.first_msin"),
+                 "registration_service.pimsi_pool.first_msin: the range %llu + %llu PIMSIs "
+                 "passes the last %d-digit MSIN %llu (first_msin + size must be at most %llu)",
+                 (unsigned long long)p->first_msin, (unsigned long long)p->size, digits,
+                 (unsigned long long)(cap - 1), (unsigned long long)cap);
+  }
+}
+
+/* Shares of one list must add up to 1 within 1e-6. */
+static void
+check_shares(const ScnNode *root, ScnDiag *d, const char *list, const double *shares,
+             size_t stride, size_t n)
+{
+  double sum = 0;
+  for (size_t i = 0; i < n; i++)
+    sum += *(const double *)((const char *)shares + i * stride);
+  if (fabs(sum - 1) > 1e-6)
+    scn_diag_add(d, where(root, true, "%s", list),
+                 "%s: the shares add up to %.9g, not 1 (they must sum to 1 within 1e-6)", list,
+                 sum);
+}
+
+/* Names in one list must be unique and must not be the RS's fault-target name. */
+static void
+check_unique(const ScnNode *root, ScnDiag *d, const char *list, char *const *names, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(names[i], "registration_service") == 0) {
+      scn_diag_add(d, where(root, false, "%s.%zu.name", list, i),
+                   "%s.%zu.name: 'registration_service' is reserved for the RS (fault "
+                   "targets); choose another name", list, i);
+      continue;
+    }
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(names[i], names[j]) == 0) {
+        scn_diag_add(d, where(root, false, "%s.%zu.name", list, i),
+                     "%s.%zu.name: '%s' is already the name of %s.%zu (names must be unique)",
+                     list, i, names[i], list, j);
+        break;
+      }
+  }
+}
+
+static char **
+vo_names(const ScnConfig *cfg)
+{
+  char **v = g_new0(char *, cfg->n_visited_operators + 1);
+  for (size_t i = 0; i < cfg->n_visited_operators; i++)
+    v[i] = cfg->visited_operators[i].name;
+  return v;
+}
+
+static char **
+ho_names(const ScnConfig *cfg)
+{
+  char **v = g_new0(char *, cfg->n_home_operators + 1);
+  for (size_t i = 0; i < cfg->n_home_operators; i++)
+    v[i] = cfg->home_operators[i].name;
+  return v;
+}
+
+static void
+check_vos(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d)
+{
+  g_autofree char **names = vo_names(cfg);
+  bool accepting = false;
+  check_shares(root, d, "visited_operators", &cfg->visited_operators[0].share,
+               sizeof(ScnVisitedOperator), cfg->n_visited_operators);
+  for (size_t i = 0; i < cfg->n_visited_operators; i++)
+    accepting |= cfg->visited_operators[i].accepts_pimsi;
+  if (!accepting)
+    scn_diag_add(d, where(root, true, "visited_operators"),
+                 "visited_operators: no visited operator accepts PIMSIs (at least one needs "
+                 "accepts_pimsi: true)");
+  check_unique(root, d, "visited_operators", names, cfg->n_visited_operators);
+}
+
+static void
+check_hos(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool vos_clean)
+{
+  g_autofree char **names = ho_names(cfg);
+  check_shares(root, d, "home_operators", &cfg->home_operators[0].share,
+               sizeof(ScnHomeOperator), cfg->n_home_operators);
+  check_unique(root, d, "home_operators", names, cfg->n_home_operators);
+  if (!vos_clean)
+    return;
+  for (size_t i = 0; i < cfg->n_home_operators; i++)
+    if (scn_config_find_vo(cfg, names[i]) >= 0)
+      scn_diag_add(d, where(root, false, "home_operators.%zu.name", i),
+                   "home_operators.%zu.name: '%s' is also a visited operator's name (fault "
+                   "targets need names that say which one)", i, names[i]);
+}
+
+static void
+check_manufacturers(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool duration_ok)
+{
+  g_autofree char **names = g_new0(char *, cfg->n_manufacturers + 1);
+  for (size_t i = 0; i < cfg->n_manufacturers; i++) {
+    const ScnManufacturer *m = &cfg->manufacturers[i];
+    names[i] = m->name;
+    if (duration_ok && m->production.kind == ARRIVAL_BURST && m->production.at >= cfg->duration) {
+      char at[64], dur[64];
+      scn_diag_add(d, where(root, false, "manufacturers.%zu.production.burst.at", i),
+                   "manufacturers.%zu.production.burst.at: %s is not before the end of the run "
+                   "(duration %s), so nothing would be made", i,
+                   units_format_duration(m->production.at, at, sizeof at),
+                   units_format_duration(cfg->duration, dur, sizeof dur));
+    }
+  }
+  for (size_t i = 0; i < cfg->n_manufacturers; i++)
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(names[i], names[j]) == 0) {
+        scn_diag_add(d, where(root, false, "manufacturers.%zu.name", i),
+                     "manufacturers.%zu.name: '%s' is already the name of manufacturers.%zu "
+                     "(names must be unique)", i, names[i], j);
+        break;
+      }
+}
+
+static void
+check_devices(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool vos_clean)
+{
+  const ScnDevices *dv = &cfg->devices;
+  if (dv->retry.max < dv->retry.initial) {
+    char a[64], b[64];
+    scn_diag_add(d, where(root, false, "devices.retry.max"),
+                 "devices.retry.max: %s is shorter than retry.initial %s (max caps the growing "
+                 "wait, so max >= initial)", units_format_duration(dv->retry.max, a, sizeof a),
+                 units_format_duration(dv->retry.initial, b, sizeof b));
+  }
+  if (!vos_clean || dv->n_allowed_networks == 0)
+    return;
+  g_autofree char **names = vo_names(cfg);
+  bool accepting = false, all_known = true;
+  for (size_t i = 0; i < dv->n_allowed_networks; i++) {
+    const char *n = dv->allowed_networks[i];
+    ssize_t vo = scn_config_find_vo(cfg, n);
+    if (vo >= 0) {
+      accepting |= cfg->visited_operators[vo].accepts_pimsi;
+      continue;
+    }
+    all_known = false;
+    const char *s = suggest_name(n, names, cfg->n_visited_operators);
+    g_autofree char *known = g_strjoinv(", ", names);
+    if (s)
+      scn_diag_add(d, where(root, false, "devices.allowed_networks.%zu", i),
+                   "devices.allowed_networks.%zu: '%s' is not a visited operator (did you mean "
+                   "'%s'?)", i, n, s);
+    else
+      scn_diag_add(d, where(root, false, "devices.allowed_networks.%zu", i),
+                   "devices.allowed_networks.%zu: '%s' is not a visited operator (known: %s)", i,
+                   n, known);
+  }
+  if (all_known && !accepting)
+    scn_diag_add(d, where(root, true, "devices.allowed_networks"),
+                 "devices.allowed_networks: none of these networks accepts PIMSIs, so no device "
+                 "could attach (allow at least one with accepts_pimsi: true)");
+}
+
+static void
+check_faults(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, const ScnClean *clean)
+{
+  g_autofree char **vos = vo_names(cfg);
+  g_autofree char **hos = ho_names(cfg);
+  for (size_t i = 0; i < cfg->n_faults; i++) {
+    ScnFault *f = &cfg->faults[i];
+    if (clean->duration && f->at >= cfg->duration) {
+      char at[64], dur[64];
+      scn_diag_add(d, where(root, false, "faults.%zu.at", i),
+                   "faults.%zu.at: %s is not before the end of the run (duration %s)", i,
+                   units_format_duration(f->at, at, sizeof at),
+                   units_format_duration(cfg->duration, dur, sizeof dur));
+    }
+    if (!clean->vos || !clean->hos)
+      continue;
+    ssize_t k;
+    if (strcmp(f->target, "registration_service") == 0) {
+      f->target_kind = SCN_TARGET_RS;
+      f->target_index = 0;
+    } else if ((k = scn_config_find_vo(cfg, f->target)) >= 0) {
+      f->target_kind = SCN_TARGET_VO;
+      f->target_index = (size_t)k;
+    } else if ((k = scn_config_find_ho(cfg, f->target)) >= 0) {
+      f->target_kind = SCN_TARGET_HO;
+      f->target_index = (size_t)k;
+    } else {
+      g_autoptr(GPtrArray) all = g_ptr_array_new();
+      g_ptr_array_add(all, (gpointer) "registration_service");
+      for (size_t j = 0; j < cfg->n_visited_operators; j++)
+        g_ptr_array_add(all, vos[j]);
+      for (size_t j = 0; j < cfg->n_home_operators; j++)
+        g_ptr_array_add(all, hos[j]);
+      const char *s = scn_suggest(f->target, (const char *const *)all->pdata, all->len);
+      g_ptr_array_add(all, NULL);
+      g_autofree char *known = g_strjoinv(", ", (char **)all->pdata);
+      if (s)
+        scn_diag_add(d, where(root, false, "faults.%zu.target", i),
+                     "faults.%zu.target: '%s' names nothing (did you mean '%s'?)", i, f->target,
+                     s);
+      else
+        scn_diag_add(d, where(root, false, "faults.%zu.target", i),
+                     "faults.%zu.target: '%s' names nothing (allowed: %s)", i, f->target,
+                     known);
+    }
+  }
+}
+
+void
+scn_validate(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, const ScnClean *clean)
+{
+  if (clean->rs)
+    check_pool(root, cfg, d);
+  if (clean->vos)
+    check_vos(root, cfg, d);
+  if (clean->hos)
+    check_hos(root, cfg, d, clean->vos);
+  if (clean->manufacturers)
+    check_manufacturers(root, cfg, d, clean->duration);
+  if (clean->devices)
+    check_devices(root, cfg, d, clean->vos);
+  if (clean->faults)
+    check_faults(root, cfg, d, clean);
+}
