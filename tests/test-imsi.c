@@ -16,15 +16,15 @@ test_parse_good(void)
     unsigned msin_len;
     const char *split;
   } good[] = {
-    {"001010000000001", 2, 1, 1, 1, 10, "001-01-0000000001"},
-    {"001001000000001", 3, 1, 1, 1, 9, "001-001-000000001"},
-    {"234150123456789", 2, 234, 15, 123456789, 10, "234-15-0123456789"},
-    {"310410123456789", 3, 310, 410, 123456789, 9, "310-410-123456789"},
-    {"999999999999999", 3, 999, 999, 999999999, 9, "999-999-999999999"},
-    {"000000000000000", 2, 0, 0, 0, 10, "000-00-0000000000"},
-    {"901701", 2, 901, 70, 1, 1, "901-70-1"}, /* shortest with a 2-digit MNC */
-    {"9017010", 3, 901, 701, 0, 1, "901-701-0"},
-    {"26201123", 2, 262, 1, 123, 3, "262-01-123"},
+      {"001010000000001", 2, 1, 1, 1, 10, "001-01-0000000001"},
+      {"001001000000001", 3, 1, 1, 1, 9, "001-001-000000001"},
+      {"234150123456789", 2, 234, 15, 123456789, 10, "234-15-0123456789"},
+      {"310410123456789", 3, 310, 410, 123456789, 9, "310-410-123456789"},
+      {"999999999999999", 3, 999, 999, 999999999, 9, "999-999-999999999"},
+      {"000000000000000", 2, 0, 0, 0, 10, "000-00-0000000000"},
+      {"901701", 2, 901, 70, 1, 1, "901-70-1"}, /* shortest with a 2-digit MNC */
+      {"9017010", 3, 901, 701, 0, 1, "901-701-0"},
+      {"26201123", 2, 262, 1, 123, 3, "262-01-123"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
     Imsi imsi = IMSI_NONE;
@@ -115,9 +115,9 @@ test_mcc_mnc(void)
   static const struct {
     const char *text;
     ImsiError code;
-  } bad_mcc[] = {{"", IMSI_ERROR_EMPTY}, {"1", IMSI_ERROR_TOO_SHORT}, {"01", IMSI_ERROR_TOO_SHORT},
-                 {"0010", IMSI_ERROR_TOO_LONG}, {"2a4", IMSI_ERROR_NOT_DIGIT},
-                 {NULL, IMSI_ERROR_EMPTY}};
+  } bad_mcc[] = {{"", IMSI_ERROR_EMPTY},        {"1", IMSI_ERROR_TOO_SHORT},
+                 {"01", IMSI_ERROR_TOO_SHORT},  {"0010", IMSI_ERROR_TOO_LONG},
+                 {"2a4", IMSI_ERROR_NOT_DIGIT}, {NULL, IMSI_ERROR_EMPTY}};
   for (size_t i = 0; i < G_N_ELEMENTS(bad_mcc); i++) {
     g_autoptr(GError) e = NULL;
     v = 77;
@@ -129,8 +129,10 @@ test_mcc_mnc(void)
   static const struct {
     const char *text;
     ImsiError code;
-  } bad_mnc[] = {{"", IMSI_ERROR_EMPTY}, {"1", IMSI_ERROR_TOO_SHORT},
-                 {"0001", IMSI_ERROR_TOO_LONG}, {"0x1", IMSI_ERROR_NOT_DIGIT}};
+  } bad_mnc[] = {{"", IMSI_ERROR_EMPTY},
+                 {"1", IMSI_ERROR_TOO_SHORT},
+                 {"0001", IMSI_ERROR_TOO_LONG},
+                 {"0x1", IMSI_ERROR_NOT_DIGIT}};
   for (size_t i = 0; i < G_N_ELEMENTS(bad_mnc); i++) {
     g_autoptr(GError) e = NULL;
     v = 77;
@@ -153,22 +155,22 @@ test_make_bad(void)
     unsigned msin_len;
     ImsiError code;
   } bad[] = {
-    {1000, 1, 2, 1, 10, IMSI_ERROR_RANGE},
-    {1, 100, 2, 1, 10, IMSI_ERROR_RANGE},
-    {1, 1000, 3, 1, 9, IMSI_ERROR_RANGE},
-    {1, 1, 1, 1, 10, IMSI_ERROR_MNC_LEN},
-    {1, 1, 4, 1, 8, IMSI_ERROR_MNC_LEN},
-    {1, 1, 2, 0, 0, IMSI_ERROR_TOO_SHORT},
-    {1, 1, 2, 1, 11, IMSI_ERROR_TOO_LONG},
-    {1, 1, 3, 1, 10, IMSI_ERROR_TOO_LONG},
-    {1, 1, 2, UINT64_C(10000000000), 10, IMSI_ERROR_RANGE},
-    {1, 1, 3, 1000, 3, IMSI_ERROR_RANGE},
+      {1000, 1, 2, 1, 10, IMSI_ERROR_RANGE},
+      {1, 100, 2, 1, 10, IMSI_ERROR_RANGE},
+      {1, 1000, 3, 1, 9, IMSI_ERROR_RANGE},
+      {1, 1, 1, 1, 10, IMSI_ERROR_MNC_LEN},
+      {1, 1, 4, 1, 8, IMSI_ERROR_MNC_LEN},
+      {1, 1, 2, 0, 0, IMSI_ERROR_TOO_SHORT},
+      {1, 1, 2, 1, 11, IMSI_ERROR_TOO_LONG},
+      {1, 1, 3, 1, 10, IMSI_ERROR_TOO_LONG},
+      {1, 1, 2, UINT64_C(10000000000), 10, IMSI_ERROR_RANGE},
+      {1, 1, 3, 1000, 3, IMSI_ERROR_RANGE},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
     Imsi imsi = {42};
     g_autoptr(GError) error = NULL;
-    g_assert_false(imsi_make(bad[i].mcc, bad[i].mnc, bad[i].mnc_len, bad[i].msin,
-                             bad[i].msin_len, &imsi, &error));
+    g_assert_false(imsi_make(bad[i].mcc, bad[i].mnc, bad[i].mnc_len, bad[i].msin, bad[i].msin_len,
+                             &imsi, &error));
     g_assert_error(error, IMSI_ERROR, (gint)bad[i].code);
     g_assert_cmpuint(imsi.packed, ==, 42);
   }
@@ -209,10 +211,10 @@ test_bcd(void)
     unsigned mnc_len;
     const char *hex;
   } vec[] = {
-    {"001010123456789", 2, "0910101032547698"},
-    {"00101012345678", 2, "01101010325476f8"},
-    {"234150123456789", 2, "2943511032547698"},
-    {"901701", 2, "911007f1"},
+      {"001010123456789", 2, "0910101032547698"},
+      {"00101012345678", 2, "01101010325476f8"},
+      {"234150123456789", 2, "2943511032547698"},
+      {"901701", 2, "911007f1"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(vec); i++) {
     Imsi imsi, back = IMSI_NONE;
@@ -247,9 +249,9 @@ expect_bcd_error(const char *hex, unsigned mnc_len, ImsiError code)
 static void
 test_bcd_bad(void)
 {
-  expect_bcd_error("0a10101032547698", 2, IMSI_ERROR_ENCODING); /* type 2 (IMEI-like) */
-  expect_bcd_error("0910101032547a98", 2, IMSI_ERROR_ENCODING); /* nibble 0xA */
-  expect_bcd_error("01101010325476a8", 2, IMSI_ERROR_ENCODING); /* even, bad filler */
+  expect_bcd_error("0a10101032547698", 2, IMSI_ERROR_ENCODING);   /* type 2 (IMEI-like) */
+  expect_bcd_error("0910101032547a98", 2, IMSI_ERROR_ENCODING);   /* nibble 0xA */
+  expect_bcd_error("01101010325476a8", 2, IMSI_ERROR_ENCODING);   /* even, bad filler */
   expect_bcd_error("0910101032547698ff", 2, IMSI_ERROR_ENCODING); /* 9 octets */
   expect_bcd_error("", 2, IMSI_ERROR_ENCODING);                   /* 0 octets */
   expect_bcd_error("0910", 2, IMSI_ERROR_TOO_SHORT);              /* 3 digits */

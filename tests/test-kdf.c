@@ -26,12 +26,12 @@ openssl_hmac(const uint8_t *key, size_t key_len, const uint8_t *s, size_t s_len)
   g_autofree char *hexkey = g_malloc(2 * key_len + 1);
   hex_encode(key, key_len, hexkey);
   g_autofree char *keyopt = g_strconcat("hexkey:", hexkey, NULL);
-  const char *argv[] = {prog, "mac", "-digest", "SHA256", "-macopt", keyopt, "-in", path,
-                        "HMAC", NULL};
+  const char *argv[] = {prog,   "mac", "-digest", "SHA256", "-macopt",
+                        keyopt, "-in", path,      "HMAC",   NULL};
   g_autofree char *out = NULL, *err = NULL;
   int status = 0;
-  g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
-                             &err, &status, &error));
+  g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                             &status, &error));
   g_assert_no_error(error);
   g_unlink(path);
   g_assert_true(g_spawn_check_wait_status(status, &error));

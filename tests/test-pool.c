@@ -58,8 +58,8 @@ test_new_errors(void)
   char buf[IMSI_STR_LEN];
   g_assert_cmpstr(imsi_format(pool_imsi(pool, 9), buf), ==, "001019999999999");
   /* A whole 3-digit-MNC range fits exactly. */
-  g_autoptr(PimsiPool) whole = pool_new(imsi_of("001001000000000", 3), UINT64_C(1000000000),
-                                        SIM_D, &error);
+  g_autoptr(PimsiPool) whole =
+      pool_new(imsi_of("001001000000000", 3), UINT64_C(1000000000), SIM_D, &error);
   g_assert_no_error(error);
   g_assert_cmpstr(imsi_format(pool_imsi(whole, 999999999), buf), ==, "001001999999999");
   /* 10^9 PIMSIs cost the bitmap only until they are released. */
@@ -182,12 +182,12 @@ test_index_imsi(void)
     const char *text;
     unsigned mnc_len;
   } outside[] = {
-    {"234150000000999", 2}, /* just below */
-    {"234150000002000", 2}, /* just above */
-    {"234150000001000", 3}, /* same digits, 3-digit MNC */
-    {"23415000001000", 2},  /* shorter MSIN */
-    {"234160000001000", 2}, /* other MNC */
-    {"235150000001000", 2}, /* other MCC */
+      {"234150000000999", 2}, /* just below */
+      {"234150000002000", 2}, /* just above */
+      {"234150000001000", 3}, /* same digits, 3-digit MNC */
+      {"23415000001000", 2},  /* shorter MSIN */
+      {"234160000001000", 2}, /* other MNC */
+      {"235150000001000", 2}, /* other MCC */
   };
   for (size_t k = 0; k < G_N_ELEMENTS(outside); k++) {
     uint32_t back = 12345;
@@ -247,8 +247,7 @@ typedef struct {
 static void
 model_advance(Model *m, SimTime now)
 {
-  while (!g_queue_is_empty(&m->quar) &&
-         g_array_index(m->quar_at, SimTime, m->quar_head) <= now) {
+  while (!g_queue_is_empty(&m->quar) && g_array_index(m->quar_at, SimTime, m->quar_head) <= now) {
     g_queue_push_tail(&m->free_q, g_queue_pop_head(&m->quar));
     m->quar_head++;
   }
@@ -278,9 +277,8 @@ test_random_against_model(void)
       if (g_queue_is_empty(&m.free_q)) {
         g_assert_false(ok);
         refusals++;
-        SimTime next = g_queue_is_empty(&m.quar)
-                         ? SIM_TIME_MAX
-                         : g_array_index(m.quar_at, SimTime, m.quar_head);
+        SimTime next = g_queue_is_empty(&m.quar) ? SIM_TIME_MAX
+                                                 : g_array_index(m.quar_at, SimTime, m.quar_head);
         g_assert_cmpint(pool_next_release_time(pool), ==, next);
         g_assert_cmpint(next, >, now);
       } else {
@@ -306,8 +304,8 @@ test_random_against_model(void)
   }
   g_assert_cmpuint(pool_n_allocations(pool), ==, allocs);
   g_assert_cmpuint(pool_n_refusals(pool), ==, refusals);
-  g_assert_cmpuint(refusals, >, 0);          /* the workload did exhaust the pool */
-  g_assert_cmpuint(allocs, >, 10 * size);    /* and recycled many times over */
+  g_assert_cmpuint(refusals, >, 0);       /* the workload did exhaust the pool */
+  g_assert_cmpuint(allocs, >, 10 * size); /* and recycled many times over */
   for (guint k = 0; k < held->len; k++)
     g_assert_true(pool_is_in_use(pool, g_array_index(held, uint32_t, k)));
   /* The ring never needs more than one slot per PIMSI. */
@@ -322,8 +320,8 @@ test_random_against_model(void)
 static void
 test_large_pool(void)
 {
-  g_autoptr(PimsiPool) pool = pool_new(imsi_of("001010000000000", 2), UINT64_C(100000000),
-                                       SIM_H, NULL);
+  g_autoptr(PimsiPool) pool =
+      pool_new(imsi_of("001010000000000", 2), UINT64_C(100000000), SIM_H, NULL);
   g_assert_cmpuint(pool_memory(pool), <, 13 * 1000 * 1000);
   uint32_t i;
   for (uint32_t k = 0; k < 100000; k++) {

@@ -17,8 +17,8 @@ static const char *const KAT_KEY = "974641b2273078f3e06287f9a78c6444";
 static const char *const KAT_K = "465b5ce8b199b49faa5f0a2ee238a6bc";
 static const char *const KAT_OPC = "cd63cb71954a9f4e48a5994e37a02baf";
 static const char *const KAT_PACKAGE =
-  "01000102030405060708090a0bab81788f0698367afa2f1e4dbefac3bb3753c02e7788281b1ab172e8427422"
-  "4d8ff4fc01338248e01eef4904eb5489fc64ac4d5eb220e45c7717";
+    "01000102030405060708090a0bab81788f0698367afa2f1e4dbefac3bb3753c02e7788281b1ab172e8427422"
+    "4d8ff4fc01338248e01eef4904eb5489fc64ac4d5eb220e45c7717";
 
 typedef struct {
   uint8_t key[SEAL_KEY_LEN];
@@ -83,7 +83,10 @@ test_round_trip(void)
     const char *imsi;
     unsigned mnc_len;
   } cases[] = {
-    {"234150123456789", 2}, {"310410123456789", 3}, {"26201123456789", 2}, {"901701", 2},
+      {"234150123456789", 2},
+      {"310410123456789", 3},
+      {"26201123456789", 2},
+      {"901701", 2},
   };
   Fixture f;
   fixture_init(&f);
@@ -181,8 +184,7 @@ test_lengths(void)
     assert_poisoned(&out);
   }
   poison(&out);
-  g_assert_cmpint(seal_open(f.key, f.device, NULL, SEAL_PACKAGE_LEN, &out), ==,
-                  SEAL_BAD_LENGTH);
+  g_assert_cmpint(seal_open(f.key, f.device, NULL, SEAL_PACKAGE_LEN, &out), ==, SEAL_BAD_LENGTH);
   assert_poisoned(&out);
 }
 
@@ -224,13 +226,13 @@ test_bad_content(void)
     size_t at;
     uint8_t value;
   } breaks[] = {
-    {0, 0},    /* EF_IMSI length 0 */
-    {0, 9},    /* longer than 8 */
-    {0, 7},    /* 7 octets: octet 8 must then be filler 0xFF */
-    {9, 1},    /* MNC length 1 */
-    {9, 4},    /* MNC length 4 */
-    {1, 0x2A}, /* identity type 2, not IMSI */
-    {4, 0x1A}, /* a digit nibble 0xA */
+      {0, 0},    /* EF_IMSI length 0 */
+      {0, 9},    /* longer than 8 */
+      {0, 7},    /* 7 octets: octet 8 must then be filler 0xFF */
+      {9, 1},    /* MNC length 1 */
+      {9, 4},    /* MNC length 4 */
+      {1, 0x2A}, /* identity type 2, not IMSI */
+      {4, 0x1A}, /* a digit nibble 0xA */
   };
   for (size_t i = 0; i < G_N_ELEMENTS(breaks); i++) {
     uint8_t bad[SEAL_PLAIN_LEN];
@@ -287,8 +289,7 @@ test_with_derived_key(void)
   Imsi other = imsi_of("001010000000002", 2);
   g_assert_true(kdf_seal_key(k_sho, other, key_dev_side));
   poison(&out);
-  g_assert_cmpint(seal_open(key_dev_side, f.device, pkg, sizeof pkg, &out), ==,
-                  SEAL_AUTH_FAILED);
+  g_assert_cmpint(seal_open(key_dev_side, f.device, pkg, sizeof pkg, &out), ==, SEAL_AUTH_FAILED);
   assert_poisoned(&out);
 }
 

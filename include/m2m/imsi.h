@@ -27,7 +27,7 @@
 
 #define IMSI_MAX_DIGITS 15
 #define IMSI_MCC_DIGITS 3
-#define IMSI_STR_LEN (IMSI_MAX_DIGITS + 1)     /* digits + NUL */
+#define IMSI_STR_LEN (IMSI_MAX_DIGITS + 1)       /* digits + NUL */
 #define IMSI_SPLIT_STR_LEN (IMSI_MAX_DIGITS + 3) /* "MCC-MNC-MSIN" + NUL */
 #define IMSI_BCD_LEN 8 /* octets of the digits in TS 24.008 10.5.1.4 layout, 15 digits */
 
@@ -109,5 +109,4 @@ size_t imsi_encode_bcd(Imsi imsi, uint8_t out[IMSI_BCD_LEN]);
 /* Decodes what imsi_encode_bcd() writes (exactly `len` octets, 1..IMSI_BCD_LEN), with the
  * given MNC length. Refuses a wrong identity type, a wrong odd/even flag, a non-decimal
  * digit nibble, a missing 0xF filler and any length the IMSI rules refuse. */
-bool imsi_decode_bcd(const uint8_t *in, size_t len, unsigned mnc_len, Imsi *out,
-                     GError **error);
+bool imsi_decode_bcd(const uint8_t *in, size_t len, unsigned mnc_len, Imsi *out, GError **error);

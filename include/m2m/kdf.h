@@ -42,12 +42,12 @@
 
 #include "m2m/imsi.h"
 
-#define KDF_OUT_LEN 32           /* octets of KDF output (HMAC-SHA-256) */
-#define KDF_MAX_PARAM_LEN 65535  /* Li is 2 octets */
+#define KDF_OUT_LEN 32          /* octets of KDF output (HMAC-SHA-256) */
+#define KDF_MAX_PARAM_LEN 65535 /* Li is 2 octets */
 #define KDF_CK_LEN 16
 #define KDF_IK_LEN 16
 #define KDF_RAND_LEN 16
-#define KDF_SEAL_KEY_LEN 16      /* AES-128 */
+#define KDF_SEAL_KEY_LEN 16 /* AES-128 */
 
 #define KDF_FC_M2M_RS 0xF0   /* K_RS from CK || IK (this project, not 3GPP) */
 #define KDF_FC_M2M_SHO 0xF1  /* K_SHO from CK || IK (this project, not 3GPP) */
@@ -74,5 +74,4 @@ bool kdf_sho_key(const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Ims
                  const uint8_t rand[KDF_RAND_LEN], uint8_t out[KDF_OUT_LEN]);
 
 /* K_SEAL, the AES-128-GCM key of the USIM package for `pimsi`, from K_SHO. */
-bool kdf_seal_key(const uint8_t k_sho[KDF_OUT_LEN], Imsi pimsi,
-                  uint8_t out[KDF_SEAL_KEY_LEN]);
+bool kdf_seal_key(const uint8_t k_sho[KDF_OUT_LEN], Imsi pimsi, uint8_t out[KDF_SEAL_KEY_LEN]);

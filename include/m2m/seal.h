@@ -48,12 +48,12 @@ typedef struct {
 
 typedef enum {
   SEAL_OK = 0,
-  SEAL_BAD_LENGTH,  /* package not exactly SEAL_PACKAGE_LEN octets (e.g. truncated) */
-  SEAL_BAD_VERSION, /* first octet is not SEAL_VERSION */
-  SEAL_AUTH_FAILED, /* tag check failed: tampered, wrong key or other device */
-  SEAL_BAD_CONTENT, /* authentic but malformed plaintext (a broken sealer) */
-  SEAL_BAD_ARGUMENT,/* invalid device PIMSI, or (seal_pack) invalid IMSI in the USIM */
-  SEAL_CRYPTO_ERROR,/* OpenSSL failed (out of memory, ...) */
+  SEAL_BAD_LENGTH,   /* package not exactly SEAL_PACKAGE_LEN octets (e.g. truncated) */
+  SEAL_BAD_VERSION,  /* first octet is not SEAL_VERSION */
+  SEAL_AUTH_FAILED,  /* tag check failed: tampered, wrong key or other device */
+  SEAL_BAD_CONTENT,  /* authentic but malformed plaintext (a broken sealer) */
+  SEAL_BAD_ARGUMENT, /* invalid device PIMSI, or (seal_pack) invalid IMSI in the USIM */
+  SEAL_CRYPTO_ERROR, /* OpenSSL failed (out of memory, ...) */
 } SealStatus;
 
 /* Short lowercase name of a status ("ok", "auth-failed", ...). */

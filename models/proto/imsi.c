@@ -9,25 +9,27 @@
 #define LEN_SHIFT 50
 #define MNC_SHIFT 54
 
+/* clang-format off */
 G_DEFINE_QUARK(m2m-imsi-error-quark, imsi_error)
+/* clang-format on */
 
 static const uint64_t pow10_table[] = {
-  UINT64_C(1),
-  UINT64_C(10),
-  UINT64_C(100),
-  UINT64_C(1000),
-  UINT64_C(10000),
-  UINT64_C(100000),
-  UINT64_C(1000000),
-  UINT64_C(10000000),
-  UINT64_C(100000000),
-  UINT64_C(1000000000),
-  UINT64_C(10000000000),
-  UINT64_C(100000000000),
-  UINT64_C(1000000000000),
-  UINT64_C(10000000000000),
-  UINT64_C(100000000000000),
-  UINT64_C(1000000000000000),
+    UINT64_C(1),
+    UINT64_C(10),
+    UINT64_C(100),
+    UINT64_C(1000),
+    UINT64_C(10000),
+    UINT64_C(100000),
+    UINT64_C(1000000),
+    UINT64_C(10000000),
+    UINT64_C(100000000),
+    UINT64_C(1000000000),
+    UINT64_C(10000000000),
+    UINT64_C(100000000000),
+    UINT64_C(1000000000000),
+    UINT64_C(10000000000000),
+    UINT64_C(100000000000000),
+    UINT64_C(1000000000000000),
 };
 
 static Imsi
@@ -107,8 +109,8 @@ check_mnc_len(unsigned mnc_len, GError **error)
 /* Reads a run of decimal digits: refuses NULL/empty, non-digits and more than max_len
  * digits. `what` names the field in messages. */
 static bool
-read_digits(const char *text, const char *what, unsigned max_len, uint64_t *value,
-            unsigned *len, GError **error)
+read_digits(const char *text, const char *what, unsigned max_len, uint64_t *value, unsigned *len,
+            GError **error)
 {
   if (text == NULL || *text == '\0') {
     g_set_error(error, IMSI_ERROR, IMSI_ERROR_EMPTY, "%s is empty", what);
@@ -119,16 +121,16 @@ read_digits(const char *text, const char *what, unsigned max_len, uint64_t *valu
   for (const char *p = text; *p; p++, n++) {
     if (*p < '0' || *p > '9') {
       g_set_error(error, IMSI_ERROR, IMSI_ERROR_NOT_DIGIT,
-                  "%s '%s' has a non-digit character at position %zu: only 0-9 are allowed",
-                  what, text, n + 1);
+                  "%s '%s' has a non-digit character at position %zu: only 0-9 are allowed", what,
+                  text, n + 1);
       return false;
     }
     if (n < IMSI_MAX_DIGITS)
       v = v * 10 + (uint64_t)(*p - '0');
   }
   if (n > max_len) {
-    g_set_error(error, IMSI_ERROR, IMSI_ERROR_TOO_LONG, "%s '%s' has %zu digits; at most %u",
-                what, text, n, max_len);
+    g_set_error(error, IMSI_ERROR, IMSI_ERROR_TOO_LONG, "%s '%s' has %zu digits; at most %u", what,
+                text, n, max_len);
     return false;
   }
   *value = v;
@@ -146,8 +148,8 @@ imsi_parse(const char *text, unsigned mnc_len, Imsi *out, GError **error)
     return false;
   if (len < IMSI_MCC_DIGITS + mnc_len + 1) {
     g_set_error(error, IMSI_ERROR, IMSI_ERROR_TOO_SHORT,
-                "IMSI '%s' has %u digits: MCC (3) + MNC (%u) + MSIN (at least 1) need %u",
-                text, len, mnc_len, IMSI_MCC_DIGITS + mnc_len + 1);
+                "IMSI '%s' has %u digits: MCC (3) + MNC (%u) + MSIN (at least 1) need %u", text,
+                len, mnc_len, IMSI_MCC_DIGITS + mnc_len + 1);
     return false;
   }
   *out = pack(v, len, mnc_len);
@@ -189,8 +191,8 @@ imsi_parse_mnc(const char *text, uint16_t *mnc, unsigned *mnc_len, GError **erro
 }
 
 bool
-imsi_make(uint16_t mcc, uint16_t mnc, unsigned mnc_len, uint64_t msin, unsigned msin_len,
-          Imsi *out, GError **error)
+imsi_make(uint16_t mcc, uint16_t mnc, unsigned mnc_len, uint64_t msin, unsigned msin_len, Imsi *out,
+          GError **error)
 {
   if (!check_mnc_len(mnc_len, error))
     return false;
@@ -294,8 +296,8 @@ imsi_decode_bcd(const uint8_t *in, size_t len, unsigned mnc_len, Imsi *out, GErr
     return false;
   }
   if ((in[0] & 7) != BCD_TYPE_IMSI) {
-    g_set_error(error, IMSI_ERROR, IMSI_ERROR_ENCODING,
-                "BCD identity type %u is not IMSI (1)", in[0] & 7u);
+    g_set_error(error, IMSI_ERROR, IMSI_ERROR_ENCODING, "BCD identity type %u is not IMSI (1)",
+                in[0] & 7u);
     return false;
   }
   bool odd = (in[0] & BCD_ODD) != 0;

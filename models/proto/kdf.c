@@ -25,8 +25,8 @@ kdf(const uint8_t *key, size_t key_len, uint8_t fc, const KdfParam *params, size
   EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
   EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
   OSSL_PARAM mac_params[] = {
-    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-    OSSL_PARAM_construct_end(),
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+      OSSL_PARAM_construct_end(),
   };
   size_t out_len = 0;
   bool ok = ctx != NULL && EVP_MAC_init(ctx, key_len ? key : &no_key, key_len, mac_params) &&
@@ -47,8 +47,7 @@ kdf(const uint8_t *key, size_t key_len, uint8_t fc, const KdfParam *params, size
 /* K_RS / K_SHO: KDF(CK || IK, fc, label, PIMSI digits, RAND). */
 static bool
 peer_key(const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Imsi pimsi,
-         const uint8_t rand[KDF_RAND_LEN], uint8_t fc, const char *label,
-         uint8_t out[KDF_OUT_LEN])
+         const uint8_t rand[KDF_RAND_LEN], uint8_t fc, const char *label, uint8_t out[KDF_OUT_LEN])
 {
   memset(out, 0, KDF_OUT_LEN);
   if (!imsi_is_valid(pimsi))
@@ -59,9 +58,9 @@ peer_key(const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Imsi pimsi,
   memcpy(key, ck, KDF_CK_LEN);
   memcpy(key + KDF_CK_LEN, ik, KDF_IK_LEN);
   const KdfParam p[] = {
-    {label, strlen(label)},
-    {digits, strlen(digits)},
-    {rand, KDF_RAND_LEN},
+      {label, strlen(label)},
+      {digits, strlen(digits)},
+      {rand, KDF_RAND_LEN},
   };
   bool ok = kdf(key, sizeof key, fc, p, G_N_ELEMENTS(p), out);
   OPENSSL_cleanse(key, sizeof key);
@@ -92,8 +91,8 @@ kdf_seal_key(const uint8_t k_sho[KDF_OUT_LEN], Imsi pimsi, uint8_t out[KDF_SEAL_
   imsi_format(pimsi, digits);
   static const char label[] = "m2m-usim-seal";
   const KdfParam p[] = {
-    {label, sizeof label - 1},
-    {digits, strlen(digits)},
+      {label, sizeof label - 1},
+      {digits, strlen(digits)},
   };
   uint8_t full[KDF_OUT_LEN];
   bool ok = kdf(k_sho, KDF_OUT_LEN, KDF_FC_M2M_SEAL, p, G_N_ELEMENTS(p), full);

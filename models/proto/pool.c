@@ -13,26 +13,28 @@
 #define RING_MIN_CAP 64
 
 struct _PimsiPool {
-  Imsi first;           /* IMSI of index 0 */
-  uint64_t first_msin;  /* its MSIN */
-  uint64_t size;        /* PIMSIs in the range, <= POOL_MAX_SIZE */
-  SimTime quarantine;   /* us from release to free again; SIM_TIME_MAX = never */
-  SimTime now;          /* latest time told, us */
-  uint64_t next_fresh;  /* indices >= this were never allocated */
-  uint64_t *in_use;     /* bitmap, size bits */
-  uint32_t *ring_index; /* ring of released PIMSIs: index */
-  SimTime *ring_free_at; /* ... and the time it is free again, us */
-  uint64_t ring_cap;    /* slots in the ring arrays */
-  uint64_t ring_head;   /* slot of the oldest recycled-free (or quarantined) entry */
-  uint64_t n_recycled;  /* free entries at the ring head */
+  Imsi first;             /* IMSI of index 0 */
+  uint64_t first_msin;    /* its MSIN */
+  uint64_t size;          /* PIMSIs in the range, <= POOL_MAX_SIZE */
+  SimTime quarantine;     /* us from release to free again; SIM_TIME_MAX = never */
+  SimTime now;            /* latest time told, us */
+  uint64_t next_fresh;    /* indices >= this were never allocated */
+  uint64_t *in_use;       /* bitmap, size bits */
+  uint32_t *ring_index;   /* ring of released PIMSIs: index */
+  SimTime *ring_free_at;  /* ... and the time it is free again, us */
+  uint64_t ring_cap;      /* slots in the ring arrays */
+  uint64_t ring_head;     /* slot of the oldest recycled-free (or quarantined) entry */
+  uint64_t n_recycled;    /* free entries at the ring head */
   uint64_t n_quarantined; /* quarantined entries after them */
-  uint64_t n_retired;   /* released under an infinite quarantine */
+  uint64_t n_retired;     /* released under an infinite quarantine */
   uint64_t n_in_use;
   uint64_t n_allocations;
   uint64_t n_refusals;
 };
 
+/* clang-format off */
 G_DEFINE_QUARK(m2m-pool-error-quark, pool_error)
+/* clang-format on */
 
 static uint64_t
 pow10u(unsigned n)
@@ -150,8 +152,7 @@ pool_advance(PimsiPool *pool, SimTime now)
   g_return_if_fail(pool != NULL);
   g_return_if_fail(now >= pool->now);
   pool->now = now;
-  while (pool->n_quarantined > 0 &&
-         pool->ring_free_at[ring_slot(pool, pool->n_recycled)] <= now) {
+  while (pool->n_quarantined > 0 && pool->ring_free_at[ring_slot(pool, pool->n_recycled)] <= now) {
     pool->n_recycled++;
     pool->n_quarantined--;
   }
