@@ -8,14 +8,11 @@
     return cli_usage_error(name, "not available yet in this version of m2msim");                 \
   }
 
-NOT_YET(cmd_av, "av")
-NOT_YET(cmd_usim, "usim")
 NOT_YET(cmd_run, "run")
 NOT_YET(cmd_sweep, "sweep")
 NOT_YET(cmd_merge, "merge")
 NOT_YET(cmd_plot, "plot")
 NOT_YET(cmd_report, "report")
-NOT_YET(bench_av, "bench av")
 NOT_YET(bench_engine, "bench engine")
 NOT_YET(bench_world, "bench world")
 NOT_YET(bench_auth, "bench auth")
