@@ -71,7 +71,7 @@ units_parse_duration(const char *text, SimTime *out, const char **why)
     return false;
   }
   if (*p == '\0') {
-    if (v == 0) { /* a bare 0 needs no unit */
+    if (!(v > 0)) { /* a bare 0 needs no unit */
       *out = 0;
       return true;
     }

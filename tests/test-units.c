@@ -39,7 +39,7 @@ test_rates(void)
   g_assert_true(units_parse_rate("500/d", &r, &why));
   g_assert_cmpfloat_with_epsilon(r, 500.0 / 86400, 1e-12);
   g_assert_true(units_parse_rate("800/s", &r, &why));
-  g_assert_cmpfloat(r, ==, 800);
+  g_assert_cmpfloat_with_epsilon(r, 800, 1e-12);
   g_assert_false(units_parse_rate("0/s", &r, &why));
   g_assert_false(units_parse_rate("-5/s", &r, &why));
   g_assert_false(units_parse_rate("5", &r, &why));
