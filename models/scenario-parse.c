@@ -326,6 +326,8 @@ static char *
 fmt_real(double v)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE], fmt[8];
+  if (fabs(v) < 1e15 && !(fabs(v - round(v)) > 0))
+    return g_strdup_printf("%.0f", v); /* whole numbers without an exponent */
   for (int p = 1; p <= 17; p++) {
     g_snprintf(fmt, sizeof fmt, "%%.%dg", p);
     g_ascii_formatd(buf, sizeof buf, fmt, v);
@@ -639,6 +641,28 @@ conv_dist(Conv *c, const Field *f, const ScnNode *v, DistSpec *out, const char *
   }
 }
 
+/* In flow style, {shape: beta(3,4)} (as scenario.md writes it) reaches us split at the
+ * comma: shape: "beta(3" and a key "4)" without a value. Joins them back (a copy). */
+static ScnNode *
+join_flow_shape(const ScnNode *map)
+{
+  ScnNode *m = scn_node_copy(map);
+  int at = scn_map_find(m, "shape");
+  if (at < 0 || (guint)at + 3 >= m->items->len)
+    return m;
+  ScnNode *v = m->items->pdata[at + 1], *k2 = m->items->pdata[at + 2];
+  ScnNode *v2 = m->items->pdata[at + 3];
+  if (v->kind != SCN_NODE_SCALAR || !v->plain || strchr(v->text, '(') == NULL ||
+      strchr(v->text, ')') != NULL || !g_str_has_suffix(k2->text, ")") ||
+      !scn_node_is_null(v2))
+    return m;
+  char *joined = g_strdup_printf("%s,%s", v->text, k2->text);
+  g_free(v->text);
+  v->text = joined;
+  g_ptr_array_remove_range(m->items, (guint)at + 2, 2);
+  return m;
+}
+
 static void
 conv_arrival(Conv *c, const Field *f, const ScnNode *v, ArrivalSpec *out, const char *path)
 {
@@ -675,7 +699,8 @@ conv_arrival(Conv *c, const Field *f, const ScnNode *v, ArrivalSpec *out, const 
   memset(out, 0, sizeof *out);
   out->kind = (ArrivalKind)kind;
   if (out->kind == ARRIVAL_BURST) {
-    conv_map(c, burst_fields, val, k, out, sub);
+    g_autoptr(ScnNode) fixed = join_flow_shape(val);
+    conv_map(c, burst_fields, fixed, k, out, sub);
   } else {
     const Field rf = {k->text, F_RATE, AT(ArrivalSpec, rate_per_s)};
     conv_field(c, &rf, val, k, out, sub);
@@ -961,6 +986,9 @@ conv_map(Conv *c, const Field *fields, const ScnNode *v, const ScnNode *anchor, 
       scn_diag_add(c->d, v, "%s: expected a mapping with keys %s, got %s%s%s", path, keys,
                    v->kind == SCN_NODE_SEQ ? "a list" : "'",
                    v->kind == SCN_NODE_SEQ ? "" : v->text, v->kind == SCN_NODE_SEQ ? "" : "'");
+    else if (scn_node_is_null(v))
+      scn_diag_add(c->d, v, "empty scenario: expected a YAML mapping with keys %s (see "
+                   "scenarios/quickstart.yaml)", keys);
     else
       scn_diag_add(c->d, v, "a scenario is a YAML mapping with keys %s", keys);
     return;

@@ -268,12 +268,24 @@ scn_yaml_problem(const yaml_parser_t *p, const char *data, size_t len, int set, 
   g_autoptr(GString) msg = g_string_new(NULL);
   const char *problem = p->problem ? p->problem : "cannot parse";
   switch (p->error) {
-  case YAML_READER_ERROR:
-    scn_offset_to_mark(data, len, p->problem_offset, &line, &col);
-    g_string_append_printf(msg, "not a valid UTF-8 text file: %s", problem);
-    if (p->problem_value != -1)
-      g_string_append_printf(msg, " (octet 0x%02x)", (unsigned)p->problem_value & 0xff);
+  case YAML_READER_ERROR: {
+    /* libyaml points at the offending octet; for a broken sequence, point at its start. */
+    size_t off = p->problem_offset;
+    if (strstr(problem, "trailing") || strstr(problem, "incomplete"))
+      while (off > 0 && off < len + 1 && ((unsigned char)data[off - 1] & 0xC0) == 0x80)
+        off--;
+    if (strstr(problem, "trailing") && off > 0)
+      off--;
+    scn_offset_to_mark(data, len, off, &line, &col);
+    if (off < len && ((unsigned char)data[off] & 0x80))
+      g_string_append_printf(msg, "not UTF-8 text: octet 0x%02x starts no valid UTF-8 "
+                             "character (%s); save the file as UTF-8",
+                             (unsigned char)data[off], problem);
+    else
+      g_string_append_printf(msg, "not a valid scenario text file: %s (octet 0x%02x)", problem,
+                             (unsigned)p->problem_value & 0xff);
     break;
+  }
   case YAML_MEMORY_ERROR:
     g_string_append(msg, "out of memory while parsing YAML");
     break;
@@ -281,7 +293,9 @@ scn_yaml_problem(const yaml_parser_t *p, const char *data, size_t len, int set, 
     line = (int)p->problem_mark.line + 1;
     col = (int)p->problem_mark.column + 1;
     g_string_append_printf(msg, "YAML syntax error: %s", problem);
-    if (p->context)
+    if (p->context && set >= 0)
+      g_string_append_printf(msg, " (%s)", p->context);
+    else if (p->context)
       g_string_append_printf(msg, " (%s at line %d column %d)", p->context,
                              (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
     break;

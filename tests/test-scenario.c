@@ -3,7 +3,9 @@
  * file of tests/bad-scenarios/ gives exactly its expected lines (through the library and
  * through `m2msim check`), and --set overrides go through the same checks. */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "m2m/scenario.h"
 #include "testutil.h"
@@ -198,6 +200,235 @@ test_basic_errors(void)
   g_assert_cmpstr(param(ps, "registration_service.ind_bits"), ==, "5");
 }
 
+/* Every tests/bad-scenarios/NAME.yaml gives exactly NAME.err, through the library and
+ * through `m2msim check` (exit 2, nothing on stdout). */
+static void
+test_bad_corpus(void)
+{
+  g_autofree char *dir = src_path("tests/bad-scenarios");
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  g_assert_nonnull(d);
+  g_autofree char *prefix = g_strconcat(dir, G_DIR_SEPARATOR_S, NULL);
+  guint cases = 0;
+  const char *entry;
+  while ((entry = g_dir_read_name(d)) != NULL) {
+    if (!g_str_has_suffix(entry, ".yaml"))
+      continue;
+    g_autofree char *stem = g_strndup(entry, strlen(entry) - 5);
+    g_autofree char *yaml = g_build_filename(dir, entry, NULL);
+    g_autofree char *errname = g_strconcat(stem, ".err", NULL);
+    g_autofree char *errpath = g_build_filename(dir, errname, NULL);
+    g_autofree char *expected = NULL;
+    if (!g_file_get_contents(errpath, &expected, NULL, NULL))
+      g_error("%s has no %s", entry, errname);
+    g_strchomp(expected);
+    g_assert_cmpstr(expected, !=, "");
+
+    /* library */
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ScnConfig) cfg = scn_load(yaml, NULL, &error);
+    g_assert_null(cfg);
+    g_assert_error(error, SCN_ERROR, SCN_ERROR_INVALID);
+    g_auto(GStrv) parts = g_strsplit(error->message, prefix, -1);
+    g_autofree char *got = g_strjoinv("", parts);
+    if (strcmp(got, expected) != 0)
+      g_error("%s via scn_load:\n--- expected\n%s\n--- got\n%s", entry, expected, got);
+
+    /* command */
+    g_autofree char *out = NULL, *err = NULL;
+    int status = tu_run_m2msim(&out, &err, "check", yaml, NULL);
+    g_assert_cmpint(status, ==, 2);
+    g_assert_cmpstr(out, ==, "");
+    g_auto(GStrv) eparts = g_strsplit(err, prefix, -1);
+    g_autofree char *egot = g_strjoinv("", eparts);
+    g_autofree char *want = g_strconcat(expected, "\n", NULL);
+    if (strcmp(egot, want) != 0)
+      g_error("%s via m2msim check:\n--- expected\n%s--- got\n%s", entry, want, egot);
+    cases++;
+  }
+  g_assert_cmpuint(cases, >=, 30);
+}
+
+/* Files that are not scenarios at all. */
+static void
+test_not_files(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = src_path("scenarios");
+  g_autoptr(ScnConfig) c1 = scn_load(dir, NULL, &error);
+  g_assert_null(c1);
+  g_assert_error(error, SCN_ERROR, SCN_ERROR_IO);
+  g_assert_true(g_str_has_suffix(error->message, ": is a directory; give a scenario file (e.g. "
+                                                 "scenarios/quickstart.yaml)"));
+  g_clear_error(&error);
+
+  g_autoptr(ScnConfig) c2 = scn_load("/nonexistent/x.yaml", NULL, &error);
+  g_assert_null(c2);
+  g_assert_error(error, SCN_ERROR, SCN_ERROR_IO);
+  g_assert_cmpstr(error->message, ==, "/nonexistent/x.yaml: cannot open: No such file or "
+                                      "directory");
+  g_clear_error(&error);
+
+  /* a file over the limit is refused without parsing it */
+  g_autofree char *big = NULL;
+  g_autoptr(GError) ferr = NULL;
+  int fd = g_file_open_tmp("m2m-big-XXXXXX.yaml", &big, &ferr);
+  g_assert_no_error(ferr);
+  close(fd);
+  g_autofree char *junk = g_strnfill(SCN_MAX_FILE_SIZE + 1, '#');
+  g_assert_true(g_file_set_contents(big, junk, -1, NULL));
+  g_autoptr(ScnConfig) c3 = scn_load(big, NULL, &error);
+  g_assert_null(c3);
+  g_assert_error(error, SCN_ERROR, SCN_ERROR_IO);
+  g_assert_nonnull(strstr(error->message, ": larger than 4 MiB"));
+  g_clear_error(&error);
+
+  /* and through the command: a directory, then one good and one missing file */
+  g_autofree char *qs = src_path("scenarios/quickstart.yaml");
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_cmpint(tu_run_m2msim(&out, &err, "check", qs, big, NULL), ==, 2);
+  g_autofree char *ok = g_strdup_printf("%s: ok\n", qs);
+  g_assert_cmpstr(out, ==, ok);
+  g_assert_nonnull(strstr(err, ": larger than 4 MiB"));
+  g_remove(big);
+  g_clear_pointer(&out, g_free);
+  g_clear_pointer(&err, g_free);
+  g_assert_cmpint(tu_run_m2msim(&out, &err, "check", NULL), ==, 2);
+  g_assert_cmpstr(err, ==, "m2msim check: no scenario file given (m2msim check FILE...)\n");
+
+  /* the loader for fuzzers takes NUL octets and refuses them */
+  static const char nul[] = "name: a\0b\nduration: 1d\n";
+  g_autoptr(ScnConfig) c4 = scn_load_data(nul, sizeof nul - 1, "nul.yaml", NULL, &error);
+  g_assert_null(c4);
+  g_assert_error(error, SCN_ERROR, SCN_ERROR_INVALID);
+  g_assert_true(g_str_has_prefix(error->message, "nul.yaml:1:8: "));
+}
+
+/* --set: overrides of scalars, whole values in flow YAML, keys the file left out. */
+static void
+test_set_good(void)
+{
+  g_autofree char *path = src_path("scenarios/quickstart.yaml");
+  const char *sets[] = {"manufacturers.0.devices=5000",
+                        "registration_service.auth=certificate",
+                        "registration_service.pimsi_pool.size=100",
+                        "registration_service.av_service_time={lognormal: {median: 3ms, sigma: 1}}",
+                        "registration_service.ind_bits=7",
+                        "output.quantile_exact_max=1000",
+                        "visited_operators.1={name: vo-c, share: 0.3, accepts_pimsi: true}",
+                        "devices.allowed_networks=[vo-c]",
+                        "faults=[]",
+                        "registration_service.pimsi_pool.mcc=001",
+                        "name=with spaces",
+                        NULL};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScnConfig) cfg = scn_load(path, sets, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(cfg->manufacturers[0].devices, ==, 5000);
+  g_assert_cmpint(cfg->registration_service.auth, ==, SCN_AUTH_CERTIFICATE);
+  g_assert_cmpuint(cfg->registration_service.pimsi_pool.size, ==, 100);
+  g_assert_cmpstr(cfg->registration_service.pimsi_pool.mcc, ==, "001");
+  g_assert_cmpint(cfg->registration_service.av_service_time.kind, ==, DIST_LOGNORMAL);
+  g_assert_cmpint(cfg->registration_service.av_service_time.a, ==, 3 * SIM_MS);
+  g_assert_cmpuint(cfg->registration_service.ind_bits, ==, 7);
+  g_assert_cmpuint(cfg->output.quantile_exact_max, ==, 1000);
+  g_assert_cmpstr(cfg->visited_operators[1].name, ==, "vo-c");
+  g_assert_true(cfg->visited_operators[1].accepts_pimsi);
+  g_assert_cmpint(cfg->visited_operators[1].refuse_delay.a, ==, SIM_S); /* default again */
+  g_assert_cmpuint(cfg->devices.n_allowed_networks, ==, 1);
+  g_assert_cmpstr(cfg->devices.allowed_networks[0], ==, "vo-c");
+  g_assert_cmpuint(cfg->n_faults, ==, 0);
+  g_assert_cmpstr(cfg->name, ==, "with spaces");
+  g_assert_cmpuint(g_strv_length(cfg->sets), ==, G_N_ELEMENTS(sets) - 1);
+  g_assert_cmpstr(cfg->sets[0], ==, "manufacturers.0.devices=5000");
+  g_autoptr(GPtrArray) ps = scn_config_params(cfg);
+  g_assert_cmpstr(param(ps, "manufacturers.0.devices"), ==, "5000");
+  g_assert_cmpstr(param(ps, "registration_service.av_service_time"), ==,
+                  "{lognormal: {median: 3ms, sigma: 1}}");
+  g_assert_cmpstr(param(ps, "devices.allowed_networks"), ==, "[vo-c]");
+  g_assert_null(param(ps, "faults.0.at"));
+
+  /* a section the file left out is created */
+  g_autofree char *text = g_strdup(minimal);
+  const char *sets2[] = {"owners.register_delay={exponential: 1h}", "seed=42", NULL};
+  g_autoptr(ScnConfig) m = load_ok(text, sets2);
+  g_assert_cmpint(m->owners.register_delay.kind, ==, DIST_EXPONENTIAL);
+  g_assert_cmpint(m->owners.register_delay.a, ==, SIM_H);
+  g_assert_cmpint(m->owners.select_home_operator_after.a, ==, SIM_D);
+  g_assert_cmpuint(m->seed, ==, 42);
+}
+
+static void
+test_set_bad(void)
+{
+  const char *sets[] = {"registration_service.av_server=3",    /* bad path */
+                        "manufacturers.1.devices=5",           /* index out of range */
+                        "registration_service.av_batch=0",     /* bad value */
+                        "duration",                            /* no '=' */
+                        "faults.x.at=1d",                      /* not an index */
+                        "visited_operators.0.attach_delay.constant=1s", /* inside a value */
+                        "name=[",                              /* not YAML */
+                        "devices.retry.factor=0.5",            /* range */
+                        "owners.select_home_operator_after=1d", /* not a distribution */
+                        NULL};
+  g_autofree char *msg = load_bad(minimal, sets);
+  g_assert_cmpstr(msg, ==,
+    "--set registration_service.av_server=3: unknown key 'av_server' in registration_service "
+    "(did you mean 'av_servers'?)\n"
+    "--set manufacturers.1.devices=5: index 1 out of range: manufacturers has 1 item (0 to "
+    "0)\n"
+    "--set registration_service.av_batch=0: registration_service.av_batch: out of range, got "
+    "'0' (expected an integer from 1 to 100)\n"
+    "--set duration: expected KEY.PATH=VALUE (e.g. manufacturers.0.devices=5000)\n"
+    "--set faults.x.at=1d: expected an item index after 'faults' (faults.0 is the first "
+    "fault), got 'x'\n"
+    "--set visited_operators.0.attach_delay.constant=1s: 'visited_operators.0.attach_delay' "
+    "has no keys below it; set it whole: visited_operators.0.attach_delay=VALUE with VALUE a "
+    "distribution: {constant: D}, {exponential: MEAN}, {uniform: [A, B]}, {lognormal: "
+    "{median: D, sigma: S}} or {beta: {alpha: A, beta: B, over: D}}\n"
+    "--set name=[: value is not valid YAML: YAML syntax error: did not find expected node "
+    "content (while parsing a flow node)\n"
+    "--set devices.retry.factor=0.5: devices.retry.factor: out of range, got '0.5' (expected "
+    "a number from 1 to 100)\n"
+    "--set owners.select_home_operator_after=1d: owners.select_home_operator_after: expected "
+    "a distribution, got '1d' (for a fixed time write {constant: 1d}; allowed: {constant: D}, "
+    "{exponential: MEAN}, {uniform: [A, B]}, {lognormal: {median: D, sigma: S}} or {beta: "
+    "{alpha: A, beta: B, over: D}})");
+
+  /* a --set problem and a file problem are reported together */
+  g_autofree char *text = g_strconcat(minimal, "seed: x\n", NULL);
+  const char *one[] = {"registration_service.pimsi_pool.size=100000000000", NULL};
+  g_autofree char *both = load_bad(text, one);
+  g_assert_cmpstr(both, ==,
+    "--set registration_service.pimsi_pool.size=100000000000: "
+    "registration_service.pimsi_pool.size: out of range, got '100000000000' (expected an "
+    "integer from 1 to 10000000000)\n"
+    "test.yaml:11:7: seed: expected an integer from 0 to 9223372036854775807, got 'x'");
+
+  /* a value that breaks a cross-field rule: the pool is checked against the new MNC */
+  const char *mnc[] = {"registration_service.pimsi_pool.mnc=001",
+                       "registration_service.pimsi_pool.size=1000000001", NULL};
+  g_autofree char *pool = load_bad(minimal, mnc);
+  g_assert_cmpstr(pool, ==,
+    "--set registration_service.pimsi_pool.size=1000000001: "
+    "registration_service.pimsi_pool.size: 1000000001 PIMSIs do not fit: a 3-digit MNC leaves "
+    "9 MSIN digits (15 - 3 - 3, ITU-T E.212), so at most 1000000000");
+
+  /* through the command: exit 2, the line on stderr */
+  g_autofree char *qs = src_path("scenarios/quickstart.yaml");
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_cmpint(tu_run_m2msim(&out, &err, "check", "--set", "manufacturers.0.devics=5", qs,
+                                NULL), ==, 2);
+  g_assert_cmpstr(out, ==, "");
+  g_assert_cmpstr(err, ==, "--set manufacturers.0.devics=5: unknown key 'devics' in "
+                           "manufacturers.0 (did you mean 'devices'?)\n");
+  g_clear_pointer(&out, g_free);
+  g_clear_pointer(&err, g_free);
+  g_assert_cmpint(tu_run_m2msim(&out, &err, "check", "--set", "manufacturers.0.devices=5000",
+                                "--params", qs, NULL), ==, 0);
+  g_assert_nonnull(strstr(out, "\nmanufacturers.0.devices=5000\n"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -205,5 +436,9 @@ main(int argc, char **argv)
   g_test_add_func("/scenario/quickstart", test_quickstart);
   g_test_add_func("/scenario/flow-style", test_flow_style);
   g_test_add_func("/scenario/basic-errors", test_basic_errors);
+  g_test_add_func("/scenario/bad-corpus", test_bad_corpus);
+  g_test_add_func("/scenario/not-files", test_not_files);
+  g_test_add_func("/scenario/set-good", test_set_good);
+  g_test_add_func("/scenario/set-bad", test_set_bad);
   return g_test_run();
 }
