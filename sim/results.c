@@ -54,12 +54,17 @@ static const char res_schema_v1[] =
   "CREATE TABLE scalar (run_id INTEGER, name TEXT, value REAL);"
   "CREATE TABLE series (run_id INTEGER, name TEXT, t REAL, value REAL);"
   "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
-  "CREATE INDEX param_run ON param (run_id);"
-  "CREATE INDEX scalar_run_name ON scalar (run_id, name);"
-  "CREATE INDEX series_run_name ON series (run_id, name, t);"
   "INSERT INTO meta (key, value) VALUES ('created_by', 'm2msim " M2M_VERSION "');"
   "PRAGMA application_id = 1295142227;" /* RES_APPLICATION_ID, checked below */
   "PRAGMA user_version = 1;";
+
+/* Indexes of version 1, built at commit: one sort at the end is cheaper than keeping
+ * them up to date row by row (a copied file already has them; SQLite then updates them
+ * as rows come in). */
+static const char res_indexes_v1[] =
+  "CREATE INDEX IF NOT EXISTS param_run ON param (run_id);"
+  "CREATE INDEX IF NOT EXISTS scalar_run_name ON scalar (run_id, name);"
+  "CREATE INDEX IF NOT EXISTS series_run_name ON series (run_id, name, t);";
 G_STATIC_ASSERT(RES_APPLICATION_ID == 1295142227);
 G_STATIC_ASSERT(RES_SCHEMA_VERSION == 1);
 
@@ -707,7 +712,8 @@ res_writer_commit(ResWriter *w, GError **error)
     res_writer_abort(w);
     return false;
   }
-  if (!res_writer_exec(w, "COMMIT", "cannot commit", error)) {
+  if (!res_writer_exec(w, res_indexes_v1, "cannot index", error) ||
+      !res_writer_exec(w, "COMMIT", "cannot commit", error)) {
     res_writer_abort(w);
     return false;
   }

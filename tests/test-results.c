@@ -678,34 +678,45 @@ test_stale_temps(Fixture *fx, gconstpointer data)
 
 #define KILL_ROWS 200000
 #define KILL_SERIES 4
+#define KILL_TICK 5000                      /* rows between progress reports */
+#define KILL_TICKS (KILL_ROWS / KILL_TICK)  /* then one more report before commit */
 
-/* Child side: writes a large run over path and commits. Never returns. */
+/* Child side: writes a large run over path (or appended to a copy of it) and commits,
+ * writing one byte to progress_fd every KILL_TICK rows and one before the commit, so the
+ * parent can place its SIGKILL anywhere in the write however loaded the machine is.
+ * Never returns. */
 static void G_GNUC_NORETURN
-kill_child(const char *path)
+kill_child(const char *path, bool append, int progress_fd)
 {
   GError *error = NULL;
-  ResWriter *w = res_writer_open(path, &error);
+  ResWriter *w = append ? res_writer_open_copy(path, &error) : res_writer_open(path, &error);
   int64_t id;
   bool ok = w && res_writer_add_run(w, "big", "new", 9, 0, NULL, &id, &error);
   for (int k = 0; ok && k < KILL_ROWS; k++) {
     static const char *const names[KILL_SERIES] = {"rs.pimsi.in_use", "rs.pimsi.quarantined",
                                                    "rs.av.queue", "devices.provisioned"};
     ok = res_writer_series(w, id, names[k % KILL_SERIES], k / KILL_SERIES, k, &error);
+    if (k % KILL_TICK == KILL_TICK - 1 && write(progress_fd, "p", 1) != 1)
+      ok = false;
   }
-  ok = ok && res_writer_finish_run(w, id, 1, "complete", &error) && res_writer_commit(w, &error);
+  ok = ok && res_writer_finish_run(w, id, 1, "complete", &error);
+  ok = ok && write(progress_fd, "c", 1) == 1 && res_writer_commit(w, &error);
   _exit(ok ? 0 : 1);
 }
 
-/* The file at path is the complete new result of kill_child. */
+/* The file at path is the complete new result of kill_child (after the old run if
+ * appended). */
 static void
-assert_complete_new(const char *path)
+assert_complete_new(const char *path, bool append)
 {
   GError *error = NULL;
   g_autoptr(ResReader) r = res_reader_open(path, &error);
   g_assert_no_error(error);
   g_autoptr(GPtrArray) runs = res_reader_runs(r, &error);
-  g_assert_cmpuint(runs->len, ==, 1);
-  ResRun *run = runs->pdata[0];
+  g_assert_cmpuint(runs->len, ==, append ? 2 : 1);
+  if (append)
+    g_assert_cmpstr(((ResRun *)runs->pdata[0])->name, ==, "old");
+  ResRun *run = runs->pdata[runs->len - 1];
   g_assert_cmpstr(run->name, ==, "new");
   g_assert_cmpstr(run->status, ==, "complete");
   g_auto(GStrv) names = res_reader_series_names(r, run->id, &error);
@@ -716,7 +727,7 @@ assert_complete_new(const char *path)
   }
 }
 
-/* Nothing but the final files and hidden temporaries in the directory. */
+/* Nothing but the final file and hidden temporaries in the directory. */
 static void
 assert_no_partial(const char *dir)
 {
@@ -724,63 +735,107 @@ assert_no_partial(const char *dir)
   for (guint i = 0; i < names->len; i++) {
     const char *n = names->pdata[i];
     if (n[0] == '.')
-      g_assert_true(strstr(n, ".db.tmp-") != NULL);
+      g_assert_true(g_str_has_prefix(n, ".kill.db.tmp-"));
     else
-      g_assert_true(strcmp(n, "kill.db") == 0 || strcmp(n, "calib.db") == 0);
+      g_assert_cmpstr(n, ==, "kill.db");
   }
+}
+
+/* Starts kill_child over path, waits until it has reported `ticks` progress bytes (0 ..
+ * KILL_TICKS + 1, the last meaning "about to commit"), waits delay_us more and sends
+ * SIGKILL. Returns the wait status. */
+static int
+kill_writer_at(const char *path, bool append, int ticks, gulong delay_us)
+{
+  int fds[2];
+  g_assert_cmpint(pipe(fds), ==, 0);
+  pid_t pid = fork();
+  g_assert_cmpint(pid, >=, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    kill_child(path, append, fds[1]);
+  }
+  close(fds[1]);
+  char c;
+  for (int seen = 0; seen < ticks && read(fds[0], &c, 1) == 1; seen++)
+    ;
+  g_usleep(delay_us);
+  kill(pid, SIGKILL);
+  close(fds[0]);
+  int status;
+  g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+  return status;
+}
+
+/* Runs kill_child to completion; returns how long its commit took (us), from its "about
+ * to commit" byte to its exit. */
+static gint64
+full_write(const char *path, bool append)
+{
+  int fds[2];
+  g_assert_cmpint(pipe(fds), ==, 0);
+  pid_t pid = fork();
+  g_assert_cmpint(pid, >=, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    kill_child(path, append, fds[1]);
+  }
+  close(fds[1]);
+  char c;
+  gint64 t_commit = 0;
+  while (read(fds[0], &c, 1) == 1)
+    if (c == 'c')
+      t_commit = g_get_monotonic_time();
+  close(fds[0]);
+  int status;
+  g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+  g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  g_assert_cmpint(t_commit, >, 0);
+  return g_get_monotonic_time() - t_commit;
 }
 
 static void
 test_kill(Fixture *fx, gconstpointer data)
 {
   g_autofree char *path = g_build_filename(fx->dir, "kill.db", NULL);
-  g_autofree char *calib = g_build_filename(fx->dir, "calib.db", NULL);
   write_simple(path, "old", 6.25);
   g_autoptr(GBytes) old = read_bytes(path);
+  gsize old_len;
+  const char *old_data = g_bytes_get_data(old, &old_len);
 
-  /* How long one complete write takes here, so kills land all over it. */
-  gint64 t0 = g_get_monotonic_time();
-  pid_t pid = fork();
-  g_assert_cmpint(pid, >=, 0);
-  if (pid == 0)
-    kill_child(calib);
-  int status;
-  g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-  gint64 full_us = g_get_monotonic_time() - t0;
-  g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  assert_complete_new(calib);
-  g_test_message("one complete write of %d rows: %.3f s", KILL_ROWS, full_us / 1e6);
+  /* The writer left alone produces the complete new file (so the kills below are not
+   * trivially harmless); it also tells how long a commit takes on this machine now. */
+  gint64 commit_us = full_write(path, false);
+  assert_complete_new(path, false);
+  g_test_message("commit of %d rows: %.3f s", KILL_ROWS, commit_us / 1e6);
+  g_assert_true(g_file_set_contents(path, old_data, old_len, NULL));
 
-  unsigned killed = 0, finished = 0;
-  for (int i = 0; i < 60 && killed < 14; i++) {
-    /* mostly spread over the write, some around the commit and rename at the end */
-    gint64 delay = i % 4 == 3 ? g_test_rand_int_range((int)(full_us * 0.85), (int)(full_us * 1.1))
-                              : g_test_rand_int_range(0, (int)full_us);
-    pid = fork();
-    g_assert_cmpint(pid, >=, 0);
-    if (pid == 0)
-      kill_child(path);
-    g_usleep(delay);
-    kill(pid, SIGKILL);
-    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+  unsigned kept = 0, committed = 0;
+  for (int i = 0; i < 14; i++) {
+    /* anywhere in the write (open, copy, inserts); every fourth one in the commit phase
+     * (index build, flush, fsync, rename) */
+    bool append = i % 2 == 1; /* every other writer appends through a copy */
+    int ticks = i % 4 == 3 ? KILL_TICKS + 1 : g_test_rand_int_range(0, KILL_TICKS + 1);
+    gulong delay = ticks == KILL_TICKS + 1
+                     ? (gulong)g_test_rand_int_range(0, (gint32)(commit_us * 1.2) + 1)
+                     : (gulong)g_test_rand_int_range(0, 3000);
+    int status = kill_writer_at(path, append, ticks, delay);
     assert_no_partial(fx->dir);
-    if (WIFSIGNALED(status)) {
-      killed++;
-      g_autoptr(GBytes) now = read_bytes(path);
-      g_assert_true(g_bytes_equal(old, now)); /* byte-identical */
+    g_autoptr(GBytes) now = read_bytes(path);
+    if (g_bytes_equal(old, now)) {
+      g_assert_true(WIFSIGNALED(status)); /* a writer that got to exit has replaced it */
+      kept++;
       assert_simple(path, "old", 6.25);
     } else {
-      /* it finished first: the new file must be complete; put the old one back */
-      g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-      finished++;
-      assert_complete_new(path);
-      gsize len;
-      const char *bytes = g_bytes_get_data(old, &len);
-      g_assert_true(g_file_set_contents(path, bytes, len, NULL));
+      /* the rename happened before the kill (or the writer finished): the new file must
+       * be complete; then the old one is put back for the next round */
+      committed++;
+      assert_complete_new(path, append);
+      g_assert_true(g_file_set_contents(path, old_data, old_len, NULL));
     }
   }
-  g_test_message("killed %u writers, %u finished first", killed, finished);
-  g_assert_cmpuint(killed, >=, 10);
+  g_test_message("%u writers killed before their rename, %u after", kept, committed);
+  g_assert_cmpuint(kept, >=, 10);
 
   /* Killed writers left hidden temporaries; the next writer's sweep removes them all. */
   unsigned hidden = count_hidden(fx->dir);
