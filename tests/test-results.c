@@ -288,6 +288,10 @@ test_round_trip(Fixture *fx, gconstpointer data)
   g_autoptr(GArray) none = res_reader_series(r, id, "no.such", &error);
   g_assert_no_error(error);
   g_assert_cmpuint(none->len, ==, 0);
+
+  g_autofree char *now = res_iso8601_now();
+  g_assert_true(g_regex_match_simple("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+                                     now, 0, 0));
 }
 
 static void
