@@ -410,10 +410,22 @@ res_writer_exec(ResWriter *w, const char *sql, const char *what, GError **error)
 }
 
 static ResWriter *
-res_writer_start(const char *final_path, bool copy, GError **error)
+res_writer_start(const char *path, bool copy, GError **error)
 {
-  g_autofree char *dir = NULL;
+  /* A symlink's target is replaced, not the link (results.db -> /data/run7.db). */
+  g_autofree char *resolved = NULL;
   struct stat st;
+  if (path && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+    resolved = realpath(path, NULL);
+    if (!resolved) {
+      int e = errno;
+      g_set_error(error, RES_ERROR, RES_ERROR_PATH, "%s: symbolic link: %s", path,
+                  g_strerror(e));
+      return NULL;
+    }
+  }
+  const char *final_path = resolved ? resolved : path;
+  g_autofree char *dir = NULL;
   if (!res_check_output(final_path, &dir, &st, error))
     return NULL;
   bool exists = st.st_mode != 0;

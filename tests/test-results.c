@@ -391,6 +391,31 @@ test_temp_files(Fixture *fx, gconstpointer data)
   g_assert_cmpuint(names2->len, ==, 1);
 }
 
+/* Writing through a symbolic link replaces the target and keeps the link. */
+static void
+test_symlink(Fixture *fx, gconstpointer data)
+{
+  g_autofree char *sub = g_build_filename(fx->dir, "data", NULL);
+  g_assert_cmpint(g_mkdir(sub, 0755), ==, 0);
+  g_autofree char *target = g_build_filename(sub, "run7.db", NULL);
+  g_autofree char *link = g_build_filename(fx->dir, "latest.db", NULL);
+  write_simple(target, "old", 1);
+  g_assert_cmpint(symlink(target, link), ==, 0);
+  write_simple(link, "new", 2);
+  struct stat st;
+  g_assert_cmpint(lstat(link, &st), ==, 0);
+  g_assert_true(S_ISLNK(st.st_mode));
+  assert_simple(target, "new", 2);
+  g_assert_cmpuint(count_hidden(sub), ==, 0);
+  g_assert_cmpint(g_unlink(target), ==, 0); /* now dangling */
+  GError *error = NULL;
+  g_autoptr(ResWriter) w = res_writer_open(link, &error);
+  g_assert_null(w);
+  g_assert_error(error, RES_ERROR, RES_ERROR_PATH);
+  g_clear_error(&error);
+  g_rmdir(sub);
+}
+
 /* A checkpoint commits inside the temporary file; nothing shows at the final name. */
 static void
 test_checkpoint(Fixture *fx, gconstpointer data)
@@ -857,6 +882,7 @@ main(int argc, char **argv)
   ADD("round-trip", test_round_trip);
   ADD("two-runs", test_two_runs);
   ADD("temp-files", test_temp_files);
+  ADD("symlink", test_symlink);
   ADD("checkpoint", test_checkpoint);
   ADD("open-copy", test_open_copy);
   ADD("newer-schema", test_newer_schema);

@@ -42,8 +42,10 @@ typedef struct ResWriter ResWriter;
  * Creates ".BASENAME.tmp-HOST-PID-XXXXXX" next to final_path (same filesystem, so the
  * rename is atomic) and opens one transaction on it. An existing final_path is left
  * untouched until commit; it must be an m2msim results database or an empty file (a
- * typo in --out must not destroy a scenario or a report). Before creating its own temp
- * file, removes temp files left in that directory by dead processes of this host.
+ * typo in --out must not destroy a scenario or a report). If final_path is a symbolic
+ * link, its target is what gets replaced (a dangling link is an error). Before creating
+ * its own temporary file, removes those left in that directory by dead processes of this
+ * host.
  * Errors: RES_ERROR_PATH (directory missing, final_path a directory or not a regular
  * file, directory not writable), RES_ERROR_NOT_RESULTS, RES_ERROR_DB. */
 ResWriter *res_writer_open(const char *final_path, GError **error);
