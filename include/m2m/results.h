@@ -70,7 +70,8 @@ bool res_writer_param(ResWriter *w, int64_t run_id, const char *key, const char 
                       GError **error);
 
 /* One figure of the run. NaN is refused (RES_ERROR_VALUE): SQLite would store NULL and
- * the convention for "no value" is to leave the scalar out; infinities are stored. */
+ * the convention for "no value" is to leave the scalar out; infinities are stored, and
+ * every other double comes back bit for bit except -0.0, which SQLite returns as 0.0. */
 bool res_writer_scalar(ResWriter *w, int64_t run_id, const char *name, double value,
                        GError **error);
 
