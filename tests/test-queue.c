@@ -1,0 +1,438 @@
+/* Tests of the event queue and the engine loop: order against a sorted reference under
+ * random schedule / cancel / run sequences on every queue kind, FIFO ties, cancelling
+ * from handlers and after firing, and the clock's limits. */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../sim/queue.h"
+#include "m2m/engine.h"
+
+/* ---- random operations against a reference ------------------------------------------ */
+
+typedef struct {
+  SimTime time;
+  uint64_t seq;
+} RefKey;
+
+static gint
+ref_cmp(gconstpointer a, gconstpointer b, gpointer ud)
+{
+  const RefKey *x = a, *y = b;
+  if (x->time != y->time)
+    return x->time < y->time ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+typedef struct {
+  SimEngine *sim;
+  GRand *rand;
+  GTree *ref;            /* RefKey -> token (pending events in expected order) */
+  GHashTable *by_token;  /* token -> RefKey */
+  GArray *ids;           /* SimEventId by token (includes dead ones) */
+  uint64_t next_seq;
+  uint64_t fired_token;
+  bool fired;
+  uint64_t n_checked;
+} RefWorld;
+
+static void ref_handler(SimEngine *sim, void *ctx, uint64_t token);
+
+static void
+ref_schedule(RefWorld *w, SimTime delay)
+{
+  uint64_t token = w->ids->len;
+  SimEventId id = sim_schedule(w->sim, delay, ref_handler, w, token);
+  g_assert_cmpuint(id, !=, SIM_EVENT_NONE);
+  g_array_append_val(w->ids, id);
+  RefKey *k = g_new(RefKey, 1);
+  *k = (RefKey){sim_now(w->sim) + delay, w->next_seq++};
+  g_tree_insert(w->ref, k, GSIZE_TO_POINTER(token));
+  g_hash_table_insert(w->by_token, GSIZE_TO_POINTER(token), k);
+}
+
+static SimTime
+ref_delay(RefWorld *w)
+{
+  /* many ties: small delays, often 0 */
+  switch (g_rand_int_range(w->rand, 0, 4)) {
+  case 0:
+    return 0;
+  case 1:
+    return g_rand_int_range(w->rand, 0, 5);
+  case 2:
+    return g_rand_int_range(w->rand, 0, 1000);
+  default:
+    return g_rand_int_range(w->rand, 0, 1000000);
+  }
+}
+
+static void
+ref_cancel_random(RefWorld *w)
+{
+  if (w->ids->len == 0)
+    return;
+  uint64_t token = g_rand_int_range(w->rand, 0, (gint32)w->ids->len);
+  SimEventId id = g_array_index(w->ids, SimEventId, token);
+  RefKey *k = g_hash_table_lookup(w->by_token, GSIZE_TO_POINTER(token));
+  bool expect = k != NULL;
+  g_assert_cmpint(sim_is_pending(w->sim, id), ==, expect);
+  g_assert_cmpint(sim_cancel(w->sim, id), ==, expect);
+  g_assert_false(sim_cancel(w->sim, id));
+  if (k) {
+    g_tree_remove(w->ref, k);
+    g_hash_table_remove(w->by_token, GSIZE_TO_POINTER(token));
+  }
+}
+
+static gboolean
+ref_first(gpointer key, gpointer value, gpointer data)
+{
+  *(gpointer *)data = key;
+  return TRUE;
+}
+
+static void
+ref_handler(SimEngine *sim, void *ctx, uint64_t token)
+{
+  RefWorld *w = ctx;
+  RefKey *first = NULL;
+  g_tree_foreach(w->ref, ref_first, &first);
+  g_assert_nonnull(first);
+  uint64_t expect = GPOINTER_TO_SIZE(g_tree_lookup(w->ref, first));
+  g_assert_cmpuint(token, ==, expect);
+  g_assert_cmpint(sim_now(sim), ==, first->time);
+  g_tree_remove(w->ref, first);
+  g_hash_table_remove(w->by_token, GSIZE_TO_POINTER(token));
+  /* the running event is no longer pending */
+  g_assert_false(sim_cancel(sim, g_array_index(w->ids, SimEventId, token)));
+  w->n_checked++;
+  /* from inside the handler: schedule (hold), cancel, or both */
+  int r = g_rand_int_range(w->rand, 0, 8);
+  if (r < 5)
+    ref_schedule(w, ref_delay(w));
+  if (r == 5 || r == 6)
+    ref_cancel_random(w);
+  sim_stop(sim);
+}
+
+static void
+run_reference(SimQueueKind kind, guint32 seed, uint64_t seq_limit)
+{
+  RefWorld w = {0};
+  w.sim = sim_engine_new_with_queue(kind);
+  if (seq_limit)
+    sim_engine_set_seq_limit_for_tests(w.sim, seq_limit);
+  w.rand = g_rand_new_with_seed(seed);
+  w.ref = g_tree_new_full(ref_cmp, NULL, g_free, NULL);
+  w.by_token = g_hash_table_new(g_direct_hash, g_direct_equal);
+  w.ids = g_array_new(FALSE, FALSE, sizeof(SimEventId));
+  for (int op = 0; op < 100000; op++) {
+    int r = g_rand_int_range(w.rand, 0, 10);
+    /* drift the pending population up and down */
+    bool grow = (op / 20000) % 2 == 0;
+    if (r < (grow ? 5 : 2)) {
+      ref_schedule(&w, ref_delay(&w));
+    } else if (r < 7) {
+      ref_cancel_random(&w);
+    } else {
+      uint64_t before = sim_events_executed(w.sim);
+      gint was_pending = g_tree_nnodes(w.ref);
+      uint64_t n = sim_run(w.sim); /* the handler stops after one event */
+      g_assert_cmpuint(n, ==, was_pending > 0 ? 1 : 0);
+      g_assert_cmpuint(sim_events_executed(w.sim), ==, before + n);
+    }
+    g_assert_cmpuint(sim_events_pending(w.sim), ==, g_tree_nnodes(w.ref));
+  }
+  /* drain */
+  while (g_tree_nnodes(w.ref) > 0)
+    g_assert_cmpuint(sim_run(w.sim), ==, 1);
+  g_assert_cmpuint(sim_run(w.sim), ==, 0);
+  g_assert_cmpuint(sim_events_pending(w.sim), ==, 0);
+  g_assert_cmpuint(w.n_checked, >, 10000);
+  g_array_free(w.ids, TRUE);
+  g_hash_table_destroy(w.by_token);
+  g_tree_destroy(w.ref);
+  g_rand_free(w.rand);
+  sim_engine_free(w.sim);
+}
+
+static void
+test_reference(gconstpointer data)
+{
+  SimQueueKind kind = (SimQueueKind)GPOINTER_TO_INT(data);
+  for (guint32 seed = 1; seed <= 4; seed++)
+    run_reference(kind, seed, 0);
+}
+
+/* A tiny seq limit forces the engine to renumber pending entries every few hundred
+ * insertions; the order must not change. */
+static void
+test_renumber(gconstpointer data)
+{
+  SimQueueKind kind = (SimQueueKind)GPOINTER_TO_INT(data);
+  run_reference(kind, 99, 20000);
+}
+
+/* ---- FIFO ties ----------------------------------------------------------------------- */
+
+typedef struct {
+  GArray *order;
+} Log;
+
+static void
+log_handler(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  Log *l = ctx;
+  g_array_append_val(l->order, arg);
+}
+
+static void
+test_fifo_ties(gconstpointer data)
+{
+  g_autoptr(SimEngine) sim = sim_engine_new_with_queue((SimQueueKind)GPOINTER_TO_INT(data));
+  Log l = {g_array_new(FALSE, FALSE, sizeof(uint64_t))};
+  /* 3000 events over three times, inserted interleaved: each time's events must run in
+   * insertion order */
+  for (uint64_t i = 0; i < 3000; i++)
+    sim_schedule_at(sim, (SimTime)(2 - i % 3) * 10, log_handler, &l, i);
+  g_assert_cmpuint(sim_run(sim), ==, 3000);
+  g_assert_cmpuint(l.order->len, ==, 3000);
+  uint64_t prev = 0;
+  for (guint i = 0; i < 3000; i++) {
+    uint64_t a = g_array_index(l.order, uint64_t, i);
+    g_assert_cmpuint(2 - a % 3, ==, i / 1000); /* times 0, 10, 20 in order */
+    if (i % 1000)
+      g_assert_cmpuint(a, >, prev);
+    prev = a;
+  }
+  g_assert_cmpint(sim_now(sim), ==, 20);
+  g_array_free(l.order, TRUE);
+}
+
+/* Events scheduled with delay 0 from a handler run after those already at that time. */
+static void
+zero_delay_handler(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  Log *l = ctx;
+  g_array_append_val(l->order, arg);
+  if (arg < 3)
+    sim_schedule(sim, 0, zero_delay_handler, ctx, arg + 100);
+}
+
+static void
+test_zero_delay(void)
+{
+  g_autoptr(SimEngine) sim = sim_engine_new();
+  Log l = {g_array_new(FALSE, FALSE, sizeof(uint64_t))};
+  for (uint64_t i = 0; i < 3; i++)
+    sim_schedule_at(sim, 5, zero_delay_handler, &l, i);
+  sim_run(sim);
+  const uint64_t expect[] = {0, 1, 2, 100, 101, 102};
+  g_assert_cmpuint(l.order->len, ==, 6);
+  for (guint i = 0; i < 6; i++)
+    g_assert_cmpuint(g_array_index(l.order, uint64_t, i), ==, expect[i]);
+  g_array_free(l.order, TRUE);
+}
+
+/* ---- cancelling ---------------------------------------------------------------------- */
+
+typedef struct {
+  SimEventId victim, self;
+  int ran_victim, ran_killer;
+  bool self_cancel_result, victim_cancel_result;
+} CancelCtx;
+
+static void
+victim_handler(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  ((CancelCtx *)ctx)->ran_victim++;
+}
+
+static void
+killer_handler(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  CancelCtx *c = ctx;
+  c->ran_killer++;
+  c->self_cancel_result = sim_cancel(sim, c->self);
+  c->victim_cancel_result = sim_cancel(sim, c->victim);
+}
+
+static void
+test_cancel(gconstpointer data)
+{
+  SimQueueKind kind = (SimQueueKind)GPOINTER_TO_INT(data);
+  g_autoptr(SimEngine) sim = sim_engine_new_with_queue(kind);
+  CancelCtx c = {0};
+  g_assert_false(sim_cancel(sim, SIM_EVENT_NONE));
+  g_assert_false(sim_cancel(sim, (SimEventId)1 << 32 | 12345)); /* never issued */
+  c.self = sim_schedule(sim, 10, killer_handler, &c, 0);
+  c.victim = sim_schedule(sim, 10, victim_handler, &c, 0); /* same time, after killer */
+  g_assert_true(sim_is_pending(sim, c.victim));
+  g_assert_cmpuint(sim_events_pending(sim), ==, 2);
+  sim_run(sim);
+  g_assert_cmpint(c.ran_killer, ==, 1);
+  g_assert_cmpint(c.ran_victim, ==, 0);
+  g_assert_false(c.self_cancel_result); /* running: no longer pending */
+  g_assert_true(c.victim_cancel_result);
+  g_assert_false(sim_cancel(sim, c.self));   /* after it fired */
+  g_assert_false(sim_cancel(sim, c.victim)); /* twice */
+  g_assert_cmpuint(sim_events_executed(sim), ==, 1);
+
+  /* a dead id stays dead when its record is reused */
+  SimEventId fresh = sim_schedule(sim, 1, victim_handler, &c, 0);
+  g_assert_false(sim_cancel(sim, c.self));
+  g_assert_false(sim_cancel(sim, c.victim));
+  g_assert_true(sim_is_pending(sim, fresh));
+  g_assert_true(sim_cancel(sim, fresh));
+  g_assert_cmpuint(sim_events_pending(sim), ==, 0);
+}
+
+/* Cancelling most of a large population (triggers heap compaction), the rest in order. */
+static void
+test_cancel_mass(gconstpointer data)
+{
+  g_autoptr(SimEngine) sim = sim_engine_new_with_queue((SimQueueKind)GPOINTER_TO_INT(data));
+  Log l = {g_array_new(FALSE, FALSE, sizeof(uint64_t))};
+  GArray *ids = g_array_new(FALSE, FALSE, sizeof(SimEventId));
+  for (uint64_t i = 0; i < 20000; i++) {
+    SimEventId id = sim_schedule(sim, (SimTime)((i * 7919) % 20000), log_handler, &l, i);
+    g_array_append_val(ids, id);
+  }
+  for (guint i = 0; i < 20000; i++)
+    if (i % 10 != 0)
+      g_assert_true(sim_cancel(sim, g_array_index(ids, SimEventId, i)));
+  g_assert_cmpuint(sim_events_pending(sim), ==, 2000);
+  g_assert_cmpuint(sim_run(sim), ==, 2000);
+  SimTime prev = -1;
+  for (guint i = 0; i < l.order->len; i++) {
+    uint64_t a = g_array_index(l.order, uint64_t, i);
+    g_assert_cmpuint(a % 10, ==, 0);
+    SimTime t = (SimTime)((a * 7919) % 20000);
+    g_assert_cmpint(t, >, prev);
+    prev = t;
+  }
+  g_array_free(ids, TRUE);
+  g_array_free(l.order, TRUE);
+}
+
+/* ---- clock --------------------------------------------------------------------------- */
+
+static void
+count_handler(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  (*(int *)ctx)++;
+}
+
+static void
+test_clock_limits(void)
+{
+  g_autoptr(SimEngine) sim = sim_engine_new();
+  int n = 0;
+  /* "never" is refused, not clamped: an event at SIM_TIME_MAX could never run */
+  g_assert_cmpuint(sim_schedule(sim, SIM_TIME_MAX, count_handler, &n, 0), ==, SIM_EVENT_NONE);
+  g_assert_cmpuint(sim_schedule_at(sim, SIM_TIME_MAX, count_handler, &n, 0), ==,
+                   SIM_EVENT_NONE);
+  g_assert_cmpuint(sim_events_pending(sim), ==, 0);
+  g_assert_cmpuint(sim_schedule_at(sim, SIM_TIME_MAX - 1, count_handler, &n, 0), !=,
+                   SIM_EVENT_NONE);
+  g_assert_cmpuint(sim_run_until(sim, 100), ==, 0);
+  g_assert_cmpint(sim_now(sim), ==, 100); /* the clock moves to end */
+  g_assert_cmpint(sim_next_time(sim), ==, SIM_TIME_MAX - 1);
+  g_assert_cmpuint(sim_run(sim), ==, 1);
+  g_assert_cmpint(n, ==, 1);
+  g_assert_cmpint(sim_now(sim), ==, SIM_TIME_MAX - 1);
+  /* near the end of time: now + delay would overflow */
+  g_assert_cmpuint(sim_schedule(sim, 1, count_handler, &n, 0), ==, SIM_EVENT_NONE);
+  g_assert_cmpuint(sim_schedule(sim, SIM_TIME_MAX, count_handler, &n, 0), ==, SIM_EVENT_NONE);
+  g_assert_cmpuint(sim_schedule(sim, 0, count_handler, &n, 0), !=, SIM_EVENT_NONE);
+  g_assert_cmpuint(sim_run(sim), ==, 1);
+  g_assert_cmpint(sim_next_time(sim), ==, SIM_TIME_MAX);
+  /* running until a time in the past does nothing */
+  g_assert_cmpuint(sim_run_until(sim, 5), ==, 0);
+  g_assert_cmpint(sim_now(sim), ==, SIM_TIME_MAX - 1);
+}
+
+static void
+test_run_until_boundary(void)
+{
+  g_autoptr(SimEngine) sim = sim_engine_new();
+  int n = 0;
+  sim_schedule_at(sim, 10, count_handler, &n, 0);
+  sim_schedule_at(sim, 11, count_handler, &n, 0);
+  g_assert_cmpuint(sim_run_until(sim, 10), ==, 1); /* events at end run */
+  g_assert_cmpint(sim_now(sim), ==, 10);
+  g_assert_false(sim_stopped(sim));
+  g_assert_cmpuint(sim_run_until(sim, 20), ==, 1);
+  g_assert_cmpint(sim_now(sim), ==, 20);
+  g_assert_cmpint(n, ==, 2);
+}
+
+static void
+test_negative_delay(void)
+{
+  if (g_test_subprocess()) {
+    g_autoptr(SimEngine) sim = sim_engine_new();
+    int n = 0;
+    sim_schedule(sim, -1, count_handler, &n, 0);
+    return;
+  }
+  g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed();
+}
+
+static void
+test_past_absolute(void)
+{
+  if (g_test_subprocess()) {
+    g_autoptr(SimEngine) sim = sim_engine_new();
+    int n = 0;
+    sim_run_until(sim, 50);
+    sim_schedule_at(sim, 49, count_handler, &n, 0);
+    return;
+  }
+  g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed();
+}
+
+static void
+test_queue_names(void)
+{
+  for (int k = 0; k < SIM_QUEUE_N_KINDS; k++) {
+    SimQueueKind back;
+    g_assert_true(sim_queue_kind_from_name(sim_queue_kind_name((SimQueueKind)k), &back));
+    g_assert_cmpint(back, ==, k);
+  }
+  SimQueueKind dummy;
+  g_assert_false(sim_queue_kind_from_name("ladder", &dummy));
+  g_autoptr(SimEngine) sim = sim_engine_new();
+  g_assert_cmpint(sim_queue_kind(sim), ==, SIM_QUEUE_DEFAULT);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  for (int k = 0; k < SIM_QUEUE_N_KINDS; k++) {
+    const char *name = sim_queue_kind_name((SimQueueKind)k);
+    gconstpointer d = GINT_TO_POINTER(k);
+    char path[128];
+    snprintf(path, sizeof path, "/queue/%s/reference", name);
+    g_test_add_data_func(path, d, test_reference);
+    snprintf(path, sizeof path, "/queue/%s/renumber", name);
+    g_test_add_data_func(path, d, test_renumber);
+    snprintf(path, sizeof path, "/queue/%s/fifo-ties", name);
+    g_test_add_data_func(path, d, test_fifo_ties);
+    snprintf(path, sizeof path, "/queue/%s/cancel", name);
+    g_test_add_data_func(path, d, test_cancel);
+    snprintf(path, sizeof path, "/queue/%s/cancel-mass", name);
+    g_test_add_data_func(path, d, test_cancel_mass);
+  }
+  g_test_add_func("/engine/zero-delay", test_zero_delay);
+  g_test_add_func("/engine/clock-limits", test_clock_limits);
+  g_test_add_func("/engine/run-until-boundary", test_run_until_boundary);
+  g_test_add_func("/engine/negative-delay", test_negative_delay);
+  g_test_add_func("/engine/past-absolute", test_past_absolute);
+  g_test_add_func("/engine/queue-names", test_queue_names);
+  return g_test_run();
+}
