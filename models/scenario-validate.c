@@ -1,8 +1,9 @@
 /* Scenario step 3: checks across fields, after every field converted on its own: shares
  * that must add up to 1, the PIMSI pool against the MSIN digits its MNC leaves (ITU-T
  * E.212), unique operator names, fault targets and allowed networks that name something,
- * at least one network accepting PIMSIs, times inside the run. A section whose fields
- * already had problems is not checked again, so one mistake gives one message. */
+ * at least one network accepting PIMSIs, times inside the run. Checks that need values
+ * a section could not convert are skipped (a bad share gives no "shares do not add up"
+ * too), but names are checked whenever they are known. */
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
@@ -142,30 +143,47 @@ ho_names(const ScnConfig *cfg)
   return v;
 }
 
-static void
-check_vos(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d)
+/* True when every item of the list got its name (other keys may still be wrong). */
+static bool
+names_known(char *const *names, size_t n)
 {
-  g_autofree char **names = vo_names(cfg);
-  bool accepting = false;
-  check_shares(root, d, "visited_operators", &cfg->visited_operators[0].share,
-               sizeof(ScnVisitedOperator), cfg->n_visited_operators);
-  for (size_t i = 0; i < cfg->n_visited_operators; i++)
-    accepting |= cfg->visited_operators[i].accepts_pimsi;
-  if (!accepting)
-    scn_diag_add(d, where(root, true, "visited_operators"),
-                 "visited_operators: no visited operator accepts PIMSIs (at least one needs "
-                 "accepts_pimsi: true)");
-  check_unique(root, d, "visited_operators", names, cfg->n_visited_operators);
+  for (size_t i = 0; i < n; i++)
+    if (names[i] == NULL)
+      return false;
+  return n > 0;
 }
 
 static void
-check_hos(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool vos_clean)
+check_vos(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool clean)
+{
+  g_autofree char **names = vo_names(cfg);
+  bool accepting = false;
+  if (clean) {
+    check_shares(root, d, "visited_operators", &cfg->visited_operators[0].share,
+                 sizeof(ScnVisitedOperator), cfg->n_visited_operators);
+    for (size_t i = 0; i < cfg->n_visited_operators; i++)
+      accepting |= cfg->visited_operators[i].accepts_pimsi;
+    if (!accepting)
+      scn_diag_add(d, where(root, true, "visited_operators"),
+                   "visited_operators: no visited operator accepts PIMSIs (at least one needs "
+                   "accepts_pimsi: true)");
+  }
+  if (names_known(names, cfg->n_visited_operators))
+    check_unique(root, d, "visited_operators", names, cfg->n_visited_operators);
+}
+
+static void
+check_hos(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool clean)
 {
   g_autofree char **names = ho_names(cfg);
-  check_shares(root, d, "home_operators", &cfg->home_operators[0].share,
-               sizeof(ScnHomeOperator), cfg->n_home_operators);
+  g_autofree char **vos = vo_names(cfg);
+  if (clean)
+    check_shares(root, d, "home_operators", &cfg->home_operators[0].share,
+                 sizeof(ScnHomeOperator), cfg->n_home_operators);
+  if (!names_known(names, cfg->n_home_operators))
+    return;
   check_unique(root, d, "home_operators", names, cfg->n_home_operators);
-  if (!vos_clean)
+  if (!names_known(vos, cfg->n_visited_operators))
     return;
   for (size_t i = 0; i < cfg->n_home_operators; i++)
     if (scn_config_find_vo(cfg, names[i]) >= 0)
@@ -177,6 +195,9 @@ check_hos(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool vos_clean)
 static void
 check_manufacturers(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool duration_ok)
 {
+  for (size_t i = 0; i < cfg->n_manufacturers; i++)
+    if (cfg->manufacturers[i].name == NULL)
+      return;
   g_autofree char **names = g_new0(char *, cfg->n_manufacturers + 1);
   for (size_t i = 0; i < cfg->n_manufacturers; i++) {
     const ScnManufacturer *m = &cfg->manufacturers[i];
@@ -201,19 +222,19 @@ check_manufacturers(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool 
 }
 
 static void
-check_devices(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool vos_clean)
+check_devices(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool clean, bool vos_clean)
 {
   const ScnDevices *dv = &cfg->devices;
-  if (dv->retry.max < dv->retry.initial) {
+  if (clean && dv->retry.max < dv->retry.initial) {
     char a[64], b[64];
     scn_diag_add(d, where(root, false, "devices.retry.max"),
                  "devices.retry.max: %s is shorter than retry.initial %s (max caps the growing "
                  "wait, so max >= initial)", units_format_duration(dv->retry.max, a, sizeof a),
                  units_format_duration(dv->retry.initial, b, sizeof b));
   }
-  if (!vos_clean || dv->n_allowed_networks == 0)
-    return;
   g_autofree char **names = vo_names(cfg);
+  if (dv->n_allowed_networks == 0 || !names_known(names, cfg->n_visited_operators))
+    return;
   bool accepting = false, all_known = true;
   for (size_t i = 0; i < dv->n_allowed_networks; i++) {
     const char *n = dv->allowed_networks[i];
@@ -234,7 +255,7 @@ check_devices(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool vos_cl
                    "devices.allowed_networks.%zu: '%s' is not a visited operator (known: %s)", i,
                    n, known);
   }
-  if (all_known && !accepting)
+  if (all_known && !accepting && vos_clean)
     scn_diag_add(d, where(root, true, "devices.allowed_networks"),
                  "devices.allowed_networks: none of these networks accepts PIMSIs, so no device "
                  "could attach (allow at least one with accepts_pimsi: true)");
@@ -247,14 +268,15 @@ check_faults(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, const ScnClean *cl
   g_autofree char **hos = ho_names(cfg);
   for (size_t i = 0; i < cfg->n_faults; i++) {
     ScnFault *f = &cfg->faults[i];
-    if (clean->duration && f->at >= cfg->duration) {
+    if (clean->duration && clean->faults && f->at >= cfg->duration) {
       char at[64], dur[64];
       scn_diag_add(d, where(root, false, "faults.%zu.at", i),
                    "faults.%zu.at: %s is not before the end of the run (duration %s)", i,
                    units_format_duration(f->at, at, sizeof at),
                    units_format_duration(cfg->duration, dur, sizeof dur));
     }
-    if (!clean->vos || !clean->hos)
+    if (f->target == NULL || !names_known(vos, cfg->n_visited_operators) ||
+        !names_known(hos, cfg->n_home_operators))
       continue;
     ssize_t k;
     if (strcmp(f->target, "registration_service") == 0) {
@@ -293,14 +315,9 @@ scn_validate(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, const ScnClean *cl
 {
   if (clean->rs)
     check_pool(root, cfg, d);
-  if (clean->vos)
-    check_vos(root, cfg, d);
-  if (clean->hos)
-    check_hos(root, cfg, d, clean->vos);
-  if (clean->manufacturers)
-    check_manufacturers(root, cfg, d, clean->duration);
-  if (clean->devices)
-    check_devices(root, cfg, d, clean->vos);
-  if (clean->faults)
-    check_faults(root, cfg, d, clean);
+  check_vos(root, cfg, d, clean->vos);
+  check_hos(root, cfg, d, clean->hos);
+  check_manufacturers(root, cfg, d, clean->duration && clean->manufacturers);
+  check_devices(root, cfg, d, clean->devices, clean->vos);
+  check_faults(root, cfg, d, clean);
 }

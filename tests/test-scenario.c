@@ -429,6 +429,200 @@ test_set_bad(void)
   g_assert_nonnull(strstr(out, "\nmanufacturers.0.devices=5000\n"));
 }
 
+static ScnConfig *
+load_file_ok(const char *rel)
+{
+  g_autofree char *path = src_path(rel);
+  g_autoptr(GError) error = NULL;
+  ScnConfig *cfg = scn_load(path, NULL, &error);
+  if (cfg == NULL)
+    g_error("%s should load: %s", rel, error->message);
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_cmpint(tu_run_m2msim(&out, &err, "check", path, NULL), ==, 0);
+  g_autofree char *ok = g_strdup_printf("%s: ok\n", path);
+  g_assert_cmpstr(out, ==, ok);
+  g_assert_cmpstr(err, ==, "");
+  return cfg;
+}
+
+/* The cells of a Markdown table row, trimmed ("\\|" inside a cell is not a border). */
+static GStrv
+md_cells(const char *row)
+{
+  g_autoptr(GPtrArray) cells = g_ptr_array_new();
+  g_autoptr(GString) cur = g_string_new(NULL);
+  const char *p = strchr(row, '|');
+  for (p = p ? p + 1 : row; *p; p++) {
+    if (*p == '\\' && p[1] == '|') {
+      g_string_append_c(cur, '|');
+      p++;
+    } else if (*p == '|') {
+      g_ptr_array_add(cells, g_strstrip(g_strdup(cur->str)));
+      g_string_truncate(cur, 0);
+    } else {
+      g_string_append_c(cur, *p);
+    }
+  }
+  g_ptr_array_add(cells, NULL);
+  return (GStrv)g_ptr_array_steal(cells, NULL);
+}
+
+/* Every default documented in scenarios/README.md is the loader's default, every key the
+ * loader has is documented, and every documented key exists. */
+static void
+test_documented_defaults(void)
+{
+  g_autoptr(ScnConfig) cfg = load_file_ok("tests/good-scenarios/minimal.yaml");
+  g_assert_cmpstr(cfg->registration_service.pimsi_pool.mcc, ==, "001");
+  g_assert_cmpuint(cfg->n_faults, ==, 0);
+  g_assert_false(cfg->has_sweep);
+  g_autoptr(GPtrArray) ps = scn_config_params(cfg);
+  g_autoptr(ScnConfig) all = load_file_ok("tests/good-scenarios/all-keys.yaml");
+  g_autoptr(GPtrArray) pall = scn_config_params(all);
+  g_autofree char *readme_path = src_path("scenarios/README.md");
+  g_autofree char *readme = NULL;
+  g_assert_true(g_file_get_contents(readme_path, &readme, NULL, NULL));
+  g_autoptr(GHashTable) documented = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  g_auto(GStrv) lines = g_strsplit(readme, "\n", -1);
+  guint rows = 0, defaults = 0;
+  for (char **l = lines; *l; l++) {
+    if (!g_str_has_prefix(*l, "| `"))
+      continue;
+    g_auto(GStrv) cells = md_cells(*l);
+    /* key rows of the key tables: | `path` | type | unit | default | ... */
+    if (g_strv_length(cells) < 5 || cells[0][0] != '`')
+      continue;
+    g_autofree char *raw = g_strndup(cells[0] + 1, strcspn(cells[0] + 1, "`"));
+    if (strchr(raw, '.') == NULL && strcmp(raw, "name") && strcmp(raw, "seed") &&
+        strcmp(raw, "duration"))
+      continue; /* the Values tables */
+    g_auto(GStrv) parts = g_strsplit(raw, "[]", -1);
+    g_autofree char *key = g_strjoinv(".0", parts);
+    const char *def = cells[3];
+    rows++;
+    g_hash_table_add(documented, g_strdup(key));
+    if (g_str_has_prefix(key, "sweep.")) {
+      if (strcmp(key, "sweep.replications") == 0)
+        g_assert_cmpstr(def, ==, "`1`");
+      g_assert_cmpuint(cfg->sweep.replications, ==, 1);
+      continue;
+    }
+    const char *actual = param(ps, key);
+    if (actual == NULL && param(pall, key) == NULL)
+      g_error("README documents '%s', which the loader does not have", key);
+    if (actual == NULL) { /* keys of list items the minimal file has none of (faults) */
+      g_assert_cmpstr(def, ==, "**required**");
+      continue;
+    }
+    if (strcmp(def, "**required**") == 0)
+      continue;
+    if (def[0] != '`')
+      g_error("README row for %s: default cell '%s' is neither **required** nor `code`", key, def);
+    g_autofree char *want = g_strndup(def + 1, strcspn(def + 1, "`"));
+    if (strcmp(want, actual) != 0)
+      g_error("README says %s defaults to '%s'; the loader gives '%s'", key, want, actual);
+    defaults++;
+  }
+  for (guint i = 0; i < pall->len; i++) {
+    const ScnParam *p = pall->pdata[i];
+    g_auto(GStrv) parts = g_strsplit(p->key, ".", -1);
+    for (char **q = parts; *q; q++)
+      if (g_ascii_isdigit(**q))
+        strcpy(*q, "0"); /* visited_operators.2.name is documented as [].name */
+    g_autofree char *key = g_strjoinv(".", parts);
+    if (!g_hash_table_contains(documented, key))
+      g_error("key '%s' is not documented in scenarios/README.md", key);
+  }
+  g_assert_cmpuint(rows, >=, 54);
+  g_assert_cmpuint(defaults, >=, 37);
+}
+
+/* A file setting every key: each value is read (differs from the default). */
+static void
+test_all_keys(void)
+{
+  g_autoptr(ScnConfig) all = load_file_ok("tests/good-scenarios/all-keys.yaml");
+  g_autoptr(ScnConfig) min = load_file_ok("tests/good-scenarios/minimal.yaml");
+  g_autoptr(GPtrArray) pa = scn_config_params(all);
+  g_autoptr(GPtrArray) pm = scn_config_params(min);
+  guint compared = 0;
+  for (guint i = 0; i < pm->len; i++) {
+    const ScnParam *p = pm->pdata[i];
+    const char *v = param(pa, p->key);
+    g_assert_nonnull(v);
+    /* a list item's key counts as set when some item of the list differs */
+    bool differs = strcmp(v, p->value) != 0;
+    const char *dot0 = strstr(p->key, ".0.");
+    for (int item = 1; !differs && dot0 && item < 10; item++) {
+      g_autofree char *head = g_strndup(p->key, (gsize)(dot0 - p->key));
+      g_autofree char *k = g_strdup_printf("%s.%d.%s", head, item, dot0 + 3);
+      const char *w = param(pa, k);
+      differs = w && strcmp(w, p->value) != 0;
+    }
+    if (!differs)
+      g_error("all-keys.yaml leaves %s at '%s'", p->key, v);
+    compared++;
+  }
+  g_assert_cmpuint(compared, ==, pm->len);
+
+  g_assert_cmpuint(all->n_visited_operators, ==, 3);
+  g_assert_cmpint(all->registration_service.av_service_time.kind, ==, DIST_UNIFORM);
+  g_assert_cmpint(all->registration_service.av_service_time.b, ==, 3 * SIM_MS);
+  g_assert_cmpint(all->home_operators[0].download_time.kind, ==, DIST_BETA);
+  g_assert_cmpfloat_with_epsilon(all->home_operators[0].download_time.p1, 2, 1e-12);
+  g_assert_cmpfloat_with_epsilon(all->home_operators[0].download_time.p2, 5, 1e-12);
+  g_assert_cmpint(all->home_operators[0].download_time.a, ==, SIM_MIN);
+  const ArrivalSpec *burst = &all->manufacturers[0].production;
+  g_assert_cmpint(burst->kind, ==, ARRIVAL_BURST);
+  g_assert_cmpint(burst->at, ==, 2 * SIM_H);
+  g_assert_cmpint(burst->over, ==, 10 * SIM_S);
+  g_assert_cmpfloat_with_epsilon(burst->alpha, 3, 1e-12);
+  g_assert_cmpfloat_with_epsilon(burst->beta, 4, 1e-12);
+  g_assert_cmpint(all->manufacturers[1].production.kind, ==, ARRIVAL_CONSTANT);
+  g_assert_cmpfloat_with_epsilon(all->manufacturers[1].production.rate_per_s, 100.0 / 3600,
+                                 1e-15);
+  g_assert_cmpuint(scn_config_total_devices(all), ==, 28000);
+  g_assert_cmpint(all->faults[1].target_kind, ==, SCN_TARGET_VO);
+  g_assert_cmpuint(all->faults[1].target_index, ==, 1);
+  g_assert_cmpint(all->faults[2].target_kind, ==, SCN_TARGET_HO);
+  g_assert_cmpuint(all->faults[2].target_index, ==, 1);
+  g_assert_cmpint(scn_config_find_vo(all, "vo-closed"), ==, 2);
+  g_assert_cmpint(scn_config_find_ho(all, "vo-closed"), ==, -1);
+
+  /* the sweep: axes in file order, values as --set text */
+  g_assert_true(all->has_sweep);
+  g_assert_cmpuint(all->sweep.replications, ==, 3);
+  g_assert_cmpuint(all->sweep.n_axes, ==, 3);
+  g_assert_cmpstr(all->sweep.axes[0].key, ==, "registration_service.av_servers");
+  g_assert_cmpuint(all->sweep.axes[0].n_values, ==, 3);
+  g_assert_cmpstr(all->sweep.axes[0].values[2], ==, "4");
+  g_assert_null(all->sweep.axes[0].values[3]);
+  g_assert_cmpstr(all->sweep.axes[1].values[0], ==, "{exponential: 1ms}");
+  g_assert_cmpstr(all->sweep.axes[1].values[1], ==, "{exponential: 2ms}");
+  g_assert_cmpstr(all->sweep.axes[2].values[0], ==,
+                  "{burst: {at: 1h, over: 60s, shape: uniform}}");
+  /* every grid value loads as a --set */
+  g_autofree char *path = src_path("tests/good-scenarios/all-keys.yaml");
+  for (size_t a = 0; a < all->sweep.n_axes; a++)
+    for (size_t v = 0; v < all->sweep.axes[a].n_values; v++) {
+      g_autofree char *set = g_strdup_printf("%s=%s", all->sweep.axes[a].key,
+                                             all->sweep.axes[a].values[v]);
+      const char *sets[] = {set, NULL};
+      g_autoptr(GError) error = NULL;
+      g_autoptr(ScnConfig) c = scn_load(path, sets, &error);
+      g_assert_no_error(error);
+    }
+
+  /* the burst of scenario.md in flow style (the comma inside beta(3,4)) */
+  g_autofree char *flow = g_strconcat(minimal, NULL);
+  const char *sets[] = {"manufacturers.0.production={burst: {at: 1h, over: 10s, "
+                        "shape: beta(3, 4)}}", NULL};
+  g_autoptr(ScnConfig) f = load_ok(flow, sets);
+  g_assert_cmpint(f->manufacturers[0].production.kind, ==, ARRIVAL_BURST);
+  g_assert_cmpfloat_with_epsilon(f->manufacturers[0].production.alpha, 3, 1e-12);
+  g_assert_cmpfloat_with_epsilon(f->manufacturers[0].production.beta, 4, 1e-12);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -440,5 +634,7 @@ main(int argc, char **argv)
   g_test_add_func("/scenario/not-files", test_not_files);
   g_test_add_func("/scenario/set-good", test_set_good);
   g_test_add_func("/scenario/set-bad", test_set_bad);
+  g_test_add_func("/scenario/documented-defaults", test_documented_defaults);
+  g_test_add_func("/scenario/all-keys", test_all_keys);
   return g_test_run();
 }

@@ -79,7 +79,7 @@ typedef struct {
   DistSpec av_service_time;       /* time one AV request holds a server */
   uint32_t av_batch;              /* AVs per request, 1..100 (VO keeps spares) */
   ScnAuth auth;
-  uint32_t ind_bits;              /* IND bits of SQN (TS 33.102 Annex C.3.2), 0..10 */
+  uint32_t ind_bits;              /* IND bits of SQN (TS 33.102 Annex C.2), 0..10 */
   DistSpec register_service_time; /* RS work for a non-AV request (registrations) */
   SimTime request_timeout;        /* us: a VO/device waits this long for the RS, > 0 */
   ScnCertAlgorithm cert_algorithm;
