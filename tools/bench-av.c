@@ -17,6 +17,7 @@
 #include "m2m/aka.h"
 
 #if M2M_HAVE_LIBOSMOCORE
+#include <dlfcn.h>
 #include <osmocom/crypt/auth.h>
 #endif
 
@@ -91,8 +92,33 @@ run_ours(const MilImpl *mil, BenchSub *subs, double seconds, uint8_t *sink)
 }
 
 #if M2M_HAVE_LIBOSMOCORE
+typedef int (*OsmoAuthGenVec)(struct osmo_auth_vector *vec, struct osmo_sub_auth_data *aud,
+                              const uint8_t *rand);
+
+/* osmo_auth_gen_vec from libosmogsm, opened now rather than linked (see tools/meson.build);
+ * its MILENAGE registers itself from the library's constructor. NULL if absent. The
+ * library stays loaded until exit. */
+static OsmoAuthGenVec
+osmo_load(void)
+{
+  void *lib = dlopen("libosmogsm.so", RTLD_NOW | RTLD_LOCAL); /* libosmocore-dev */
+  for (int major = 30; lib == NULL && major >= 16; major--) {
+    char name[32];
+    g_snprintf(name, sizeof name, "libosmogsm.so.%d", major);
+    lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+  }
+  if (lib == NULL) {
+    fprintf(stderr, "bench av: cannot open libosmogsm (%s)\n", dlerror());
+    return NULL;
+  }
+  OsmoAuthGenVec fn = (OsmoAuthGenVec)dlsym(lib, "osmo_auth_gen_vec");
+  if (fn == NULL)
+    fprintf(stderr, "bench av: libosmogsm has no osmo_auth_gen_vec\n");
+  return fn;
+}
+
 static double
-run_osmo(BenchSub *subs, double seconds, uint8_t *sink)
+run_osmo(OsmoAuthGenVec gen_vec, BenchSub *subs, double seconds, uint8_t *sink)
 {
   static struct osmo_sub_auth_data aud[N_SUBS];
   static uint8_t rands[N_SUBS][16];
@@ -113,7 +139,7 @@ run_osmo(BenchSub *subs, double seconds, uint8_t *sink)
   do {
     for (unsigned i = 0; i < CHUNK; i++) {
       unsigned s = (unsigned)((n + i) % N_SUBS);
-      if (osmo_auth_gen_vec(&vec, &aud[s], rands[(s * 7 + i) % N_SUBS]) != 0) {
+      if (gen_vec(&vec, &aud[s], rands[(s * 7 + i) % N_SUBS]) != 0) {
         fprintf(stderr, "m2msim bench av: osmo_auth_gen_vec failed\n");
         return 0;
       }
@@ -166,8 +192,11 @@ bench_av(int argc, char **argv)
   fprintf(stderr, "bench av: portable path (%g s)...\n", seconds);
   r_portable = run_ours(mil_impl_portable(), subs, seconds, &sink);
 #if M2M_HAVE_LIBOSMOCORE
-  fprintf(stderr, "bench av: libosmocore osmo_auth_gen_vec (%g s)...\n", seconds);
-  r_osmo = run_osmo(subs, seconds, &sink);
+  OsmoAuthGenVec gen_vec = osmo_load();
+  if (gen_vec != NULL) {
+    fprintf(stderr, "bench av: libosmocore osmo_auth_gen_vec (%g s)...\n", seconds);
+    r_osmo = run_osmo(gen_vec, subs, seconds, &sink);
+  }
 #endif
   if (fast != NULL)
     printf("fast: %.0f\n", r_fast);
