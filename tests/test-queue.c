@@ -117,12 +117,10 @@ ref_handler(SimEngine *sim, void *ctx, uint64_t token)
 }
 
 static void
-run_reference(SimQueueKind kind, guint32 seed, uint64_t seq_limit)
+run_reference(SimQueueKind kind, guint32 seed)
 {
   RefWorld w = {0};
   w.sim = sim_engine_new_with_queue(kind);
-  if (seq_limit)
-    sim_engine_set_seq_limit_for_tests(w.sim, seq_limit);
   w.rand = g_rand_new_with_seed(seed);
   w.ref = g_tree_new_full(ref_cmp, NULL, g_free, NULL);
   w.by_token = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -131,9 +129,9 @@ run_reference(SimQueueKind kind, guint32 seed, uint64_t seq_limit)
     int r = g_rand_int_range(w.rand, 0, 10);
     /* drift the pending population up and down */
     bool grow = (op / 20000) % 2 == 0;
-    if (r < (grow ? 5 : 2)) {
+    if (r < (grow ? 5 : 1)) {
       ref_schedule(&w, ref_delay(&w));
-    } else if (r < 7) {
+    } else if (r < (grow ? 7 : 4)) {
       ref_cancel_random(&w);
     } else {
       uint64_t before = sim_events_executed(w.sim);
@@ -162,16 +160,43 @@ test_reference(gconstpointer data)
 {
   SimQueueKind kind = (SimQueueKind)GPOINTER_TO_INT(data);
   for (guint32 seed = 1; seed <= 4; seed++)
-    run_reference(kind, seed, 0);
+    run_reference(kind, seed);
 }
 
-/* A tiny seq limit forces the engine to renumber pending entries every few hundred
- * insertions; the order must not change. */
+/* A tiny seq limit forces the engine to renumber the pending entries every ~2000
+ * insertions; order (time, then insertion) must not change across renumberings. */
+typedef struct {
+  GRand *rand;
+  uint64_t inserted, ran;
+  SimTime last_time;
+  uint64_t last_arg;
+} HoldCheck;
+
+static void
+hold_check_handler(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  HoldCheck *h = ctx;
+  g_assert_cmpint(sim_now(sim), >=, h->last_time);
+  if (sim_now(sim) == h->last_time && h->ran > 0)
+    g_assert_cmpuint(arg, >, h->last_arg); /* FIFO among ties */
+  h->last_time = sim_now(sim);
+  h->last_arg = arg;
+  h->ran++;
+  if (h->ran < 100000)
+    sim_schedule(sim, g_rand_int_range(h->rand, 0, 3), hold_check_handler, h, h->inserted++);
+}
+
 static void
 test_renumber(gconstpointer data)
 {
-  SimQueueKind kind = (SimQueueKind)GPOINTER_TO_INT(data);
-  run_reference(kind, 99, 20000);
+  g_autoptr(SimEngine) sim = sim_engine_new_with_queue((SimQueueKind)GPOINTER_TO_INT(data));
+  sim_engine_set_seq_limit_for_tests(sim, 3000);
+  HoldCheck h = {g_rand_new_with_seed(7), 0, 0, 0, 0};
+  for (int i = 0; i < 1000; i++)
+    sim_schedule(sim, g_rand_int_range(h.rand, 0, 3), hold_check_handler, &h, h.inserted++);
+  g_assert_cmpuint(sim_run(sim), ==, 100000 + 999);
+  g_assert_cmpuint(h.ran, ==, 100999);
+  g_rand_free(h.rand);
 }
 
 /* ---- FIFO ties ----------------------------------------------------------------------- */
