@@ -1,0 +1,496 @@
+/* Checks of the provisioning world against queueing theory (issue 4, "Checks against
+ * theory"). Each test writes a scenario built so that a textbook result applies, runs it
+ * with `m2msim run FILE -o DB` and reads the figures back from the results database:
+ *
+ * - M/M/c: Poisson production, constant delays everywhere else, exponential AV service
+ *   and exactly one AV request per device (av_batch 1, one accepting network, no failures,
+ *   the home operator known before power-on) make the RS's AV generators an M/M/c queue
+ *   (Poisson arrivals: a Poisson process shifted by a constant stays Poisson); its mean
+ *   wait must match Erlang C within 5% at utilisation 0.8.
+ * - Little's law on the PIMSI pool (recycling after provisioning, with a quarantine).
+ * - Exhaustion time without releases: pool size / production rate.
+ * - Every device is accounted for: manufactured = provisioned + failed + in progress.
+ *
+ * The runs are deterministic (fixed seeds); set M2M_THEORY_SEED=N to run them with
+ * another seed when checking that a tolerance is not met by luck.
+ * Until `m2msim run` exists (it refuses with "not available yet"), the run-based tests
+ * are skipped with a message saying so; the Erlang C formula is tested on its own. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "m2m/results.h"
+#include "testutil.h"
+
+/* ---- Erlang C ---------------------------------------------------------------------- */
+
+/* Probability that an arrival has to wait in an M/M/c queue offered a = lambda / mu
+ * erlangs (0 <= a < c): Erlang's C formula, computed through the Erlang B recursion
+ * B(0) = 1, B(k) = a B(k-1) / (k + a B(k-1)), C = c B(c) / (c - a (1 - B(c))), which
+ * stays accurate for any c (no factorials or powers). */
+static double
+erlang_c(unsigned c, double a)
+{
+  g_assert(c >= 1 && a >= 0 && a < c);
+  double b = 1.0;
+  for (unsigned k = 1; k <= c; k++)
+    b = a * b / (k + a * b);
+  return c * b / (c - a * (1.0 - b));
+}
+
+/* Mean wait in queue of M/M/c: W_q = C(c, a) / (c mu - lambda) = C(c, a) S / (c - a),
+ * with S = 1 / mu the mean service time (any unit; the result is in the same unit). */
+static double
+mmc_wait_mean(unsigned c, double lambda, double service_mean)
+{
+  double a = lambda * service_mean;
+  return erlang_c(c, a) * service_mean / (c - a);
+}
+
+/* The same formula written the textbook way, for small c only:
+ * C = (a^c / c!) (c / (c - a)) / (sum_{k<c} a^k / k! + (a^c / c!) (c / (c - a))). */
+static double
+erlang_c_direct(unsigned c, double a)
+{
+  double term = 1.0, sum = 0.0;
+  for (unsigned k = 0; k < c; k++) {
+    sum += term;
+    term *= a / (k + 1);
+  }
+  double top = term * c / (c - a);
+  return top / (sum + top);
+}
+
+static void
+test_erlang_c(void)
+{
+  /* table values: C(2, 1) = 1/3, C(3, 2) = 4/9, C(10, 8) = 0.40918 */
+  g_assert_cmpfloat_with_epsilon(erlang_c(2, 1.0), 1.0 / 3.0, 1e-15);
+  g_assert_cmpfloat_with_epsilon(erlang_c(3, 2.0), 4.0 / 9.0, 1e-15);
+  g_assert_cmpfloat_with_epsilon(erlang_c(10, 8.0), 0.4091801507964435, 1e-12);
+  /* M/M/1: the probability of waiting is the utilisation */
+  g_assert_cmpfloat_with_epsilon(erlang_c(1, 0.8), 0.8, 1e-15);
+  g_assert_cmpfloat_with_epsilon(erlang_c(1, 0.0), 0.0, 1e-15);
+  /* the case the M/M/c test uses: c = 4 at utilisation 0.8 */
+  g_assert_cmpfloat_with_epsilon(erlang_c(4, 3.2), 0.5964324717874046, 1e-12);
+  /* M/M/1 mean wait rho / (mu - lambda); M/M/2 with a = 1, S = 1: (1/3) / 1 */
+  g_assert_cmpfloat_with_epsilon(mmc_wait_mean(1, 0.8, 1.0), 4.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon(mmc_wait_mean(2, 1.0, 1.0), 1.0 / 3.0, 1e-12);
+  /* recursion and textbook formula agree over a grid */
+  for (unsigned c = 1; c <= 20; c++)
+    for (double rho = 0.05; rho < 0.99; rho += 0.07) {
+      double x = erlang_c(c, rho * c), y = erlang_c_direct(c, rho * c);
+      g_assert_cmpfloat(fabs(x - y), <=, 1e-12 * y);
+      g_assert_cmpfloat(x, >, 0.0);
+      g_assert_cmpfloat(x, <, 1.0);
+    }
+  /* more servers at the same utilisation wait less often */
+  g_assert_cmpfloat(erlang_c(8, 6.4), <, erlang_c(4, 3.2));
+}
+
+/* ---- Running scenarios ----------------------------------------------------------------- */
+
+typedef struct {
+  char *dir;      /* temporary directory holding scenario and database */
+  ResReader *db;  /* the results database, open */
+  int64_t run_id; /* the one run in it */
+} Run;
+
+static void
+run_clear(Run *run)
+{
+  g_clear_pointer(&run->db, res_reader_free);
+  if (run->dir) {
+    g_autofree char *yaml = g_build_filename(run->dir, "scenario.yaml", NULL);
+    g_autofree char *db = g_build_filename(run->dir, "out.db", NULL);
+    g_remove(yaml);
+    g_remove(db);
+    g_rmdir(run->dir);
+    g_clear_pointer(&run->dir, g_free);
+  }
+}
+
+/* Seed of the runs: the test's own, unless M2M_THEORY_SEED says otherwise. */
+static uint64_t
+run_seed(uint64_t dflt)
+{
+  const char *s = g_getenv("M2M_THEORY_SEED");
+  return s && *s ? g_ascii_strtoull(s, NULL, 10) : dflt;
+}
+
+/* Runs the scenario `text` with `m2msim run FILE -o DB --seed SEED [--set S]...` (sets: a
+ * NULL-terminated list or NULL). Returns false after g_test_skip() when `m2msim run` is not
+ * built yet; fails the test on any other error. */
+static bool
+run_scenario(const char *text, uint64_t seed, const char *const *sets, Run *run)
+{
+  memset(run, 0, sizeof *run);
+  g_autoptr(GError) error = NULL;
+  run->dir = g_dir_make_tmp("m2m-theory-XXXXXX", &error);
+  g_assert_no_error(error);
+  g_autofree char *yaml = g_build_filename(run->dir, "scenario.yaml", NULL);
+  g_autofree char *db = g_build_filename(run->dir, "out.db", NULL);
+  g_assert_true(g_file_set_contents(yaml, text, -1, &error));
+  g_assert_no_error(error);
+
+  g_autofree char *seed_s = g_strdup_printf("%" G_GUINT64_FORMAT, run_seed(seed));
+  g_autoptr(GPtrArray) args = g_ptr_array_new();
+  const char *fixed[] = {"run", yaml, "-o", db, "--seed", seed_s};
+  for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++)
+    g_ptr_array_add(args, (gpointer)fixed[i]);
+  for (size_t i = 0; sets && sets[i]; i++) {
+    g_ptr_array_add(args, (gpointer) "--set");
+    g_ptr_array_add(args, (gpointer)sets[i]);
+  }
+  g_ptr_array_add(args, NULL);
+
+  g_autofree char *out = NULL, *err = NULL;
+  int status = tu_run_m2msimv(&out, &err, (const char *const *)args->pdata);
+  if (status == 2 && strstr(err, "not available yet")) {
+    run_clear(run);
+    g_test_skip("m2msim run is not available yet (the provisioning world of issue 4 has "
+                "not landed); these theory checks run once it has");
+    return false;
+  }
+  if (status != 0)
+    g_error("m2msim run failed (status %d):\n%s\n--- scenario\n%s", status, err, text);
+
+  run->db = res_reader_open(db, &error);
+  g_assert_no_error(error);
+  g_autoptr(GPtrArray) runs = res_reader_runs(run->db, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(runs->len, ==, 1);
+  const ResRun *r = runs->pdata[0];
+  g_assert_cmpstr(r->status, ==, "complete");
+  run->run_id = r->id;
+  return true;
+}
+
+/* A scalar that must be there. */
+static double
+scalar(Run *run, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  double v = NAN;
+  if (!res_reader_scalar(run->db, run->run_id, name, &v, &error))
+    g_error("scalar %s: %s", name, error->message);
+  return v;
+}
+
+/* A scalar that counts things: must be there and be a whole number. */
+static int64_t
+count(Run *run, const char *name)
+{
+  double v = scalar(run, name);
+  if (!(v >= 0 && v < 9e15) || v - floor(v) > 0)
+    g_error("scalar %s = %g is not a count", name, v);
+  return (int64_t)v;
+}
+
+/* A scalar that may be absent (e.g. rs.pimsi.exhausted_at when never exhausted). */
+static bool
+scalar_opt(Run *run, const char *name, double *v)
+{
+  g_autoptr(GError) error = NULL;
+  if (res_reader_scalar(run->db, run->run_id, name, v, &error))
+    return true;
+  g_assert_error(error, RES_ERROR, RES_ERROR_NOT_FOUND);
+  return false;
+}
+
+/* Last sample of a series. */
+static double
+series_last(Run *run, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) pts = res_reader_series(run->db, run->run_id, name, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(pts->len, >, 0);
+  return g_array_index(pts, ResPoint, pts->len - 1).value;
+}
+
+static void
+assert_rel(const char *what, double got, double want, double tol)
+{
+  double rel = fabs(got - want) / fabs(want);
+  g_test_message("%s: got %.6g, theory %.6g, relative difference %.4f (tolerance %.2f)",
+                 what, got, want, rel, tol);
+  if (!(rel <= tol))
+    g_error("%s: got %.6g, theory %.6g: relative difference %.4f > %.2f", what, got, want,
+            rel, tol);
+}
+
+/* ---- M/M/c --------------------------------------------------------------------------------- */
+
+/* The AV generators at utilisation 0.8 with c = 4 and exponential 2 ms service: lambda =
+ * 0.8 x 4 / 2 ms = 1,600 requests/s. Arrivals: Poisson production at that rate; every later
+ * step (registration, power-on delay, attach, roaming) is a constant, so the AV requests
+ * reach the RS as the same Poisson process shifted. Owners choose the home operator 1 s
+ * after manufacture and the SHO registers 2 s later, long before power-on (10 min), so no
+ * device ever needs a second AV request.
+ *
+ * Sample size: M/M/c waits are strongly autocorrelated at rho = 0.8. A stand-alone M/M/4
+ * simulation (100 replications per size) gives a standard deviation of the mean wait of
+ * 4.6% of it at 100,000 requests, 2.5-2.8% at 300,000, 2.1% at 500,000, falling as
+ * 1/sqrt(n): 5% is 3 standard deviations from about 800,000 requests on. */
+#define MMC_SERVERS 4
+#define MMC_SERVICE_S 0.002
+#define MMC_RHO 0.8
+#define MMC_DEVICES 800000
+
+static void
+test_mmc(void)
+{
+  double lambda = MMC_RHO * MMC_SERVERS / MMC_SERVICE_S; /* requests (= devices) per s */
+  double production_s = MMC_DEVICES / lambda;
+  /* production + power-on delay + a margin for the last devices to finish */
+  double duration_s = ceil(production_s + 600 + 300);
+  g_autofree char *text = g_strdup_printf(
+    "name: theory-mmc\n"
+    "duration: %.0fs\n"
+    "registration_service:\n"
+    "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: %d}\n"
+    "  pimsi_recycle: never\n"
+    "  av_servers: %d\n"
+    "  av_service_time: {exponential: %gms}\n"
+    "  av_batch: 1\n"
+    "  register_service_time: {constant: 1ms}\n"
+    "visited_operators:\n"
+    "  - {name: vo, share: 1.0, accepts_pimsi: true, attach_delay: {constant: 500ms},\n"
+    "     roaming_delay: {constant: 30ms}}\n"
+    "home_operators:\n"
+    "  - {name: sho, share: 1.0, download_time: {constant: 1s},\n"
+    "     register_delay: {constant: 1s}}\n"
+    "manufacturers:\n"
+    "  - {name: fab, devices: %d, production: {poisson: %.0f/s}}\n"
+    "owners:\n"
+    "  select_home_operator_after: {constant: 1s}\n"
+    "  register_delay: {constant: 1s}\n"
+    "devices:\n"
+    "  power_on_after: {constant: 10min}\n"
+    "output:\n"
+    "  series_interval: 1h\n",
+    duration_s, MMC_DEVICES, MMC_SERVERS, MMC_SERVICE_S * 1e3, MMC_DEVICES, lambda);
+  Run run;
+  if (!run_scenario(text, 1, NULL, &run))
+    return;
+
+  /* the premises: every device made, provisioned, with exactly one AV request */
+  g_assert_cmpint(count(&run, "devices.manufactured"), ==, MMC_DEVICES);
+  g_assert_cmpint(count(&run, "devices.provisioned"), ==, MMC_DEVICES);
+  g_assert_cmpint(count(&run, "rs.av.requests"), ==, MMC_DEVICES);
+  g_assert_cmpint(count(&run, "rs.av.vectors"), ==, MMC_DEVICES);
+  g_assert_cmpint(count(&run, "aka.failures"), ==, 0);
+  g_assert_cmpint(count(&run, "aka.resyncs"), ==, 0);
+
+  double want = mmc_wait_mean(MMC_SERVERS, lambda, MMC_SERVICE_S);
+  assert_rel("rs.av.wait_mean (s) vs Erlang C", scalar(&run, "rs.av.wait_mean"), want, 0.05);
+  /* utilisation over the run: offered load over the production window, diluted by the
+   * idle tail of the run (a looser check that service times are what the file says) */
+  assert_rel("rs.av.utilization", scalar(&run, "rs.av.utilization"),
+             MMC_RHO * production_s / duration_s, 0.02);
+  run_clear(&run);
+}
+
+/* ---- Little's law on the pool ------------------------------------------------------------- */
+
+/* Production Poisson 2/s through the whole 2 h run (20,000 devices would take 2.8 h), so
+ * the pool is in steady state. A PIMSI is held from allocation (registration) to release
+ * after provisioning: power-on after exponential 60 s + attach, AKA, SHO lookup and a
+ * download of exponential 10 s: about 75 s, 1% of the run. A small pool (600) with a 1 min
+ * quarantine makes every PIMSI serve many devices (L + quarantined ~ 2/s x 135 s = 270).
+ *
+ * Little's law holds exactly on a sample path when everything allocated was released:
+ * integral of in_use over [0, T] = sum of holding times. The edge is the PIMSIs still held
+ * at T: they count in `allocated` with the mean hold of the released ones but contribute
+ * only their age so far to the integral. About lambda W of them, mean age
+ * E[h^2] / (2 E[h]) ~ 60 s against E[h] ~ 75 s: an error of lambda W x 15 s against
+ * lambda W T, 0.2%. The quarantine's Little's law has the same kind of edge: PIMSIs
+ * released in the last Q count fully in released x Q: about Q / (2 T) = 0.4%. */
+static void
+test_little(void)
+{
+  static const char text[] =
+    "name: theory-little\n"
+    "duration: 2h\n"
+    "registration_service:\n"
+    "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: 600}\n"
+    "  pimsi_recycle: after_provisioning\n"
+    "  pimsi_quarantine: 1min\n"
+    "visited_operators:\n"
+    "  - {name: vo, share: 1.0, accepts_pimsi: true, attach_delay: {constant: 500ms},\n"
+    "     roaming_delay: {constant: 30ms}}\n"
+    "home_operators:\n"
+    "  - {name: sho, share: 1.0, download_time: {exponential: 10s},\n"
+    "     register_delay: {constant: 1s}}\n"
+    "manufacturers:\n"
+    "  - {name: fab, devices: 20000, production: {poisson: 2/s}}\n"
+    "owners:\n"
+    "  select_home_operator_after: {constant: 1s}\n"
+    "  register_delay: {constant: 1s}\n"
+    "devices:\n"
+    "  power_on_after: {exponential: 60s}\n"
+    "output:\n"
+    "  series_interval: 1min\n";
+  Run run;
+  if (!run_scenario(text, 2, NULL, &run))
+    return;
+  double duration_s = 2 * 3600.0;
+  double allocated = scalar(&run, "rs.pimsi.allocated");
+  double hold = scalar(&run, "rs.pimsi.hold_mean");
+  double in_use = scalar(&run, "rs.pimsi.in_use_mean");
+  double dummy;
+  /* premises: production ran the whole run, PIMSIs were reused, the pool never ran dry */
+  g_assert_cmpfloat(allocated, >, 2 * duration_s * 0.95);
+  g_assert_cmpfloat(allocated, <, 20000);
+  g_assert_cmpfloat(allocated, >, 10 * 600);
+  g_assert_cmpint(count(&run, "rs.pimsi.blocked"), ==, 0);
+  g_assert_false(scalar_opt(&run, "rs.pimsi.exhausted_at", &dummy));
+  g_assert_cmpfloat(hold, >, 60);
+  g_assert_cmpfloat(hold, <, 120);
+  g_assert_cmpint(count(&run, "rs.pimsi.in_use_peak"), <=, 600);
+
+  assert_rel("rs.pimsi.in_use_mean vs allocation rate x hold_mean", in_use,
+             allocated / duration_s * hold, 0.03);
+
+  /* the quarantine: quarantined = release rate x 1 min, released = allocated - held at T */
+  double released = allocated - series_last(&run, "rs.pimsi.in_use");
+  assert_rel("rs.pimsi.quarantined_mean vs release rate x quarantine",
+             scalar(&run, "rs.pimsi.quarantined_mean"), released / duration_s * 60.0, 0.03);
+  run_clear(&run);
+}
+
+/* ---- Exhaustion without releases ---------------------------------------------------------- */
+
+/* A pool of 20,000 and Poisson production at 100/s without recycling: the pool runs dry
+ * with the 20,000th allocation, a Gamma(20000, 100/s) time of mean 200 s and standard
+ * deviation 1.4 s (0.7%), so 3% is over 4 standard deviations. Devices power on after the
+ * end of the run: only registrations happen. */
+static void
+test_exhaustion(void)
+{
+  static const char text[] =
+    "name: theory-exhaustion\n"
+    "duration: 250s\n"
+    "registration_service:\n"
+    "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: 20000}\n"
+    "  pimsi_recycle: never\n"
+    "visited_operators:\n"
+    "  - {name: vo, share: 1.0, accepts_pimsi: true}\n"
+    "home_operators:\n"
+    "  - {name: sho, share: 1.0}\n"
+    "manufacturers:\n"
+    "  - {name: fab, devices: 30000, production: {poisson: 100/s}, retry_after: 10s}\n"
+    "owners:\n"
+    "  select_home_operator_after: {constant: 1d}\n"
+    "devices:\n"
+    "  power_on_after: {constant: 1d}\n"
+    "output:\n"
+    "  series_interval: 10s\n";
+  Run run;
+  if (!run_scenario(text, 3, NULL, &run))
+    return;
+  double at = NAN;
+  g_assert_true(scalar_opt(&run, "rs.pimsi.exhausted_at", &at));
+  assert_rel("rs.pimsi.exhausted_at (s) vs pool size / production rate", at, 20000 / 100.0,
+             0.03);
+  g_assert_cmpint(count(&run, "rs.pimsi.allocated"), ==, 20000);
+  g_assert_cmpint(count(&run, "devices.manufactured"), ==, 20000);
+  g_assert_cmpint(count(&run, "rs.pimsi.in_use_peak"), ==, 20000);
+  g_assert_cmpint(count(&run, "rs.pimsi.blocked"), >, 0);
+  g_assert_cmpfloat(fabs(series_last(&run, "rs.pimsi.in_use") - 20000), <, 0.5);
+  run_clear(&run);
+}
+
+/* ---- Accounting --------------------------------------------------------------------------- */
+
+/* A world with every failure path: a refusing network, wrong credentials (MAC failures,
+ * devices giving up after max_attempts), SQN desynchronisation (resync), an RS outage,
+ * a pool too small for production (blocked registrations), home operators known at the
+ * factory for some devices; cut at 2 d while devices are still being made and powered
+ * on. manufactured = provisioned + failed + in progress must hold, with all three terms
+ * non-zero; run long enough for everyone to finish, in progress must be 0. */
+static const char accounting_text[] =
+  "name: theory-accounting\n"
+  "duration: 2d\n"
+  "registration_service:\n"
+  "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: 2500}\n"
+  "  pimsi_recycle: never\n"
+  "  av_batch: 3\n"
+  "visited_operators:\n"
+  "  - {name: vo-a, share: 0.7, accepts_pimsi: true}\n"
+  "  - {name: vo-b, share: 0.3, accepts_pimsi: false}\n"
+  "home_operators:\n"
+  "  - {name: sho-a, share: 0.6}\n"
+  "  - {name: sho-b, share: 0.4}\n"
+  "manufacturers:\n"
+  "  - {name: fab, devices: 2000, production: {poisson: 1500/d}, wrong_credentials: 0.05,\n"
+  "     home_operator_known: 0.1, retry_after: 1h}\n"
+  "  - {name: other, devices: 1000, production: {poisson: 1000/d}, retry_after: 1h}\n"
+  "owners:\n"
+  "  select_home_operator_after: {exponential: 6h}\n"
+  "devices:\n"
+  "  power_on_after: {exponential: 12h}\n"
+  "  retry: {initial: 10s, factor: 2, max: 12min}\n"
+  "  max_attempts: 4\n"
+  "  sqn_desync_fraction: 0.05\n"
+  "faults:\n"
+  "  - {at: 12h, target: registration_service, down_for: 1h}\n"
+  "output:\n"
+  "  series_interval: 1h\n";
+
+static void
+check_accounting(Run *run)
+{
+  int64_t made = count(run, "devices.manufactured");
+  int64_t prov = count(run, "devices.provisioned");
+  int64_t failed = count(run, "devices.failed");
+  int64_t busy = count(run, "devices.in_progress");
+  g_test_message("manufactured %" G_GINT64_FORMAT " = provisioned %" G_GINT64_FORMAT
+                 " + failed %" G_GINT64_FORMAT " + in progress %" G_GINT64_FORMAT,
+                 made, prov, failed, busy);
+  g_assert_cmpint(made, ==, prov + failed + busy);
+  g_assert_cmpfloat(fabs((double)prov - series_last(run, "devices.provisioned")), <, 0.5);
+}
+
+static void
+test_accounting(void)
+{
+  Run run;
+  if (!run_scenario(accounting_text, 4, NULL, &run))
+    return;
+  check_accounting(&run);
+  g_assert_cmpint(count(&run, "devices.provisioned"), >, 0);
+  g_assert_cmpint(count(&run, "devices.failed"), >, 0);
+  g_assert_cmpint(count(&run, "devices.in_progress"), >, 0);
+  g_assert_cmpint(count(&run, "aka.failures"), >, 0);
+  g_assert_cmpint(count(&run, "aka.resyncs"), >, 0);
+  g_assert_cmpint(count(&run, "rs.pimsi.blocked"), >, 0);
+  g_assert_cmpint(count(&run, "devices.manufactured"), <=, 3000);
+  run_clear(&run);
+
+  /* the same world left to finish: nobody stays in progress */
+  static const char *const sets[] = {"duration=30d", NULL};
+  if (!run_scenario(accounting_text, 5, sets, &run))
+    return;
+  check_accounting(&run);
+  g_assert_cmpint(count(&run, "devices.in_progress"), ==, 0);
+  g_assert_cmpint(count(&run, "devices.failed"), >, 0);
+  run_clear(&run);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/theory/erlang-c", test_erlang_c);
+  g_test_add_func("/theory/mmc-wait", test_mmc);
+  g_test_add_func("/theory/little-pool", test_little);
+  g_test_add_func("/theory/exhaustion-time", test_exhaustion);
+  g_test_add_func("/theory/accounting", test_accounting);
+  return g_test_run();
+}
