@@ -120,7 +120,8 @@ issue(Pair *p, unsigned ind)
 {
   AkaVector av;
   g_assert_cmpint(aka_he_generate(&p->cfg, NULL, &p->keys, &p->seq_he, ind, AKA_AMF_SEPARATION,
-                                  &p->rng, &av, 1), ==, AKA_OK);
+                                  &p->rng, &av, 1),
+                  ==, AKA_OK);
   return av;
 }
 
@@ -165,7 +166,8 @@ test_vectors(void)
         tu_hex(field(in, "AMF"), amf, 2);
         AkaVector av;
         g_assert_cmpint(aka_av_build(mil, &keys, rand, hex48(field(in, "SQN")),
-                                     (uint16_t)(amf[0] << 8 | amf[1]), &av), ==, AKA_OK);
+                                     (uint16_t)(amf[0] << 8 | amf[1]), &av),
+                        ==, AKA_OK);
         g_assert_cmpmem(av.rand, 16, rand, 16);
         check_hex("AUTN", av.autn, 16, field(want, "AUTN"));
         const char *v;
@@ -232,15 +234,16 @@ test_vectors(void)
           grand_fill(pr.grand, rand, 16);
           aka_auts_build(mil, &pr.keys, rand, sqn_ms, auts);
           uint64_t got_ms = 0;
-          g_assert_cmpint(aka_he_resync(&cfg, mil, &pr.keys, &pr.seq_he, rand, auts, &got_ms),
-                          ==, AKA_OK);
+          g_assert_cmpint(aka_he_resync(&cfg, mil, &pr.keys, &pr.seq_he, rand, auts, &got_ms), ==,
+                          AKA_OK);
           g_assert_cmpuint(got_ms, ==, sqn_ms);
           for (char **w = want; *w; w++) {
             uint64_t expect = g_ascii_strtoull(*w, NULL, 10);
             g_assert_cmpuint(aka_he_next_sqn(&cfg, pr.seq_he, ind), ==, expect);
             AkaVector av;
-            g_assert_cmpint(aka_he_generate(&cfg, mil, &pr.keys, &pr.seq_he, ind, 0, &pr.rng,
-                                            &av, 1), ==, AKA_OK);
+            g_assert_cmpint(
+                aka_he_generate(&cfg, mil, &pr.keys, &pr.seq_he, ind, 0, &pr.rng, &av, 1), ==,
+                AKA_OK);
             g_assert_cmpuint(sqn_of(&pr.keys, &av), ==, expect);
           }
           pair_clear(&pr);
@@ -291,8 +294,8 @@ test_batch_roundtrip(void)
   Pair p;
   pair_init(&p, 5, 0, 1);
   AkaVector avs[5];
-  g_assert_cmpint(aka_he_generate(&p.cfg, NULL, &p.keys, &p.seq_he, 3, 0x8000, &p.rng, avs, 5),
-                  ==, AKA_OK);
+  g_assert_cmpint(aka_he_generate(&p.cfg, NULL, &p.keys, &p.seq_he, 3, 0x8000, &p.rng, avs, 5), ==,
+                  AKA_OK);
   g_assert_cmpuint(p.seq_he, ==, 5);
   for (int i = 0; i < 5; i++) {
     g_assert_cmpuint(sqn_of(&p.keys, &avs[i]), ==, (uint64_t)(i + 1) << 5 | 3);
@@ -402,8 +405,8 @@ test_limit(void)
   g_assert_cmpuint(p.usim.seq[2], ==, 0);
   /* The HE resynchronises: its next SEQ (35) is out of range, so it restarts at SEQ_MS. */
   uint64_t ms;
-  g_assert_cmpint(aka_he_resync(&p.cfg, NULL, &p.keys, &p.seq_he, beyond.rand, ans.auts, &ms),
-                  ==, AKA_OK);
+  g_assert_cmpint(aka_he_resync(&p.cfg, NULL, &p.keys, &p.seq_he, beyond.rand, ans.auts, &ms), ==,
+                  AKA_OK);
   g_assert_cmpuint(ms, ==, 17 << 5 | 1);
   g_assert_cmpuint(p.seq_he, ==, 17);
   AkaVector next = issue(&p, 2);
@@ -457,16 +460,16 @@ test_resync_then_success(void)
     uint64_t ms = 0, seq_before = p.seq_he;
     /* A corrupted AUTS is refused and changes nothing. */
     ans.auts[7] ^= 0x20;
-    g_assert_cmpint(aka_he_resync(&p.cfg, NULL, &p.keys, &p.seq_he, stale.rand, ans.auts, &ms),
-                    ==, AKA_MAC_FAILURE);
+    g_assert_cmpint(aka_he_resync(&p.cfg, NULL, &p.keys, &p.seq_he, stale.rand, ans.auts, &ms), ==,
+                    AKA_MAC_FAILURE);
     g_assert_cmpuint(p.seq_he, ==, seq_before);
     ans.auts[7] ^= 0x20;
     /* AUTS made for another RAND is refused too. */
     AkaVector other = issue(&p, 0);
-    g_assert_cmpint(aka_he_resync(&p.cfg, NULL, &p.keys, &p.seq_he, other.rand, ans.auts, &ms),
-                    ==, AKA_MAC_FAILURE);
-    g_assert_cmpint(aka_he_resync(&p.cfg, NULL, &p.keys, &p.seq_he, stale.rand, ans.auts, &ms),
-                    ==, AKA_OK);
+    g_assert_cmpint(aka_he_resync(&p.cfg, NULL, &p.keys, &p.seq_he, other.rand, ans.auts, &ms), ==,
+                    AKA_MAC_FAILURE);
+    g_assert_cmpint(aka_he_resync(&p.cfg, NULL, &p.keys, &p.seq_he, stale.rand, ans.auts, &ms), ==,
+                    AKA_OK);
     g_assert_cmpuint(ms, ==, usim_at);
     g_assert_cmpuint(p.seq_he, ==, 1000);
     AkaVector fresh = issue(&p, 0);
@@ -476,8 +479,8 @@ test_resync_then_success(void)
     p.seq_he = 1500;
     AkaVector replay = fresh;
     g_assert_cmpint(present(&p, &replay, &ans), ==, AKA_SYNC_FAILURE);
-    g_assert_cmpint(aka_he_resync(&p.cfg, NULL, &p.keys, &p.seq_he, replay.rand, ans.auts, &ms),
-                    ==, AKA_OK);
+    g_assert_cmpint(aka_he_resync(&p.cfg, NULL, &p.keys, &p.seq_he, replay.rand, ans.auts, &ms), ==,
+                    AKA_OK);
     g_assert_cmpuint(p.seq_he, ==, 1500);
     pair_clear(&p);
   }
@@ -525,8 +528,12 @@ test_init_at(void)
   static const struct {
     uint64_t sqn;
     AkaStatus want;
-  } cases[] = {{41, AKA_SYNC_FAILURE}, {42, AKA_SYNC_FAILURE}, {10, AKA_SYNC_FAILURE},
-               {43, AKA_OK},           {74, AKA_OK},           {74, AKA_SYNC_FAILURE},
+  } cases[] = {{41, AKA_SYNC_FAILURE},
+               {42, AKA_SYNC_FAILURE},
+               {10, AKA_SYNC_FAILURE},
+               {43, AKA_OK},
+               {74, AKA_OK},
+               {74, AKA_SYNC_FAILURE},
                {63, AKA_OK}};
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     AkaVector av;
@@ -564,12 +571,12 @@ test_exhausted_and_args(void)
   g_assert_cmpint(aka_he_generate(&bad, NULL, &p.keys, &s, 0, 0, &p.rng, avs, 1), ==,
                   AKA_BAD_ARGUMENT);
   AkaUsimAnswer ans;
-  g_assert_cmpint(aka_usim_check(&bad, NULL, &p.keys, &p.usim, avs[0].rand, avs[0].autn, &ans),
-                  ==, AKA_BAD_ARGUMENT);
+  g_assert_cmpint(aka_usim_check(&bad, NULL, &p.keys, &p.usim, avs[0].rand, avs[0].autn, &ans), ==,
+                  AKA_BAD_ARGUMENT);
   bad = p.cfg;
   bad.limit = 0;
-  g_assert_cmpint(aka_usim_check(&bad, NULL, &p.keys, &p.usim, avs[0].rand, avs[0].autn, &ans),
-                  ==, AKA_BAD_ARGUMENT);
+  g_assert_cmpint(aka_usim_check(&bad, NULL, &p.keys, &p.usim, avs[0].rand, avs[0].autn, &ans), ==,
+                  AKA_BAD_ARGUMENT);
   /* Zero AVs is a valid, empty batch. */
   s = 7;
   g_assert_cmpint(aka_he_generate(&p.cfg, NULL, &p.keys, &s, 0, 0, &p.rng, avs, 0), ==, AKA_OK);

@@ -27,8 +27,8 @@ static void
 test_av_exact(void)
 {
   g_autofree char *out = NULL, *err = NULL, *out2 = NULL;
-  int st = tu_run_m2msim(&out, &err, "av", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1,
-                         "--sqn", "33", "--amf", "8000", NULL);
+  int st = tu_run_m2msim(&out, &err, "av", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--sqn",
+                         "33", "--amf", "8000", NULL);
   g_assert_cmpint(st, ==, 0);
   g_assert_cmpstr(out, ==, av_33);
   g_assert_cmpstr(err, ==, "");
@@ -43,10 +43,10 @@ static void
 test_av_random_rand(void)
 {
   g_autofree char *a = NULL, *b = NULL;
-  g_assert_cmpint(tu_run_m2msim(&a, NULL, "av", "--k", K_1, "--opc", OPC_1, "--sqn", "1", NULL),
-                  ==, 0);
-  g_assert_cmpint(tu_run_m2msim(&b, NULL, "av", "--k", K_1, "--opc", OPC_1, "--sqn", "1", NULL),
-                  ==, 0);
+  g_assert_cmpint(tu_run_m2msim(&a, NULL, "av", "--k", K_1, "--opc", OPC_1, "--sqn", "1", NULL), ==,
+                  0);
+  g_assert_cmpint(tu_run_m2msim(&b, NULL, "av", "--k", K_1, "--opc", OPC_1, "--sqn", "1", NULL), ==,
+                  0);
   g_assert_true(g_str_has_prefix(a, "RAND: "));
   g_assert_cmpint(strlen(a), ==, strlen(av_33));
   g_assert_cmpstr(a, !=, b); /* fresh RAND each time */
@@ -56,8 +56,8 @@ static void
 test_av_auts(void)
 {
   g_autofree char *out = NULL, *err = NULL;
-  int st = tu_run_m2msim(&out, &err, "av", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1,
-                         "--auts", "451e8beca41a80125eca8884b56a", NULL);
+  int st = tu_run_m2msim(&out, &err, "av", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--auts",
+                         "451e8beca41a80125eca8884b56a", NULL);
   g_assert_cmpint(st, ==, 0);
   g_assert_cmpstr(out, ==, "SQN_MS: 33\n");
   g_clear_pointer(&out, g_free);
@@ -77,27 +77,27 @@ test_usim(void)
     int status;
     const char *out;
   } cases[] = {
-    {AUTN_33, "32", NULL, 0,
-     "RES: a54211d5e3ba50bf\nCK: b40ba9a3c58b2a05bbf0d987b21bf8cb\n"
-     "IK: f769bcd751044604127672711c6d3441\n"},
-    {AUTN_33, "32", "0", 0, NULL},
-    {AUTN_33, "0", "0", 0, NULL},
-    /* Highest accepted is 33 itself: replay; AUTS carries exactly 33 (aka.tsv auts-make). */
-    {AUTN_33, "33", "0", 3, "SYNC_FAILURE\nAUTS: 451e8beca41a80125eca8884b56a\n"},
-    {AUTN_33, "33", "5", 3, "SYNC_FAILURE\nAUTS: 451e8beca41a80125eca8884b56a\n"},
-    /* 33 = SEQ 1 || IND 1; N = 34 (SEQ 1 || IND 2) fills slot 1 with SEQ 1: refused. */
-    {AUTN_33, "34", "5", 3, NULL},
-    /* N = 62 (SEQ 1 || IND 30): slot 1 holds 1 too. */
-    {AUTN_33, "62", NULL, 3, NULL},
-    /* N = 32 (SEQ 1 || IND 0): slot 1 still holds SEQ 0, so 33 is fresh. */
-    {AUTN_33, "32", "5", 0, NULL},
-    {"aa689c648351800041ed662ae8c74ecc", "0", NULL, 4, "MAC_FAILURE\n"},
-    {"aa689c648351800141ed662ae8c74ecd", "0", "0", 4, "MAC_FAILURE\n"},
+      {AUTN_33, "32", NULL, 0,
+       "RES: a54211d5e3ba50bf\nCK: b40ba9a3c58b2a05bbf0d987b21bf8cb\n"
+       "IK: f769bcd751044604127672711c6d3441\n"},
+      {AUTN_33, "32", "0", 0, NULL},
+      {AUTN_33, "0", "0", 0, NULL},
+      /* Highest accepted is 33 itself: replay; AUTS carries exactly 33 (aka.tsv auts-make). */
+      {AUTN_33, "33", "0", 3, "SYNC_FAILURE\nAUTS: 451e8beca41a80125eca8884b56a\n"},
+      {AUTN_33, "33", "5", 3, "SYNC_FAILURE\nAUTS: 451e8beca41a80125eca8884b56a\n"},
+      /* 33 = SEQ 1 || IND 1; N = 34 (SEQ 1 || IND 2) fills slot 1 with SEQ 1: refused. */
+      {AUTN_33, "34", "5", 3, NULL},
+      /* N = 62 (SEQ 1 || IND 30): slot 1 holds 1 too. */
+      {AUTN_33, "62", NULL, 3, NULL},
+      /* N = 32 (SEQ 1 || IND 0): slot 1 still holds SEQ 0, so 33 is fresh. */
+      {AUTN_33, "32", "5", 0, NULL},
+      {"aa689c648351800041ed662ae8c74ecc", "0", NULL, 4, "MAC_FAILURE\n"},
+      {"aa689c648351800141ed662ae8c74ecd", "0", "0", 4, "MAC_FAILURE\n"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autoptr(GPtrArray) args = g_ptr_array_new();
-    const char *base[] = {"usim", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--autn",
-                          cases[i].autn, "--sqn-ms", cases[i].sqn_ms};
+    const char *base[] = {"usim", "--k",    K_1,           "--opc",    OPC_1,          "--rand",
+                          RAND_1, "--autn", cases[i].autn, "--sqn-ms", cases[i].sqn_ms};
     for (size_t j = 0; j < G_N_ELEMENTS(base); j++)
       g_ptr_array_add(args, (gpointer)base[j]);
     if (cases[i].ind_bits) {
@@ -119,37 +119,37 @@ static void
 test_bad_args(void)
 {
   static const char *const bad[][16] = {
-    {"av", "--k", K_1 "0", "--opc", OPC_1, "--sqn", "1"},             /* odd hex */
-    {"av", "--k", "465b", "--opc", OPC_1, "--sqn", "1"},              /* too short */
-    {"av", "--k", K_1, "--opc", OPC_1 "00", "--sqn", "1"},            /* too long */
-    {"av", "--k", "x65b5ce8b199b49faa5f0a2ee238a6bc", "--opc", OPC_1, "--sqn", "1"},
-    {"av", "--opc", OPC_1, "--rand", RAND_1, "--sqn", "1"},           /* no key */
-    {"av", "--k", K_1, "--rand", RAND_1, "--sqn", "1"},               /* no OP/OPc */
-    {"av", "--k", K_1, "--op", OP_1, "--opc", OPC_1, "--sqn", "1"},   /* both */
-    {"av", "--k", K_1, "--opc", OPC_1, "--sqn", "281474976710656"},   /* 2^48 */
-    {"av", "--k", K_1, "--opc", OPC_1, "--sqn", "-1"},
-    {"av", "--k", K_1, "--opc", OPC_1, "--sqn", "12abc"},
-    {"av", "--k", K_1, "--opc", OPC_1},                               /* no SQN */
-    {"av", "--k", K_1, "--opc", OPC_1, "--sqn", "1", "--amf", "800"}, /* odd AMF */
-    {"av", "--k", K_1, "--opc", OPC_1, "--sqn", "1", "--rand", "00"},
-    {"av", "--k", K_1, "--opc", OPC_1, "--auts", "451e8beca41a80125eca8884b56a"}, /* no RAND */
-    {"av", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--sqn", "1", "--auts",
-     "451e8beca41a80125eca8884b56a"},
-    {"av", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--auts", "451e8b"},
-    {"av", "--k", K_1, "--opc", OPC_1, "--sqn", "1", "surplus"},
-    {"av", "--nonsense"},
-    {"usim", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--sqn-ms", "0"}, /* no AUTN */
-    {"usim", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--autn", AUTN_33},
-    {"usim", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--autn", AUTN_33, "--sqn-ms",
-     "281474976710656"},
-    {"usim", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--autn", AUTN_33, "--sqn-ms", "1",
-     "--ind-bits", "6"},
-    {"usim", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--autn", AUTN_33, "--sqn-ms", "1",
-     "--limit", "0"},
-    {"usim", "--k", K_1, "--op", OP_1, "--opc", OPC_1, "--rand", RAND_1, "--autn", AUTN_33,
-     "--sqn-ms", "1"},
-    {"usim", "--opc", OPC_1, "--rand", RAND_1, "--autn", AUTN_33, "--sqn-ms", "1"},
-    {"usim", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--autn", "aa68", "--sqn-ms", "1"},
+      {"av", "--k", K_1 "0", "--opc", OPC_1, "--sqn", "1"},  /* odd hex */
+      {"av", "--k", "465b", "--opc", OPC_1, "--sqn", "1"},   /* too short */
+      {"av", "--k", K_1, "--opc", OPC_1 "00", "--sqn", "1"}, /* too long */
+      {"av", "--k", "x65b5ce8b199b49faa5f0a2ee238a6bc", "--opc", OPC_1, "--sqn", "1"},
+      {"av", "--opc", OPC_1, "--rand", RAND_1, "--sqn", "1"},         /* no key */
+      {"av", "--k", K_1, "--rand", RAND_1, "--sqn", "1"},             /* no OP/OPc */
+      {"av", "--k", K_1, "--op", OP_1, "--opc", OPC_1, "--sqn", "1"}, /* both */
+      {"av", "--k", K_1, "--opc", OPC_1, "--sqn", "281474976710656"}, /* 2^48 */
+      {"av", "--k", K_1, "--opc", OPC_1, "--sqn", "-1"},
+      {"av", "--k", K_1, "--opc", OPC_1, "--sqn", "12abc"},
+      {"av", "--k", K_1, "--opc", OPC_1},                               /* no SQN */
+      {"av", "--k", K_1, "--opc", OPC_1, "--sqn", "1", "--amf", "800"}, /* odd AMF */
+      {"av", "--k", K_1, "--opc", OPC_1, "--sqn", "1", "--rand", "00"},
+      {"av", "--k", K_1, "--opc", OPC_1, "--auts", "451e8beca41a80125eca8884b56a"}, /* no RAND */
+      {"av", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--sqn", "1", "--auts",
+       "451e8beca41a80125eca8884b56a"},
+      {"av", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--auts", "451e8b"},
+      {"av", "--k", K_1, "--opc", OPC_1, "--sqn", "1", "surplus"},
+      {"av", "--nonsense"},
+      {"usim", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--sqn-ms", "0"}, /* no AUTN */
+      {"usim", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--autn", AUTN_33},
+      {"usim", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--autn", AUTN_33, "--sqn-ms",
+       "281474976710656"},
+      {"usim", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--autn", AUTN_33, "--sqn-ms", "1",
+       "--ind-bits", "6"},
+      {"usim", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--autn", AUTN_33, "--sqn-ms", "1",
+       "--limit", "0"},
+      {"usim", "--k", K_1, "--op", OP_1, "--opc", OPC_1, "--rand", RAND_1, "--autn", AUTN_33,
+       "--sqn-ms", "1"},
+      {"usim", "--opc", OPC_1, "--rand", RAND_1, "--autn", AUTN_33, "--sqn-ms", "1"},
+      {"usim", "--k", K_1, "--opc", OPC_1, "--rand", RAND_1, "--autn", "aa68", "--sqn-ms", "1"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autofree char *out = NULL, *err = NULL;
@@ -166,8 +166,8 @@ test_bad_args(void)
 static void
 test_help(void)
 {
-  static const char *const cmds[][3] = {{"av", "--help"}, {"usim", "--help"},
-                                        {"bench", "av", "--help"}};
+  static const char *const cmds[][3] = {
+      {"av", "--help"}, {"usim", "--help"}, {"bench", "av", "--help"}};
   for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
     g_autofree char *out = NULL;
     g_assert_cmpint(tu_run_m2msimv(&out, NULL, cmds[i]), ==, 0);
@@ -209,8 +209,8 @@ run_many(GPtrArray *argvs, GPtrArray *outs, int *statuses)
       g_autoptr(GError) error = NULL;
       char **argv = argvs->pdata[base + i];
       if (!g_spawn_async_with_pipes(NULL, argv, NULL,
-                                    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL,
-                                    NULL, NULL, &kids[i].pid, NULL, &kids[i].fd, NULL, &error))
+                                    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                    NULL, &kids[i].pid, NULL, &kids[i].fd, NULL, &error))
         g_error("cannot run %s: %s", argv[0], error->message);
     }
     for (guint i = 0; i < n; i++) {
@@ -286,10 +286,12 @@ test_osmo_av(void)
     sqns[i] = sqn;
     g_snprintf(in[i].sqn, sizeof in[i].sqn, "%" G_GUINT64_FORMAT, sqn);
     in[i].opt = i % 2 ? "--op" : "--opc";
-    const char *ours[] = {m2msim, "av", "--k", in[i].k, in[i].opt, in[i].op, "--rand",
+    const char *ours[] = {m2msim,    "av",    "--k",     in[i].k, in[i].opt, in[i].op, "--rand",
                           in[i].rnd, "--sqn", in[i].sqn, "--amf", in[i].amf, NULL};
-    const char *theirs[] = {osmo, "-3", "-a", "milenage", "-k", in[i].k, i % 2 ? "-O" : "-o",
-                            in[i].op, "-r", in[i].rnd, "-s", in[i].sqn, "-f", in[i].amf, NULL};
+    const char *theirs[] = {
+        osmo,     "-3", "-a",      "milenage", "-k",      in[i].k, i % 2 ? "-O" : "-o",
+        in[i].op, "-r", in[i].rnd, "-s",       in[i].sqn, "-f",    in[i].amf,
+        NULL};
     add_job(jobs, ours);
     add_job(jobs, theirs);
   }
@@ -372,21 +374,22 @@ test_osmo_auts(void)
     hex_encode(av.autn, 16, autn);
     g_snprintf(bits, sizeof bits, "%u", cfg.ind_bits);
     g_snprintf(ms_s[i], sizeof ms_s[i], "%" G_GUINT64_FORMAT, sqn_ms);
-    const char *theirs[] = {osmo, "-3", "-a", "milenage", "-k", k, "-o", opc, "-r", rnd, "-A",
-                            auts, NULL};
+    const char *theirs[] = {osmo, "-3", "-a", "milenage", "-k", k,   "-o",
+                            opc,  "-r", rnd,  "-A",       auts, NULL};
     add_job(jobs, theirs);
     kind[n_jobs++] = 0;
     g_ptr_array_add(want, g_strdup(ms_s[i]));
     if (i % 6 == 0) { /* read back by `m2msim av --auts` */
-      const char *ours[] = {m2msim, "av", "--k", k, "--opc", opc, "--rand", rnd, "--auts",
-                            auts, NULL};
+      const char *ours[] = {m2msim,   "av", "--k",    k,    "--opc", opc,
+                            "--rand", rnd,  "--auts", auts, NULL};
       add_job(jobs, ours);
       kind[n_jobs++] = 1;
       g_ptr_array_add(want, g_strdup_printf("SQN_MS: %s\n", ms_s[i]));
     }
     if (i % 6 == 1) { /* the same AUTS out of `m2msim usim` */
-      const char *usim_argv[] = {m2msim, "usim", "--k", k, "--opc", opc, "--rand", rnd,
-                                 "--autn", autn, "--sqn-ms", ms_s[i], "--ind-bits", bits, NULL};
+      const char *usim_argv[] = {m2msim,     "usim",   "--k",        k,        "--opc",
+                                 opc,        "--rand", rnd,          "--autn", autn,
+                                 "--sqn-ms", ms_s[i],  "--ind-bits", bits,     NULL};
       add_job(jobs, usim_argv);
       kind[n_jobs++] = 2;
       g_ptr_array_add(want, g_strdup_printf("SYNC_FAILURE\nAUTS: %s\n", auts));

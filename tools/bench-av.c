@@ -22,8 +22,8 @@
 #endif
 
 enum {
-  N_SUBS = 1024,  /* subscribers cycled through */
-  CHUNK = 4096,   /* AVs between clock reads */
+  N_SUBS = 1024, /* subscribers cycled through */
+  CHUNK = 4096,  /* AVs between clock reads */
 };
 
 typedef struct {
@@ -32,12 +32,12 @@ typedef struct {
 } BenchSub;
 
 static const char summary[] =
-  "Generates authentication vectors for a stream of different subscribers (K changes\n"
-  "on every AV) for --seconds on each path, then prints AVs per second:\n"
-  "  fast: N         AES-NI MILENAGE (or 'n/a' without AES-NI)\n"
-  "  portable: N     MILENAGE on OpenSSL's AES\n"
-  "  libosmocore: N  osmo_auth_gen_vec() (or 'n/a' when built without libosmocore-dev)\n"
-  "  ratio: R        fast / libosmocore (fast / portable when libosmocore is absent)";
+    "Generates authentication vectors for a stream of different subscribers (K changes\n"
+    "on every AV) for --seconds on each path, then prints AVs per second:\n"
+    "  fast: N         AES-NI MILENAGE (or 'n/a' without AES-NI)\n"
+    "  portable: N     MILENAGE on OpenSSL's AES\n"
+    "  libosmocore: N  osmo_auth_gen_vec() (or 'n/a' when built without libosmocore-dev)\n"
+    "  ratio: R        fast / libosmocore (fast / portable when libosmocore is absent)";
 
 static double
 now_s(void)
@@ -80,8 +80,8 @@ run_ours(const MilImpl *mil, BenchSub *subs, double seconds, uint8_t *sink)
   do {
     for (unsigned i = 0; i < CHUNK; i++) {
       BenchSub *s = &subs[(n + i) % N_SUBS];
-      if (aka_he_generate(&cfg, mil, &s->keys, &s->seq_he, 0, AKA_AMF_SEPARATION, &rng, &av,
-                          1) != AKA_OK)
+      if (aka_he_generate(&cfg, mil, &s->keys, &s->seq_he, 0, AKA_AMF_SEPARATION, &rng, &av, 1) !=
+          AKA_OK)
         s->seq_he = 0; /* cannot happen within a bench run; keeps the loop honest */
       *sink ^= av.xres[0] ^ av.autn[15];
     }
@@ -157,12 +157,12 @@ bench_av(int argc, char **argv)
 {
   g_autofree char *seconds_s = NULL;
   const GOptionEntry entries[] = {
-    {"seconds", 0, 0, G_OPTION_ARG_STRING, &seconds_s,
-     "measuring time per path, in seconds (default 1)", "S"},
-    {NULL},
+      {"seconds", 0, 0, G_OPTION_ARG_STRING, &seconds_s,
+       "measuring time per path, in seconds (default 1)", "S"},
+      {NULL},
   };
-  if (!cli_parse("bench av", "- AVs per second: AES-NI, portable, libosmocore", summary,
-                 entries, &argc, &argv))
+  if (!cli_parse("bench av", "- AVs per second: AES-NI, portable, libosmocore", summary, entries,
+                 &argc, &argv))
     return CLI_EXIT_USAGE;
   if (argc > 1)
     return cli_usage_error("bench av", "unexpected argument '%s'", argv[1]);
@@ -171,8 +171,10 @@ bench_av(int argc, char **argv)
     char *end = NULL;
     seconds = g_ascii_strtod(seconds_s, &end);
     if (end == seconds_s || *end != '\0' || !(seconds > 0 && seconds <= 3600))
-      return cli_usage_error("bench av", "--seconds: expected a number above 0 and at most "
-                                         "3600, got '%s'", seconds_s);
+      return cli_usage_error("bench av",
+                             "--seconds: expected a number above 0 and at most "
+                             "3600, got '%s'",
+                             seconds_s);
   }
 
   static BenchSub subs[N_SUBS];

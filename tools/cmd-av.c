@@ -10,17 +10,17 @@
 #include "m2m/hex.h"
 
 static const char summary[] =
-  "Computes one UMTS authentication vector with MILENAGE (TS 35.206) and prints, in\n"
-  "lowercase hex, one per line: RAND, AUTN, IK, CK, RES (XRES) and AK.\n"
-  "AUTN = (SQN xor AK) || AMF || MAC-A. Without --rand, RAND is drawn at random.\n"
-  "\n"
-  "With --auts (and the RAND the AUTS answered), checks the AUTS of a synchronisation\n"
-  "failure instead and prints SQN_MS in decimal; exit status 1 when its MAC-S does not\n"
-  "match.\n"
-  "\n"
-  "Example:\n"
-  "  m2msim av --k 465b5ce8b199b49faa5f0a2ee238a6bc --opc cd63cb71954a9f4e48a5994e37a02baf \\\n"
-  "    --rand 23553cbe9637a89d218ae64dae47bf35 --sqn 33 --amf 8000";
+    "Computes one UMTS authentication vector with MILENAGE (TS 35.206) and prints, in\n"
+    "lowercase hex, one per line: RAND, AUTN, IK, CK, RES (XRES) and AK.\n"
+    "AUTN = (SQN xor AK) || AMF || MAC-A. Without --rand, RAND is drawn at random.\n"
+    "\n"
+    "With --auts (and the RAND the AUTS answered), checks the AUTS of a synchronisation\n"
+    "failure instead and prints SQN_MS in decimal; exit status 1 when its MAC-S does not\n"
+    "match.\n"
+    "\n"
+    "Example:\n"
+    "  m2msim av --k 465b5ce8b199b49faa5f0a2ee238a6bc --opc cd63cb71954a9f4e48a5994e37a02baf \\\n"
+    "    --rand 23553cbe9637a89d218ae64dae47bf35 --sqn 33 --amf 8000";
 
 static void
 print_hex(const char *label, const uint8_t *v, size_t len)
@@ -36,21 +36,20 @@ cmd_av(int argc, char **argv)
   g_autofree char *k = NULL, *op = NULL, *opc = NULL, *rand_s = NULL, *sqn_s = NULL;
   g_autofree char *amf_s = NULL, *auts_s = NULL;
   const GOptionEntry entries[] = {
-    {"k", 0, 0, G_OPTION_ARG_STRING, &k, "subscriber key K (32 hex digits)", "HEX"},
-    {"op", 0, 0, G_OPTION_ARG_STRING, &op, "operator variant OP (32 hex digits)", "HEX"},
-    {"opc", 0, 0, G_OPTION_ARG_STRING, &opc, "OPc = OP xor E_K(OP) (32 hex digits)", "HEX"},
-    {"rand", 0, 0, G_OPTION_ARG_STRING, &rand_s, "RAND (32 hex digits; random if absent)",
-     "HEX"},
-    {"sqn", 0, 0, G_OPTION_ARG_STRING, &sqn_s, "sequence number, decimal, 0 to 2^48-1", "N"},
-    {"amf", 0, 0, G_OPTION_ARG_STRING, &amf_s,
-     "authentication management field (4 hex digits; default 0000, 8000 = separation bit)",
-     "HEX"},
-    {"auts", 0, 0, G_OPTION_ARG_STRING, &auts_s,
-     "check this AUTS (28 hex digits) and print SQN_MS instead of an AV", "HEX"},
-    {NULL},
+      {"k", 0, 0, G_OPTION_ARG_STRING, &k, "subscriber key K (32 hex digits)", "HEX"},
+      {"op", 0, 0, G_OPTION_ARG_STRING, &op, "operator variant OP (32 hex digits)", "HEX"},
+      {"opc", 0, 0, G_OPTION_ARG_STRING, &opc, "OPc = OP xor E_K(OP) (32 hex digits)", "HEX"},
+      {"rand", 0, 0, G_OPTION_ARG_STRING, &rand_s, "RAND (32 hex digits; random if absent)", "HEX"},
+      {"sqn", 0, 0, G_OPTION_ARG_STRING, &sqn_s, "sequence number, decimal, 0 to 2^48-1", "N"},
+      {"amf", 0, 0, G_OPTION_ARG_STRING, &amf_s,
+       "authentication management field (4 hex digits; default 0000, 8000 = separation bit)",
+       "HEX"},
+      {"auts", 0, 0, G_OPTION_ARG_STRING, &auts_s,
+       "check this AUTS (28 hex digits) and print SQN_MS instead of an AV", "HEX"},
+      {NULL},
   };
-  if (!cli_parse("av", "- MILENAGE authentication vector or AUTS check", summary, entries,
-                 &argc, &argv))
+  if (!cli_parse("av", "- MILENAGE authentication vector or AUTS check", summary, entries, &argc,
+                 &argv))
     return CLI_EXIT_USAGE;
   if (!cli_no_extra_args("av", argc, argv))
     return CLI_EXIT_USAGE;

@@ -15,22 +15,22 @@ enum {
 };
 
 static const char summary[] =
-  "Checks AUTN as a USIM would (TS 33.102 6.3.3) and prints its answer:\n"
-  "  RES, CK, IK (hex)          authentic and fresh            exit status 0\n"
-  "  SYNC_FAILURE, then AUTS    authentic, SQN not fresh       exit status 3\n"
-  "  MAC_FAILURE                MAC-A wrong                    exit status 4\n"
-  "\n"
-  "The USIM's highest accepted SQN is --sqn-ms. With --ind-bits 0 it has one SEQ and\n"
-  "accepts SQN > SQN_MS (within L). With --ind-bits B > 0 (SQN = SEQ || IND, Annex C.2)\n"
-  "it holds one SEQ per IND slot, initialised as if it had accepted every SQN up to\n"
-  "SQN_MS: the slot of SQN_MS and every lower slot hold SEQ(SQN_MS), higher slots hold\n"
-  "SEQ(SQN_MS) - 1; so again exactly the SQNs above SQN_MS are fresh. AUTS always\n"
-  "carries SQN_MS (the highest accepted SQN, 6.3.5), with AMF* = 0000 in MAC-S.\n"
-  "\n"
-  "Example:\n"
-  "  m2msim usim --k 465b5ce8b199b49faa5f0a2ee238a6bc --opc cd63cb71954a9f4e48a5994e37a02baf \\\n"
-  "    --rand 23553cbe9637a89d218ae64dae47bf35 --autn aa689c648351800041ed662ae8c74ecd \\\n"
-  "    --sqn-ms 32";
+    "Checks AUTN as a USIM would (TS 33.102 6.3.3) and prints its answer:\n"
+    "  RES, CK, IK (hex)          authentic and fresh            exit status 0\n"
+    "  SYNC_FAILURE, then AUTS    authentic, SQN not fresh       exit status 3\n"
+    "  MAC_FAILURE                MAC-A wrong                    exit status 4\n"
+    "\n"
+    "The USIM's highest accepted SQN is --sqn-ms. With --ind-bits 0 it has one SEQ and\n"
+    "accepts SQN > SQN_MS (within L). With --ind-bits B > 0 (SQN = SEQ || IND, Annex C.2)\n"
+    "it holds one SEQ per IND slot, initialised as if it had accepted every SQN up to\n"
+    "SQN_MS: the slot of SQN_MS and every lower slot hold SEQ(SQN_MS), higher slots hold\n"
+    "SEQ(SQN_MS) - 1; so again exactly the SQNs above SQN_MS are fresh. AUTS always\n"
+    "carries SQN_MS (the highest accepted SQN, 6.3.5), with AMF* = 0000 in MAC-S.\n"
+    "\n"
+    "Example:\n"
+    "  m2msim usim --k 465b5ce8b199b49faa5f0a2ee238a6bc --opc cd63cb71954a9f4e48a5994e37a02baf \\\n"
+    "    --rand 23553cbe9637a89d218ae64dae47bf35 --autn aa689c648351800041ed662ae8c74ecd \\\n"
+    "    --sqn-ms 32";
 
 static void
 print_hex(const char *label, const uint8_t *v, size_t len)
@@ -46,23 +46,20 @@ cmd_usim(int argc, char **argv)
   g_autofree char *k = NULL, *op = NULL, *opc = NULL, *rand_s = NULL, *autn_s = NULL;
   g_autofree char *sqn_ms_s = NULL, *ind_bits_s = NULL, *limit_s = NULL;
   const GOptionEntry entries[] = {
-    {"k", 0, 0, G_OPTION_ARG_STRING, &k, "subscriber key K (32 hex digits)", "HEX"},
-    {"op", 0, 0, G_OPTION_ARG_STRING, &op, "operator variant OP (32 hex digits)", "HEX"},
-    {"opc", 0, 0, G_OPTION_ARG_STRING, &opc, "OPc = OP xor E_K(OP) (32 hex digits)", "HEX"},
-    {"rand", 0, 0, G_OPTION_ARG_STRING, &rand_s, "RAND of the challenge (32 hex digits)",
-     "HEX"},
-    {"autn", 0, 0, G_OPTION_ARG_STRING, &autn_s, "AUTN of the challenge (32 hex digits)",
-     "HEX"},
-    {"sqn-ms", 0, 0, G_OPTION_ARG_STRING, &sqn_ms_s,
-     "highest SQN the USIM has accepted, decimal (0 for a new USIM)", "N"},
-    {"ind-bits", 0, 0, G_OPTION_ARG_STRING, &ind_bits_s,
-     "length of IND in bits, 0 to 5 (default 5)", "B"},
-    {"limit", 0, 0, G_OPTION_ARG_STRING, &limit_s,
-     "L: how far SEQ may run ahead of the highest accepted SEQ (default 2^28)", "L"},
-    {NULL},
+      {"k", 0, 0, G_OPTION_ARG_STRING, &k, "subscriber key K (32 hex digits)", "HEX"},
+      {"op", 0, 0, G_OPTION_ARG_STRING, &op, "operator variant OP (32 hex digits)", "HEX"},
+      {"opc", 0, 0, G_OPTION_ARG_STRING, &opc, "OPc = OP xor E_K(OP) (32 hex digits)", "HEX"},
+      {"rand", 0, 0, G_OPTION_ARG_STRING, &rand_s, "RAND of the challenge (32 hex digits)", "HEX"},
+      {"autn", 0, 0, G_OPTION_ARG_STRING, &autn_s, "AUTN of the challenge (32 hex digits)", "HEX"},
+      {"sqn-ms", 0, 0, G_OPTION_ARG_STRING, &sqn_ms_s,
+       "highest SQN the USIM has accepted, decimal (0 for a new USIM)", "N"},
+      {"ind-bits", 0, 0, G_OPTION_ARG_STRING, &ind_bits_s,
+       "length of IND in bits, 0 to 5 (default 5)", "B"},
+      {"limit", 0, 0, G_OPTION_ARG_STRING, &limit_s,
+       "L: how far SEQ may run ahead of the highest accepted SEQ (default 2^28)", "L"},
+      {NULL},
   };
-  if (!cli_parse("usim", "- the USIM side of UMTS AKA on one AUTN", summary, entries, &argc,
-                 &argv))
+  if (!cli_parse("usim", "- the USIM side of UMTS AKA on one AUTN", summary, entries, &argc, &argv))
     return CLI_EXIT_USAGE;
   if (!cli_no_extra_args("usim", argc, argv))
     return CLI_EXIT_USAGE;

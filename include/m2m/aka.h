@@ -27,13 +27,13 @@ enum {
   AKA_IND_BITS_DEFAULT = 5,
   AKA_IND_BITS_MAX = 5, /* 32 slots: the size of AkaUsim.seq */
   AKA_SLOTS_MAX = 1 << AKA_IND_BITS_MAX,
-  AKA_AUTN_LEN = 16,    /* (SQN xor AK) || AMF || MAC-A */
-  AKA_AUTS_LEN = 14,    /* (SQN_MS xor AK*) || MAC-S */
+  AKA_AUTN_LEN = 16, /* (SQN xor AK) || AMF || MAC-A */
+  AKA_AUTS_LEN = 14, /* (SQN_MS xor AK*) || MAC-S */
 };
 
 #define AKA_SQN_MAX ((UINT64_C(1) << 48) - 1)
 #define AKA_LIMIT_DEFAULT (UINT64_C(1) << 28) /* L of Annex C.2.2, in SEQ steps */
-#define AKA_AMF_SEPARATION 0x8000u           /* AMF bit 0: "separation bit" (TS 33.401) */
+#define AKA_AMF_SEPARATION 0x8000u            /* AMF bit 0: "separation bit" (TS 33.401) */
 
 /* Annex C parameters shared by an HE and its USIMs (one per scenario, not per device). */
 typedef struct {
@@ -69,10 +69,10 @@ typedef struct {
 
 typedef enum {
   AKA_OK = 0,
-  AKA_MAC_FAILURE,  /* USIM: MAC-A wrong (AUTN not from our HE). HE: MAC-S wrong. */
-  AKA_SYNC_FAILURE, /* USIM: MAC-A right, SQN not fresh; AUTS computed */
-  AKA_SQN_EXHAUSTED,/* HE: SEQ_HE would pass its maximum (2^(48 - ind_bits) - 1) */
-  AKA_BAD_ARGUMENT, /* an IND, SQN or configuration out of range */
+  AKA_MAC_FAILURE,   /* USIM: MAC-A wrong (AUTN not from our HE). HE: MAC-S wrong. */
+  AKA_SYNC_FAILURE,  /* USIM: MAC-A right, SQN not fresh; AUTS computed */
+  AKA_SQN_EXHAUSTED, /* HE: SEQ_HE would pass its maximum (2^(48 - ind_bits) - 1) */
+  AKA_BAD_ARGUMENT,  /* an IND, SQN or configuration out of range */
 } AkaStatus;
 
 /* Short lowercase name of a status ("ok", "mac-failure", ...). */
@@ -137,10 +137,10 @@ bool aka_usim_init_at(AkaUsim *usim, const AkaConfig *cfg, uint64_t sqn_ms);
 
 /* What the USIM answers (one of the three). */
 typedef struct {
-  uint8_t res[MIL_MAC_LEN];    /* AKA_OK: RES = f2 */
-  uint8_t ck[MIL_K_LEN];       /* AKA_OK: f3 */
-  uint8_t ik[MIL_K_LEN];       /* AKA_OK: f4 */
-  uint8_t auts[AKA_AUTS_LEN];  /* AKA_SYNC_FAILURE: (SQN_MS xor f5*) || f1*(SQN_MS, AMF*=0) */
+  uint8_t res[MIL_MAC_LEN];   /* AKA_OK: RES = f2 */
+  uint8_t ck[MIL_K_LEN];      /* AKA_OK: f3 */
+  uint8_t ik[MIL_K_LEN];      /* AKA_OK: f4 */
+  uint8_t auts[AKA_AUTS_LEN]; /* AKA_SYNC_FAILURE: (SQN_MS xor f5*) || f1*(SQN_MS, AMF*=0) */
 } AkaUsimAnswer;
 
 /* The USIM's check of (RAND, AUTN) (TS 33.102 §6.3.3): AK = f5(RAND),

@@ -19,10 +19,10 @@
 #include <stdint.h>
 
 enum {
-  MIL_K_LEN = 16,    /* K, OP, OPc, RAND: 128 bits */
-  MIL_SQN_LEN = 6,   /* SQN, AK, AK*: 48 bits */
-  MIL_AMF_LEN = 2,   /* AMF: 16 bits */
-  MIL_MAC_LEN = 8,   /* MAC-A, MAC-S, RES: 64 bits */
+  MIL_K_LEN = 16,  /* K, OP, OPc, RAND: 128 bits */
+  MIL_SQN_LEN = 6, /* SQN, AK, AK*: 48 bits */
+  MIL_AMF_LEN = 2, /* AMF: 16 bits */
+  MIL_MAC_LEN = 8, /* MAC-A, MAC-S, RES: 64 bits */
 };
 
 /* Every output of one MILENAGE evaluation (TS 35.206 §4.1). 72 octets. */

@@ -55,8 +55,7 @@ amf_put(uint16_t amf, uint8_t out[MIL_AMF_LEN])
 
 /* The AV for one SQN: MILENAGE once, then AUTN = (SQN xor AK) || AMF || MAC-A. */
 static void
-av_build(const MilImpl *mil, const AkaKeys *keys, uint64_t sqn, const uint8_t amf[2],
-         AkaVector *av)
+av_build(const MilImpl *mil, const AkaKeys *keys, uint64_t sqn, const uint8_t amf[2], AkaVector *av)
 {
   uint8_t sqn_b[MIL_SQN_LEN];
   MilOut o;
@@ -72,8 +71,8 @@ av_build(const MilImpl *mil, const AkaKeys *keys, uint64_t sqn, const uint8_t am
 }
 
 AkaStatus
-aka_av_build(const MilImpl *mil, const AkaKeys *keys, const uint8_t rand[MIL_K_LEN],
-             uint64_t sqn, uint16_t amf, AkaVector *av)
+aka_av_build(const MilImpl *mil, const AkaKeys *keys, const uint8_t rand[MIL_K_LEN], uint64_t sqn,
+             uint16_t amf, AkaVector *av)
 {
   if (sqn > AKA_SQN_MAX)
     return AKA_BAD_ARGUMENT;
@@ -196,8 +195,7 @@ aka_usim_init_at(AkaUsim *usim, const AkaConfig *cfg, uint64_t sqn_ms)
 
 AkaStatus
 aka_usim_check(const AkaConfig *cfg, const MilImpl *mil, const AkaKeys *keys, AkaUsim *usim,
-               const uint8_t rand[MIL_K_LEN], const uint8_t autn[AKA_AUTN_LEN],
-               AkaUsimAnswer *ans)
+               const uint8_t rand[MIL_K_LEN], const uint8_t autn[AKA_AUTN_LEN], AkaUsimAnswer *ans)
 {
   static const uint8_t zero_sqn[MIL_SQN_LEN];
   memset(ans, 0, sizeof *ans);

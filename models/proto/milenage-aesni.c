@@ -47,30 +47,30 @@ expand_step(__m128i key, __m128i assist)
 #define EXPAND(prev, rcon) expand_step((prev), _mm_aeskeygenassist_si128((prev), (rcon)))
 
 /* Expands K into rk[0..10] while encrypting *block under it. */
-#define EXPAND_AND_ENCRYPT(rk, k, block)                                                       \
-  do {                                                                                         \
-    (rk)[0] = (k);                                                                             \
-    (block) = _mm_xor_si128((block), (rk)[0]);                                                 \
-    (rk)[1] = EXPAND((rk)[0], 0x01);                                                           \
-    (block) = _mm_aesenc_si128((block), (rk)[1]);                                              \
-    (rk)[2] = EXPAND((rk)[1], 0x02);                                                           \
-    (block) = _mm_aesenc_si128((block), (rk)[2]);                                              \
-    (rk)[3] = EXPAND((rk)[2], 0x04);                                                           \
-    (block) = _mm_aesenc_si128((block), (rk)[3]);                                              \
-    (rk)[4] = EXPAND((rk)[3], 0x08);                                                           \
-    (block) = _mm_aesenc_si128((block), (rk)[4]);                                              \
-    (rk)[5] = EXPAND((rk)[4], 0x10);                                                           \
-    (block) = _mm_aesenc_si128((block), (rk)[5]);                                              \
-    (rk)[6] = EXPAND((rk)[5], 0x20);                                                           \
-    (block) = _mm_aesenc_si128((block), (rk)[6]);                                              \
-    (rk)[7] = EXPAND((rk)[6], 0x40);                                                           \
-    (block) = _mm_aesenc_si128((block), (rk)[7]);                                              \
-    (rk)[8] = EXPAND((rk)[7], 0x80);                                                           \
-    (block) = _mm_aesenc_si128((block), (rk)[8]);                                              \
-    (rk)[9] = EXPAND((rk)[8], 0x1b);                                                           \
-    (block) = _mm_aesenc_si128((block), (rk)[9]);                                              \
-    (rk)[10] = EXPAND((rk)[9], 0x36);                                                          \
-    (block) = _mm_aesenclast_si128((block), (rk)[10]);                                         \
+#define EXPAND_AND_ENCRYPT(rk, k, block)                                                           \
+  do {                                                                                             \
+    (rk)[0] = (k);                                                                                 \
+    (block) = _mm_xor_si128((block), (rk)[0]);                                                     \
+    (rk)[1] = EXPAND((rk)[0], 0x01);                                                               \
+    (block) = _mm_aesenc_si128((block), (rk)[1]);                                                  \
+    (rk)[2] = EXPAND((rk)[1], 0x02);                                                               \
+    (block) = _mm_aesenc_si128((block), (rk)[2]);                                                  \
+    (rk)[3] = EXPAND((rk)[2], 0x04);                                                               \
+    (block) = _mm_aesenc_si128((block), (rk)[3]);                                                  \
+    (rk)[4] = EXPAND((rk)[3], 0x08);                                                               \
+    (block) = _mm_aesenc_si128((block), (rk)[4]);                                                  \
+    (rk)[5] = EXPAND((rk)[4], 0x10);                                                               \
+    (block) = _mm_aesenc_si128((block), (rk)[5]);                                                  \
+    (rk)[6] = EXPAND((rk)[5], 0x20);                                                               \
+    (block) = _mm_aesenc_si128((block), (rk)[6]);                                                  \
+    (rk)[7] = EXPAND((rk)[6], 0x40);                                                               \
+    (block) = _mm_aesenc_si128((block), (rk)[7]);                                                  \
+    (rk)[8] = EXPAND((rk)[7], 0x80);                                                               \
+    (block) = _mm_aesenc_si128((block), (rk)[8]);                                                  \
+    (rk)[9] = EXPAND((rk)[8], 0x1b);                                                               \
+    (block) = _mm_aesenc_si128((block), (rk)[9]);                                                  \
+    (rk)[10] = EXPAND((rk)[9], 0x36);                                                              \
+    (block) = _mm_aesenclast_si128((block), (rk)[10]);                                             \
   } while (0)
 
 static void
@@ -109,7 +109,7 @@ aesni_compute(const uint8_t k[MIL_K_LEN], const uint8_t opc[MIL_K_LEN],
   const __m128i tp = _mm_xor_si128(temp, op);
   /* Whitening with round key 0 folded in. */
   __m128i b1 = _mm_xor_si128(
-    _mm_xor_si128(_mm_shuffle_epi32(_mm_xor_si128(load128(in1), op), ROT64), temp), rk[0]);
+      _mm_xor_si128(_mm_shuffle_epi32(_mm_xor_si128(load128(in1), op), ROT64), temp), rk[0]);
   __m128i b2 = _mm_xor_si128(_mm_xor_si128(tp, CONST_LAST(1)), rk[0]);
   __m128i b3 = _mm_xor_si128(_mm_xor_si128(_mm_shuffle_epi32(tp, ROT32), CONST_LAST(2)), rk[0]);
   __m128i b4 = _mm_xor_si128(_mm_xor_si128(_mm_shuffle_epi32(tp, ROT64), CONST_LAST(4)), rk[0]);
@@ -133,9 +133,9 @@ aesni_compute(const uint8_t k[MIL_K_LEN], const uint8_t opc[MIL_K_LEN],
 }
 
 static const MilImpl aesni_impl = {
-  .name = "aesni",
-  .aes128 = aesni_aes128,
-  .compute = aesni_compute,
+    .name = "aesni",
+    .aes128 = aesni_aes128,
+    .compute = aesni_compute,
 };
 
 const MilImpl *
