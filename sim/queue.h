@@ -106,6 +106,30 @@ simq_heap_sift_up(SimQEntry *h, size_t i, SimQEntry e, unsigned d)
   h[i] = e;
 }
 
+/* Index of the smallest of h[c .. c + d - 1]; for d = 4 a two-round tournament (a
+ * shorter dependency chain than a linear scan). */
+static inline __attribute__((always_inline)) size_t
+simq_min_child(const SimQEntry *h, size_t c, unsigned d)
+{
+  if (d == 4) {
+    SimQKey k0 = simq_ekey(&h[c]), k1 = simq_ekey(&h[c + 1]);
+    SimQKey k2 = simq_ekey(&h[c + 2]), k3 = simq_ekey(&h[c + 3]);
+    size_t a = k1 < k0 ? c + 1 : c, b = k3 < k2 ? c + 3 : c + 2;
+    SimQKey ka = k1 < k0 ? k1 : k0, kb = k3 < k2 ? k3 : k2;
+    return kb < ka ? b : a;
+  }
+  size_t m = c;
+  SimQKey mk = simq_ekey(&h[c]);
+  for (unsigned j = 1; j < d; j++) {
+    SimQKey kj = simq_ekey(&h[c + j]);
+    if (kj < mk) {
+      mk = kj;
+      m = c + j;
+    }
+  }
+  return m;
+}
+
 /* Fills the hole at the root with `e`: moves the hole down along the smallest children to
  * a leaf, then sifts e up from there (fewer comparisons than top-down when e is large,
  * as it is for both the last entry and a newly scheduled event). n includes e's place. */
@@ -117,15 +141,7 @@ simq_heap_fill_root(SimQEntry *h, size_t n, SimQEntry e, unsigned d)
     size_t c = d * i + 1;
     if (c >= n)
       break;
-    size_t m = c;
-    SimQKey mk = simq_ekey(&h[c]);
-    for (unsigned j = 1; j < d; j++) { /* sentinels past n never win */
-      SimQKey kj = simq_ekey(&h[c + j]);
-      if (kj < mk) {
-        mk = kj;
-        m = c + j;
-      }
-    }
+    size_t m = simq_min_child(h, c, d); /* sentinels past n never win */
     h[i] = h[m];
     i = m;
   }
