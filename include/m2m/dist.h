@@ -5,6 +5,9 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "m2m/rng.h"
 #include "m2m/simtime.h"
 
 typedef enum {
@@ -34,3 +37,62 @@ typedef struct {
   SimTime at, over;    /* burst window */
   double alpha, beta;  /* burst shape; uniform is beta(1,1) */
 } ArrivalSpec;
+
+/* ---- sampling (sim/dist.c) -----------------------------------------------------------
+ * Every sampler draws from the caller's RngStream, so which entity and purpose a draw
+ * belongs to is the caller's choice (one stream per entity and purpose, m2m/rng.h).
+ * Samplers consume a variable number of draws (rejection), which is fine: a stream
+ * belongs to one consumer. */
+
+/* Exp(1). */
+double dist_std_exponential(RngStream *s);
+
+/* N(0, 1) by Box-Muller (two uniforms per normal, no cached second value, so a stream's
+ * state is its counter only). */
+double dist_std_normal(RngStream *s);
+
+/* Gamma(shape, 1) by Marsaglia and Tsang (ACM TOMS 26(3), 2000); shape < 1 through
+ * Gamma(shape + 1) * U^(1/shape). shape > 0. */
+double dist_gamma(RngStream *s, double shape);
+
+/* Beta(a, b) = X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b). a, b > 0. */
+double dist_beta(RngStream *s, double a, double b);
+
+/* One sample of `d` in microseconds, unrounded (>= 0). Beta is over [0, W). */
+double dist_sample_us(const DistSpec *d, RngStream *s);
+
+/* The same rounded to the nearest microsecond (SimTime). */
+SimTime dist_sample(const DistSpec *d, RngStream *s);
+
+/* Theoretical mean (us) and variance (us^2) of `d`. */
+double dist_mean_us(const DistSpec *d);
+double dist_variance_us2(const DistSpec *d);
+
+/* An arrival process being drawn: Poisson or constant-rate arrivals after `start` (the
+ * first one gap after start), or a burst of n arrivals in [at, at + over) whose density
+ * is Beta(alpha, beta) over the window (3GPP TR 37.868 traffic model 2: Beta(3, 4) over
+ * 10 s). Times are accumulated in double microseconds and rounded once per arrival, so
+ * constant-rate arrivals do not drift: arrival k is at start + round(k * 1e6 / rate). */
+typedef struct {
+  ArrivalSpec spec;
+  double start_us; /* start, us */
+  double t_us;    /* time of the last arrival, unrounded */
+  uint64_t k, n;  /* arrivals returned, arrivals wanted (0: unlimited, not for bursts) */
+  SimTime *burst; /* burst: the n sorted times */
+} DistArrivals;
+
+/* Starts drawing `spec`. n caps the number of arrivals (0 = unlimited for Poisson and
+ * constant; a burst needs n >= 0 and draws all n times now from `s`, sorted; memory 8n
+ * bytes until dist_arrivals_clear). */
+void dist_arrivals_init(DistArrivals *a, const ArrivalSpec *spec, SimTime start, uint64_t n,
+                        RngStream *s);
+
+/* The next arrival time (non-decreasing), or SIM_TIME_MAX when all n were returned or
+ * time would pass SIM_TIME_MAX. */
+SimTime dist_arrivals_next(DistArrivals *a, RngStream *s);
+
+void dist_arrivals_clear(DistArrivals *a);
+
+/* n burst arrival times drawn iid from at + over * Beta(alpha, beta), truncated to whole
+ * microseconds (so all are < at + over when over > 0), sorted ascending. */
+void dist_burst_times(const ArrivalSpec *spec, RngStream *s, uint64_t n, SimTime *out);
