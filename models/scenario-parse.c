@@ -420,6 +420,33 @@ typedef struct {
   GHashTable *dirty; /* top-level keys whose conversion found a problem (or NULL) */
 } Conv;
 
+/* Parsed defaults, shared by every load of the process: schema text -> ScnNode. Filled
+ * on first use under a lock and never freed (a few kB, fixed by the schema). */
+static GHashTable *default_cache;
+G_LOCK_DEFINE_STATIC(default_cache);
+
+static const ScnNode *
+default_node(const char *def)
+{
+  G_LOCK(default_cache);
+  if (default_cache == NULL)
+    default_cache = g_hash_table_new(g_str_hash, g_str_equal);
+  ScnNode *n = g_hash_table_lookup(default_cache, def);
+  if (n == NULL) {
+    ScnDiag d;
+    scn_diag_init(&d, "(default)", NULL);
+    n = scn_tree_parse(def, strlen(def), -1, &d);
+    if (n == NULL) {
+      g_autofree char *msg = scn_diag_format(&d);
+      g_error("scenario schema: default '%s' is not YAML: %s", def, msg);
+    }
+    scn_diag_clear(&d);
+    g_hash_table_insert(default_cache, (gpointer)def, n);
+  }
+  G_UNLOCK(default_cache);
+  return n;
+}
+
 /* Remembers that top-level section `key` had a problem if the count grew. */
 static void
 conv_mark(Conv *c, const char *path, const char *key, size_t before)
@@ -962,11 +989,9 @@ conv_default(Conv *c, const Field *f, void *base, const char *path)
 {
   ScnDiag d;
   scn_diag_init(&d, "(default)", NULL);
-  g_autoptr(ScnNode) n = scn_tree_parse(f->def, strlen(f->def), -1, &d);
-  if (n) {
-    Conv dc = {&d, c->root, NULL};
-    conv_field(&dc, f, n, n, base, path);
-  }
+  const ScnNode *n = default_node(f->def);
+  Conv dc = {&d, c->root, NULL};
+  conv_field(&dc, f, n, n, base, path);
   if (scn_diag_count(&d) > 0) {
     g_autofree char *msg = scn_diag_format(&d);
     g_error("scenario schema: bad default for %s: %s", path, msg);

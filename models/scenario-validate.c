@@ -106,22 +106,23 @@ check_shares(const ScnNode *root, ScnDiag *d, const char *list, const double *sh
 
 /* Names in one list must be unique and must not be the RS's fault-target name. */
 static void
-check_unique(const ScnNode *root, ScnDiag *d, const char *list, char *const *names, size_t n)
+check_unique(const ScnNode *root, ScnDiag *d, const char *list, char *const *names, size_t n,
+             bool reserved)
 {
+  g_autoptr(GHashTable) first = g_hash_table_new(g_str_hash, g_str_equal);
   for (size_t i = 0; i < n; i++) {
-    if (strcmp(names[i], "registration_service") == 0) {
+    gpointer j;
+    if (reserved && strcmp(names[i], "registration_service") == 0) {
       scn_diag_add(d, where(root, false, "%s.%zu.name", list, i),
                    "%s.%zu.name: 'registration_service' is reserved for the RS (fault "
                    "targets); choose another name", list, i);
-      continue;
+    } else if (g_hash_table_lookup_extended(first, names[i], NULL, &j)) {
+      scn_diag_add(d, where(root, false, "%s.%zu.name", list, i),
+                   "%s.%zu.name: '%s' is already the name of %s.%zu (names must be unique)",
+                   list, i, names[i], list, GPOINTER_TO_SIZE(j));
+    } else {
+      g_hash_table_insert(first, names[i], GSIZE_TO_POINTER(i));
     }
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(names[i], names[j]) == 0) {
-        scn_diag_add(d, where(root, false, "%s.%zu.name", list, i),
-                     "%s.%zu.name: '%s' is already the name of %s.%zu (names must be unique)",
-                     list, i, names[i], list, j);
-        break;
-      }
   }
 }
 
@@ -141,6 +142,28 @@ ho_names(const ScnConfig *cfg)
   for (size_t i = 0; i < cfg->n_home_operators; i++)
     v[i] = cfg->home_operators[i].name;
   return v;
+}
+
+/* Name -> index of the first operator with that name (lookups in O(1); a scenario may
+ * hold tens of thousands of operators and faults). NULL when a name is missing. */
+static GHashTable *
+name_index(char *const *names, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (names[i] == NULL)
+      return NULL;
+  GHashTable *h = g_hash_table_new(g_str_hash, g_str_equal);
+  for (size_t i = n; i-- > 0;)
+    g_hash_table_insert(h, names[i], GSIZE_TO_POINTER(i));
+  return h;
+}
+
+static ssize_t
+name_find(GHashTable *h, const char *name)
+{
+  gpointer v;
+  return h && g_hash_table_lookup_extended(h, name, NULL, &v) ? (ssize_t)GPOINTER_TO_SIZE(v)
+                                                             : -1;
 }
 
 /* True when every item of the list got its name (other keys may still be wrong). */
@@ -169,7 +192,7 @@ check_vos(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool clean)
                    "accepts_pimsi: true)");
   }
   if (names_known(names, cfg->n_visited_operators))
-    check_unique(root, d, "visited_operators", names, cfg->n_visited_operators);
+    check_unique(root, d, "visited_operators", names, cfg->n_visited_operators, true);
 }
 
 static void
@@ -182,11 +205,12 @@ check_hos(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool clean)
                  sizeof(ScnHomeOperator), cfg->n_home_operators);
   if (!names_known(names, cfg->n_home_operators))
     return;
-  check_unique(root, d, "home_operators", names, cfg->n_home_operators);
+  check_unique(root, d, "home_operators", names, cfg->n_home_operators, true);
   if (!names_known(vos, cfg->n_visited_operators))
     return;
+  g_autoptr(GHashTable) vo_idx = name_index(vos, cfg->n_visited_operators);
   for (size_t i = 0; i < cfg->n_home_operators; i++)
-    if (scn_config_find_vo(cfg, names[i]) >= 0)
+    if (name_find(vo_idx, names[i]) >= 0)
       scn_diag_add(d, where(root, false, "home_operators.%zu.name", i),
                    "home_operators.%zu.name: '%s' is also a visited operator's name (fault "
                    "targets need names that say which one)", i, names[i]);
@@ -211,14 +235,7 @@ check_manufacturers(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool 
                    units_format_duration(cfg->duration, dur, sizeof dur));
     }
   }
-  for (size_t i = 0; i < cfg->n_manufacturers; i++)
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(names[i], names[j]) == 0) {
-        scn_diag_add(d, where(root, false, "manufacturers.%zu.name", i),
-                     "manufacturers.%zu.name: '%s' is already the name of manufacturers.%zu "
-                     "(names must be unique)", i, names[i], j);
-        break;
-      }
+  check_unique(root, d, "manufacturers", names, cfg->n_manufacturers, false);
 }
 
 static void
@@ -235,10 +252,11 @@ check_devices(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool clean,
   g_autofree char **names = vo_names(cfg);
   if (dv->n_allowed_networks == 0 || !names_known(names, cfg->n_visited_operators))
     return;
+  g_autoptr(GHashTable) vo_idx = name_index(names, cfg->n_visited_operators);
   bool accepting = false, all_known = true;
   for (size_t i = 0; i < dv->n_allowed_networks; i++) {
     const char *n = dv->allowed_networks[i];
-    ssize_t vo = scn_config_find_vo(cfg, n);
+    ssize_t vo = name_find(vo_idx, n);
     if (vo >= 0) {
       accepting |= cfg->visited_operators[vo].accepts_pimsi;
       continue;
@@ -266,6 +284,8 @@ check_faults(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, const ScnClean *cl
 {
   g_autofree char **vos = vo_names(cfg);
   g_autofree char **hos = ho_names(cfg);
+  g_autoptr(GHashTable) vo_idx = name_index(vos, cfg->n_visited_operators);
+  g_autoptr(GHashTable) ho_idx = name_index(hos, cfg->n_home_operators);
   for (size_t i = 0; i < cfg->n_faults; i++) {
     ScnFault *f = &cfg->faults[i];
     if (clean->duration && clean->faults && f->at >= cfg->duration) {
@@ -282,10 +302,10 @@ check_faults(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, const ScnClean *cl
     if (strcmp(f->target, "registration_service") == 0) {
       f->target_kind = SCN_TARGET_RS;
       f->target_index = 0;
-    } else if ((k = scn_config_find_vo(cfg, f->target)) >= 0) {
+    } else if ((k = name_find(vo_idx, f->target)) >= 0) {
       f->target_kind = SCN_TARGET_VO;
       f->target_index = (size_t)k;
-    } else if ((k = scn_config_find_ho(cfg, f->target)) >= 0) {
+    } else if ((k = name_find(ho_idx, f->target)) >= 0) {
       f->target_kind = SCN_TARGET_HO;
       f->target_index = (size_t)k;
     } else {

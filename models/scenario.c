@@ -20,6 +20,9 @@ scn_check_sweep(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d)
   const ScnNode *sweep = s >= 0 ? root->items->pdata[s + 1] : NULL;
   int v = scn_map_find(sweep, "vary");
   const ScnNode *vary = v >= 0 ? sweep->items->pdata[v + 1] : NULL;
+  /* Trials load the scenario without its sweep section (which can be the bulk of it). */
+  g_autoptr(ScnNode) base = scn_node_copy(root);
+  g_ptr_array_remove_range(base->items, (guint)s, 2);
   for (size_t a = 0; vary && a < cfg->sweep.n_axes; a++) {
     const ScnSweepAxis *ax = &cfg->sweep.axes[a];
     int k = scn_map_find(vary, ax->key);
@@ -29,7 +32,7 @@ scn_check_sweep(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d)
       const char *sets[] = {set, NULL};
       ScnDiag td;
       scn_diag_init(&td, d->file, sets);
-      g_autoptr(ScnNode) copy = scn_node_copy(root);
+      g_autoptr(ScnNode) copy = scn_node_copy(base);
       if (scn_apply_set(copy, set, 0, &td)) {
         ScnConfig tmp = {0};
         ScnClean clean;
