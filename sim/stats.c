@@ -1,0 +1,438 @@
+/* Tallies, time-weighted levels, quantiles (exact, then a log-bucket sketch) and sampled
+ * time series; see m2m/stats.h for the definitions and error bounds. */
+#include "m2m/stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- tallies ------------------------------------------------------------------------- */
+
+void
+stat_tally_init(StatTally *t)
+{
+  *t = (StatTally){0, 0, 0, INFINITY, -INFINITY};
+}
+
+void
+stat_tally_add(StatTally *t, double x)
+{
+  t->n++;
+  double d = x - t->mean;
+  t->mean += d / (double)t->n;
+  t->m2 += d * (x - t->mean);
+  if (x < t->min)
+    t->min = x;
+  if (x > t->max)
+    t->max = x;
+}
+
+void
+stat_tally_merge(StatTally *into, const StatTally *from)
+{
+  if (from->n == 0)
+    return;
+  if (into->n == 0) {
+    *into = *from;
+    return;
+  }
+  double na = (double)into->n, nb = (double)from->n, n = na + nb;
+  double d = from->mean - into->mean;
+  into->mean += d * nb / n;
+  into->m2 += from->m2 + d * d * na * nb / n;
+  into->n += from->n;
+  into->min = fmin(into->min, from->min);
+  into->max = fmax(into->max, from->max);
+}
+
+double
+stat_tally_mean(const StatTally *t)
+{
+  return t->n ? t->mean : NAN;
+}
+
+double
+stat_tally_variance(const StatTally *t)
+{
+  return t->n > 1 ? t->m2 / (double)(t->n - 1) : NAN;
+}
+
+double
+stat_tally_stddev(const StatTally *t)
+{
+  return sqrt(stat_tally_variance(t));
+}
+
+/* ---- levels -------------------------------------------------------------------------- */
+
+void
+stat_level_init(StatLevel *l, SimTime t0, double level)
+{
+  *l = (StatLevel){t0, t0, level, 0, level, level};
+}
+
+void
+stat_level_set(StatLevel *l, SimTime t, double level)
+{
+  g_assert(t >= l->t_last);
+  l->area += l->level * (double)(t - l->t_last);
+  l->t_last = t;
+  l->level = level;
+  if (level < l->min)
+    l->min = level;
+  if (level > l->max)
+    l->max = level;
+}
+
+void
+stat_level_add(StatLevel *l, SimTime t, double delta)
+{
+  stat_level_set(l, t, l->level + delta);
+}
+
+double
+stat_level_integral(const StatLevel *l, SimTime t)
+{
+  g_assert(t >= l->t_last);
+  return l->area + l->level * (double)(t - l->t_last);
+}
+
+double
+stat_level_mean(const StatLevel *l, SimTime t)
+{
+  if (t <= l->t0)
+    return l->level;
+  return stat_level_integral(l, t) / (double)(t - l->t0);
+}
+
+/* ---- quantiles ----------------------------------------------------------------------- */
+
+/* Counts of one sign: bucket index i is stored at counts[i - offset]. */
+typedef struct {
+  uint64_t *counts;
+  int32_t offset;
+  uint32_t len;
+  uint64_t total;
+} SketchStore;
+
+struct StatQuantiles {
+  double accuracy;
+  double log_gamma;    /* ln g */
+  size_t exact_limit;
+  GArray *exact;       /* doubles while exact, NULL once a sketch */
+  bool sorted;
+  SketchStore pos, neg;
+  uint64_t zeros;
+  uint64_t n;
+};
+
+/* Magnitudes below this count as zero (they would need indices beyond any real use). */
+#define SKETCH_MIN_MAGNITUDE 1e-300
+
+static void
+store_add(SketchStore *s, int32_t i, uint64_t k)
+{
+  if (s->len == 0) {
+    s->counts = g_new0(uint64_t, 64);
+    s->len = 64;
+    s->offset = i - 32;
+  }
+  if (i < s->offset || i >= s->offset + (int32_t)s->len) {
+    int32_t lo = MIN(i, s->offset), hi = MAX(i, s->offset + (int32_t)s->len - 1);
+    uint32_t len = (uint32_t)(hi - lo + 1);
+    len += len / 2 + 16; /* room to grow on both sides */
+    int32_t new_off = lo - (int32_t)(len - (uint32_t)(hi - lo + 1)) / 2;
+    uint64_t *c = g_new0(uint64_t, len);
+    memcpy(c + (s->offset - new_off), s->counts, s->len * sizeof *c);
+    g_free(s->counts);
+    s->counts = c;
+    s->len = len;
+    s->offset = new_off;
+  }
+  s->counts[i - s->offset] += k;
+  s->total += k;
+}
+
+static inline int32_t
+sketch_index(const StatQuantiles *q, double magnitude)
+{
+  return (int32_t)ceil(log(magnitude) / q->log_gamma);
+}
+
+static inline double
+sketch_value(const StatQuantiles *q, int32_t i)
+{
+  double g = exp(q->log_gamma);
+  return 2.0 * exp((double)i * q->log_gamma) / (g + 1.0);
+}
+
+static void
+sketch_add(StatQuantiles *q, double x, uint64_t k)
+{
+  double m = fabs(x);
+  if (m < SKETCH_MIN_MAGNITUDE)
+    q->zeros += k;
+  else
+    store_add(x > 0 ? &q->pos : &q->neg, sketch_index(q, m), k);
+}
+
+static void
+quantiles_to_sketch(StatQuantiles *q)
+{
+  if (q->exact == NULL)
+    return;
+  for (guint i = 0; i < q->exact->len; i++)
+    sketch_add(q, g_array_index(q->exact, double, i), 1);
+  g_array_free(q->exact, TRUE);
+  q->exact = NULL;
+}
+
+StatQuantiles *
+stat_quantiles_new_full(size_t exact_limit, double accuracy)
+{
+  g_assert(accuracy > 0 && accuracy < 1);
+  StatQuantiles *q = g_new0(StatQuantiles, 1);
+  q->accuracy = accuracy;
+  q->log_gamma = log((1 + accuracy) / (1 - accuracy));
+  q->exact_limit = exact_limit;
+  if (exact_limit > 0)
+    q->exact = g_array_new(FALSE, FALSE, sizeof(double));
+  q->sorted = true;
+  return q;
+}
+
+StatQuantiles *
+stat_quantiles_new(void)
+{
+  return stat_quantiles_new_full(STAT_QUANTILES_EXACT_LIMIT, STAT_QUANTILES_ACCURACY);
+}
+
+void
+stat_quantiles_free(StatQuantiles *q)
+{
+  if (q == NULL)
+    return;
+  if (q->exact)
+    g_array_free(q->exact, TRUE);
+  g_free(q->pos.counts);
+  g_free(q->neg.counts);
+  g_free(q);
+}
+
+void
+stat_quantiles_add(StatQuantiles *q, double x)
+{
+  g_assert(isfinite(x));
+  q->n++;
+  if (q->exact) {
+    g_array_append_val(q->exact, x);
+    q->sorted = false;
+    if (q->exact->len > q->exact_limit)
+      quantiles_to_sketch(q);
+    return;
+  }
+  sketch_add(q, x, 1);
+}
+
+static void
+store_merge(StatQuantiles *into, SketchStore *dst, const SketchStore *src)
+{
+  for (uint32_t j = 0; j < src->len; j++)
+    if (src->counts[j])
+      store_add(dst, src->offset + (int32_t)j, src->counts[j]);
+}
+
+void
+stat_quantiles_merge(StatQuantiles *into, const StatQuantiles *from)
+{
+  g_assert(fabs(into->accuracy - from->accuracy) < 1e-15);
+  if (from->n == 0)
+    return;
+  if (into->exact && from->exact && into->exact->len + from->exact->len <= into->exact_limit) {
+    g_array_append_vals(into->exact, from->exact->data, from->exact->len);
+    into->sorted = false;
+    into->n += from->n;
+    return;
+  }
+  quantiles_to_sketch(into);
+  into->n += from->n;
+  if (from->exact) {
+    for (guint i = 0; i < from->exact->len; i++)
+      sketch_add(into, g_array_index(from->exact, double, i), 1);
+    return;
+  }
+  into->zeros += from->zeros;
+  store_merge(into, &into->pos, &from->pos);
+  store_merge(into, &into->neg, &from->neg);
+}
+
+uint64_t
+stat_quantiles_count(const StatQuantiles *q)
+{
+  return q->n;
+}
+
+bool
+stat_quantiles_is_exact(const StatQuantiles *q)
+{
+  return q->exact != NULL;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+double
+stat_quantiles_get(StatQuantiles *q, double p)
+{
+  g_assert(p >= 0 && p <= 1);
+  if (q->n == 0)
+    return NAN;
+  uint64_t rank = (uint64_t)floor(p * (double)(q->n - 1));
+  if (q->exact) {
+    if (!q->sorted) {
+      qsort(q->exact->data, q->exact->len, sizeof(double), cmp_double);
+      q->sorted = true;
+    }
+    return g_array_index(q->exact, double, rank);
+  }
+  /* negatives from the most negative (largest index) up, then zeros, then positives */
+  uint64_t seen = 0;
+  for (uint32_t j = q->neg.len; j-- > 0;) {
+    seen += q->neg.counts[j];
+    if (seen > rank)
+      return -sketch_value(q, q->neg.offset + (int32_t)j);
+  }
+  seen += q->zeros;
+  if (seen > rank)
+    return 0;
+  for (uint32_t j = 0; j < q->pos.len; j++) {
+    seen += q->pos.counts[j];
+    if (seen > rank)
+      return sketch_value(q, q->pos.offset + (int32_t)j);
+  }
+  g_assert_not_reached();
+}
+
+/* ---- time series --------------------------------------------------------------------- */
+
+typedef struct {
+  char *name;
+  StatProbeFn fn;
+  void *ctx;
+} StatProbe;
+
+struct StatSampler {
+  SimEngine *sim;
+  SimTime interval, end;
+  GArray *probes;  /* StatProbe */
+  GArray *times;   /* SimTime per row */
+  GArray *values;  /* double, row-major: values[row * n_probes + probe] */
+  SimEventId next; /* pending sampling event */
+  bool started;
+};
+
+StatSampler *
+stat_sampler_new(SimEngine *sim, SimTime interval, SimTime end)
+{
+  g_assert(interval > 0);
+  StatSampler *s = g_new0(StatSampler, 1);
+  s->sim = sim;
+  s->interval = interval;
+  s->end = end;
+  s->probes = g_array_new(FALSE, FALSE, sizeof(StatProbe));
+  s->times = g_array_new(FALSE, FALSE, sizeof(SimTime));
+  s->values = g_array_new(FALSE, FALSE, sizeof(double));
+  return s;
+}
+
+void
+stat_sampler_free(StatSampler *s)
+{
+  if (s == NULL)
+    return;
+  sim_cancel(s->sim, s->next);
+  for (guint i = 0; i < s->probes->len; i++)
+    g_free(g_array_index(s->probes, StatProbe, i).name);
+  g_array_free(s->probes, TRUE);
+  g_array_free(s->times, TRUE);
+  g_array_free(s->values, TRUE);
+  g_free(s);
+}
+
+void
+stat_sampler_add_probe(StatSampler *s, const char *name, StatProbeFn fn, void *ctx)
+{
+  g_assert(!s->started);
+  StatProbe p = {g_strdup(name), fn, ctx};
+  g_array_append_val(s->probes, p);
+}
+
+static void
+stat_sampler_fire(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  StatSampler *s = ctx;
+  SimTime t = sim_now(sim);
+  s->next = SIM_EVENT_NONE;
+  g_array_append_val(s->times, t);
+  for (guint i = 0; i < s->probes->len; i++) {
+    const StatProbe *p = &g_array_index(s->probes, StatProbe, i);
+    double v = p->fn(p->ctx);
+    g_array_append_val(s->values, v);
+  }
+  if (t < s->end) {
+    SimTime next = s->end - t > s->interval ? t + s->interval : s->end;
+    s->next = sim_schedule_at(sim, next, stat_sampler_fire, s, 0);
+  }
+}
+
+void
+stat_sampler_start(StatSampler *s)
+{
+  g_assert(!s->started);
+  s->started = true;
+  if (sim_now(s->sim) <= s->end)
+    s->next = sim_schedule(s->sim, 0, stat_sampler_fire, s, 0);
+}
+
+size_t
+stat_sampler_n_probes(const StatSampler *s)
+{
+  return s->probes->len;
+}
+
+const char *
+stat_sampler_probe_name(const StatSampler *s, size_t probe)
+{
+  g_assert(probe < s->probes->len);
+  return g_array_index(s->probes, StatProbe, probe).name;
+}
+
+SimTime
+stat_sampler_interval(const StatSampler *s)
+{
+  return s->interval;
+}
+
+size_t
+stat_sampler_n_rows(const StatSampler *s)
+{
+  return s->times->len;
+}
+
+SimTime
+stat_sampler_time(const StatSampler *s, size_t row)
+{
+  g_assert(row < s->times->len);
+  return g_array_index(s->times, SimTime, row);
+}
+
+double
+stat_sampler_value(const StatSampler *s, size_t row, size_t probe)
+{
+  g_assert(row < s->times->len && probe < s->probes->len);
+  return g_array_index(s->values, double, row * s->probes->len + probe);
+}

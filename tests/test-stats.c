@@ -1,0 +1,238 @@
+/* Tests of the statistics: tallies against hand-computed values and merging, the time
+ * average of a known piecewise-constant function, quantiles exact and sketched (within
+ * the stated relative error of the exact answer), and sampled time series. */
+#include <glib.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "m2m/dist.h"
+#include "m2m/stats.h"
+
+static void
+test_tally(void)
+{
+  const double x[] = {2, 4, 4, 4, 5, 5, 7, 9};
+  StatTally t;
+  stat_tally_init(&t);
+  g_assert_true(isnan(stat_tally_mean(&t)));
+  for (size_t i = 0; i < G_N_ELEMENTS(x); i++)
+    stat_tally_add(&t, x[i]);
+  g_assert_cmpuint(t.n, ==, 8);
+  g_assert_cmpfloat_with_epsilon(stat_tally_mean(&t), 5.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon(stat_tally_variance(&t), 32.0 / 7.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon(t.min, 2, 1e-12);
+  g_assert_cmpfloat_with_epsilon(t.max, 9, 1e-12);
+}
+
+/* Welford stays accurate with a large offset, and merging equals adding one by one. */
+static void
+test_tally_merge(void)
+{
+  RngStream s;
+  rng_stream_init(&s, 1, 1, 1);
+  StatTally all, a, b;
+  stat_tally_init(&all);
+  stat_tally_init(&a);
+  stat_tally_init(&b);
+  for (int i = 0; i < 100000; i++) {
+    double x = 1e9 + rng_uniform(&s); /* variance 1/12 on top of 1e9 */
+    stat_tally_add(&all, x);
+    stat_tally_add(i % 3 ? &a : &b, x);
+  }
+  g_assert_cmpfloat(fabs(stat_tally_variance(&all) - 1.0 / 12), <, 0.01 / 12);
+  stat_tally_merge(&a, &b);
+  g_assert_cmpuint(a.n, ==, all.n);
+  g_assert_cmpfloat(fabs(stat_tally_mean(&a) - stat_tally_mean(&all)), <, 1e-4); /* 1e-13 relative */
+  g_assert_cmpfloat(fabs(stat_tally_variance(&a) / stat_tally_variance(&all) - 1), <, 1e-6);
+  g_assert_cmpfloat_with_epsilon(a.min, all.min, 1e-12);
+  g_assert_cmpfloat_with_epsilon(a.max, all.max, 1e-12);
+}
+
+/* Level 0 on [0,10), 4 on [10,30), 1 on [30,60), 0 after: mean over [0,100] = 1.1. */
+static void
+test_level(void)
+{
+  StatLevel l;
+  stat_level_init(&l, 0, 0);
+  g_assert_cmpfloat_with_epsilon(stat_level_mean(&l, 0), 0, 1e-12);
+  stat_level_set(&l, 10, 4);
+  stat_level_add(&l, 30, -3);
+  g_assert_cmpfloat_with_epsilon(stat_level_mean(&l, 30), 80.0 / 30, 1e-12);
+  stat_level_set(&l, 60, 0);
+  g_assert_cmpfloat_with_epsilon(stat_level_integral(&l, 100), 110, 1e-12);
+  g_assert_cmpfloat_with_epsilon(stat_level_mean(&l, 100), 1.1, 1e-12);
+  g_assert_cmpfloat_with_epsilon(l.max, 4, 1e-12);
+  g_assert_cmpfloat_with_epsilon(l.min, 0, 1e-12);
+  /* starting later than 0, and a change at the same instant twice */
+  StatLevel m;
+  stat_level_init(&m, 1000, 2);
+  stat_level_set(&m, 1500, 7);
+  stat_level_set(&m, 1500, 6);
+  g_assert_cmpfloat_with_epsilon(stat_level_mean(&m, 2000), (2 * 500 + 6 * 500) / 1000.0, 1e-12);
+}
+
+static void
+test_quantiles_exact(void)
+{
+  g_autoptr(StatQuantiles) q = stat_quantiles_new();
+  g_assert_true(isnan(stat_quantiles_get(q, 0.5)));
+  for (int i = 0; i < 101; i++)
+    stat_quantiles_add(q, (double)((i * 37) % 101 + 1)); /* 1..101 shuffled */
+  g_assert_true(stat_quantiles_is_exact(q));
+  g_assert_cmpfloat_with_epsilon(stat_quantiles_get(q, 0), 1, 1e-12);
+  g_assert_cmpfloat_with_epsilon(stat_quantiles_get(q, 0.5), 51, 1e-12);
+  g_assert_cmpfloat_with_epsilon(stat_quantiles_get(q, 0.99), 100, 1e-12);
+  g_assert_cmpfloat_with_epsilon(stat_quantiles_get(q, 1), 101, 1e-12);
+  stat_quantiles_add(q, 0.5); /* unsorted again after an add */
+  g_assert_cmpfloat_with_epsilon(stat_quantiles_get(q, 0), 0.5, 1e-12);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sketch answers within relative error 1% of the exact sample quantile of the same rank,
+ * on a heavy-tailed sample with zeros and negatives (waiting times have many zeros). */
+static void
+test_quantiles_sketch(void)
+{
+  enum { N = 400000 };
+  const double ps[] = {0, 0.001, 0.01, 0.1, 0.15, 0.25, 0.3, 0.5, 0.75, 0.9, 0.99, 0.999, 1};
+  DistSpec ln = {DIST_LOGNORMAL, 1000, 0, 2.0};
+  RngStream s;
+  rng_stream_init(&s, 2, 2, 2);
+  double *x = g_new(double, N);
+  g_autoptr(StatQuantiles) q = stat_quantiles_new();
+  g_autoptr(StatQuantiles) a = stat_quantiles_new_full(1000, 0.01);
+  g_autoptr(StatQuantiles) b = stat_quantiles_new_full(1000, 0.01);
+  for (int i = 0; i < N; i++) {
+    double v = dist_sample_us(&ln, &s);
+    int r = i % 10;
+    if (r == 0)
+      v = 0;
+    else if (r == 1)
+      v = -v;
+    x[i] = v;
+    stat_quantiles_add(q, v);
+    stat_quantiles_add(i % 2 ? a : b, v);
+  }
+  g_assert_false(stat_quantiles_is_exact(q));
+  g_assert_cmpuint(stat_quantiles_count(q), ==, N);
+  stat_quantiles_merge(a, b);
+  g_assert_cmpuint(stat_quantiles_count(a), ==, N);
+  qsort(x, N, sizeof *x, cmp_double);
+  for (size_t i = 0; i < G_N_ELEMENTS(ps); i++) {
+    double exact = x[(size_t)floor(ps[i] * (N - 1))];
+    double est = stat_quantiles_get(q, ps[i]);
+    g_test_message("p %g exact %g sketch %g", ps[i], exact, est);
+    g_assert_cmpfloat(fabs(est - exact), <=, 0.01 * fabs(exact) * (1 + 1e-9));
+    /* the merged sketch of two halves answers the same */
+    g_assert_cmpfloat_with_epsilon(stat_quantiles_get(a, ps[i]), est, 1e-9 * fabs(est));
+  }
+  g_free(x);
+}
+
+/* Exact stores merge exactly while small. */
+static void
+test_quantiles_merge_exact(void)
+{
+  g_autoptr(StatQuantiles) a = stat_quantiles_new();
+  g_autoptr(StatQuantiles) b = stat_quantiles_new();
+  for (int i = 1; i <= 10; i++)
+    stat_quantiles_add(i % 2 ? a : b, i);
+  stat_quantiles_merge(a, b);
+  g_assert_true(stat_quantiles_is_exact(a));
+  g_assert_cmpfloat_with_epsilon(stat_quantiles_get(a, 0.5), 5, 1e-12);
+  g_assert_cmpfloat_with_epsilon(stat_quantiles_get(a, 1), 10, 1e-12);
+}
+
+/* ---- sampler ------------------------------------------------------------------------- */
+
+typedef struct {
+  double level;
+} Thing;
+
+static double
+probe_level(void *ctx)
+{
+  return ((Thing *)ctx)->level;
+}
+
+static double
+probe_twice(void *ctx)
+{
+  return 2 * ((Thing *)ctx)->level;
+}
+
+static void
+bump(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  ((Thing *)ctx)->level += (double)arg;
+}
+
+static void
+test_sampler(void)
+{
+  g_autoptr(SimEngine) sim = sim_engine_new();
+  Thing th = {0};
+  /* scheduled before the sampler: runs before the sample at t = 10 */
+  sim_schedule_at(sim, 10, bump, &th, 1);
+  g_autoptr(StatSampler) smp = stat_sampler_new(sim, 10, 35);
+  stat_sampler_add_probe(smp, "level", probe_level, &th);
+  stat_sampler_add_probe(smp, "twice", probe_twice, &th);
+  stat_sampler_start(smp);
+  sim_schedule_at(sim, 25, bump, &th, 5);
+  sim_schedule_at(sim, 35, bump, &th, 100); /* scheduled before the t=35 sample exists */
+  sim_schedule_at(sim, 50, bump, &th, 1000);
+  sim_run_until(sim, 100);
+  const SimTime expect_t[] = {0, 10, 20, 30, 35};
+  const double expect_v[] = {0, 1, 1, 6, 106};
+  g_assert_cmpuint(stat_sampler_n_rows(smp), ==, 5);
+  g_assert_cmpuint(stat_sampler_n_probes(smp), ==, 2);
+  g_assert_cmpstr(stat_sampler_probe_name(smp, 1), ==, "twice");
+  for (size_t r = 0; r < 5; r++) {
+    g_assert_cmpint(stat_sampler_time(smp, r), ==, expect_t[r]);
+    g_assert_cmpfloat_with_epsilon(stat_sampler_value(smp, r, 0), expect_v[r], 1e-12);
+    g_assert_cmpfloat_with_epsilon(stat_sampler_value(smp, r, 1), 2 * expect_v[r], 1e-12);
+  }
+}
+
+/* End on an interval boundary: no duplicate last row. Freed early: its event is cancelled. */
+static void
+test_sampler_boundary(void)
+{
+  g_autoptr(SimEngine) sim = sim_engine_new();
+  Thing th = {0};
+  StatSampler *smp = stat_sampler_new(sim, 10, 30);
+  stat_sampler_add_probe(smp, "level", probe_level, &th);
+  stat_sampler_start(smp);
+  sim_run_until(sim, 30);
+  g_assert_cmpuint(stat_sampler_n_rows(smp), ==, 4);
+  g_assert_cmpint(stat_sampler_time(smp, 3), ==, 30);
+  stat_sampler_free(smp);
+
+  smp = stat_sampler_new(sim, 10, 1000);
+  stat_sampler_start(smp);
+  sim_run_until(sim, 55);
+  g_assert_cmpuint(stat_sampler_n_rows(smp), ==, 3); /* 30, 40, 50 */
+  stat_sampler_free(smp);
+  g_assert_cmpuint(sim_events_pending(sim), ==, 1e-12);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/stats/tally", test_tally);
+  g_test_add_func("/stats/tally-merge", test_tally_merge);
+  g_test_add_func("/stats/level", test_level);
+  g_test_add_func("/stats/quantiles/exact", test_quantiles_exact);
+  g_test_add_func("/stats/quantiles/sketch", test_quantiles_sketch);
+  g_test_add_func("/stats/quantiles/merge-exact", test_quantiles_merge_exact);
+  g_test_add_func("/stats/sampler", test_sampler);
+  g_test_add_func("/stats/sampler-boundary", test_sampler_boundary);
+  return g_test_run();
+}
