@@ -9,7 +9,6 @@
   }
 
 NOT_YET(cmd_run, "run")
-NOT_YET(cmd_plot, "plot")
 NOT_YET(cmd_report, "report")
 NOT_YET(bench_world, "bench world")
 NOT_YET(bench_auth, "bench auth")
