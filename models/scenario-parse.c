@@ -464,7 +464,7 @@ field_expect(const Field *f)
 {
   switch (f->kind) {
   case F_TEXT:
-    return g_strdup("a one-line text");
+    return g_strdup("one non-empty line of text");
   case F_NAME:
     return g_strdup("a name of letters, digits, '.', '_' and '-'");
   case F_DIGITS:
@@ -838,8 +838,8 @@ conv_field(Conv *c, const Field *f, const ScnNode *v, const ScnNode *anchor, voi
   }
   switch (f->kind) {
   case F_TEXT:
-    if (strchr(v->text, '\n') || strlen(v->text) > 200) {
-      scn_diag_add(c->d, v, "%s: expected one line of at most 200 characters", path);
+    if (v->text[0] == '\0' || strchr(v->text, '\n') || strlen(v->text) > 200) {
+      scn_diag_add(c->d, v, "%s: expected one non-empty line of at most 200 characters", path);
       return;
     }
     g_free(*(char **)at);
@@ -1046,9 +1046,9 @@ conv_map(Conv *c, const Field *fields, const ScnNode *v, const ScnNode *anchor, 
     size_t before = scn_diag_count(c->d);
     if (f->def)
       conv_default(c, f, base, p);
-    else if (!(f->flags & F_OPTIONAL))
-      scn_diag_add(c->d, anchor, "%s%smissing required key '%s'", path, *path ? ": " : "",
-                   f->key);
+    else if (!(f->flags & F_OPTIONAL)) /* at the key above, unless --set gave the mapping */
+      scn_diag_add(c->d, v->set >= 0 ? v : anchor, "%s%smissing required key '%s'", path,
+                   *path ? ": " : "", f->key);
     conv_mark(c, path, f->key, before);
   }
 }

@@ -414,6 +414,15 @@ test_set_bad(void)
     "registration_service.pimsi_pool.size: 1000000001 PIMSIs do not fit: a 3-digit MNC leaves "
     "9 MSIN digits (15 - 3 - 3, ITU-T E.212), so at most 1000000000");
 
+  /* a whole mapping given by --set is reported as the --set, key by key */
+  const char *pool_set[] = {"registration_service.pimsi_pool={mcc: \"001\"}", NULL};
+  g_autofree char *missing = load_bad(minimal, pool_set);
+  g_assert_cmpstr(missing, ==,
+    "--set registration_service.pimsi_pool={mcc: \"001\"}: registration_service.pimsi_pool: "
+    "missing required key 'mnc'\n"
+    "--set registration_service.pimsi_pool={mcc: \"001\"}: registration_service.pimsi_pool: "
+    "missing required key 'size'");
+
   /* through the command: exit 2, the line on stderr */
   g_autofree char *qs = src_path("scenarios/quickstart.yaml");
   g_autofree char *out = NULL, *err = NULL;
