@@ -1,0 +1,82 @@
+/* The provisioning world of TR 33.812 alternative 1, built from a scenario: one
+ * Registration Service, the visited and home operators, manufacturers, owners and every
+ * device, each a table-driven state machine on the discrete-event engine, talking only
+ * through events and messages, with every protocol value (PIMSIs, K/OPc, AVs, RES,
+ * AUTS, K_RS/K_SHO, sealed USIM packages) computed for real by the protocol core.
+ *
+ * A run is a pure function of (scenario, seed): same inputs, same results, bit for bit
+ * (except the wall-clock figures named *wall*). Keys never reach logs or results.
+ *
+ * Use: world_new(cfg) -> world_run() -> world_write_results() / world_summary() ->
+ * world_free(). The world keeps a pointer to `cfg`, which must outlive it. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "m2m/results.h"
+#include "m2m/scenario.h"
+#include "m2m/simtime.h"
+
+typedef struct World World;
+
+#define WORLD_ERROR (world_error_quark())
+GQuark world_error_quark(void);
+
+typedef enum {
+  WORLD_ERROR_UNSUPPORTED, /* a scenario feature this world does not model (yet) */
+  WORLD_ERROR_SETUP,       /* the pool or another part could not be built */
+} WorldErrorCode;
+
+/* Progress callback: simulated time done and the run's duration, events so far. Called
+ * by world_run() every `progress_every` events (see world_run). */
+typedef void (*WorldProgressFn)(void *data, SimTime now, SimTime duration, uint64_t events);
+
+/* Builds the world for `cfg` (which must outlive the world): entities, streams from
+ * cfg->seed, first events (production, faults, series sampling). Refuses, with a
+ * message naming the key, what it cannot model: auth: certificate, ind_bits > 5, more
+ * than 64 visited operators, more than 65535 home operators or 255 manufacturers,
+ * more than 2^32 - 2 devices. */
+World *world_new(const ScnConfig *cfg, GError **error);
+void world_free(World *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(World, world_free)
+
+/* Logs every entity transition ("[T] Device(42){ATTACHING}: ...") to `out` (NULL: off,
+ * the default). Call before world_run(). */
+void world_set_log(World *w, FILE *out);
+
+/* Runs the world from 0 to cfg->duration. `progress` (may be NULL) is called about
+ * every 65536 events and once at the end. Returns the number of events executed. */
+uint64_t world_run(World *w, WorldProgressFn progress, void *data);
+
+/* Headline figures for the command line's summary. */
+typedef struct {
+  uint64_t produced;            /* equipment made (incl. still waiting for a PIMSI) */
+  uint64_t manufactured;        /* got a PIMSI or a factory USIM */
+  uint64_t provisioned, failed, in_progress;
+  double latency_p50_s, latency_p95_s, latency_p99_s; /* NAN when no device provisioned */
+  uint64_t av_requests, av_vectors;
+  double av_wait_mean_s, av_utilization;
+  uint64_t pool_size, pool_in_use_peak, pool_blocked;
+  double pool_exhausted_at_s;   /* NAN when never exhausted */
+  uint64_t aka_failures, aka_resyncs, rs_timeouts, vo_refusals;
+  uint64_t events;
+  double wall_s;                /* wall time of world_run */
+  size_t bytes_per_device;      /* world memory / devices (estimate of the flat arrays) */
+} WorldSummary;
+
+void world_summary(const World *w, WorldSummary *out);
+
+/* Writes one run into `wr`: the run row (scenario text, name, seed, started), every
+ * effective parameter (scn_config_params) plus "seed", every scalar and series (see
+ * README "Results of m2msim run"), then finishes the run as "complete" with the wall
+ * time. Returns the run id in *run_id. */
+bool world_write_results(World *w, ResWriter *wr, const char *started, int64_t *run_id,
+                         GError **error);
+
+/* Calls fn(name, value) for every scalar in the order they are written (for --json and
+ * tests). */
+typedef void (*WorldScalarFn)(void *data, const char *name, double value);
+void world_foreach_scalar(World *w, WorldScalarFn fn, void *data);

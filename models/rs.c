@@ -1,0 +1,574 @@
+/* The Registration Service (see rs.h).
+ *
+ * Records: one RsRecord per PIMSI index (the pool hands out never-used indices in
+ * ascending order before it reuses any, so min(pool size, devices) records suffice),
+ * with the preliminary K and OPc (OPc = OP xor E_K(OP) under the RS's own OP, all from
+ * the DRBG), SEQ_HE, the device and its SHO.
+ *
+ * AV generation is a c-server FIFO queue: an AV request (or a resynchronisation, which
+ * is an AV request carrying an AUTS) waits for one of `av_servers` servers, holds it for
+ * av_service_time, and only then is computed (aka_he_generate, av_batch vectors, IND of
+ * the requesting VO) and answered. Other RS work (registrations, the device's secured
+ * connection, key requests, releases) takes register_service_time each and does not
+ * occupy the AV servers.
+ *
+ * Authenticated devices: the device proves K_RS = KDF(CK || IK, PIMSI, RAND); the RS
+ * recomputes CK and IK from its own K/OPc and the RAND (f3, f4 of TS 35.206 do not
+ * depend on SQN), and accepts only PIMSIs for which it has issued AVs. A wrong proof, an
+ * unknown PIMSI and "no SHO yet" get the same answer, so an unauthenticated device
+ * learns nothing. */
+#include "rs.h"
+
+#include <openssl/crypto.h>
+#include <string.h>
+
+#include "device.h"
+#include "m2m/kdf.h"
+#include "m2m/pool.h"
+#include "manufacturer.h"
+#include "sho.h"
+#include "vo.h"
+#include "wrand.h"
+
+typedef enum { R_FREE, R_ALLOCATED, R_DONE, R_N } RecState;
+
+static const char *const rec_events[] = {"ALLOCATE", "RELEASE"};
+static const FsmState rec_states[R_N] = {
+  [R_FREE] = {"FREE", FSM_BIT(0), 1u << R_ALLOCATED},
+  [R_ALLOCATED] = {"ALLOCATED", FSM_BIT(1), (1u << R_FREE) | (1u << R_DONE)},
+  [R_DONE] = {"DONE", 0, 0},
+};
+static const FsmDef rec_def = {"RegistrationService.pimsi", rec_states, R_N, rec_events, 2};
+
+typedef struct {
+  uint8_t state;     /* RecState */
+  uint8_t av_issued; /* AVs generated for this allocation */
+  uint16_t pad;
+  uint32_t dev;      /* device holding the PIMSI */
+  uint32_t sho;      /* SHO index + 1, 0 = none yet */
+  uint32_t pad2;
+  uint64_t seq_he;   /* SEQ_HE (TS 33.102 Annex C.1.2) */
+  SimTime t_alloc;   /* us */
+  AkaKeys keys;      /* preliminary K, OPc */
+} RsRecord;
+
+struct Rs {
+  PimsiPool *pool;
+  RsRecord *rec;
+  uint64_t n_rec;
+  uint8_t op[16];      /* the RS's OP (TS 35.206) */
+  int down;
+  WRng r_av, r_reg;
+  /* The AV servers: FIFO of waiting jobs, busy count. */
+  MsgId *queue;
+  size_t q_cap, q_head, q_len;
+  uint32_t busy;
+  double quarantine_area; /* PIMSI x s spent in quarantine (counted at release) */
+};
+
+#define RLOG(w, idx, st, ...)                                                                  \
+  FSM_LOG((w)->log, w_now(w), &rec_def, (idx), (st), __VA_ARGS__)
+
+Rs *
+rs_new(World *w, GError **error)
+{
+  const ScnRegistrationService *c = &w->cfg->registration_service;
+  const ScnPimsiPool *p = &c->pimsi_pool;
+  Rs *rs = g_new0(Rs, 1);
+  unsigned mnc_len = (unsigned)strlen(p->mnc);
+  Imsi first;
+  if (!imsi_make((uint16_t)atoi(p->mcc), (uint16_t)atoi(p->mnc), mnc_len, p->first_msin,
+                 12 - mnc_len, &first, error)) {
+    rs_free(rs);
+    return NULL;
+  }
+  SimTime q = c->pimsi_recycle == SCN_RECYCLE_NEVER ? SIM_TIME_MAX : c->pimsi_quarantine;
+  rs->pool = pool_new(first, p->size, q, error);
+  if (rs->pool == NULL) {
+    rs_free(rs);
+    return NULL;
+  }
+  rs->n_rec = MIN(p->size, w->total_devices);
+  rs->rec = g_try_malloc0_n(rs->n_rec ? rs->n_rec : 1, sizeof(RsRecord));
+  if (rs->rec == NULL) {
+    g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP, "cannot allocate %" G_GUINT64_FORMAT
+                " PIMSI records", rs->n_rec);
+    rs_free(rs);
+    return NULL;
+  }
+  w_random(w, rs->op, sizeof rs->op);
+  wrng_init(&rs->r_av, w->seed, WR_RS, 0, 1);
+  wrng_init(&rs->r_reg, w->seed, WR_RS, 0, 2);
+  rs->q_cap = 1024;
+  rs->queue = g_new(MsgId, rs->q_cap);
+  return rs;
+}
+
+void
+rs_free(Rs *rs)
+{
+  if (rs == NULL)
+    return;
+  pool_free(rs->pool);
+  if (rs->rec)
+    OPENSSL_cleanse(rs->rec, rs->n_rec * sizeof(RsRecord));
+  g_free(rs->rec);
+  OPENSSL_cleanse(rs->op, sizeof rs->op);
+  g_free(rs->queue);
+  g_free(rs);
+}
+
+size_t
+rs_memory(const World *w)
+{
+  return sizeof(Rs) + w->rs->n_rec * sizeof(RsRecord) + pool_memory(w->rs->pool) +
+         w->rs->q_cap * sizeof(MsgId);
+}
+
+void
+rs_set_down(World *w, int delta)
+{
+  w->rs->down += delta;
+}
+
+Imsi
+rs_pimsi_imsi(World *w, uint32_t pimsi)
+{
+  return pool_imsi(w->rs->pool, pimsi);
+}
+
+static SimTime
+reg_time(World *w)
+{
+  return wrng_dist(&w->rs->r_reg, &w->cfg->registration_service.register_service_time);
+}
+
+/* The record of `pimsi` if it is allocated to `dev`, else NULL. */
+static RsRecord *
+record_of(World *w, uint32_t pimsi, uint32_t dev)
+{
+  Rs *rs = w->rs;
+  if (pimsi >= rs->n_rec)
+    return NULL;
+  RsRecord *r = &rs->rec[pimsi];
+  return r->state == R_ALLOCATED && r->dev == dev ? r : NULL;
+}
+
+static void
+note_pool(World *w)
+{
+  Rs *rs = w->rs;
+  wtavg_set(&w->st.pimsi_in_use, w_now(w), (double)pool_n_in_use(rs->pool));
+  if (w->st.exhausted_at < 0 && pool_n_free(rs->pool) == 0)
+    w->st.exhausted_at = w_now(w);
+}
+
+/* ---- registrations ---------------------------------------------------------------- */
+
+static void
+do_register(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  Rs *rs = w->rs;
+  Msg *p = w_msg_lookup(w, arg);
+  if (p == NULL)
+    return;
+  if (rs->down > 0) {
+    w->st.rs_dropped++;
+    return;
+  }
+  Msg *a;
+  MsgId aid = w_msg_new(w, MSG_REG_ANSWER, &a);
+  a->ref = arg;
+  a->dev = p->dev;
+  a->from = p->from;
+  uint32_t idx;
+  if (pool_alloc(rs->pool, w_now(w), &idx)) {
+    g_assert(idx < rs->n_rec);
+    RsRecord *r = &rs->rec[idx];
+    fsm_accept(&rec_def, idx, r->state, 0);
+    memset(r, 0, sizeof *r);
+    w_random(w, r->keys.k, 16);
+    mil_opc(w->mil, r->keys.k, rs->op, r->keys.opc);
+    r->dev = p->dev;
+    r->t_alloc = w_now(w);
+    fsm_goto(&rec_def, idx, &r->state, R_ALLOCATED);
+    w->st.rs_registrations++;
+    a->pimsi = idx;
+    a->status = ST_OK;
+    a->u.keys = r->keys;
+    RLOG(w, idx, r->state, "allocated to device %u", p->dev);
+  } else {
+    a->pimsi = W_NONE32;
+    a->status = ST_REFUSED;
+  }
+  note_pool(w);
+  w_after(w, 0, mfr_on_answer, aid);
+}
+
+void
+rs_on_register(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  if (w_msg_lookup(w, arg) == NULL)
+    return;
+  if (w->rs->down > 0) {
+    w->st.rs_dropped++;
+    return;
+  }
+  w_after(w, reg_time(w), do_register, arg);
+}
+
+static void
+do_sho_register(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  Msg *p = w_msg_lookup(w, arg);
+  if (p == NULL)
+    return;
+  if (w->rs->down > 0) {
+    w->st.rs_dropped++;
+    return;
+  }
+  RsRecord *r = record_of(w, p->pimsi, p->dev);
+  if (r) {
+    r->sho = p->from + 1;
+    w->st.rs_sho_registrations++;
+    RLOG(w, p->pimsi, r->state, "SHO %s", w->cfg->home_operators[p->from].name);
+  }
+  w_after(w, sho_rs_delay(w, p->from), sho_on_rs_ack, arg);
+}
+
+void
+rs_on_sho_register(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  if (w_msg_lookup(w, arg) == NULL)
+    return;
+  if (w->rs->down > 0) {
+    w->st.rs_dropped++;
+    return;
+  }
+  w_after(w, reg_time(w), do_sho_register, arg);
+}
+
+/* ---- AV requests on the c servers --------------------------------------------------- */
+
+static void av_done(SimEngine *sim, void *ctx, uint64_t arg);
+
+static void
+av_levels(World *w)
+{
+  wtavg_set(&w->st.av_queue, w_now(w), (double)w->rs->q_len);
+  wtavg_set(&w->st.av_busy, w_now(w), (double)w->rs->busy);
+}
+
+static void
+av_start(World *w, MsgId jid)
+{
+  Rs *rs = w->rs;
+  Msg *j = w_msg(w, jid);
+  rs->busy++;
+  wtally_add(&w->st.av_wait, sim_time_to_s(w_now(w) - j->t0));
+  w_after(w, wrng_dist(&rs->r_av, &w->cfg->registration_service.av_service_time), av_done, jid);
+}
+
+void
+rs_on_av_request(SimEngine *sim, void *ctx_, uint64_t arg)
+{
+  World *w = ctx_;
+  Rs *rs = w->rs;
+  Msg *ctx = w_msg_lookup(w, arg);
+  if (ctx == NULL)
+    return;
+  if (rs->down > 0) {
+    w->st.rs_dropped++;
+    return;
+  }
+  Msg *j;
+  MsgId jid = w_msg_new(w, MSG_AV_JOB, &j);
+  j->ref = arg;
+  j->dev = ctx->dev;
+  j->pimsi = ctx->pimsi;
+  j->from = ctx->from;
+  j->status = ctx->status;
+  j->t0 = w_now(w);
+  if (ctx->status == ST_SYNC_FAILURE) {
+    memcpy(j->u.chal.rand, ctx->u.chal.rand, 16);
+    memcpy(j->u.chal.auts, ctx->u.chal.auts, AKA_AUTS_LEN);
+  }
+  if (rs->busy < w->cfg->registration_service.av_servers) {
+    av_start(w, jid);
+  } else {
+    if (rs->q_len == rs->q_cap) {
+      /* Grow the ring, unrolling it. */
+      MsgId *q = g_new(MsgId, rs->q_cap * 2);
+      for (size_t i = 0; i < rs->q_len; i++)
+        q[i] = rs->queue[(rs->q_head + i) % rs->q_cap];
+      g_free(rs->queue);
+      rs->queue = q;
+      rs->q_head = 0;
+      rs->q_cap *= 2;
+    }
+    rs->queue[(rs->q_head + rs->q_len) % rs->q_cap] = jid;
+    rs->q_len++;
+  }
+  av_levels(w);
+}
+
+static void
+av_done(SimEngine *sim, void *ctx_, uint64_t arg)
+{
+  World *w = ctx_;
+  Rs *rs = w->rs;
+  rs->busy--;
+  if (rs->q_len > 0) {
+    MsgId next = rs->queue[rs->q_head];
+    rs->q_head = (rs->q_head + 1) % rs->q_cap;
+    rs->q_len--;
+    av_start(w, next);
+  }
+  av_levels(w);
+
+  Msg *j = w_msg(w, arg);
+  if (rs->down > 0) {
+    w->st.rs_dropped++;
+    w_msg_free(w, arg);
+    return;
+  }
+  const ScnRegistrationService *c = &w->cfg->registration_service;
+  RsRecord *r = record_of(w, j->pimsi, j->dev);
+  bool resync = j->status == ST_SYNC_FAILURE;
+  j->status = ST_OK;
+  if (r == NULL) {
+    j->status = ST_REFUSED;
+  } else if (resync) {
+    w->st.av_resync_requests++;
+    if (aka_he_resync(&w->aka, w->mil, &r->keys, &r->seq_he, j->u.chal.rand, j->u.chal.auts,
+                      NULL) == AKA_OK) {
+      w->st.aka_resyncs++;
+      RLOG(w, j->pimsi, r->state, "SQN resynchronised");
+    } else {
+      j->status = ST_FAILED;
+    }
+  }
+  memset(&j->u, 0, sizeof j->u);
+  if (j->status == ST_OK) {
+    void *p;
+    MsgId bid = msg_alloc(w->batches, &p);
+    unsigned ind = j->from & ((1u << w->aka.ind_bits) - 1);
+    AkaStatus st = aka_he_generate(&w->aka, w->mil, &r->keys, &r->seq_he, ind, 0x0000,
+                                   &w->aka_rand, p, c->av_batch);
+    if (st == AKA_OK) {
+      j->batch = bid;
+      r->av_issued = 1;
+      w->st.av_requests++;
+      w->st.av_vectors += c->av_batch;
+    } else {
+      msg_release(w->batches, bid);
+      j->status = ST_FAILED;
+    }
+  }
+  w_after(w, vo_roaming_delay(w, j->from), vo_on_av_answer, arg);
+}
+
+/* ---- the secured connection -------------------------------------------------------- */
+
+/* CK and IK of the AKA run with `rand` (f3, f4 need no SQN). */
+static void
+ck_ik(World *w, const RsRecord *r, const uint8_t rand[16], uint8_t ck[16], uint8_t ik[16])
+{
+  static const uint8_t sqn[MIL_SQN_LEN] = {0}, amf[MIL_AMF_LEN] = {0};
+  MilOut out;
+  mil_compute(w->mil, r->keys.k, r->keys.opc, rand, sqn, amf, &out);
+  memcpy(ck, out.ck, 16);
+  memcpy(ik, out.ik, 16);
+  OPENSSL_cleanse(&out, sizeof out);
+}
+
+static void
+do_lookup(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  Msg *l = w_msg(w, arg);
+  if (w->rs->down > 0) {
+    w->st.rs_dropped++;
+    w_msg_free(w, arg);
+    return;
+  }
+  w->st.rs_lookups++;
+  RsRecord *r = record_of(w, l->pimsi, l->dev);
+  bool ok = false;
+  if (r && r->av_issued) {
+    uint8_t ck[16], ik[16], k_rs[KDF_OUT_LEN], proof[16];
+    Imsi pimsi = rs_pimsi_imsi(w, l->pimsi);
+    ck_ik(w, r, l->u.conn.rand, ck, ik);
+    if (!kdf_rs_key(ck, ik, pimsi, l->u.conn.rand, k_rs))
+      g_error("kdf_rs_key failed");
+    w_key_proof(k_rs, KDF_FC_M2M_RS, pimsi, proof);
+    ok = CRYPTO_memcmp(proof, l->u.conn.proof, 16) == 0;
+    OPENSSL_cleanse(ck, 16);
+    OPENSSL_cleanse(ik, 16);
+    OPENSSL_cleanse(k_rs, sizeof k_rs);
+  }
+  memset(&l->u, 0, sizeof l->u);
+  if (!ok) {
+    w->st.rs_lookup_refused++;
+    l->status = ST_REFUSED;
+  } else if (r->sho == 0) {
+    w->st.rs_no_sho++;
+    l->status = ST_REFUSED;
+  } else {
+    l->status = ST_OK;
+    l->aux = r->sho;
+  }
+  w_after(w, vo_roaming_delay(w, l->from), dev_on_lookup_answer, arg);
+}
+
+void
+rs_on_lookup(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  if (w->rs->down > 0) {
+    w->st.rs_dropped++;
+    w_msg_free(w, arg);
+    return;
+  }
+  w_after(w, reg_time(w), do_lookup, arg);
+}
+
+static void
+do_key(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  Msg *d = w_msg_lookup(w, arg);
+  if (d == NULL)
+    return;
+  if (w->rs->down > 0) {
+    w->st.rs_dropped++;
+    return;
+  }
+  Msg *k;
+  MsgId kid = w_msg_new(w, MSG_KEY, &k);
+  k->ref = arg;
+  k->dev = d->dev;
+  k->from = d->from;
+  RsRecord *r = record_of(w, d->pimsi, d->dev);
+  if (r && r->av_issued && r->sho == d->from + 1) {
+    uint8_t ck[16], ik[16];
+    ck_ik(w, r, d->u.conn.rand, ck, ik);
+    if (!kdf_sho_key(ck, ik, rs_pimsi_imsi(w, d->pimsi), d->u.conn.rand, k->u.key))
+      g_error("kdf_sho_key failed");
+    OPENSSL_cleanse(ck, 16);
+    OPENSSL_cleanse(ik, 16);
+    k->status = ST_OK;
+  } else {
+    k->status = ST_REFUSED;
+  }
+  w_after(w, sho_rs_delay(w, d->from), sho_on_key, kid);
+}
+
+void
+rs_on_key_request(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  if (w_msg_lookup(w, arg) == NULL)
+    return;
+  if (w->rs->down > 0) {
+    w->st.rs_dropped++;
+    return;
+  }
+  w_after(w, reg_time(w), do_key, arg);
+}
+
+/* ---- release ----------------------------------------------------------------------- */
+
+static void
+do_release(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  Rs *rs = w->rs;
+  Msg *p = w_msg_lookup(w, arg);
+  if (p == NULL)
+    return;
+  if (rs->down > 0) {
+    w->st.rs_dropped++;
+    return;
+  }
+  RsRecord *r = record_of(w, p->pimsi, p->dev);
+  if (r) {
+    fsm_accept(&rec_def, p->pimsi, r->state, 1);
+    SimTime now = w_now(w);
+    if (w->cfg->registration_service.pimsi_recycle == SCN_RECYCLE_AFTER_PROVISIONING) {
+      if (!pool_release(rs->pool, p->pimsi, now))
+        g_error("pool_release refused PIMSI %u", p->pimsi);
+      wtally_add(&w->st.hold, sim_time_to_s(now - r->t_alloc));
+      SimTime q = MIN(w->cfg->registration_service.pimsi_quarantine, w->cfg->duration - now);
+      rs->quarantine_area += sim_time_to_s(q);
+      OPENSSL_cleanse(&r->keys, sizeof r->keys);
+      fsm_goto(&rec_def, p->pimsi, &r->state, R_FREE);
+      w->st.rs_releases++;
+      RLOG(w, p->pimsi, r->state, "released to the pool (quarantine)");
+    } else {
+      fsm_goto(&rec_def, p->pimsi, &r->state, R_DONE);
+      RLOG(w, p->pimsi, r->state, "provisioned; PIMSI kept (pimsi_recycle: never)");
+    }
+    note_pool(w);
+  }
+  w_after(w, sho_rs_delay(w, p->from), sho_on_rs_ack, arg);
+}
+
+void
+rs_on_release(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  if (w_msg_lookup(w, arg) == NULL)
+    return;
+  if (w->rs->down > 0) {
+    w->st.rs_dropped++;
+    return;
+  }
+  w_after(w, reg_time(w), do_release, arg);
+}
+
+/* ---- figures ----------------------------------------------------------------------- */
+
+void
+rs_sample(World *w, double *in_use, double *quarantined, double *av_queue)
+{
+  Rs *rs = w->rs;
+  pool_advance(rs->pool, w_now(w));
+  *in_use = (double)pool_n_in_use(rs->pool);
+  *quarantined = (double)pool_n_quarantined(rs->pool);
+  *av_queue = (double)rs->q_len;
+}
+
+uint64_t
+rs_pool_size(const World *w)
+{
+  return pool_size(w->rs->pool);
+}
+
+uint64_t
+rs_pool_allocated(const World *w)
+{
+  return pool_n_allocations(w->rs->pool);
+}
+
+uint64_t
+rs_pool_blocked(const World *w)
+{
+  return pool_n_refusals(w->rs->pool);
+}
+
+double
+rs_quarantined_mean(const World *w)
+{
+  return w->rs->quarantine_area / sim_time_to_s(w->cfg->duration);
+}
+
+uint32_t
+rs_av_servers(const World *w)
+{
+  return w->cfg->registration_service.av_servers;
+}

@@ -1,0 +1,487 @@
+/* The world builder (see include/m2m/world.h): scenario -> entities -> first events ->
+ * run -> figures.
+ *
+ * What lives here and nowhere else: the engine and the shared pools, the protocol DRBG,
+ * faults (outages of the RS, a VO or an SHO, switched on and off by events), the
+ * time-series sampler, and the list of scalars a run records (one function, used by the
+ * results writer, --json and the summary alike, so they can never disagree).
+ *
+ * Determinism: everything random comes from the streams (wrand.h) and the DRBG, both
+ * from the seed; entities are kept in arrays in scenario order; nothing iterates a hash
+ * table or looks at a pointer value or the wall clock (except engine.wall_s). */
+#include "world-internal.h"
+
+#include <math.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <string.h>
+
+#include "device.h"
+#include "m2m/kdf.h"
+#include "manufacturer.h"
+#include "owner.h"
+#include "rs.h"
+#include "sho.h"
+#include "vo.h"
+#include "wrand.h"
+
+G_DEFINE_QUARK(m2m-world-error-quark, world_error)
+
+/* ---- DRBG -------------------------------------------------------------------------- */
+
+/* AES-128 in counter mode under a key hashed from the seed: SHA-256("m2msim protocol
+ * DRBG" || seed, 8 octets big-endian), first 16 octets. Blocks are E_K(counter). */
+static void
+drbg_init(WDrbg *d, const MilImpl *mil, uint64_t seed)
+{
+  static const char label[] = "m2msim protocol DRBG";
+  uint8_t in[sizeof label - 1 + 8], h[SHA256_DIGEST_LENGTH];
+  memcpy(in, label, sizeof label - 1);
+  for (int i = 0; i < 8; i++)
+    in[sizeof label - 1 + i] = (uint8_t)(seed >> (56 - 8 * i));
+  SHA256(in, sizeof in, h);
+  memcpy(d->key, h, 16);
+  OPENSSL_cleanse(h, sizeof h);
+  d->counter = 0;
+  d->avail = 0;
+  d->ctx = (void *)mil;
+}
+
+void
+w_drbg_fill(WDrbg *d, uint8_t *out, size_t len)
+{
+  const MilImpl *mil = d->ctx;
+  while (len > 0) {
+    if (d->avail == 0) {
+      for (int b = 0; b < 4; b++) {
+        uint8_t ctr[16] = {0};
+        uint64_t c = d->counter++;
+        for (int i = 0; i < 8; i++)
+          ctr[15 - i] = (uint8_t)(c >> (8 * i));
+        mil->aes128(d->key, ctr, d->buf + 16 * b);
+      }
+      d->avail = sizeof d->buf;
+    }
+    size_t n = MIN(len, (size_t)d->avail);
+    memcpy(out, d->buf + sizeof d->buf - d->avail, n);
+    OPENSSL_cleanse(d->buf + sizeof d->buf - d->avail, n);
+    d->avail -= (unsigned)n;
+    out += n;
+    len -= n;
+  }
+}
+
+static void
+aka_fill(void *ctx, uint8_t *out, size_t len)
+{
+  w_drbg_fill(ctx, out, len);
+}
+
+void
+w_key_proof(const uint8_t key[32], uint8_t fc, Imsi pimsi, uint8_t proof[16])
+{
+  static const char label[] = "m2m-proof";
+  char digits[IMSI_STR_LEN];
+  imsi_format(pimsi, digits);
+  KdfParam p[2] = {{label, sizeof label - 1}, {digits, strlen(digits)}};
+  uint8_t out[KDF_OUT_LEN];
+  if (!kdf(key, 32, fc, p, 2, out))
+    g_error("kdf failed");
+  memcpy(proof, out, 16);
+  OPENSSL_cleanse(out, sizeof out);
+}
+
+/* ---- faults and series --------------------------------------------------------------- */
+
+static void
+fault_event(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  const ScnFault *f = &w->cfg->faults[w_lo(arg)];
+  int delta = w_hi(arg) ? +1 : -1;
+  switch (f->target_kind) {
+  case SCN_TARGET_RS:
+    rs_set_down(w, delta);
+    break;
+  case SCN_TARGET_VO:
+    vo_set_down(w, (uint32_t)f->target_index, delta);
+    break;
+  case SCN_TARGET_HO:
+    sho_set_down(w, (uint32_t)f->target_index, delta);
+    break;
+  }
+}
+
+static double
+busy_area(const World *w, SimTime now)
+{
+  const WTimeAvg *a = &w->st.av_busy;
+  return a->area + a->level * (double)(now - a->last) / (double)SIM_S;
+}
+
+static void
+sample_event(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  SimTime now = w_now(w);
+  double t = sim_time_to_s(now);
+  double in_use, quarantined, queue;
+  rs_sample(w, &in_use, &quarantined, &queue);
+  wseries_add(&w->st.s_in_use, t, in_use);
+  wseries_add(&w->st.s_quarantined, t, quarantined);
+  wseries_add(&w->st.s_av_queue, t, queue);
+  wseries_add(&w->st.s_provisioned, t, (double)(w->st.provisioned + w->st.factory_usim));
+  double area = busy_area(w, now);
+  double util = 0;
+  SimTime iv = w->cfg->output.series_interval;
+  if (now > 0) {
+    SimTime span = MIN(iv, now);
+    util = (area - w->st.av_busy_area_at_last_sample) /
+           ((double)rs_av_servers(w) * sim_time_to_s(span));
+  }
+  w->st.av_busy_area_at_last_sample = area;
+  wseries_add(&w->st.s_av_util, t, util);
+  if (now < w->cfg->duration) {
+    SimTime next = MIN(now + iv, w->cfg->duration);
+    sim_schedule_at(w->sim, next, sample_event, w, 0);
+  }
+}
+
+/* ---- build ----------------------------------------------------------------------- */
+
+static bool
+check_supported(const ScnConfig *cfg, GError **error)
+{
+  if (cfg->registration_service.auth != SCN_AUTH_MILENAGE) {
+    g_set_error(error, WORLD_ERROR, WORLD_ERROR_UNSUPPORTED,
+                "registration_service.auth: only 'milenage' is modelled by m2msim run so far");
+    return false;
+  }
+  if (cfg->registration_service.ind_bits > AKA_IND_BITS_MAX) {
+    g_set_error(error, WORLD_ERROR, WORLD_ERROR_UNSUPPORTED,
+                "registration_service.ind_bits: %u is more than the %d the AKA core "
+                "supports", cfg->registration_service.ind_bits, AKA_IND_BITS_MAX);
+    return false;
+  }
+  if (cfg->n_visited_operators > W_MAX_VO) {
+    g_set_error(error, WORLD_ERROR, WORLD_ERROR_UNSUPPORTED,
+                "visited_operators: at most %d are supported (%zu given)", W_MAX_VO,
+                cfg->n_visited_operators);
+    return false;
+  }
+  if (cfg->n_home_operators > 999) {
+    g_set_error(error, WORLD_ERROR, WORLD_ERROR_UNSUPPORTED,
+                "home_operators: at most 999 are supported (%zu given)",
+                cfg->n_home_operators);
+    return false;
+  }
+  uint64_t total = scn_config_total_devices(cfg);
+  if (total > UINT32_MAX - 2) {
+    g_set_error(error, WORLD_ERROR, WORLD_ERROR_UNSUPPORTED,
+                "manufacturers: %" G_GUINT64_FORMAT " devices in all; at most %u are "
+                "supported", total, UINT32_MAX - 2);
+    return false;
+  }
+  return true;
+}
+
+World *
+world_new(const ScnConfig *cfg, GError **error)
+{
+  if (!check_supported(cfg, error))
+    return NULL;
+  g_autoptr(World) w = g_new0(World, 1);
+  w->cfg = cfg;
+  w->seed = cfg->seed;
+  w->sim = sim_engine_new();
+  aka_config_init(&w->aka);
+  w->aka.ind_bits = cfg->registration_service.ind_bits;
+  w->mil = mil_impl_best();
+  drbg_init(&w->drbg, w->mil, cfg->seed);
+  w->aka_rand = (AkaRandom){aka_fill, &w->drbg};
+  w->msgs = msg_pool_new(sizeof(Msg));
+  w->batches = msg_pool_new(cfg->registration_service.av_batch * sizeof(AkaVector));
+  w->total_devices = scn_config_total_devices(cfg);
+  wstats_init(&w->st, true);
+
+  w->n_vo = cfg->n_visited_operators;
+  w->n_sho = cfg->n_home_operators;
+  w->n_mfr = cfg->n_manufacturers;
+  if ((w->devs = dev_table_new(w, w->total_devices, error)) == NULL)
+    return NULL;
+  w->vos = g_new0(Vo *, w->n_vo);
+  for (size_t i = 0; i < w->n_vo; i++)
+    if ((w->vos[i] = vo_new(w, (uint32_t)i, error)) == NULL)
+      return NULL;
+  if ((w->rs = rs_new(w, error)) == NULL)
+    return NULL;
+  w->shos = g_new0(Sho *, w->n_sho);
+  for (size_t i = 0; i < w->n_sho; i++)
+    if ((w->shos[i] = sho_new(w, (uint32_t)i, error)) == NULL)
+      return NULL;
+  if ((w->owners = owners_new(w, error)) == NULL)
+    return NULL;
+  w->mfrs = g_new0(Mfr *, w->n_mfr);
+  for (size_t i = 0; i < w->n_mfr; i++)
+    if ((w->mfrs[i] = mfr_new(w, (uint32_t)i, error)) == NULL)
+      return NULL;
+
+  for (size_t i = 0; i < w->n_mfr; i++)
+    mfr_start(w, (uint32_t)i);
+  for (size_t i = 0; i < cfg->n_faults; i++) {
+    const ScnFault *f = &cfg->faults[i];
+    sim_schedule_at(w->sim, f->at, fault_event, w, w_arg((uint32_t)i, 1));
+    if (f->at + f->down_for < SIM_TIME_MAX - 1)
+      sim_schedule_at(w->sim, f->at + f->down_for, fault_event, w, w_arg((uint32_t)i, 0));
+  }
+  sim_schedule_at(w->sim, 0, sample_event, w, 0);
+  return g_steal_pointer(&w);
+}
+
+void
+world_free(World *w)
+{
+  if (w == NULL)
+    return;
+  sim_engine_free(w->sim);
+  if (w->mfrs)
+    for (size_t i = 0; i < w->n_mfr; i++)
+      mfr_free(w->mfrs[i]);
+  g_free(w->mfrs);
+  owners_free(w->owners);
+  if (w->shos)
+    for (size_t i = 0; i < w->n_sho; i++)
+      sho_free(w->shos[i]);
+  g_free(w->shos);
+  rs_free(w->rs);
+  if (w->vos)
+    for (size_t i = 0; i < w->n_vo; i++)
+      vo_free(w->vos[i]);
+  g_free(w->vos);
+  dev_table_free(w->devs);
+  msg_pool_free(w->msgs);
+  msg_pool_free(w->batches);
+  wstats_clear(&w->st);
+  fsm_log_free(w->log);
+  OPENSSL_cleanse(&w->drbg, sizeof w->drbg);
+  g_free(w);
+}
+
+void
+world_set_log(World *w, FILE *out)
+{
+  fsm_log_free(w->log);
+  w->log = out ? fsm_log_new(out) : NULL;
+}
+
+size_t
+w_memory(const World *w)
+{
+  return dev_memory(w) + rs_memory(w) + vo_memory(w) + sho_memory(w) +
+         msg_pool_memory(w->msgs) + msg_pool_memory(w->batches);
+}
+
+uint64_t
+world_run(World *w, WorldProgressFn progress, void *data)
+{
+  g_return_val_if_fail(!w->ran, 0);
+  gint64 t0 = g_get_monotonic_time();
+  SimTime end = w->cfg->duration;
+  /* Run in slices of simulated time so the progress callback is called regularly
+   * without a check per event. */
+  enum { SLICES = 1000 };
+  for (int i = 1; i <= SLICES; i++) {
+    SimTime until = i == SLICES ? end : (SimTime)((double)end * i / SLICES);
+    sim_run_until(w->sim, until);
+    if (progress)
+      progress(data, sim_now(w->sim), end, sim_events_executed(w->sim));
+  }
+  w->events = sim_events_executed(w->sim);
+  w->wall_s = (double)(g_get_monotonic_time() - t0) / 1e6;
+  w->ran = true;
+  wtavg_set(&w->st.pimsi_in_use, end, w->st.pimsi_in_use.level);
+  return w->events;
+}
+
+/* ---- figures ------------------------------------------------------------------------ */
+
+static void
+tally_scalars(WTally *t, const char *prefix, bool mean_max, WorldScalarFn fn, void *data)
+{
+  if (t->n == 0)
+    return;
+  char name[96];
+  if (mean_max) {
+    g_snprintf(name, sizeof name, "%s.mean", prefix);
+    fn(data, name, wtally_mean(t));
+  }
+  static const struct {
+    const char *suffix;
+    double q;
+  } qs[] = {{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}};
+  for (size_t i = 0; i < G_N_ELEMENTS(qs); i++) {
+    g_snprintf(name, sizeof name, "%s.%s", prefix, qs[i].suffix);
+    fn(data, name, wtally_quantile(t, qs[i].q));
+  }
+  if (mean_max) {
+    g_snprintf(name, sizeof name, "%s.max", prefix);
+    fn(data, name, t->max);
+  }
+}
+
+void
+world_foreach_scalar(World *w, WorldScalarFn fn, void *data)
+{
+  WStats *s = &w->st;
+  SimTime end = w->cfg->duration;
+  uint64_t manufactured, provisioned, failed, in_progress;
+  dev_count(w, &manufactured, &provisioned, &failed, &in_progress);
+#define S(name, v) fn(data, name, (double)(v))
+  S("devices.produced", s->produced);
+  S("devices.manufactured", manufactured);
+  S("devices.via_rs", s->via_rs);
+  S("devices.factory_usim", s->factory_usim);
+  S("devices.awaiting_pimsi", s->produced - manufactured);
+  S("devices.powered_on", s->powered_on);
+  S("devices.provisioned", provisioned);
+  S("devices.failed", failed);
+  S("devices.failed_mac", s->failed_mac);
+  S("devices.failed_attempts", s->failed_attempts);
+  S("devices.in_progress", in_progress);
+  S("devices.attached_real", s->attached_real);
+  S("devices.timeouts", s->dev_timeouts);
+  S("devices.no_sho_retries", s->dev_no_sho_retries);
+  tally_scalars(&s->latency, "provision.latency", true, fn, data);
+  tally_scalars(&s->attach_latency, "provision.attach_latency", true, fn, data);
+  S("rs.av.requests", s->av_requests);
+  S("rs.av.vectors", s->av_vectors);
+  S("rs.av.resync_requests", s->av_resync_requests);
+  if (s->av_wait.n > 0) {
+    S("rs.av.wait_mean", wtally_mean(&s->av_wait));
+    S("rs.av.wait_p99", wtally_quantile(&s->av_wait, 0.99));
+  }
+  S("rs.av.utilization", busy_area(w, end) / ((double)rs_av_servers(w) * sim_time_to_s(end)));
+  S("rs.av.queue_mean", wtavg_mean(&s->av_queue, end));
+  S("rs.av.queue_peak", s->av_queue.peak);
+  S("rs.pimsi.pool_size", rs_pool_size(w));
+  S("rs.pimsi.allocated", rs_pool_allocated(w));
+  S("rs.pimsi.in_use_mean", wtavg_mean(&s->pimsi_in_use, end));
+  S("rs.pimsi.in_use_peak", s->pimsi_in_use.peak);
+  S("rs.pimsi.quarantined_mean", rs_quarantined_mean(w));
+  if (s->hold.n > 0)
+    S("rs.pimsi.hold_mean", wtally_mean(&s->hold));
+  if (s->exhausted_at >= 0)
+    S("rs.pimsi.exhausted_at", sim_time_to_s(s->exhausted_at));
+  S("rs.pimsi.blocked", rs_pool_blocked(w));
+  S("rs.pimsi.released", s->rs_releases);
+  S("rs.pimsi.orphaned", s->rs_orphaned);
+  S("rs.registrations", s->rs_registrations);
+  S("rs.sho_registrations", s->rs_sho_registrations);
+  S("rs.lookups", s->rs_lookups);
+  S("rs.lookups_no_sho", s->rs_no_sho);
+  S("rs.lookups_refused", s->rs_lookup_refused);
+  S("rs.dropped", s->rs_dropped);
+  S("rs.timeouts", s->rs_timeouts);
+  S("vo.attaches", s->vo_attaches);
+  S("vo.refusals", s->vo_refusals);
+  S("vo.spare_used", s->vo_spare_used);
+  S("vo.dropped", s->vo_dropped);
+  S("vo.gave_up", s->vo_timeouts_given_up);
+  S("aka.successes", s->aka_ok);
+  S("aka.failures", s->aka_failures);
+  S("aka.res_mismatch", s->aka_res_mismatch);
+  S("aka.resyncs", s->aka_resyncs);
+  S("sho.downloads", s->sho_downloads);
+  S("sho.refusals", s->sho_refusals);
+  S("sho.dropped", s->sho_dropped);
+  S("sho.timeouts", s->sho_timeouts);
+  S("sho.seal_failures", s->seal_failures);
+  S("owner.timeouts", s->owner_timeouts);
+  S("manufacturer.timeouts", s->mfr_timeouts);
+  S("engine.events", w->events);
+  S("engine.wall_s", w->wall_s);
+#undef S
+}
+
+typedef struct {
+  ResWriter *wr;
+  int64_t run;
+  GError **error;
+  bool ok;
+} WriteCtx;
+
+static void
+write_scalar(void *data, const char *name, double value)
+{
+  WriteCtx *c = data;
+  if (c->ok && !res_writer_scalar(c->wr, c->run, name, value, c->error))
+    c->ok = false;
+}
+
+bool
+world_write_results(World *w, ResWriter *wr, const char *started, int64_t *run_id,
+                    GError **error)
+{
+  const ScnConfig *cfg = w->cfg;
+  int64_t run;
+  if (!res_writer_add_run(wr, cfg->text, cfg->name, cfg->seed, 0, started, &run, error))
+    return false;
+  g_autoptr(GPtrArray) params = scn_config_params(cfg);
+  bool has_seed = false;
+  for (guint i = 0; i < params->len; i++) {
+    const ScnParam *p = params->pdata[i];
+    has_seed |= strcmp(p->key, "seed") == 0;
+    if (!res_writer_param(wr, run, p->key, p->value, error))
+      return false;
+  }
+  if (!has_seed) {
+    g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, cfg->seed);
+    if (!res_writer_param(wr, run, "seed", seed, error))
+      return false;
+  }
+  WriteCtx c = {wr, run, error, true};
+  world_foreach_scalar(w, write_scalar, &c);
+  if (!c.ok)
+    return false;
+  WSeries *series[] = {&w->st.s_in_use, &w->st.s_quarantined, &w->st.s_av_queue,
+                       &w->st.s_provisioned, &w->st.s_av_util};
+  for (size_t i = 0; i < G_N_ELEMENTS(series); i++)
+    for (guint k = 0; k < series[i]->t->len; k++)
+      if (!res_writer_series(wr, run, series[i]->name, g_array_index(series[i]->t, double, k),
+                             g_array_index(series[i]->v, double, k), error))
+        return false;
+  if (!res_writer_finish_run(wr, run, w->wall_s, "complete", error))
+    return false;
+  if (run_id)
+    *run_id = run;
+  return true;
+}
+
+void
+world_summary(const World *w_, WorldSummary *o)
+{
+  World *w = (World *)w_; /* quantiles sort their samples once */
+  WStats *s = &w->st;
+  SimTime end = w->cfg->duration;
+  memset(o, 0, sizeof *o);
+  o->produced = s->produced;
+  dev_count(w, &o->manufactured, &o->provisioned, &o->failed, &o->in_progress);
+  o->latency_p50_s = wtally_quantile(&s->latency, 0.50);
+  o->latency_p95_s = wtally_quantile(&s->latency, 0.95);
+  o->latency_p99_s = wtally_quantile(&s->latency, 0.99);
+  o->av_requests = s->av_requests;
+  o->av_vectors = s->av_vectors;
+  o->av_wait_mean_s = wtally_mean(&s->av_wait);
+  o->av_utilization = busy_area(w, end) / ((double)rs_av_servers(w) * sim_time_to_s(end));
+  o->pool_size = rs_pool_size(w);
+  o->pool_in_use_peak = (uint64_t)s->pimsi_in_use.peak;
+  o->pool_blocked = rs_pool_blocked(w);
+  o->pool_exhausted_at_s = s->exhausted_at >= 0 ? sim_time_to_s(s->exhausted_at) : NAN;
+  o->aka_failures = s->aka_failures;
+  o->aka_resyncs = s->aka_resyncs;
+  o->rs_timeouts = s->rs_timeouts;
+  o->vo_refusals = s->vo_refusals;
+  o->events = w->events;
+  o->wall_s = w->wall_s;
+  o->bytes_per_device = w->total_devices ? w_memory(w) / w->total_devices : 0;
+}

@@ -1,0 +1,241 @@
+/* `m2msim run FILE [-o results/NAME.db] [--seed N] [--set key=value]... [--json]`: loads
+ * a scenario, builds and runs the provisioning world, and writes its results database
+ * (every scalar and series, the scenario text and every effective parameter).
+ *
+ * Order of checks, so nothing is half done: the scenario (exit 2, one line per problem,
+ * nothing written), then what the world cannot model (exit 2), then the output path
+ * (the writer creates its temporary file next to it: a bad -o fails here, before the
+ * run), then the run, then an atomic commit. The default output is
+ * results/<scenario name>.db under the current directory; only then is results/
+ * created when missing.
+ *
+ * stderr gets a progress bar when it is a terminal (at most ~10 updates per second);
+ * stdout gets a short summary table, or with --json one JSON object with every scalar. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "m2m/results.h"
+#include "m2m/scenario.h"
+#include "m2m/units.h"
+#include "m2m/world.h"
+
+typedef struct {
+  gint64 last_us; /* wall clock of the last redraw */
+  gint64 start_us;
+  bool drawn;
+} Progress;
+
+static void
+progress_cb(void *data, SimTime now, SimTime duration, uint64_t events)
+{
+  Progress *p = data;
+  gint64 t = g_get_monotonic_time();
+  bool done = now >= duration;
+  if (!done && t - p->last_us < 100000)
+    return;
+  p->last_us = t;
+  double frac = duration > 0 ? (double)now / (double)duration : 1.0;
+  double wall = (double)(t - p->start_us) / 1e6;
+  double rate = wall > 0 ? (double)events / wall : 0;
+  enum { WIDTH = 30 };
+  char bar[WIDTH + 1];
+  int fill = (int)(frac * WIDTH);
+  for (int i = 0; i < WIDTH; i++)
+    bar[i] = i < fill ? '#' : '.';
+  bar[WIDTH] = '\0';
+  char a[32], b[32];
+  units_format_duration(now - now % SIM_S, a, sizeof a);
+  units_format_duration(duration, b, sizeof b);
+  fprintf(stderr, "\r[%s] %5.1f%%  %s / %s simulated  %.2f M events/s  ", bar, 100 * frac, a,
+          b, rate / 1e6);
+  fflush(stderr);
+  p->drawn = true;
+}
+
+/* The scenario name as a file name: letters, digits, '.', '_', '-' kept, others '_'. */
+static char *
+safe_name(const char *name)
+{
+  char *s = g_strdup(name && *name ? name : "run");
+  for (char *c = s; *c; c++)
+    if (!g_ascii_isalnum(*c) && *c != '.' && *c != '_' && *c != '-')
+      *c = '_';
+  if (s[0] == '.')
+    s[0] = '_';
+  return s;
+}
+
+static void
+json_string(GString *out, const char *s)
+{
+  g_string_append_c(out, '"');
+  for (const unsigned char *c = (const unsigned char *)s; c && *c; c++) {
+    if (*c == '"' || *c == '\\')
+      g_string_append_printf(out, "\\%c", *c);
+    else if (*c < 0x20)
+      g_string_append_printf(out, "\\u%04x", *c);
+    else
+      g_string_append_c(out, (char)*c);
+  }
+  g_string_append_c(out, '"');
+}
+
+static void
+json_number(GString *out, double v)
+{
+  if (!isfinite(v))
+    g_string_append(out, "null");
+  else
+    g_string_append_printf(out, "%.17g", v); /* integers print without a point */
+}
+
+typedef struct {
+  GString *out;
+  bool first;
+} JsonCtx;
+
+static void
+json_scalar(void *data, const char *name, double value)
+{
+  JsonCtx *j = data;
+  g_string_append(j->out, j->first ? "\n    " : ",\n    ");
+  j->first = false;
+  json_string(j->out, name);
+  g_string_append(j->out, ": ");
+  json_number(j->out, value);
+}
+
+static void
+print_summary(const ScnConfig *cfg, const char *path, const WorldSummary *s)
+{
+  printf("m2msim run: %s (seed %" G_GUINT64_FORMAT ") -> %s\n", cfg->name, cfg->seed, path);
+  printf("  devices      manufactured %" G_GUINT64_FORMAT "  provisioned %" G_GUINT64_FORMAT
+         "  failed %" G_GUINT64_FORMAT "  in progress %" G_GUINT64_FORMAT
+         "  awaiting PIMSI %" G_GUINT64_FORMAT "\n",
+         s->manufactured, s->provisioned, s->failed, s->in_progress,
+         s->produced - s->manufactured);
+  if (isnan(s->latency_p50_s))
+    printf("  latency      (no device provisioned)\n");
+  else
+    printf("  latency      p50 %.1f s  p95 %.1f s  p99 %.1f s  (power-on -> USIM installed)\n",
+           s->latency_p50_s, s->latency_p95_s, s->latency_p99_s);
+  printf("  AV service   requests %" G_GUINT64_FORMAT "  vectors %" G_GUINT64_FORMAT
+         "  wait mean %.3f ms  utilisation %.4f\n",
+         s->av_requests, s->av_vectors, isnan(s->av_wait_mean_s) ? 0 : s->av_wait_mean_s * 1e3,
+         s->av_utilization);
+  if (isnan(s->pool_exhausted_at_s))
+    printf("  PIMSI pool   size %" G_GUINT64_FORMAT "  peak in use %" G_GUINT64_FORMAT
+           "  never exhausted  blocked %" G_GUINT64_FORMAT "\n",
+           s->pool_size, s->pool_in_use_peak, s->pool_blocked);
+  else
+    printf("  PIMSI pool   size %" G_GUINT64_FORMAT "  peak in use %" G_GUINT64_FORMAT
+           "  exhausted at %.0f s  blocked %" G_GUINT64_FORMAT "\n",
+           s->pool_size, s->pool_in_use_peak, s->pool_exhausted_at_s, s->pool_blocked);
+  printf("  failures     AKA %" G_GUINT64_FORMAT "  resyncs %" G_GUINT64_FORMAT
+         "  RS timeouts %" G_GUINT64_FORMAT "  VO refusals %" G_GUINT64_FORMAT "\n",
+         s->aka_failures, s->aka_resyncs, s->rs_timeouts, s->vo_refusals);
+  printf("  engine       %" G_GUINT64_FORMAT " events in %.2f s wall\n", s->events, s->wall_s);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+  g_auto(GStrv) sets = NULL;
+  g_autofree char *out = NULL, *seed_text = NULL, *log_path = NULL;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+     "results database to write (default results/<scenario name>.db)", "FILE"},
+    {"seed", 0, 0, G_OPTION_ARG_STRING, &seed_text, "seed of the run (replaces the file's)",
+     "N"},
+    {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+     "override a key, e.g. manufacturers.0.devices=5000 (repeatable)", "KEY.PATH=VALUE"},
+    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print every scalar as one JSON object", NULL},
+    {"log", 0, 0, G_OPTION_ARG_FILENAME, &log_path,
+     "write every entity transition to FILE ('-' for stderr); slow, for small runs", "FILE"},
+    {NULL},
+  };
+  if (!cli_parse("run", "FILE",
+                 "Runs a scenario (see scenarios/README.md) and writes its results database.",
+                 entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (argc != 2)
+    return cli_usage_error("run", argc < 2 ? "no scenario file given (m2msim run FILE)"
+                                           : "one scenario file at a time");
+  uint64_t seed = 0;
+  if (seed_text && !cli_uint_arg("run", "seed", seed_text, INT64_MAX, &seed))
+    return CLI_EXIT_USAGE;
+
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScnConfig) cfg = scn_load(argv[1], (const char *const *)sets, &error);
+  if (cfg == NULL) {
+    fprintf(stderr, "%s\n", error->message);
+    return CLI_EXIT_USAGE;
+  }
+  if (seed_text)
+    cfg->seed = seed;
+  g_autoptr(World) w = world_new(cfg, &error);
+  if (w == NULL)
+    return cli_usage_error("run", "%s: %s", argv[1], error->message);
+
+  g_autofree char *path = NULL;
+  if (out) {
+    path = g_strdup(out);
+  } else {
+    g_autofree char *base = safe_name(cfg->name);
+    g_autofree char *file = g_strconcat(base, ".db", NULL);
+    path = g_build_filename("results", file, NULL);
+    if (g_mkdir_with_parents("results", 0777) != 0)
+      return cli_usage_error("run", "cannot create results/: %s", g_strerror(errno));
+  }
+  g_autoptr(ResWriter) wr = res_writer_open(path, &error);
+  if (wr == NULL)
+    return cli_usage_error("run", "%s", error->message);
+
+  FILE *log = NULL;
+  if (log_path) {
+    log = strcmp(log_path, "-") == 0 ? stderr : fopen(log_path, "w");
+    if (log == NULL)
+      return cli_usage_error("run", "--log %s: %s", log_path, g_strerror(errno));
+    world_set_log(w, log);
+  }
+
+  g_autofree char *started = res_iso8601_now();
+  Progress prog = {.start_us = g_get_monotonic_time()};
+  bool tty = isatty(STDERR_FILENO);
+  world_run(w, tty ? progress_cb : NULL, &prog);
+  if (prog.drawn)
+    fprintf(stderr, "\r%*s\r", 100, "");
+  if (log) {
+    world_set_log(w, NULL);
+    if (log != stderr)
+      fclose(log);
+  }
+
+  if (!world_write_results(w, wr, started, NULL, &error) || !res_writer_commit(wr, &error)) {
+    fprintf(stderr, "m2msim run: cannot write %s: %s\n", path, error->message);
+    return CLI_EXIT_FAIL;
+  }
+
+  if (json) {
+    g_autoptr(GString) s = g_string_new("{\n  \"scenario\": ");
+    json_string(s, cfg->name);
+    g_string_append_printf(s, ",\n  \"seed\": %" G_GUINT64_FORMAT ",\n  \"output\": ",
+                           cfg->seed);
+    json_string(s, path);
+    g_string_append(s, ",\n  \"status\": \"complete\",\n  \"scalars\": {");
+    JsonCtx j = {s, true};
+    world_foreach_scalar(w, json_scalar, &j);
+    g_string_append(s, "\n  }\n}\n");
+    fputs(s->str, stdout);
+  } else {
+    WorldSummary sum;
+    world_summary(w, &sum);
+    print_summary(cfg, path, &sum);
+  }
+  return CLI_EXIT_OK;
+}
