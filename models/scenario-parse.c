@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "m2m/aka.h"
 #include "m2m/units.h"
 #include "scenario-internal.h"
 
@@ -87,7 +88,7 @@ static const Field rs_fields[] = {
    "{exponential: 2ms}"},
   {"av_batch", F_U32, AT(ScnRegistrationService, av_batch), "1", .umin = 1, .umax = 100},
   {"auth", F_ENUM, AT(ScnRegistrationService, auth), "milenage", .names = auth_names},
-  {"ind_bits", F_U32, AT(ScnRegistrationService, ind_bits), "5", .umax = 10},
+  {"ind_bits", F_U32, AT(ScnRegistrationService, ind_bits), "5", .umax = AKA_IND_BITS_MAX},
   {"register_service_time", F_DIST, AT(ScnRegistrationService, register_service_time),
    "{constant: 1ms}"},
   {"request_timeout", F_DURATION, AT(ScnRegistrationService, request_timeout), "5s",

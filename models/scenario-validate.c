@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "m2m/pool.h"
 #include "m2m/units.h"
 #include "scenario-internal.h"
 
@@ -81,6 +82,11 @@ check_pool(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d)
                  "MNC leaves %d MSIN digits (15 - 3 - %d, ITU-T E.212), so at most %llu",
                  (unsigned long long)p->size, (int)strlen(p->mnc), digits, (int)strlen(p->mnc),
                  (unsigned long long)cap);
+  } else if (p->size > POOL_MAX_SIZE) {
+    scn_diag_add(d, where(root, false, "registration_service.pimsi_pool.size"),
+                 "registration_service.pimsi_pool.size: %llu PIMSIs is more than one simulated "
+                 "pool holds (at most %llu)", (unsigned long long)p->size,
+                 (unsigned long long)POOL_MAX_SIZE);
   } else if (p->first_msin >= cap || p->first_msin + p->size > cap) {
     scn_diag_add(d, where(root, false, "registration_service.pimsi_pool.first_msin"),
                  "registration_service.pimsi_pool.first_msin: the range %llu + %llu PIMSIs "

@@ -313,7 +313,7 @@ test_set_good(void)
                         "registration_service.auth=certificate",
                         "registration_service.pimsi_pool.size=100",
                         "registration_service.av_service_time={lognormal: {median: 3ms, sigma: 1}}",
-                        "registration_service.ind_bits=7",
+                        "registration_service.ind_bits=3",
                         "output.quantile_exact_max=1000",
                         "visited_operators.1={name: vo-c, share: 0.3, accepts_pimsi: true}",
                         "devices.allowed_networks=[vo-c]",
@@ -330,7 +330,7 @@ test_set_good(void)
   g_assert_cmpstr(cfg->registration_service.pimsi_pool.mcc, ==, "001");
   g_assert_cmpint(cfg->registration_service.av_service_time.kind, ==, DIST_LOGNORMAL);
   g_assert_cmpint(cfg->registration_service.av_service_time.a, ==, 3 * SIM_MS);
-  g_assert_cmpuint(cfg->registration_service.ind_bits, ==, 7);
+  g_assert_cmpuint(cfg->registration_service.ind_bits, ==, 3);
   g_assert_cmpuint(cfg->output.quantile_exact_max, ==, 1000);
   g_assert_cmpstr(cfg->visited_operators[1].name, ==, "vo-c");
   g_assert_true(cfg->visited_operators[1].accepts_pimsi);

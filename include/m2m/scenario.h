@@ -67,7 +67,7 @@ typedef enum {
 typedef struct {
   char mcc[4];         /* 3 decimal digits, NUL-terminated */
   char mnc[4];         /* 2 or 3 decimal digits, NUL-terminated */
-  uint64_t size;       /* PIMSIs in the pool, >= 1 */
+  uint64_t size;       /* PIMSIs in the pool, 1..POOL_MAX_SIZE */
   uint64_t first_msin; /* first MSIN of the range */
 } ScnPimsiPool;
 
@@ -79,7 +79,7 @@ typedef struct {
   DistSpec av_service_time;       /* time one AV request holds a server */
   uint32_t av_batch;              /* AVs per request, 1..100 (VO keeps spares) */
   ScnAuth auth;
-  uint32_t ind_bits;              /* IND bits of SQN (TS 33.102 Annex C.2), 0..10 */
+  uint32_t ind_bits;              /* IND bits of SQN (TS 33.102 Annex C.2), 0..AKA_IND_BITS_MAX */
   DistSpec register_service_time; /* RS work for a non-AV request (registrations) */
   SimTime request_timeout;        /* us: a VO/device waits this long for the RS, > 0 */
   ScnCertAlgorithm cert_algorithm;
