@@ -308,9 +308,9 @@ fig_pimsi(GString *g, Study *s, size_t point, const char *dir, const char *prefi
   }
   g_autofree char *ex = NULL;
   if (n_exh > 0) {
-    g_autofree char *when = exh_max > exh_min
-                              ? g_strdup_printf("%.3g to %.3g %s", exh_min, exh_max, u.name)
-                              : g_strdup_printf("%.3g %s", exh_min, u.name);
+    g_autofree char *lo = g_strdup_printf("%.3g", exh_min), *hi = g_strdup_printf("%.3g", exh_max);
+    g_autofree char *when = strcmp(lo, hi) != 0 ? g_strdup_printf("%s to %s %s", lo, hi, u.name)
+                                                : g_strdup_printf("%s %s", lo, u.name);
     g_autofree char *some = n > 1 ? g_strdup_printf(" (%zu of %zu runs)", n_exh, n)
                                   : g_strdup("");
     ex = g_strdup_printf("pool exhausted at t = %s%s", when, some);

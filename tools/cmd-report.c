@@ -1,0 +1,471 @@
+/* `m2msim report DB -o report.html`: one self-contained HTML5 file describing a results
+ * database: the scenario text, its parameters, every scalar (for replications and
+ * sweeps: mean and 95% Student t confidence interval per parameter point), the sweep's
+ * scalars plotted against the varied parameter, and each point's standard figures, all
+ * drawn by gnuplot as SVG and inlined (no network access, no external CSS or script).
+ * The file appears atomically (temporary file, rename). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "cli.h"
+#include "m2m-config.h"
+#include "m2m/ci.h"
+#include "m2m/results.h"
+#include "m2m/study.h"
+#include "plot.h"
+
+#define CMD "report"
+
+static const char css[] =
+  ":root{color-scheme:light}\n"
+  "body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;"
+  "max-width:1200px;margin:0 auto;padding:1rem 2rem}\n"
+  "h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;border-bottom:1px solid #ddd;"
+  "margin-top:2.5rem}h3{font-size:1.05rem;margin-top:1.8rem}\n"
+  ".meta{color:#555;margin-top:0}nav ul{padding-left:1.2rem;columns:2 16rem}\n"
+  ".scroll{overflow-x:auto;max-width:100%}\n"
+  "table{border-collapse:collapse;font-size:.88rem;margin:.5rem 0}\n"
+  "th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:right;white-space:nowrap}\n"
+  "th:first-child,td:first-child{text-align:left}thead th{background:#f3f3f3}\n"
+  "tbody tr:nth-child(even) td{background:#fafafa}\n"
+  "td.key{font-family:ui-monospace,monospace;font-size:.82rem}\n"
+  ".figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:1rem}\n"
+  "figure{margin:0;border:1px solid #eee;padding:.5rem}figure svg{display:block;width:100%;"
+  "height:auto}\n"
+  "figcaption{font-size:.85rem;color:#444}\n"
+  "pre{background:#f6f8fa;padding:1rem;overflow-x:auto;font-size:.82rem;line-height:1.35}\n"
+  ".note{color:#555;font-size:.9rem}\n"
+  "@media (max-width:760px){body{padding:.5rem}.figs{grid-template-columns:1fr}}\n";
+
+static void
+esc(GString *h, const char *text)
+{
+  g_autofree char *e = g_markup_escape_text(text ? text : "", -1);
+  g_string_append(h, e);
+}
+
+/* A value with 6 significant digits (counts up to a million stay exact). */
+static void
+num(GString *h, double v)
+{
+  if (isnan(v))
+    g_string_append(h, "&ndash;");
+  else
+    g_string_append_printf(h, "%.6g", v);
+}
+
+/* A spread (half-width, sd): 3 significant digits are all it can claim. */
+static void
+spread(GString *h, double v)
+{
+  if (isnan(v))
+    g_string_append(h, "&ndash;");
+  else
+    g_string_append_printf(h, "%.3g", v);
+}
+
+/* Prefixes every id="..." (or '...') with "PREFIX-" and numbers repeats (gnuplot reuses
+ * "gnuplot_plot_N" within one figure), so ids are unique on the page. References
+ * (href="#...", url(#...)) point at the <defs>, whose ids are not repeated. */
+static void
+unique_ids(GString *s, const char *prefix)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  gsize pos = 0;
+  const char *hit;
+  while ((hit = strstr(s->str + pos, " id=")) != NULL) {
+    gsize at = (gsize)(hit - s->str) + 4;
+    char q = s->str[at];
+    const char *end = (q == '"' || q == '\'') ? strchr(s->str + at + 1, q) : NULL;
+    if (end == NULL) {
+      pos = at;
+      continue;
+    }
+    g_autofree char *old = g_strndup(s->str + at + 1, (gsize)(end - s->str) - at - 1);
+    guint n = GPOINTER_TO_UINT(g_hash_table_lookup(seen, old)) + 1;
+    g_hash_table_insert(seen, g_strdup(old), GUINT_TO_POINTER(n));
+    g_autofree char *repl = n == 1 ? g_strdup_printf("%s-%s", prefix, old)
+                                   : g_strdup_printf("%s-%s-%u", prefix, old, n);
+    g_string_erase(s, (gssize)at + 1, end - s->str - (gssize)at - 1);
+    g_string_insert(s, (gssize)at + 1, repl);
+    pos = at + 2 + strlen(repl);
+  }
+}
+
+/* An SVG from gnuplot made fit to inline: no XML prolog, no namespace declarations (the
+ * HTML parser puts <svg> in its namespace; this also drops the only http: strings), ids
+ * prefixed so several figures can share the page, a role and label for readers. */
+static bool
+inline_svg(GString *h, const char *path, const char *id, const char *label, GError **error)
+{
+  g_autofree char *svg = NULL;
+  if (!g_file_get_contents(path, &svg, NULL, error))
+    return false;
+  const char *start = strstr(svg, "<svg");
+  if (start == NULL) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: not an SVG file", path);
+    return false;
+  }
+  GString *s = g_string_new(start);
+  static const char *const drop[] = {" xmlns=\"http://www.w3.org/2000/svg\"",
+                                     " xmlns:xlink=\"http://www.w3.org/1999/xlink\"",
+                                     "\n xmlns=\"http://www.w3.org/2000/svg\"",
+                                     "\n xmlns:xlink=\"http://www.w3.org/1999/xlink\""};
+  for (size_t i = 0; i < G_N_ELEMENTS(drop); i++)
+    g_string_replace(s, drop[i], "", 0);
+  g_autofree char *p_h1 = g_strdup_printf("href='#%s-", id),
+                  *p_h2 = g_strdup_printf("href=\"#%s-", id);
+  g_autofree char *p_url = g_strdup_printf("url(#%s-", id);
+  unique_ids(s, id);
+  g_string_replace(s, "href='#", p_h1, 0);
+  g_string_replace(s, "href=\"#", p_h2, 0);
+  g_string_replace(s, "url(#", p_url, 0);
+  g_autofree char *lab = g_markup_escape_text(label, -1);
+  g_autofree char *open = g_strdup_printf("<svg role=\"img\" aria-label=\"%s\"", lab);
+  g_string_replace(s, "<svg", open, 1);
+  /* gnuplot names the figure "Gnuplot"; say what it is. */
+  g_autofree char *title = g_strdup_printf("<title>%s</title>", lab);
+  g_string_replace(s, "<title>Gnuplot</title>", title, 1);
+  g_string_append(h, s->str);
+  g_string_free(s, TRUE);
+  return true;
+}
+
+static bool
+figures(GString *h, GPtrArray *figs, guint from, guint *counter, GError **error)
+{
+  if (figs->len <= from)
+    return true;
+  g_string_append(h, "<div class=\"figs\">\n");
+  for (guint i = from; i < figs->len; i++) {
+    const PlotFigure *f = figs->pdata[i];
+    g_autofree char *id = g_strdup_printf("f%u", ++*counter);
+    g_string_append(h, "<figure>\n");
+    if (!inline_svg(h, f->path, id, f->caption, error))
+      return false;
+    g_string_append(h, "\n<figcaption>");
+    esc(h, f->caption);
+    g_string_append(h, "</figcaption>\n</figure>\n");
+  }
+  g_string_append(h, "</div>\n");
+  return true;
+}
+
+/* Scalars: a plain table for one run; mean, CI, sd, n for replications of one point;
+ * for a sweep a row per scalar, a column per point with "mean +- half-width". */
+static void
+scalar_tables(GString *h, const Study *s)
+{
+  const char *const *names = study_scalar_names(s);
+  size_t np = study_n_points(s);
+  bool single = np == 1 && study_point_n_runs(s, 0) == 1;
+  g_string_append(h, "<div class=\"scroll\"><table>\n<thead><tr><th>scalar</th>");
+  if (single) {
+    g_string_append(h, "<th>value</th></tr></thead>\n<tbody>\n");
+    for (size_t k = 0; names[k]; k++) {
+      double v;
+      g_string_append(h, "<tr><td class=\"key\">");
+      esc(h, names[k]);
+      g_string_append(h, "</td><td>");
+      if (study_scalar(s, 0, names[k], &v))
+        num(h, v);
+      else
+        g_string_append(h, "&ndash;");
+      g_string_append(h, "</td></tr>\n");
+    }
+  } else if (np == 1) {
+    g_string_append(h, "<th>mean</th><th>95% CI &plusmn;</th><th>sd</th><th>n</th></tr>"
+                       "</thead>\n<tbody>\n");
+    for (size_t k = 0; names[k]; k++) {
+      CiSummary c;
+      study_point_summary(s, 0, names[k], 0.95, &c);
+      g_string_append(h, "<tr><td class=\"key\">");
+      esc(h, names[k]);
+      g_string_append(h, "</td><td>");
+      num(h, c.mean);
+      g_string_append(h, "</td><td>");
+      spread(h, c.half_width);
+      g_string_append(h, "</td><td>");
+      spread(h, c.sd);
+      g_string_append_printf(h, "</td><td>%zu</td></tr>\n", c.n);
+    }
+  } else {
+    for (size_t p = 0; p < np; p++) {
+      g_autofree char *label = study_point_label(s, p);
+      g_string_append_printf(h, "<th title=\"%zu runs\">", study_point_n_runs(s, p));
+      esc(h, label);
+      g_string_append(h, "</th>");
+    }
+    g_string_append(h, "</tr></thead>\n<tbody>\n");
+    for (size_t k = 0; names[k]; k++) {
+      g_string_append(h, "<tr><td class=\"key\">");
+      esc(h, names[k]);
+      g_string_append(h, "</td>");
+      for (size_t p = 0; p < np; p++) {
+        CiSummary c;
+        study_point_summary(s, p, names[k], 0.95, &c);
+        g_string_append(h, "<td>");
+        num(h, c.mean);
+        if (c.n > 1) {
+          g_string_append(h, " &plusmn; ");
+          spread(h, c.half_width);
+        }
+        if (c.n < study_point_n_runs(s, p))
+          g_string_append_printf(h, " (n=%zu)", c.n);
+        g_string_append(h, "</td>");
+      }
+      g_string_append(h, "</tr>\n");
+    }
+  }
+  g_string_append(h, "</tbody></table></div>\n");
+}
+
+/* Parameters equal in every run, and the varied ones with their values. */
+static void
+param_tables(GString *h, const Study *s)
+{
+  const char *const *varied = study_varied_keys(s);
+  if (varied[0] != NULL) {
+    g_string_append(h, "<h3>Varied between points</h3>\n<div class=\"scroll\"><table>\n"
+                       "<thead><tr><th>key</th><th>values</th></tr></thead>\n<tbody>\n");
+    for (size_t k = 0; varied[k]; k++) {
+      g_string_append(h, "<tr><td class=\"key\">");
+      esc(h, varied[k]);
+      g_string_append(h, "</td><td>");
+      for (size_t p = 0; p < study_n_points(s); p++) {
+        const char *v = study_point_value(s, p, k);
+        bool dup = false;
+        for (size_t q = 0; q < p && !dup; q++)
+          dup = g_strcmp0(study_point_value(s, q, k), v) == 0;
+        if (dup)
+          continue;
+        if (p)
+          g_string_append(h, ", ");
+        esc(h, v ? v : "(unset)");
+      }
+      g_string_append(h, "</td></tr>\n");
+    }
+    g_string_append(h, "</tbody></table></div>\n<h3>The same in every run</h3>\n");
+  }
+  g_string_append(h, "<div class=\"scroll\"><table>\n<thead><tr><th>key</th><th>value</th></tr>"
+                     "</thead>\n<tbody>\n");
+  GPtrArray *params = study_params(s, 0);
+  for (guint i = 0; i < params->len; i++) {
+    const ResParam *p = params->pdata[i];
+    if (g_strv_contains(varied, p->key) || strcmp(p->key, "seed") == 0)
+      continue;
+    g_string_append(h, "<tr><td class=\"key\">");
+    esc(h, p->key);
+    g_string_append(h, "</td><td>");
+    esc(h, p->value);
+    g_string_append(h, "</td></tr>\n");
+  }
+  g_string_append(h, "</tbody></table></div>\n");
+}
+
+static void
+run_table(GString *h, const Study *s)
+{
+  const char *const *varied = study_varied_keys(s);
+  g_string_append(h, "<div class=\"scroll\"><table>\n<thead><tr><th>run</th><th>seed</th>"
+                     "<th>replication</th>");
+  for (size_t k = 0; varied[k]; k++) {
+    g_string_append(h, "<th>");
+    esc(h, varied[k]);
+    g_string_append(h, "</th>");
+  }
+  g_string_append(h, "<th>status</th><th>wall time (s)</th><th>started</th></tr></thead>\n"
+                     "<tbody>\n");
+  for (size_t i = 0; i < study_n_runs(s); i++) {
+    const ResRun *r = study_run(s, i);
+    g_string_append_printf(h, "<tr><td>%" G_GINT64_FORMAT "</td><td>%" G_GINT64_FORMAT
+                              "</td><td>%" G_GINT64_FORMAT "</td>",
+                           r->id, r->seed, r->replication);
+    for (size_t k = 0; varied[k]; k++) {
+      g_string_append(h, "<td>");
+      esc(h, study_param(s, i, varied[k]));
+      g_string_append(h, "</td>");
+    }
+    g_string_append(h, "<td>");
+    esc(h, r->status ? r->status : "unfinished");
+    g_string_append(h, "</td><td>");
+    num(h, r->wall_s);
+    g_string_append(h, "</td><td>");
+    esc(h, r->started);
+    g_string_append(h, "</td></tr>\n");
+  }
+  g_string_append(h, "</tbody></table></div>\n");
+}
+
+static void
+remove_tree(const char *dir)
+{
+  GDir *d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)) != NULL) {
+    g_autofree char *p = g_build_filename(dir, name, NULL);
+    g_unlink(p);
+  }
+  if (d)
+    g_dir_close(d);
+  g_rmdir(dir);
+}
+
+/* The whole page; gnuplot NULL leaves the figures out. */
+static bool
+build(GString *h, Study *s, const char *db, const char *gnuplot, const char *tmp,
+      GError **error)
+{
+  const ResRun *first = study_run(s, 0);
+  const char *name = first->name ? first->name : "(unnamed scenario)";
+  size_t np = study_n_points(s), nr = study_n_runs(s);
+  bool sweep = study_varied_keys(s)[0] != NULL;
+  g_string_append(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                     "<title>m2msim report: ");
+  esc(h, name);
+  g_string_append_printf(h, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>",
+                         css);
+  esc(h, name);
+  g_string_append(h, "</h1>\n<p class=\"meta\">");
+  g_autofree char *base = g_path_get_basename(db);
+  esc(h, base);
+  g_string_append_printf(h, ": %zu run%s", nr, nr == 1 ? "" : "s");
+  if (sweep)
+    g_string_append_printf(h, " at %zu parameter points", np);
+  else if (nr > 1)
+    g_string_append(h, " (replications of one parameter point)");
+  else
+    g_string_append_printf(h, ", seed %" G_GINT64_FORMAT, first->seed);
+  g_autofree char *now = res_iso8601_now();
+  g_string_append_printf(h, ". Report by m2msim %s at %s.</p>\n</header>\n", M2M_VERSION, now);
+  g_string_append(h, "<nav><ul>\n<li><a href=\"#scalars\">Scalars</a></li>\n");
+  if (sweep && gnuplot)
+    g_string_append(h, "<li><a href=\"#sweep\">Scalars against the varied parameter</a></li>\n");
+  if (gnuplot)
+    g_string_append(h, "<li><a href=\"#figures\">Figures</a></li>\n");
+  g_string_append(h, "<li><a href=\"#parameters\">Parameters</a></li>\n"
+                     "<li><a href=\"#runs\">Runs</a></li>\n"
+                     "<li><a href=\"#scenario\">Scenario text</a></li>\n</ul></nav>\n");
+
+  g_string_append(h, "<section id=\"scalars\">\n<h2>Scalars</h2>\n");
+  if (nr > 1)
+    g_string_append(h, "<p class=\"note\">Mean over the replications of each point and the "
+                       "half-width of its 95% confidence interval (Student t, n &minus; 1 "
+                       "degrees of freedom). (n=k) marks a scalar that only k runs "
+                       "recorded.</p>\n");
+  scalar_tables(h, s);
+  g_string_append(h, "</section>\n");
+
+  guint counter = 0;
+  if (gnuplot) {
+    g_autoptr(GPtrArray) figs =
+      g_ptr_array_new_with_free_func((GDestroyNotify)plot_figure_free);
+    if (sweep) {
+      if (!plot_sweep(s, gnuplot, tmp, PLOT_SVG, figs, error))
+        return false;
+      g_string_append(h, "<section id=\"sweep\">\n<h2>Scalars against the varied "
+                         "parameter</h2>\n");
+      if (figs->len == 0)
+        g_string_append(h, "<p class=\"note\">No scalar differs between points.</p>\n");
+      if (!figures(h, figs, 0, &counter, error))
+        return false;
+      g_string_append(h, "</section>\n");
+    }
+    g_string_append(h, "<section id=\"figures\">\n<h2>Figures</h2>\n");
+    for (size_t p = 0; p < np; p++) {
+      guint from = figs->len;
+      if (!plot_point(s, p, gnuplot, tmp, PLOT_SVG, figs, error))
+        return false;
+      if (sweep || nr > 1) {
+        g_autofree char *label = study_point_label(s, p);
+        g_string_append_printf(h, "<h3>Point %zu: ", p + 1);
+        esc(h, *label ? label : "all runs");
+        g_string_append_printf(h, " (%zu run%s)</h3>\n", study_point_n_runs(s, p),
+                               study_point_n_runs(s, p) == 1 ? "" : "s");
+      }
+      if (figs->len == from)
+        g_string_append(h, "<p class=\"note\">No time series or latency figures recorded.</p>\n");
+      if (!figures(h, figs, from, &counter, error))
+        return false;
+    }
+    g_string_append(h, "</section>\n");
+  }
+
+  g_string_append(h, "<section id=\"parameters\">\n<h2>Parameters</h2>\n");
+  param_tables(h, s);
+  g_string_append(h, "</section>\n<section id=\"runs\">\n<h2>Runs</h2>\n");
+  run_table(h, s);
+  g_string_append(h, "</section>\n<section id=\"scenario\">\n<h2>Scenario text</h2>\n<pre>");
+  esc(h, first->scenario);
+  g_string_append(h, "</pre>\n</section>\n</body>\n</html>\n");
+  return true;
+}
+
+int
+cmd_report(int argc, char **argv)
+{
+  g_autofree char *out = NULL;
+  gboolean no_plots = FALSE;
+  const GOptionEntry entries[] = {
+    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "HTML file to write (required)",
+     "report.html"},
+    {"no-plots", 0, 0, G_OPTION_ARG_NONE, &no_plots, "leave the figures out (no gnuplot needed)",
+     NULL},
+    {NULL},
+  };
+  if (!cli_parse(CMD, "DB",
+                 "Writes one self-contained HTML file (figures inline as SVG, no network\n"
+                 "access needed): scenario, parameters, every scalar (with 95% confidence\n"
+                 "intervals per point for replications and sweeps) and the figures of\n"
+                 "m2msim plot.",
+                 entries, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (argc != 2)
+    return cli_usage_error(CMD, argc < 2 ? "no results database given (m2msim report DB -o "
+                                           "report.html)"
+                                         : "one results database only");
+  if (out == NULL)
+    return cli_usage_error(CMD, "missing -o report.html (the HTML file to write)");
+  /* Overwrite only an earlier report: a typo must not destroy a database or scenario. */
+  if (g_file_test(out, G_FILE_TEST_EXISTS)) {
+    char head[16] = {0};
+    FILE *f = fopen(out, "rb");
+    size_t n = f ? fread(head, 1, sizeof head - 1, f) : 0;
+    if (f)
+      fclose(f);
+    if (g_file_test(out, G_FILE_TEST_IS_DIR) ||
+        (n > 0 && g_ascii_strncasecmp(head, "<!DOCTYPE html", 14) != 0))
+      return cli_usage_error(CMD, "-o %s: exists and is not an HTML report; not overwriting it",
+                             out);
+  }
+  g_autofree char *gnuplot = no_plots ? NULL : plot_find_gnuplot();
+  if (!no_plots && gnuplot == NULL)
+    return cli_usage_error(CMD, "%s (or use --no-plots)", PLOT_INSTALL_HINT);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Study) s = study_load(argv[1], &error);
+  if (s == NULL)
+    return cli_usage_error(CMD, "%s", error->message);
+  g_autofree char *tmp = g_dir_make_tmp("m2msim-report-XXXXXX", &error);
+  if (tmp == NULL)
+    return cli_usage_error(CMD, "%s", error->message);
+  GString *h = g_string_new(NULL);
+  bool ok = build(h, s, argv[1], gnuplot, tmp, &error);
+  remove_tree(tmp);
+  if (ok)
+    ok = g_file_set_contents_full(out, h->str, (gssize)h->len,
+                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                  0644, &error);
+  g_string_free(h, TRUE);
+  if (!ok) {
+    fprintf(stderr, "m2msim report: %s\n", error->message);
+    return CLI_EXIT_FAIL;
+  }
+  printf("%s\n", out);
+  return CLI_EXIT_OK;
+}
