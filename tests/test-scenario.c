@@ -209,20 +209,30 @@ test_bad_corpus(void)
   g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
   g_assert_nonnull(d);
   g_autofree char *prefix = g_strconcat(dir, G_DIR_SEPARATOR_S, NULL);
-  guint cases = 0;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
   const char *entry;
-  while ((entry = g_dir_read_name(d)) != NULL) {
-    if (!g_str_has_suffix(entry, ".yaml"))
-      continue;
-    g_autofree char *stem = g_strndup(entry, strlen(entry) - 5);
-    g_autofree char *yaml = g_build_filename(dir, entry, NULL);
+  while ((entry = g_dir_read_name(d)) != NULL)
+    if (g_str_has_suffix(entry, ".yaml"))
+      g_ptr_array_add(names, g_strdup(entry));
+  g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+  g_assert_cmpuint(names->len, >=, 30);
+
+  /* one m2msim check over every file: stderr is the .err files in argument order */
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GString) all_expected = g_string_new(NULL);
+  g_ptr_array_add(args, g_strdup("check"));
+  for (guint i = 0; i < names->len; i++) {
+    const char *name = names->pdata[i];
+    g_autofree char *stem = g_strndup(name, strlen(name) - 5);
+    g_autofree char *yaml = g_build_filename(dir, name, NULL);
     g_autofree char *errname = g_strconcat(stem, ".err", NULL);
     g_autofree char *errpath = g_build_filename(dir, errname, NULL);
     g_autofree char *expected = NULL;
     if (!g_file_get_contents(errpath, &expected, NULL, NULL))
-      g_error("%s has no %s", entry, errname);
+      g_error("%s has no %s", name, errname);
     g_strchomp(expected);
     g_assert_cmpstr(expected, !=, "");
+    g_string_append_printf(all_expected, "%s\n", expected);
 
     /* library */
     g_autoptr(GError) error = NULL;
@@ -232,21 +242,27 @@ test_bad_corpus(void)
     g_auto(GStrv) parts = g_strsplit(error->message, prefix, -1);
     g_autofree char *got = g_strjoinv("", parts);
     if (strcmp(got, expected) != 0)
-      g_error("%s via scn_load:\n--- expected\n%s\n--- got\n%s", entry, expected, got);
-
-    /* command */
-    g_autofree char *out = NULL, *err = NULL;
-    int status = tu_run_m2msim(&out, &err, "check", yaml, NULL);
-    g_assert_cmpint(status, ==, 2);
-    g_assert_cmpstr(out, ==, "");
-    g_auto(GStrv) eparts = g_strsplit(err, prefix, -1);
-    g_autofree char *egot = g_strjoinv("", eparts);
-    g_autofree char *want = g_strconcat(expected, "\n", NULL);
-    if (strcmp(egot, want) != 0)
-      g_error("%s via m2msim check:\n--- expected\n%s--- got\n%s", entry, want, egot);
-    cases++;
+      g_error("%s via scn_load:\n--- expected\n%s\n--- got\n%s", name, expected, got);
+    g_ptr_array_add(args, g_steal_pointer(&yaml));
   }
-  g_assert_cmpuint(cases, >=, 30);
+  g_ptr_array_add(args, NULL);
+
+  /* command */
+  g_autofree char *out = NULL, *err = NULL;
+  int status = tu_run_m2msimv(&out, &err, (const char *const *)args->pdata);
+  g_assert_cmpint(status, ==, 2);
+  g_assert_cmpstr(out, ==, "");
+  g_auto(GStrv) eparts = g_strsplit(err, prefix, -1);
+  g_autofree char *egot = g_strjoinv("", eparts);
+  if (strcmp(egot, all_expected->str) != 0) {
+    g_auto(GStrv) want = g_strsplit(all_expected->str, "\n", -1);
+    g_auto(GStrv) got = g_strsplit(egot, "\n", -1);
+    for (guint i = 0; want[i] && got[i]; i++)
+      if (strcmp(want[i], got[i]) != 0)
+        g_error("m2msim check: line %u differs:\n--- expected\n%s\n--- got\n%s", i + 1,
+                want[i], got[i]);
+    g_error("m2msim check: output differs in length");
+  }
 }
 
 /* Files that are not scenarios at all. */
