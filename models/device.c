@@ -104,7 +104,9 @@ typedef struct {
   SimTime t_power_on;   /* us */
   Imsi imsi;            /* real IMSI once provisioned */
   uint8_t k[16], opc[16];          /* preliminary credentials, then the real ones */
-  uint8_t rand[16], ck[16], ik[16]; /* last successful AKA run */
+  uint8_t rand[16];     /* RAND of the last successful AKA run */
+  uint8_t proof_rs[16]; /* proof of K_RS for that run (the secured connection's key) */
+  uint8_t k_sho[32];    /* K_SHO for that run */
 } Dev;
 
 struct DevTable {
@@ -377,6 +379,8 @@ dev_on_refused(SimEngine *sim, void *ctx, uint64_t arg)
   send_attach(w, id, d);
 }
 
+static void derive_keys(World *w, Dev *d, const uint8_t ck[16], const uint8_t ik[16]);
+
 void
 dev_on_challenge(SimEngine *sim, void *ctx, uint64_t arg)
 {
@@ -411,8 +415,7 @@ dev_on_challenge(SimEngine *sim, void *ctx, uint64_t arg)
     u[0] = usim.sqn_ms;
     memcpy(u + 1, usim.seq, t->slots * sizeof(uint64_t));
     memcpy(d->rand, rand, 16);
-    memcpy(d->ck, ans.ck, 16);
-    memcpy(d->ik, ans.ik, 16);
+    derive_keys(w, d, ans.ck, ans.ik);
     memcpy(m->u.chal.res, ans.res, MIL_MAC_LEN);
     m->status = ST_OK;
     DLOG(w, id, d, "AUTN ok, RES sent");
@@ -433,6 +436,21 @@ dev_on_challenge(SimEngine *sim, void *ctx, uint64_t arg)
 
 /* ---- after AKA: the RS, then the SHO ------------------------------------------------ */
 
+/* After AKA: K_RS (kept only as the proof the device shows on the secured connection,
+ * which stays up across lookups) and K_SHO (for the SHO connection and K_SEAL), both
+ * from CK || IK (kdf.h). CK and IK themselves are not kept. */
+static void
+derive_keys(World *w, Dev *d, const uint8_t ck[16], const uint8_t ik[16])
+{
+  Imsi pimsi = rs_pimsi_imsi(w, d->pimsi);
+  uint8_t k_rs[KDF_OUT_LEN];
+  if (!kdf_rs_key(ck, ik, pimsi, d->rand, k_rs) ||
+      !kdf_sho_key(ck, ik, pimsi, d->rand, d->k_sho))
+    g_error("key derivation failed");
+  w_key_proof(k_rs, KDF_FC_M2M_RS, pimsi, d->proof_rs);
+  OPENSSL_cleanse(k_rs, sizeof k_rs);
+}
+
 static void
 send_lookup(World *w, uint32_t id, Dev *d)
 {
@@ -445,13 +463,8 @@ send_lookup(World *w, uint32_t id, Dev *d)
   m->seq = d->seq;
   m->from = d->vo;
   m->t0 = w_now(w);
-  Imsi pimsi = rs_pimsi_imsi(w, d->pimsi);
-  uint8_t k_rs[KDF_OUT_LEN];
-  if (!kdf_rs_key(d->ck, d->ik, pimsi, d->rand, k_rs))
-    g_error("kdf_rs_key failed");
   memcpy(m->u.conn.rand, d->rand, 16);
-  w_key_proof(k_rs, KDF_FC_M2M_RS, pimsi, m->u.conn.proof);
-  OPENSSL_cleanse(k_rs, sizeof k_rs);
+  memcpy(m->u.conn.proof, d->proof_rs, 16);
   w_after(w, vo_roaming_delay(w, d->vo), rs_on_lookup, mid);
   arm(w, id, d, w_timeout(w, d->timeouts + 1u), T_GUARD);
   DLOG(w, id, d, "secured connection to the RS: where is my SHO?");
@@ -513,13 +526,8 @@ send_download(World *w, uint32_t id, Dev *d)
   m->from = (uint32_t)d->sho - 1;
   m->aux = d->vo;
   m->t0 = w_now(w);
-  Imsi pimsi = rs_pimsi_imsi(w, d->pimsi);
-  uint8_t k_sho[KDF_OUT_LEN];
-  if (!kdf_sho_key(d->ck, d->ik, pimsi, d->rand, k_sho))
-    g_error("kdf_sho_key failed");
   memcpy(m->u.conn.rand, d->rand, 16);
-  w_key_proof(k_sho, KDF_FC_M2M_SHO, pimsi, m->u.conn.proof);
-  OPENSSL_cleanse(k_sho, sizeof k_sho);
+  w_key_proof(d->k_sho, KDF_FC_M2M_SHO, rs_pimsi_imsi(w, d->pimsi), m->u.conn.proof);
   w_after(w, vo_roaming_delay(w, d->vo), sho_on_download, mid);
   arm(w, id, d, w_timeout(w, d->timeouts + 1u), T_GUARD);
   DLOG(w, id, d, "connect to SHO %s", w->cfg->home_operators[d->sho - 1].name);
@@ -601,12 +609,11 @@ dev_on_package(SimEngine *sim, void *ctx, uint64_t arg)
   fsm_accept(&dev_def, id, d->state, E_PACKAGE);
   disarm(w, d);
   Imsi pimsi = rs_pimsi_imsi(w, d->pimsi);
-  uint8_t k_sho[KDF_OUT_LEN], k_seal[KDF_SEAL_KEY_LEN];
-  if (!kdf_sho_key(d->ck, d->ik, pimsi, d->rand, k_sho) || !kdf_seal_key(k_sho, pimsi, k_seal))
+  uint8_t k_seal[KDF_SEAL_KEY_LEN];
+  if (!kdf_seal_key(d->k_sho, pimsi, k_seal))
     g_error("key derivation failed");
   SealUsim usim;
   SealStatus st = seal_open(k_seal, pimsi, m->u.pkg, SEAL_PACKAGE_LEN, &usim);
-  OPENSSL_cleanse(k_sho, sizeof k_sho);
   OPENSSL_cleanse(k_seal, sizeof k_seal);
   uint32_t sho = m->from;
   if (st != SEAL_OK) {
@@ -622,8 +629,8 @@ dev_on_package(SimEngine *sim, void *ctx, uint64_t arg)
   OPENSSL_cleanse(&usim, sizeof usim);
   /* The temporary access is over: forget its keys. */
   OPENSSL_cleanse(d->rand, sizeof d->rand);
-  OPENSSL_cleanse(d->ck, sizeof d->ck);
-  OPENSSL_cleanse(d->ik, sizeof d->ik);
+  OPENSSL_cleanse(d->proof_rs, sizeof d->proof_rs);
+  OPENSSL_cleanse(d->k_sho, sizeof d->k_sho);
   w->st.provisioned++;
   wtally_add(&w->st.latency, sim_time_to_s(w_now(w) - d->t_power_on));
   go(w, id, d, S_REATTACHING);

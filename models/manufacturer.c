@@ -1,8 +1,7 @@
 /* A manufacturer (see manufacturer.h): TR 33.812 alternative 1, step 1.
  *
- * Production follows the scenario's arrival process: Poisson (exponential gaps) and
- * constant gaps are drawn one unit ahead; a burst draws every unit's time in the window
- * at the start (one pending event per unit). Each unit registers with the RS at once;
+ * Production follows the scenario's arrival process (dist.h: Poisson, constant gaps, or a
+ * burst whose times are drawn at the start, sorted), one unit ahead. Each unit registers with the RS at once;
  * the request is a pending record resent after request_timeout, then after growing
  * waits (w_timeout), while the RS does not answer (outages). A refusal (pool empty) puts the unit into a FIFO backlog: from then
  * on the manufacturer asks for one unit at a time, the oldest, every retry_after, and
@@ -24,6 +23,7 @@ struct Mfr {
   uint32_t index;
   const ScnManufacturer *cfg;
   WRng r_prod, r_known, r_wrong;
+  DistArrivals arr;     /* production times */
   uint64_t produced;    /* units made so far */
   uint32_t *backlog;    /* ring of device ids waiting for a PIMSI */
   size_t b_cap, b_head, b_len;
@@ -53,6 +53,7 @@ mfr_free(Mfr *m)
 {
   if (m == NULL)
     return;
+  dist_arrivals_clear(&m->arr);
   g_free(m->backlog);
   g_free(m);
 }
@@ -132,14 +133,16 @@ arm_retry(World *w, Mfr *m)
     m->retry = w_after(w, m->cfg->retry_after, on_retry, m->index);
 }
 
-static SimTime
-next_gap(Mfr *m)
+static void on_produce(SimEngine *sim, void *ctx, uint64_t arg);
+
+/* Production is drawn one unit ahead (a burst's times were all drawn, sorted, at the
+ * start), so a manufacturer has one pending production event at a time. */
+static void
+schedule_next(World *w, Mfr *m)
 {
-  const ArrivalSpec *a = &m->cfg->production;
-  double mean_us = 1e6 / a->rate_per_s;
-  if (a->kind == ARRIVAL_CONSTANT)
-    return (SimTime)llround(mean_us);
-  return (SimTime)llround(-mean_us * log(wrng_u01(&m->r_prod)));
+  SimTime t = dist_arrivals_next(&m->arr, &m->r_prod);
+  if (t < w->cfg->duration)
+    sim_schedule_at(w->sim, MAX(t, w_now(w)), on_produce, w, m->index);
 }
 
 static void
@@ -158,26 +161,15 @@ on_produce(SimEngine *sim, void *ctx, uint64_t arg)
   } else {
     request(w, m, dev);
   }
-  if (m->produced < m->cfg->devices && m->cfg->production.kind != ARRIVAL_BURST)
-    w_after(w, next_gap(m), on_produce, m->index);
+  schedule_next(w, m);
 }
 
 void
 mfr_start(World *w, uint32_t index)
 {
   Mfr *m = w->mfrs[index];
-  const ArrivalSpec *a = &m->cfg->production;
-  if (a->kind == ARRIVAL_BURST) {
-    for (uint64_t i = 0; i < m->cfg->devices; i++) {
-      double x = wrng_beta(&m->r_prod, a->alpha, a->beta);
-      SimTime t = a->at + (SimTime)llround(x * (double)a->over);
-      if (t >= a->at + a->over)
-        t = a->at + a->over - 1;
-      w_after(w, t, on_produce, index);
-    }
-  } else {
-    w_after(w, next_gap(m), on_produce, index);
-  }
+  dist_arrivals_init(&m->arr, &m->cfg->production, 0, m->cfg->devices, &m->r_prod);
+  schedule_next(w, m);
 }
 
 void

@@ -25,6 +25,7 @@
 #include "device.h"
 #include "m2m/kdf.h"
 #include "m2m/pool.h"
+#include "m2m/resource.h"
 #include "manufacturer.h"
 #include "sho.h"
 #include "vo.h"
@@ -43,13 +44,15 @@ static const FsmDef rec_def = {"RegistrationService.pimsi", rec_states, R_N, rec
 typedef struct {
   uint8_t state;     /* RecState */
   uint8_t av_issued; /* AVs generated for this allocation */
-  uint16_t pad;
+  uint8_t conn_ok;   /* proof_rs holds a verified proof (secured connection up) */
+  uint8_t pad;
   uint32_t dev;      /* device holding the PIMSI */
   uint32_t sho;      /* SHO index + 1, 0 = none yet */
   uint32_t pad2;
   uint64_t seq_he;   /* SEQ_HE (TS 33.102 Annex C.1.2) */
   SimTime t_alloc;   /* us */
   AkaKeys keys;      /* preliminary K, OPc */
+  uint8_t proof_rs[16]; /* the device's verified proof of K_RS (the connection stays up) */
 } RsRecord;
 
 struct Rs {
@@ -59,10 +62,7 @@ struct Rs {
   uint8_t op[16];      /* the RS's OP (TS 35.206) */
   int down;
   WRng r_av, r_reg;
-  /* The AV servers: FIFO of waiting jobs, busy count. */
-  MsgId *queue;
-  size_t q_cap, q_head, q_len;
-  uint32_t busy;
+  SimResource *av;    /* the AV servers: c-server FIFO station (resource.h) */
   double quarantine_area; /* PIMSI x s spent in quarantine (counted at release) */
 };
 
@@ -99,8 +99,7 @@ rs_new(World *w, GError **error)
   w_random(w, rs->op, sizeof rs->op);
   wrng_init(&rs->r_av, w->seed, WR_RS, 0, 1);
   wrng_init(&rs->r_reg, w->seed, WR_RS, 0, 2);
-  rs->q_cap = 1024;
-  rs->queue = g_new(MsgId, rs->q_cap);
+  rs->av = sim_resource_new(w->sim, "rs.av", c->av_servers);
   return rs;
 }
 
@@ -114,15 +113,14 @@ rs_free(Rs *rs)
     OPENSSL_cleanse(rs->rec, rs->n_rec * sizeof(RsRecord));
   g_free(rs->rec);
   OPENSSL_cleanse(rs->op, sizeof rs->op);
-  g_free(rs->queue);
+  sim_resource_free(rs->av);
   g_free(rs);
 }
 
 size_t
 rs_memory(const World *w)
 {
-  return sizeof(Rs) + w->rs->n_rec * sizeof(RsRecord) + pool_memory(w->rs->pool) +
-         w->rs->q_cap * sizeof(MsgId);
+  return sizeof(Rs) + w->rs->n_rec * sizeof(RsRecord) + pool_memory(w->rs->pool);
 }
 
 void
@@ -256,23 +254,6 @@ rs_on_sho_register(SimEngine *sim, void *ctx, uint64_t arg)
 
 static void av_done(SimEngine *sim, void *ctx, uint64_t arg);
 
-static void
-av_levels(World *w)
-{
-  wtavg_set(&w->st.av_queue, w_now(w), (double)w->rs->q_len);
-  wtavg_set(&w->st.av_busy, w_now(w), (double)w->rs->busy);
-}
-
-static void
-av_start(World *w, MsgId jid)
-{
-  Rs *rs = w->rs;
-  Msg *j = w_msg(w, jid);
-  rs->busy++;
-  wtally_add(&w->st.av_wait, sim_time_to_s(w_now(w) - j->t0));
-  w_after(w, wrng_dist(&rs->r_av, &w->cfg->registration_service.av_service_time), av_done, jid);
-}
-
 void
 rs_on_av_request(SimEngine *sim, void *ctx_, uint64_t arg)
 {
@@ -297,23 +278,8 @@ rs_on_av_request(SimEngine *sim, void *ctx_, uint64_t arg)
     memcpy(j->u.chal.rand, ctx->u.chal.rand, 16);
     memcpy(j->u.chal.auts, ctx->u.chal.auts, AKA_AUTS_LEN);
   }
-  if (rs->busy < w->cfg->registration_service.av_servers) {
-    av_start(w, jid);
-  } else {
-    if (rs->q_len == rs->q_cap) {
-      /* Grow the ring, unrolling it. */
-      MsgId *q = g_new(MsgId, rs->q_cap * 2);
-      for (size_t i = 0; i < rs->q_len; i++)
-        q[i] = rs->queue[(rs->q_head + i) % rs->q_cap];
-      g_free(rs->queue);
-      rs->queue = q;
-      rs->q_head = 0;
-      rs->q_cap *= 2;
-    }
-    rs->queue[(rs->q_head + rs->q_len) % rs->q_cap] = jid;
-    rs->q_len++;
-  }
-  av_levels(w);
+  SimTime service = wrng_dist(&rs->r_av, &w->cfg->registration_service.av_service_time);
+  sim_resource_request(rs->av, service, av_done, w, jid);
 }
 
 static void
@@ -321,15 +287,6 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
 {
   World *w = ctx_;
   Rs *rs = w->rs;
-  rs->busy--;
-  if (rs->q_len > 0) {
-    MsgId next = rs->queue[rs->q_head];
-    rs->q_head = (rs->q_head + 1) % rs->q_cap;
-    rs->q_len--;
-    av_start(w, next);
-  }
-  av_levels(w);
-
   Msg *j = w_msg(w, arg);
   if (rs->down > 0) {
     w->st.rs_dropped++;
@@ -399,7 +356,9 @@ do_lookup(SimEngine *sim, void *ctx, uint64_t arg)
   w->st.rs_lookups++;
   RsRecord *r = record_of(w, l->pimsi, l->dev);
   bool ok = false;
-  if (r && r->av_issued) {
+  if (r && r->conn_ok && CRYPTO_memcmp(r->proof_rs, l->u.conn.proof, 16) == 0) {
+    ok = true; /* the secured connection of this AKA run is already up */
+  } else if (r && r->av_issued) {
     uint8_t ck[16], ik[16], k_rs[KDF_OUT_LEN], proof[16];
     Imsi pimsi = rs_pimsi_imsi(w, l->pimsi);
     ck_ik(w, r, l->u.conn.rand, ck, ik);
@@ -407,6 +366,10 @@ do_lookup(SimEngine *sim, void *ctx, uint64_t arg)
       g_error("kdf_rs_key failed");
     w_key_proof(k_rs, KDF_FC_M2M_RS, pimsi, proof);
     ok = CRYPTO_memcmp(proof, l->u.conn.proof, 16) == 0;
+    if (ok) {
+      memcpy(r->proof_rs, proof, 16);
+      r->conn_ok = 1;
+    }
     OPENSSL_cleanse(ck, 16);
     OPENSSL_cleanse(ik, 16);
     OPENSSL_cleanse(k_rs, sizeof k_rs);
@@ -540,7 +503,7 @@ rs_sample(World *w, double *in_use, double *quarantined, double *av_queue)
   pool_advance(rs->pool, w_now(w));
   *in_use = (double)pool_n_in_use(rs->pool);
   *quarantined = (double)pool_n_quarantined(rs->pool);
-  *av_queue = (double)rs->q_len;
+  *av_queue = (double)sim_resource_queue_length(rs->av);
 }
 
 uint64_t
@@ -571,4 +534,10 @@ uint32_t
 rs_av_servers(const World *w)
 {
   return w->cfg->registration_service.av_servers;
+}
+
+SimResource *
+rs_av_resource(const World *w)
+{
+  return w->rs->av;
 }

@@ -6,6 +6,7 @@
  * During an outage (faults) every request that arrives is dropped. */
 #pragma once
 
+#include "m2m/resource.h"
 #include "world-internal.h"
 
 Rs *rs_new(World *w, GError **error);
@@ -49,4 +50,5 @@ uint64_t rs_pool_allocated(const World *w);
 uint64_t rs_pool_blocked(const World *w);
 double rs_quarantined_mean(const World *w);
 uint32_t rs_av_servers(const World *w);
+SimResource *rs_av_resource(const World *w); /* waits, utilisation, queue */
 size_t rs_memory(const World *w);

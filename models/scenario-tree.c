@@ -370,9 +370,19 @@ scn_tree_parse(const char *data, size_t len, int set, ScnDiag *d)
   int docs = 0;
   bool done = false;
 
+  if (len >= 2 && (((unsigned char)data[0] == 0xFF && (unsigned char)data[1] == 0xFE) ||
+                   ((unsigned char)data[0] == 0xFE && (unsigned char)data[1] == 0xFF))) {
+    scn_diag_add_at(d, set >= 0 ? 0 : 1, set >= 0 ? 0 : 1, set,
+                    "not UTF-8 text: this is UTF-16 (it starts with a UTF-16 byte order mark); "
+                    "save the file as UTF-8");
+    g_ptr_array_unref(b.stack);
+    return NULL;
+  }
   if (!yaml_parser_initialize(&p))
     g_error("libyaml: cannot initialise a parser (out of memory)");
   yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+  /* libyaml takes UTF-16 only with a byte order mark, which is refused above; without
+   * one it reads UTF-8 (and skips a UTF-8 BOM). */
   while (!done) {
     yaml_event_t ev;
     if (!yaml_parser_parse(&p, &ev)) {

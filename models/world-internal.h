@@ -22,6 +22,7 @@
 #include "m2m/fsm.h"
 #include "m2m/imsi.h"
 #include "m2m/milenage.h"
+#include "m2m/rng.h"
 #include "m2m/scenario.h"
 #include "m2m/seal.h"
 #include "m2m/world.h"
@@ -98,15 +99,6 @@ typedef struct {
   } u;
 } Msg;
 
-/* The protocol DRBG: AES-128-CTR keyed from the run seed, for RAND, K, OPc, nonces. A
- * run replays exactly; values never leave the world except as protocol fields. */
-typedef struct {
-  uint8_t key[16];
-  uint64_t counter; /* blocks produced */
-  uint8_t buf[64];
-  unsigned avail;   /* octets left at the end of buf */
-  void *ctx;        /* EVP_CIPHER_CTX */
-} WDrbg;
 
 struct World {
   SimEngine *sim;
@@ -114,7 +106,7 @@ struct World {
   FsmLog *log;           /* NULL: off */
   AkaConfig aka;
   const MilImpl *mil;
-  WDrbg drbg;
+  RngDrbg *drbg;         /* protocol bytes: RAND, K, OPc, nonces (seeded, replays exactly) */
   AkaRandom aka_rand;    /* RAND source for aka_he_generate: the DRBG */
   uint64_t seed;
 
@@ -190,13 +182,11 @@ w_msg_free(World *w, MsgId id)
 
 /* ---- Protocol randomness ---------------------------------------------------------- */
 
-/* Fills `out` with `len` DRBG octets. */
-void w_drbg_fill(WDrbg *d, uint8_t *out, size_t len);
-
+/* Fills `out` with `len` octets of the protocol DRBG. */
 static inline void
 w_random(World *w, uint8_t *out, size_t len)
 {
-  w_drbg_fill(&w->drbg, out, len);
+  rng_drbg_fill(w->drbg, out, len);
 }
 
 /* ---- Time helpers ----------------------------------------------------------------- */

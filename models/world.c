@@ -13,7 +13,6 @@
 
 #include <math.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <string.h>
 
 #include "device.h"
@@ -26,56 +25,6 @@
 #include "wrand.h"
 
 G_DEFINE_QUARK(m2m-world-error-quark, world_error)
-
-/* ---- DRBG -------------------------------------------------------------------------- */
-
-/* AES-128 in counter mode under a key hashed from the seed: SHA-256("m2msim protocol
- * DRBG" || seed, 8 octets big-endian), first 16 octets. Blocks are E_K(counter). */
-static void
-drbg_init(WDrbg *d, const MilImpl *mil, uint64_t seed)
-{
-  static const char label[] = "m2msim protocol DRBG";
-  uint8_t in[sizeof label - 1 + 8], h[SHA256_DIGEST_LENGTH];
-  memcpy(in, label, sizeof label - 1);
-  for (int i = 0; i < 8; i++)
-    in[sizeof label - 1 + i] = (uint8_t)(seed >> (56 - 8 * i));
-  SHA256(in, sizeof in, h);
-  memcpy(d->key, h, 16);
-  OPENSSL_cleanse(h, sizeof h);
-  d->counter = 0;
-  d->avail = 0;
-  d->ctx = (void *)mil;
-}
-
-void
-w_drbg_fill(WDrbg *d, uint8_t *out, size_t len)
-{
-  const MilImpl *mil = d->ctx;
-  while (len > 0) {
-    if (d->avail == 0) {
-      for (int b = 0; b < 4; b++) {
-        uint8_t ctr[16] = {0};
-        uint64_t c = d->counter++;
-        for (int i = 0; i < 8; i++)
-          ctr[15 - i] = (uint8_t)(c >> (8 * i));
-        mil->aes128(d->key, ctr, d->buf + 16 * b);
-      }
-      d->avail = sizeof d->buf;
-    }
-    size_t n = MIN(len, (size_t)d->avail);
-    memcpy(out, d->buf + sizeof d->buf - d->avail, n);
-    OPENSSL_cleanse(d->buf + sizeof d->buf - d->avail, n);
-    d->avail -= (unsigned)n;
-    out += n;
-    len -= n;
-  }
-}
-
-static void
-aka_fill(void *ctx, uint8_t *out, size_t len)
-{
-  w_drbg_fill(ctx, out, len);
-}
 
 void
 w_key_proof(const uint8_t key[32], uint8_t fc, Imsi pimsi, uint8_t proof[16])
@@ -112,11 +61,12 @@ fault_event(SimEngine *sim, void *ctx, uint64_t arg)
   }
 }
 
+/* Server x seconds the AV servers have been busy since the start. */
 static double
 busy_area(const World *w, SimTime now)
 {
-  const WTimeAvg *a = &w->st.av_busy;
-  return a->area + a->level * (double)(now - a->last) / (double)SIM_S;
+  return sim_resource_utilisation(rs_av_resource(w)) * (double)rs_av_servers(w) *
+         sim_time_to_s(now);
 }
 
 static void
@@ -136,10 +86,10 @@ sample_event(SimEngine *sim, void *ctx, uint64_t arg)
   SimTime iv = w->cfg->output.series_interval;
   if (now > 0) {
     SimTime span = MIN(iv, now);
-    util = (area - w->st.av_busy_area_at_last_sample) /
+    util = (area - w->st.av_busy_at_last_sample) /
            ((double)rs_av_servers(w) * sim_time_to_s(span));
   }
-  w->st.av_busy_area_at_last_sample = area;
+  w->st.av_busy_at_last_sample = area;
   wseries_add(&w->st.s_av_util, t, util);
   if (now < w->cfg->duration) {
     SimTime next = MIN(now + iv, w->cfg->duration);
@@ -197,8 +147,8 @@ world_new(const ScnConfig *cfg, GError **error)
   aka_config_init(&w->aka);
   w->aka.ind_bits = cfg->registration_service.ind_bits;
   w->mil = mil_impl_best();
-  drbg_init(&w->drbg, w->mil, cfg->seed);
-  w->aka_rand = (AkaRandom){aka_fill, &w->drbg};
+  w->drbg = rng_drbg_new(cfg->seed, "m2msim world protocol bytes");
+  w->aka_rand = (AkaRandom){rng_drbg_fill_cb, w->drbg};
   w->msgs = msg_pool_new(sizeof(Msg));
   w->batches = msg_pool_new(cfg->registration_service.av_batch * sizeof(AkaVector));
   w->total_devices = scn_config_total_devices(cfg);
@@ -263,7 +213,7 @@ world_free(World *w)
   msg_pool_free(w->batches);
   wstats_clear(&w->st);
   fsm_log_free(w->log);
-  OPENSSL_cleanse(&w->drbg, sizeof w->drbg);
+  rng_drbg_free(w->drbg);
   g_free(w);
 }
 
@@ -356,13 +306,14 @@ world_foreach_scalar(World *w, WorldScalarFn fn, void *data)
   S("rs.av.requests", s->av_requests);
   S("rs.av.vectors", s->av_vectors);
   S("rs.av.resync_requests", s->av_resync_requests);
-  if (s->av_wait.n > 0) {
-    S("rs.av.wait_mean", wtally_mean(&s->av_wait));
-    S("rs.av.wait_p99", wtally_quantile(&s->av_wait, 0.99));
+  SimResource *av = rs_av_resource(w);
+  const StatTally *wait = sim_resource_wait_tally(av);
+  if (wait->n > 0) {
+    S("rs.av.wait_mean", stat_tally_mean(wait) / 1e6);
+    S("rs.av.wait_p99", stat_quantiles_get(sim_resource_wait_quantiles(av), 0.99) / 1e6);
   }
-  S("rs.av.utilization", busy_area(w, end) / ((double)rs_av_servers(w) * sim_time_to_s(end)));
-  S("rs.av.queue_mean", wtavg_mean(&s->av_queue, end));
-  S("rs.av.queue_peak", s->av_queue.peak);
+  S("rs.av.utilization", sim_resource_utilisation(av));
+  S("rs.av.queue_mean", sim_resource_mean_queue_length(av));
   S("rs.pimsi.pool_size", rs_pool_size(w));
   S("rs.pimsi.allocated", rs_pool_allocated(w));
   S("rs.pimsi.in_use_mean", wtavg_mean(&s->pimsi_in_use, end));
@@ -462,7 +413,6 @@ world_summary(const World *w_, WorldSummary *o)
 {
   World *w = (World *)w_; /* quantiles sort their samples once */
   WStats *s = &w->st;
-  SimTime end = w->cfg->duration;
   memset(o, 0, sizeof *o);
   o->produced = s->produced;
   dev_count(w, &o->manufactured, &o->provisioned, &o->failed, &o->in_progress);
@@ -471,8 +421,8 @@ world_summary(const World *w_, WorldSummary *o)
   o->latency_p99_s = wtally_quantile(&s->latency, 0.99);
   o->av_requests = s->av_requests;
   o->av_vectors = s->av_vectors;
-  o->av_wait_mean_s = wtally_mean(&s->av_wait);
-  o->av_utilization = busy_area(w, end) / ((double)rs_av_servers(w) * sim_time_to_s(end));
+  o->av_wait_mean_s = stat_tally_mean(sim_resource_wait_tally(rs_av_resource(w))) / 1e6;
+  o->av_utilization = sim_resource_utilisation(rs_av_resource(w));
   o->pool_size = rs_pool_size(w);
   o->pool_in_use_peak = (uint64_t)s->pimsi_in_use.peak;
   o->pool_blocked = rs_pool_blocked(w);

@@ -6,15 +6,14 @@ wtally_init(WTally *t, bool quantiles)
 {
   *t = (WTally){.min = INFINITY, .max = -INFINITY};
   if (quantiles)
-    t->samples = g_array_new(FALSE, FALSE, sizeof(double));
+    t->q = stat_quantiles_new();
 }
 
 void
 wtally_clear(WTally *t)
 {
-  if (t->samples)
-    g_array_unref(t->samples);
-  t->samples = NULL;
+  stat_quantiles_free(t->q);
+  t->q = NULL;
 }
 
 void
@@ -26,10 +25,8 @@ wtally_add(WTally *t, double x)
     t->min = x;
   if (x > t->max)
     t->max = x;
-  if (t->samples) {
-    g_array_append_val(t->samples, x);
-    t->sorted = false;
-  }
+  if (t->q)
+    stat_quantiles_add(t->q, x);
 }
 
 double
@@ -38,30 +35,12 @@ wtally_mean(const WTally *t)
   return t->n ? t->sum / (double)t->n : NAN;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 double
 wtally_quantile(WTally *t, double q)
 {
-  if (t->samples == NULL || t->samples->len == 0)
+  if (t->q == NULL || t->n == 0)
     return NAN;
-  if (!t->sorted) {
-    qsort(t->samples->data, t->samples->len, sizeof(double), cmp_double);
-    t->sorted = true;
-  }
-  /* Nearest rank: the smallest sample with at least q of the samples at or below it. */
-  size_t n = t->samples->len;
-  size_t rank = (size_t)ceil(q * (double)n);
-  if (rank < 1)
-    rank = 1;
-  if (rank > n)
-    rank = n;
-  return g_array_index(t->samples, double, rank - 1);
+  return stat_quantiles_get(t->q, q);
 }
 
 double
@@ -104,7 +83,6 @@ wstats_init(WStats *s, bool quantiles)
   *s = (WStats){0};
   wtally_init(&s->latency, quantiles);
   wtally_init(&s->attach_latency, quantiles);
-  wtally_init(&s->av_wait, quantiles);
   wtally_init(&s->hold, false);
   s->exhausted_at = -1;
   series_init(&s->s_in_use, "rs.pimsi.in_use");
@@ -119,7 +97,6 @@ wstats_clear(WStats *s)
 {
   wtally_clear(&s->latency);
   wtally_clear(&s->attach_latency);
-  wtally_clear(&s->av_wait);
   wtally_clear(&s->hold);
   series_clear(&s->s_in_use);
   series_clear(&s->s_quarantined);

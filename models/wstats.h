@@ -2,9 +2,10 @@
  * one run records (README "Results of m2msim run"), in one struct the entities update
  * directly (they are figures about the run, not entity state).
  *
- * Tallies keep their samples for exact quantiles when asked to (latencies, AV waits):
- * 8 octets per sample, sorted once at the end. Time-weighted averages integrate a
- * piecewise-constant level over simulated time. */
+ * Tallies add quantiles (stats.h: exact up to 100,000 samples, then a 1 % sketch) when
+ * asked to. Time-weighted averages integrate a piecewise-constant level over simulated
+ * time. The AV servers' own figures (waits, utilisation, queue) come from the RS's
+ * resource (resource.h). */
 #pragma once
 
 #include <glib.h>
@@ -13,19 +14,19 @@
 #include <stdint.h>
 
 #include "m2m/simtime.h"
+#include "m2m/stats.h"
 
 typedef struct {
   uint64_t n;
   double sum, min, max; /* seconds (or whatever was added) */
-  GArray *samples;      /* double; NULL when quantiles are not needed */
-  bool sorted;
+  StatQuantiles *q;     /* NULL when quantiles are not needed */
 } WTally;
 
 void wtally_init(WTally *t, bool quantiles);
 void wtally_clear(WTally *t);
 void wtally_add(WTally *t, double x);
 double wtally_mean(const WTally *t);               /* NAN when empty */
-double wtally_quantile(WTally *t, double q);       /* exact (nearest rank); NAN when empty */
+double wtally_quantile(WTally *t, double q);       /* NAN when empty or without quantiles */
 
 typedef struct {
   double area;   /* integral of level dt, level x seconds */
@@ -72,13 +73,10 @@ typedef struct {
   /* tallies */
   WTally latency;        /* power-on -> USIM installed, s */
   WTally attach_latency; /* power-on -> first attach with the real IMSI, s */
-  WTally av_wait;        /* time an AV request waited for a server, s */
   WTally hold;           /* PIMSI allocation -> release, s */
   /* levels */
   WTimeAvg pimsi_in_use; /* PIMSIs held by equipment */
-  WTimeAvg av_queue;     /* AV requests waiting (not in service) */
-  WTimeAvg av_busy;      /* AV servers busy */
-  double av_busy_area_at_last_sample; /* for the per-interval utilisation series */
+  double av_busy_at_last_sample; /* server x s busy at the last sample (utilisation series) */
   SimTime exhausted_at;  /* first time the pool had no free PIMSI; -1 never */
   /* series */
   WSeries s_in_use, s_quarantined, s_av_queue, s_provisioned, s_av_util;
