@@ -176,6 +176,16 @@ test_flow_style(void)
   g_autofree char *pb = params_text(block), *pf = params_text(f);
   g_assert_cmpstr(pb, ==, pf);
 
+  /* the same file with a UTF-8 byte order mark and CRLF line ends (Windows editors) */
+  g_autofree char *qs_text = NULL;
+  g_assert_true(g_file_get_contents(path, &qs_text, NULL, NULL));
+  g_auto(GStrv) qs_lines = g_strsplit(qs_text, "\n", -1);
+  g_autofree char *crlf = g_strjoinv("\r\n", qs_lines);
+  g_autofree char *bom = g_strconcat("\xef\xbb\xbf", crlf, NULL);
+  g_autoptr(ScnConfig) w = load_ok(bom, NULL);
+  g_autofree char *pw = params_text(w);
+  g_assert_cmpstr(pb, ==, pw);
+
   /* the one-line list item of scenario.md */
   g_autofree char *text = g_strdup(minimal);
   g_autoptr(ScnConfig) m = load_ok(text, NULL);
