@@ -73,8 +73,8 @@ char *scn_node_to_flow(const ScnNode *n);
 
 /* Parses YAML text into a tree. On failure records the problem(s) in `d` (located in the
  * file, or at --set `set` when set >= 0) and returns NULL. An empty document gives an
- * empty plain scalar. Anchors, aliases, tags other than the standard ones, several
- * documents and nesting deeper than 64 are refused. */
+ * empty plain scalar. Anchors, aliases, tags, several documents, UTF-16 and nesting
+ * deeper than 64 are refused. */
 ScnNode *scn_tree_parse(const char *data, size_t len, int set, ScnDiag *d);
 
 /* ---- Schema and conversion (scenario-parse.c) ---- */

@@ -1,9 +1,10 @@
 /* Scenario step 3: checks across fields, after every field converted on its own: shares
  * that must add up to 1, the PIMSI pool against the MSIN digits its MNC leaves (ITU-T
  * E.212), unique operator names, fault targets and allowed networks that name something,
- * at least one network accepting PIMSIs, times inside the run. Checks that need values
- * a section could not convert are skipped (a bad share gives no "shares do not add up"
- * too), but names are checked whenever they are known. */
+ * at least one network accepting PIMSIs. Times after the end of the run are allowed (a
+ * sweep over `duration` may cut a fault or a burst off; it then never happens). Checks
+ * that need values a section could not convert are skipped (a bad share does not also
+ * give "the shares add up to..."), but names are checked whenever they are known. */
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
@@ -223,24 +224,14 @@ check_hos(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool clean)
 }
 
 static void
-check_manufacturers(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool duration_ok)
+check_manufacturers(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d)
 {
   for (size_t i = 0; i < cfg->n_manufacturers; i++)
     if (cfg->manufacturers[i].name == NULL)
       return;
   g_autofree char **names = g_new0(char *, cfg->n_manufacturers + 1);
-  for (size_t i = 0; i < cfg->n_manufacturers; i++) {
-    const ScnManufacturer *m = &cfg->manufacturers[i];
-    names[i] = m->name;
-    if (duration_ok && m->production.kind == ARRIVAL_BURST && m->production.at >= cfg->duration) {
-      char at[64], dur[64];
-      scn_diag_add(d, where(root, false, "manufacturers.%zu.production.burst.at", i),
-                   "manufacturers.%zu.production.burst.at: %s is not before the end of the run "
-                   "(duration %s), so nothing would be made", i,
-                   units_format_duration(m->production.at, at, sizeof at),
-                   units_format_duration(cfg->duration, dur, sizeof dur));
-    }
-  }
+  for (size_t i = 0; i < cfg->n_manufacturers; i++)
+    names[i] = cfg->manufacturers[i].name;
   check_unique(root, d, "manufacturers", names, cfg->n_manufacturers, false);
 }
 
@@ -294,13 +285,6 @@ check_faults(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, const ScnClean *cl
   g_autoptr(GHashTable) ho_idx = name_index(hos, cfg->n_home_operators);
   for (size_t i = 0; i < cfg->n_faults; i++) {
     ScnFault *f = &cfg->faults[i];
-    if (clean->duration && clean->faults && f->at >= cfg->duration) {
-      char at[64], dur[64];
-      scn_diag_add(d, where(root, false, "faults.%zu.at", i),
-                   "faults.%zu.at: %s is not before the end of the run (duration %s)", i,
-                   units_format_duration(f->at, at, sizeof at),
-                   units_format_duration(cfg->duration, dur, sizeof dur));
-    }
     if (f->target == NULL || !names_known(vos, cfg->n_visited_operators) ||
         !names_known(hos, cfg->n_home_operators))
       continue;
@@ -343,7 +327,7 @@ scn_validate(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, const ScnClean *cl
     check_pool(root, cfg, d);
   check_vos(root, cfg, d, clean->vos);
   check_hos(root, cfg, d, clean->hos);
-  check_manufacturers(root, cfg, d, clean->duration && clean->manufacturers);
+  check_manufacturers(root, cfg, d);
   check_devices(root, cfg, d, clean->devices, clean->vos);
   check_faults(root, cfg, d, clean);
 }
