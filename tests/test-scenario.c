@@ -149,6 +149,28 @@ test_quickstart(void)
   g_assert_null(cfg->sets[0]);
 }
 
+/* Every scenario shipped in scenarios/ is valid. */
+static void
+test_shipped(void)
+{
+  g_autofree char *dir = src_path("scenarios");
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  g_assert_nonnull(d);
+  guint n = 0;
+  const char *entry;
+  while ((entry = g_dir_read_name(d)) != NULL) {
+    if (!g_str_has_suffix(entry, ".yaml"))
+      continue;
+    g_autofree char *path = g_build_filename(dir, entry, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ScnConfig) cfg = scn_load(path, NULL, &error);
+    if (cfg == NULL)
+      g_error("shipped scenario %s is invalid:\n%s", entry, error->message);
+    n++;
+  }
+  g_assert_cmpuint(n, >=, 1);
+}
+
 /* The quickstart in flow style means exactly the same. */
 static void
 test_flow_style(void)
@@ -663,6 +685,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/scenario/quickstart", test_quickstart);
+  g_test_add_func("/scenario/shipped", test_shipped);
   g_test_add_func("/scenario/flow-style", test_flow_style);
   g_test_add_func("/scenario/basic-errors", test_basic_errors);
   g_test_add_func("/scenario/bad-corpus", test_bad_corpus);
