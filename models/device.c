@@ -42,36 +42,47 @@ typedef enum {
 } DevState;
 
 typedef enum {
-  E_CREDENTIALS, E_FACTORY_USIM, E_POWER_ON, E_REFUSED, E_CHALLENGE, E_GRANTED, E_REJECTED,
-  E_GUARD, E_BACKOFF_END, E_LOOKUP_ANSWER, E_DL_STARTED, E_DL_REFUSED, E_PACKAGE,
-  E_ATTACHED, E_N
+  E_CREDENTIALS,
+  E_FACTORY_USIM,
+  E_POWER_ON,
+  E_REFUSED,
+  E_CHALLENGE,
+  E_GRANTED,
+  E_REJECTED,
+  E_GUARD,
+  E_BACKOFF_END,
+  E_LOOKUP_ANSWER,
+  E_DL_STARTED,
+  E_DL_REFUSED,
+  E_PACKAGE,
+  E_ATTACHED,
+  E_N
 } DevEvent;
 
 static const char *const ev_names[E_N] = {
-  "CREDENTIALS", "FACTORY_USIM", "POWER_ON", "REFUSED", "CHALLENGE", "GRANTED", "REJECTED",
-  "GUARD_TIMEOUT", "BACKOFF_END", "LOOKUP_ANSWER", "DL_STARTED", "DL_REFUSED", "PACKAGE",
-  "ATTACHED",
+    "CREDENTIALS", "FACTORY_USIM", "POWER_ON",      "REFUSED",     "CHALLENGE",
+    "GRANTED",     "REJECTED",     "GUARD_TIMEOUT", "BACKOFF_END", "LOOKUP_ANSWER",
+    "DL_STARTED",  "DL_REFUSED",   "PACKAGE",       "ATTACHED",
 };
 
 #define B FSM_BIT
 #define N(s) (UINT32_C(1) << (s))
 static const FsmState states[S_N] = {
-  [S_PRODUCED] = {"PRODUCED", B(E_CREDENTIALS) | B(E_FACTORY_USIM), N(S_STORED) | N(S_FACTORY)},
-  [S_STORED] = {"STORED", B(E_POWER_ON), N(S_ATTACHING)},
-  [S_FACTORY] = {"FACTORY", 0, 0},
-  [S_ATTACHING] = {"ATTACHING",
-                   B(E_REFUSED) | B(E_CHALLENGE) | B(E_GRANTED) | B(E_REJECTED) | B(E_GUARD),
-                   N(S_ATTACHING) | N(S_BACKOFF) | N(S_LOOKUP) | N(S_FAILED)},
-  [S_BACKOFF] = {"BACKOFF", B(E_BACKOFF_END), N(S_ATTACHING)},
-  [S_LOOKUP] = {"LOOKUP", B(E_LOOKUP_ANSWER) | B(E_GUARD),
-                N(S_LOOKUP) | N(S_NO_SHO) | N(S_DOWNLOADING)},
-  [S_NO_SHO] = {"NO_SHO", B(E_BACKOFF_END), N(S_LOOKUP)},
-  [S_DOWNLOADING] = {"DOWNLOADING",
-                     B(E_DL_STARTED) | B(E_DL_REFUSED) | B(E_PACKAGE) | B(E_GUARD),
-                     N(S_DOWNLOADING) | N(S_NO_SHO) | N(S_REATTACHING)},
-  [S_REATTACHING] = {"REATTACHING", B(E_ATTACHED), N(S_DONE)},
-  [S_DONE] = {"DONE", 0, 0},
-  [S_FAILED] = {"FAILED", 0, 0},
+    [S_PRODUCED] = {"PRODUCED", B(E_CREDENTIALS) | B(E_FACTORY_USIM), N(S_STORED) | N(S_FACTORY)},
+    [S_STORED] = {"STORED", B(E_POWER_ON), N(S_ATTACHING)},
+    [S_FACTORY] = {"FACTORY", 0, 0},
+    [S_ATTACHING] = {"ATTACHING",
+                     B(E_REFUSED) | B(E_CHALLENGE) | B(E_GRANTED) | B(E_REJECTED) | B(E_GUARD),
+                     N(S_ATTACHING) | N(S_BACKOFF) | N(S_LOOKUP) | N(S_FAILED)},
+    [S_BACKOFF] = {"BACKOFF", B(E_BACKOFF_END), N(S_ATTACHING)},
+    [S_LOOKUP] = {"LOOKUP", B(E_LOOKUP_ANSWER) | B(E_GUARD),
+                  N(S_LOOKUP) | N(S_NO_SHO) | N(S_DOWNLOADING)},
+    [S_NO_SHO] = {"NO_SHO", B(E_BACKOFF_END), N(S_LOOKUP)},
+    [S_DOWNLOADING] = {"DOWNLOADING", B(E_DL_STARTED) | B(E_DL_REFUSED) | B(E_PACKAGE) | B(E_GUARD),
+                       N(S_DOWNLOADING) | N(S_NO_SHO) | N(S_REATTACHING)},
+    [S_REATTACHING] = {"REATTACHING", B(E_ATTACHED), N(S_DONE)},
+    [S_DONE] = {"DONE", 0, 0},
+    [S_FAILED] = {"FAILED", 0, 0},
 };
 #undef B
 #undef N
@@ -88,33 +99,33 @@ enum { F_WRONG_K = 1, F_DESYNC = 2 };
 enum { T_GUARD = 1, T_BACKOFF = 2, T_ATTACHED = 3 };
 
 typedef struct {
-  uint8_t state;        /* DevState */
-  uint8_t seq;          /* sequence of the current request */
-  uint8_t vo;           /* VO of the current attach (index) */
-  uint8_t flags;        /* F_* */
-  uint8_t mac_failures; /* MAC failures so far */
-  uint8_t timeouts;     /* consecutive request timeouts (RS lookup, SHO) */
-  uint16_t attempts;    /* attach rounds ended in back-off */
-  uint16_t lookups;     /* RS lookups answered "no SHO" (back-off exponent) */
-  uint16_t sho;         /* SHO index + 1 the RS named, 0 none */
-  uint32_t mfr;         /* manufacturer index */
-  uint32_t pimsi;       /* PIMSI index */
-  uint64_t tried;       /* VOs refused in this round (bit per VO index) */
-  SimEventId timer;     /* guard, back-off or re-attach timer */
-  SimTime t_power_on;   /* us */
-  Imsi imsi;            /* real IMSI once provisioned */
-  uint8_t k[16], opc[16];          /* preliminary credentials, then the real ones */
-  uint8_t rand[16];     /* RAND of the last successful AKA run */
-  uint8_t proof_rs[16]; /* proof of K_RS for that run (the secured connection's key) */
-  uint8_t k_sho[32];    /* K_SHO for that run */
+  uint8_t state;          /* DevState */
+  uint8_t seq;            /* sequence of the current request */
+  uint8_t vo;             /* VO of the current attach (index) */
+  uint8_t flags;          /* F_* */
+  uint8_t mac_failures;   /* MAC failures so far */
+  uint8_t timeouts;       /* consecutive request timeouts (RS lookup, SHO) */
+  uint16_t attempts;      /* attach rounds ended in back-off */
+  uint16_t lookups;       /* RS lookups answered "no SHO" (back-off exponent) */
+  uint16_t sho;           /* SHO index + 1 the RS named, 0 none */
+  uint32_t mfr;           /* manufacturer index */
+  uint32_t pimsi;         /* PIMSI index */
+  uint64_t tried;         /* VOs refused in this round (bit per VO index) */
+  SimEventId timer;       /* guard, back-off or re-attach timer */
+  SimTime t_power_on;     /* us */
+  Imsi imsi;              /* real IMSI once provisioned */
+  uint8_t k[16], opc[16]; /* preliminary credentials, then the real ones */
+  uint8_t rand[16];       /* RAND of the last successful AKA run */
+  uint8_t proof_rs[16];   /* proof of K_RS for that run (the secured connection's key) */
+  uint8_t k_sho[32];      /* K_SHO for that run */
 } Dev;
 
 struct DevTable {
   Dev *devs;
-  uint64_t *usim;   /* (1 + slots) words per device: SQN_MS, SEQ_MS(0..slots-1) */
-  unsigned slots;   /* 2^ind_bits */
+  uint64_t *usim; /* (1 + slots) words per device: SQN_MS, SEQ_MS(0..slots-1) */
+  unsigned slots; /* 2^ind_bits */
   uint64_t capacity;
-  uint32_t n;       /* devices made so far */
+  uint32_t n; /* devices made so far */
   WRng r_power_on, r_vo, r_desync, r_backoff;
   double *vo_share; /* share of each VO if allowed, else 0 */
   uint64_t n_factory, n_done_or_reattach, n_failed, n_stored_or_later;
@@ -444,8 +455,7 @@ derive_keys(World *w, Dev *d, const uint8_t ck[16], const uint8_t ik[16])
 {
   Imsi pimsi = rs_pimsi_imsi(w, d->pimsi);
   uint8_t k_rs[KDF_OUT_LEN];
-  if (!kdf_rs_key(ck, ik, pimsi, d->rand, k_rs) ||
-      !kdf_sho_key(ck, ik, pimsi, d->rand, d->k_sho))
+  if (!kdf_rs_key(ck, ik, pimsi, d->rand, k_rs) || !kdf_sho_key(ck, ik, pimsi, d->rand, d->k_sho))
     g_error("key derivation failed");
   w_key_proof(k_rs, KDF_FC_M2M_RS, pimsi, d->proof_rs);
   OPENSSL_cleanse(k_rs, sizeof k_rs);

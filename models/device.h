@@ -24,15 +24,15 @@ void dev_install_factory_usim(World *w, uint32_t dev);
 /* The PIMSI index written into the device (the label on the box). */
 uint32_t dev_pimsi(const World *w, uint32_t dev);
 
-void dev_on_power_on(SimEngine *sim, void *ctx, uint64_t arg);        /* arg = dev */
-void dev_on_refused(SimEngine *sim, void *ctx, uint64_t arg);         /* dev | seq << 32 */
-void dev_on_challenge(SimEngine *sim, void *ctx, uint64_t arg);       /* MSG_CHALLENGE */
-void dev_on_granted(SimEngine *sim, void *ctx, uint64_t arg);         /* dev | seq << 32 */
-void dev_on_rejected(SimEngine *sim, void *ctx, uint64_t arg);        /* dev|seq<<32|why<<40 */
-void dev_on_lookup_answer(SimEngine *sim, void *ctx, uint64_t arg);   /* MSG_LOOKUP */
-void dev_on_download_started(SimEngine *sim, void *ctx, uint64_t arg);/* dev | seq << 32 */
-void dev_on_download_refused(SimEngine *sim, void *ctx, uint64_t arg);/* dev | seq << 32 */
-void dev_on_package(SimEngine *sim, void *ctx, uint64_t arg);         /* MSG_PACKAGE */
+void dev_on_power_on(SimEngine *sim, void *ctx, uint64_t arg);         /* arg = dev */
+void dev_on_refused(SimEngine *sim, void *ctx, uint64_t arg);          /* dev | seq << 32 */
+void dev_on_challenge(SimEngine *sim, void *ctx, uint64_t arg);        /* MSG_CHALLENGE */
+void dev_on_granted(SimEngine *sim, void *ctx, uint64_t arg);          /* dev | seq << 32 */
+void dev_on_rejected(SimEngine *sim, void *ctx, uint64_t arg);         /* dev|seq<<32|why<<40 */
+void dev_on_lookup_answer(SimEngine *sim, void *ctx, uint64_t arg);    /* MSG_LOOKUP */
+void dev_on_download_started(SimEngine *sim, void *ctx, uint64_t arg); /* dev | seq << 32 */
+void dev_on_download_refused(SimEngine *sim, void *ctx, uint64_t arg); /* dev | seq << 32 */
+void dev_on_package(SimEngine *sim, void *ctx, uint64_t arg);          /* MSG_PACKAGE */
 
 /* Packs dev, seq and a reason into a handler argument. */
 static inline uint64_t
@@ -42,7 +42,7 @@ dev_arg(uint32_t dev, uint8_t seq, uint8_t why)
 }
 
 /* Counts of devices by outcome, for the accounting check. */
-void dev_count(const World *w, uint64_t *manufactured, uint64_t *provisioned,
-               uint64_t *failed, uint64_t *in_progress);
+void dev_count(const World *w, uint64_t *manufactured, uint64_t *provisioned, uint64_t *failed,
+               uint64_t *in_progress);
 const FsmDef *dev_fsm(void);
 size_t dev_memory(const World *w);

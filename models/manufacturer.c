@@ -1,11 +1,11 @@
 /* A manufacturer (see manufacturer.h): TR 33.812 alternative 1, step 1.
  *
  * Production follows the scenario's arrival process (dist.h: Poisson, constant gaps, or a
- * burst whose times are drawn at the start, sorted), one unit ahead. Each unit registers with the RS at once;
- * the request is a pending record resent after request_timeout, then after growing
- * waits (w_timeout), while the RS does not answer (outages). A refusal (pool empty) puts the unit into a FIFO backlog: from then
- * on the manufacturer asks for one unit at a time, the oldest, every retry_after, and
- * new units join the backlog until it drains. */
+ * burst whose times are drawn at the start, sorted), one unit ahead. Each unit registers with the
+ * RS at once; the request is a pending record resent after request_timeout, then after growing
+ * waits (w_timeout), while the RS does not answer (outages). A refusal (pool empty) puts the unit
+ * into a FIFO backlog: from then on the manufacturer asks for one unit at a time, the oldest, every
+ * retry_after, and new units join the backlog until it drains. */
 #include "manufacturer.h"
 
 #include <openssl/crypto.h>
@@ -23,13 +23,13 @@ struct Mfr {
   uint32_t index;
   const ScnManufacturer *cfg;
   WRng r_prod, r_known, r_wrong;
-  DistArrivals arr;     /* production times */
-  uint64_t produced;    /* units made so far */
-  uint32_t *backlog;    /* ring of device ids waiting for a PIMSI */
+  DistArrivals arr;  /* production times */
+  uint64_t produced; /* units made so far */
+  uint32_t *backlog; /* ring of device ids waiting for a PIMSI */
   size_t b_cap, b_head, b_len;
-  bool blocked;         /* the pool refused: one request at a time, oldest first */
-  bool head_inflight;   /* the backlog's head has a request out */
-  SimEventId retry;     /* retry_after timer */
+  bool blocked;       /* the pool refused: one request at a time, oldest first */
+  bool head_inflight; /* the backlog's head has a request out */
+  SimEventId retry;   /* retry_after timer */
 };
 
 #define MLOG(w, m, ...) FSM_LOG((w)->log, w_now(w), &mfr_def, (m)->index, (m)->blocked, __VA_ARGS__)
@@ -207,8 +207,7 @@ mfr_on_answer(SimEngine *sim, void *ctx, uint64_t arg)
   if (is_head)
     m->head_inflight = false;
   if (a->status == ST_OK) {
-    bool wrong = m->cfg->wrong_credentials > 0 &&
-                 wrng_u01(&m->r_wrong) < m->cfg->wrong_credentials;
+    bool wrong = m->cfg->wrong_credentials > 0 && wrng_u01(&m->r_wrong) < m->cfg->wrong_credentials;
     dev_install_credentials(w, dev, a->pimsi, &a->u.keys, wrong);
     w->st.manufactured++;
     w->st.via_rs++;

@@ -16,10 +16,10 @@ typedef struct {
 } SlotHead;
 
 struct MsgPool {
-  size_t size;     /* payload octets (multiple of 8) */
-  size_t stride;   /* octets per slot: header + payload */
-  GPtrArray *chunks; /* of MSG_CHUNK * stride octets each */
-  uint32_t n_slots;  /* slots handed out so far (high-water mark) */
+  size_t size;        /* payload octets (multiple of 8) */
+  size_t stride;      /* octets per slot: header + payload */
+  GPtrArray *chunks;  /* of MSG_CHUNK * stride octets each */
+  uint32_t n_slots;   /* slots handed out so far (high-water mark) */
   uint32_t free_head; /* first free slot + 1, 0 = none */
   size_t live, peak;
 };

@@ -62,8 +62,7 @@ owner_select(SimEngine *sim, void *ctx, uint64_t arg)
   p->pimsi = w_hi(arg);
   p->from = sho;
   p->t0 = w_now(w);
-  FSM_LOG(w->log, w_now(w), &owner_def, p->dev, 0, "selects %s",
-          cfg->home_operators[sho].name);
+  FSM_LOG(w->log, w_now(w), &owner_def, p->dev, 0, "selects %s", cfg->home_operators[sho].name);
   send(w, pid, p);
 }
 

@@ -35,9 +35,9 @@ typedef enum { R_FREE, R_ALLOCATED, R_DONE, R_N } RecState;
 
 static const char *const rec_events[] = {"ALLOCATE", "RELEASE"};
 static const FsmState rec_states[R_N] = {
-  [R_FREE] = {"FREE", FSM_BIT(0), 1u << R_ALLOCATED},
-  [R_ALLOCATED] = {"ALLOCATED", FSM_BIT(1), (1u << R_FREE) | (1u << R_DONE)},
-  [R_DONE] = {"DONE", 0, 0},
+    [R_FREE] = {"FREE", FSM_BIT(0), 1u << R_ALLOCATED},
+    [R_ALLOCATED] = {"ALLOCATED", FSM_BIT(1), (1u << R_FREE) | (1u << R_DONE)},
+    [R_DONE] = {"DONE", 0, 0},
 };
 static const FsmDef rec_def = {"RegistrationService.pimsi", rec_states, R_N, rec_events, 2};
 
@@ -46,12 +46,12 @@ typedef struct {
   uint8_t av_issued; /* AVs generated for this allocation */
   uint8_t conn_ok;   /* proof_rs holds a verified proof (secured connection up) */
   uint8_t pad;
-  uint32_t dev;      /* device holding the PIMSI */
-  uint32_t sho;      /* SHO index + 1, 0 = none yet */
+  uint32_t dev; /* device holding the PIMSI */
+  uint32_t sho; /* SHO index + 1, 0 = none yet */
   uint32_t pad2;
-  uint64_t seq_he;   /* SEQ_HE (TS 33.102 Annex C.1.2) */
-  SimTime t_alloc;   /* us */
-  AkaKeys keys;      /* preliminary K, OPc */
+  uint64_t seq_he;      /* SEQ_HE (TS 33.102 Annex C.1.2) */
+  SimTime t_alloc;      /* us */
+  AkaKeys keys;         /* preliminary K, OPc */
   uint8_t proof_rs[16]; /* the device's verified proof of K_RS (the connection stays up) */
 } RsRecord;
 
@@ -59,15 +59,14 @@ struct Rs {
   PimsiPool *pool;
   RsRecord *rec;
   uint64_t n_rec;
-  uint8_t op[16];      /* the RS's OP (TS 35.206) */
+  uint8_t op[16]; /* the RS's OP (TS 35.206) */
   int down;
   WRng r_av, r_reg;
-  SimResource *av;    /* the AV servers: c-server FIFO station (resource.h) */
+  SimResource *av;        /* the AV servers: c-server FIFO station (resource.h) */
   double quarantine_area; /* PIMSI x s spent in quarantine (counted at release) */
 };
 
-#define RLOG(w, idx, st, ...)                                                                  \
-  FSM_LOG((w)->log, w_now(w), &rec_def, (idx), (st), __VA_ARGS__)
+#define RLOG(w, idx, st, ...) FSM_LOG((w)->log, w_now(w), &rec_def, (idx), (st), __VA_ARGS__)
 
 Rs *
 rs_new(World *w, GError **error)
@@ -91,8 +90,8 @@ rs_new(World *w, GError **error)
   rs->n_rec = MIN(p->size, w->total_devices);
   rs->rec = g_try_malloc0_n(rs->n_rec ? rs->n_rec : 1, sizeof(RsRecord));
   if (rs->rec == NULL) {
-    g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP, "cannot allocate %" G_GUINT64_FORMAT
-                " PIMSI records", rs->n_rec);
+    g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP,
+                "cannot allocate %" G_GUINT64_FORMAT " PIMSI records", rs->n_rec);
     rs_free(rs);
     return NULL;
   }
@@ -314,8 +313,8 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
     void *p;
     MsgId bid = msg_alloc(w->batches, &p);
     unsigned ind = j->from & ((1u << w->aka.ind_bits) - 1);
-    AkaStatus st = aka_he_generate(&w->aka, w->mil, &r->keys, &r->seq_he, ind, 0x0000,
-                                   &w->aka_rand, p, c->av_batch);
+    AkaStatus st = aka_he_generate(&w->aka, w->mil, &r->keys, &r->seq_he, ind, 0x0000, &w->aka_rand,
+                                   p, c->av_batch);
     if (st == AKA_OK) {
       j->batch = bid;
       r->av_issued = 1;

@@ -28,7 +28,7 @@ enum { SHO_KEY_TRIES = 2 };
 enum { P_REG = 1, P_KEY = 2, P_DOWNLOAD = 3, P_RELEASE = 4 };
 
 static const FsmState req_states[] = {
-  {"NEW", 0, 0}, {"REGISTER", 0, 0}, {"KEY", 0, 0}, {"DOWNLOAD", 0, 0}, {"RELEASE", 0, 0},
+    {"NEW", 0, 0}, {"REGISTER", 0, 0}, {"KEY", 0, 0}, {"DOWNLOAD", 0, 0}, {"RELEASE", 0, 0},
 };
 static const char *const req_events[] = {"-"};
 static const FsmDef sho_def = {"HomeOperator", req_states, 5, req_events, 1};
@@ -45,8 +45,8 @@ struct Sho {
   uint64_t *known; /* bitmap by device id */
 };
 
-#define HLOG(w, p, fmt, ...)                                                                   \
-  FSM_LOG((w)->log, w_now(w), &sho_def, (p)->from, (p)->phase, "dev %u: " fmt, (p)->dev,       \
+#define HLOG(w, p, fmt, ...)                                                                       \
+  FSM_LOG((w)->log, w_now(w), &sho_def, (p)->from, (p)->phase, "dev %u: " fmt, (p)->dev,           \
           ##__VA_ARGS__)
 
 Sho *
@@ -113,7 +113,7 @@ send_to_rs(World *w, Sho *s, MsgId pid, Msg *p)
   p->tries++;
   sim_cancel(w->sim, p->timer);
   p->timer = w_after(w, w_timeout(w, p->tries), sho_on_timeout, pid);
-  SimHandler fn = p->phase == P_REG ? rs_on_sho_register
+  SimHandler fn = p->phase == P_REG   ? rs_on_sho_register
                   : p->phase == P_KEY ? rs_on_key_request
                                       : rs_on_release;
   w_after(w, sho_rs_delay(w, s->index), fn, pid);

@@ -23,9 +23,9 @@ enum { P_WAIT_AV = 1, P_WAIT_RES = 2 };
 
 /* The VO's view of one authentication context, for logs. */
 static const FsmState ctx_states[] = {
-  {"NEW", 0, 0},
-  {"WAIT_AV", 0, 0},
-  {"WAIT_RES", 0, 0},
+    {"NEW", 0, 0},
+    {"WAIT_AV", 0, 0},
+    {"WAIT_RES", 0, 0},
 };
 static const char *const ctx_events[] = {"-"};
 static const FsmDef vo_def = {"VisitedOperator", ctx_states, 3, ctx_events, 1};
@@ -33,7 +33,7 @@ static const FsmDef vo_def = {"VisitedOperator", ctx_states, 3, ctx_events, 1};
 struct Vo {
   uint32_t index;
   const ScnVisitedOperator *cfg;
-  int down;            /* outages in force */
+  int down; /* outages in force */
   WRng r_attach, r_roaming, r_refuse;
   MsgId *spare;        /* per device: batch holding spare AVs (MSG_NONE: none); or NULL */
   uint8_t *spare_next; /* per device: next unused AV in that batch */
@@ -101,8 +101,8 @@ vo_attach_delay(World *w, uint32_t index)
   return wrng_dist(&vo->r_attach, &vo->cfg->attach_delay);
 }
 
-#define VLOG(w, ctx, fmt, ...)                                                                 \
-  FSM_LOG((w)->log, w_now(w), &vo_def, (ctx)->from, (ctx)->phase, "dev %u: " fmt, (ctx)->dev,  \
+#define VLOG(w, ctx, fmt, ...)                                                                     \
+  FSM_LOG((w)->log, w_now(w), &vo_def, (ctx)->from, (ctx)->phase, "dev %u: " fmt, (ctx)->dev,      \
           ##__VA_ARGS__)
 
 static void

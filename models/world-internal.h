@@ -67,51 +67,50 @@ typedef enum {
 
 /* One message record (see the file comment). */
 typedef struct {
-  uint8_t kind;      /* MsgKind */
-  uint8_t status;    /* MsgStatus */
-  uint8_t seq;       /* device request sequence this message belongs to */
-  uint8_t tries;     /* sends of a pending request so far */
-  uint8_t phase;     /* owner-specific sub-state of a pending record */
+  uint8_t kind;   /* MsgKind */
+  uint8_t status; /* MsgStatus */
+  uint8_t seq;    /* device request sequence this message belongs to */
+  uint8_t tries;  /* sends of a pending request so far */
+  uint8_t phase;  /* owner-specific sub-state of a pending record */
   uint8_t pad[3];
-  uint32_t dev;      /* device id */
-  uint32_t pimsi;    /* PIMSI index in the pool */
-  uint32_t from;     /* index of the sending / requesting VO, SHO or manufacturer */
-  uint32_t aux;      /* AV batch slot + 1, SHO index + 1, ... */
-  MsgId ref;         /* the pending record an answer belongs to */
-  MsgId batch;       /* an AV batch (w->batches) travelling with an answer */
-  SimEventId timer;  /* pending records: their timeout */
-  SimTime t0;        /* when the request was first made (waits, latencies) */
+  uint32_t dev;     /* device id */
+  uint32_t pimsi;   /* PIMSI index in the pool */
+  uint32_t from;    /* index of the sending / requesting VO, SHO or manufacturer */
+  uint32_t aux;     /* AV batch slot + 1, SHO index + 1, ... */
+  MsgId ref;        /* the pending record an answer belongs to */
+  MsgId batch;      /* an AV batch (w->batches) travelling with an answer */
+  SimEventId timer; /* pending records: their timeout */
+  SimTime t0;       /* when the request was first made (waits, latencies) */
   union {
-    AkaVector av;                                   /* VO context: the AV in use */
+    AkaVector av; /* VO context: the AV in use */
     struct {
       uint8_t rand[MIL_K_LEN];
-      uint8_t autn[AKA_AUTN_LEN];                   /* challenge */
-      uint8_t res[MIL_MAC_LEN];                     /* answer: RES */
-      uint8_t auts[AKA_AUTS_LEN];                   /* answer: AUTS */
+      uint8_t autn[AKA_AUTN_LEN]; /* challenge */
+      uint8_t res[MIL_MAC_LEN];   /* answer: RES */
+      uint8_t auts[AKA_AUTS_LEN]; /* answer: AUTS */
     } chal;
-    AkaKeys keys;                                   /* registration answer: K, OPc */
+    AkaKeys keys; /* registration answer: K, OPc */
     struct {
-      uint8_t rand[MIL_K_LEN];                      /* the AKA run the keys come from */
-      uint8_t proof[16];                            /* MAC under K_RS / K_SHO */
+      uint8_t rand[MIL_K_LEN]; /* the AKA run the keys come from */
+      uint8_t proof[16];       /* MAC under K_RS / K_SHO */
     } conn;
-    uint8_t key[32];                                /* K_SHO */
-    uint8_t pkg[SEAL_PACKAGE_LEN];                  /* sealed USIM */
+    uint8_t key[32];               /* K_SHO */
+    uint8_t pkg[SEAL_PACKAGE_LEN]; /* sealed USIM */
   } u;
 } Msg;
-
 
 struct World {
   SimEngine *sim;
   const ScnConfig *cfg;
-  FsmLog *log;           /* NULL: off */
+  FsmLog *log; /* NULL: off */
   AkaConfig aka;
   const MilImpl *mil;
-  RngDrbg *drbg;         /* protocol bytes: RAND, K, OPc, nonces (seeded, replays exactly) */
-  AkaRandom aka_rand;    /* RAND source for aka_he_generate: the DRBG */
+  RngDrbg *drbg;      /* protocol bytes: RAND, K, OPc, nonces (seeded, replays exactly) */
+  AkaRandom aka_rand; /* RAND source for aka_he_generate: the DRBG */
   uint64_t seed;
 
-  MsgPool *msgs;         /* Msg records */
-  MsgPool *batches;      /* arrays of av_batch AkaVectors */
+  MsgPool *msgs;    /* Msg records */
+  MsgPool *batches; /* arrays of av_batch AkaVectors */
 
   Rs *rs;
   Vo **vos;
@@ -125,8 +124,8 @@ struct World {
   uint64_t total_devices; /* over all manufacturers */
 
   WStats st;
-  uint64_t events;       /* after world_run */
-  double wall_s;         /* wall time of world_run */
+  uint64_t events; /* after world_run */
+  double wall_s;   /* wall time of world_run */
   bool ran;
 };
 

@@ -24,7 +24,7 @@
 #include "vo.h"
 #include "wrand.h"
 
-G_DEFINE_QUARK(m2m-world-error-quark, world_error)
+G_DEFINE_QUARK(m2m - world - error - quark, world_error)
 
 void
 w_key_proof(const uint8_t key[32], uint8_t fc, Imsi pimsi, uint8_t proof[16])
@@ -86,8 +86,7 @@ sample_event(SimEngine *sim, void *ctx, uint64_t arg)
   SimTime iv = w->cfg->output.series_interval;
   if (now > 0) {
     SimTime span = MIN(iv, now);
-    util = (area - w->st.av_busy_at_last_sample) /
-           ((double)rs_av_servers(w) * sim_time_to_s(span));
+    util = (area - w->st.av_busy_at_last_sample) / ((double)rs_av_servers(w) * sim_time_to_s(span));
   }
   w->st.av_busy_at_last_sample = area;
   wseries_add(&w->st.s_av_util, t, util);
@@ -110,7 +109,8 @@ check_supported(const ScnConfig *cfg, GError **error)
   if (cfg->registration_service.ind_bits > AKA_IND_BITS_MAX) {
     g_set_error(error, WORLD_ERROR, WORLD_ERROR_UNSUPPORTED,
                 "registration_service.ind_bits: %u is more than the %d the AKA core "
-                "supports", cfg->registration_service.ind_bits, AKA_IND_BITS_MAX);
+                "supports",
+                cfg->registration_service.ind_bits, AKA_IND_BITS_MAX);
     return false;
   }
   if (cfg->n_visited_operators > W_MAX_VO) {
@@ -121,15 +121,15 @@ check_supported(const ScnConfig *cfg, GError **error)
   }
   if (cfg->n_home_operators > 999) {
     g_set_error(error, WORLD_ERROR, WORLD_ERROR_UNSUPPORTED,
-                "home_operators: at most 999 are supported (%zu given)",
-                cfg->n_home_operators);
+                "home_operators: at most 999 are supported (%zu given)", cfg->n_home_operators);
     return false;
   }
   uint64_t total = scn_config_total_devices(cfg);
   if (total > UINT32_MAX - 2) {
     g_set_error(error, WORLD_ERROR, WORLD_ERROR_UNSUPPORTED,
                 "manufacturers: %" G_GUINT64_FORMAT " devices in all; at most %u are "
-                "supported", total, UINT32_MAX - 2);
+                "supported",
+                total, UINT32_MAX - 2);
     return false;
   }
   return true;
@@ -227,8 +227,8 @@ world_set_log(World *w, FILE *out)
 size_t
 w_memory(const World *w)
 {
-  return dev_memory(w) + rs_memory(w) + vo_memory(w) + sho_memory(w) +
-         msg_pool_memory(w->msgs) + msg_pool_memory(w->batches);
+  return dev_memory(w) + rs_memory(w) + vo_memory(w) + sho_memory(w) + msg_pool_memory(w->msgs) +
+         msg_pool_memory(w->batches);
 }
 
 uint64_t
@@ -370,8 +370,7 @@ write_scalar(void *data, const char *name, double value)
 }
 
 bool
-world_write_results(World *w, ResWriter *wr, const char *started, int64_t *run_id,
-                    GError **error)
+world_write_results(World *w, ResWriter *wr, const char *started, int64_t *run_id, GError **error)
 {
   const ScnConfig *cfg = w->cfg;
   int64_t run;

@@ -17,7 +17,12 @@ typedef RngStream WRng;
 /* Entity kinds; with the purpose they make the rng purpose number (kind << 8 | purpose).
  * These numbers are part of what makes a run reproducible: never renumber them. */
 typedef enum {
-  WR_RS = 1, WR_VO = 2, WR_SHO = 3, WR_MFR = 4, WR_OWNER = 5, WR_DEV = 6,
+  WR_RS = 1,
+  WR_VO = 2,
+  WR_SHO = 3,
+  WR_MFR = 4,
+  WR_OWNER = 5,
+  WR_DEV = 6,
 } WRKind;
 
 /* Rng purposes of the world start here, clear of the engine's own. */

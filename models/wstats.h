@@ -25,14 +25,14 @@ typedef struct {
 void wtally_init(WTally *t, bool quantiles);
 void wtally_clear(WTally *t);
 void wtally_add(WTally *t, double x);
-double wtally_mean(const WTally *t);               /* NAN when empty */
-double wtally_quantile(WTally *t, double q);       /* NAN when empty or without quantiles */
+double wtally_mean(const WTally *t);         /* NAN when empty */
+double wtally_quantile(WTally *t, double q); /* NAN when empty or without quantiles */
 
 typedef struct {
-  double area;   /* integral of level dt, level x seconds */
-  SimTime last;  /* time of the last change */
-  double level;  /* current level */
-  double peak;   /* highest level seen */
+  double area;  /* integral of level dt, level x seconds */
+  SimTime last; /* time of the last change */
+  double level; /* current level */
+  double peak;  /* highest level seen */
 } WTimeAvg;
 
 static inline void
@@ -51,8 +51,8 @@ double wtavg_mean(const WTimeAvg *a, SimTime now);
 /* One time series: values at t = 0, interval, 2 interval, ... */
 typedef struct {
   const char *name;
-  GArray *t;  /* double seconds */
-  GArray *v;  /* double */
+  GArray *t; /* double seconds */
+  GArray *v; /* double */
 } WSeries;
 
 typedef struct {
@@ -75,9 +75,9 @@ typedef struct {
   WTally attach_latency; /* power-on -> first attach with the real IMSI, s */
   WTally hold;           /* PIMSI allocation -> release, s */
   /* levels */
-  WTimeAvg pimsi_in_use; /* PIMSIs held by equipment */
+  WTimeAvg pimsi_in_use;         /* PIMSIs held by equipment */
   double av_busy_at_last_sample; /* server x s busy at the last sample (utilisation series) */
-  SimTime exhausted_at;  /* first time the pool had no free PIMSI; -1 never */
+  SimTime exhausted_at;          /* first time the pool had no free PIMSI; -1 never */
   /* series */
   WSeries s_in_use, s_quarantined, s_av_queue, s_provisioned, s_av_util;
 } WStats;

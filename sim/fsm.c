@@ -7,7 +7,7 @@
 
 #include <stdarg.h>
 
-G_DEFINE_QUARK(m2m-fsm-error-quark, fsm_error)
+G_DEFINE_QUARK(m2m - fsm - error - quark, fsm_error)
 
 struct FsmLog {
   FILE *out;      /* not owned */
@@ -46,8 +46,7 @@ fsm_def_check(const FsmDef *def, GError **error)
   if (def->name == NULL || def->n_states == 0 || def->n_states > FSM_MAX_STATES ||
       def->n_events > FSM_MAX_EVENTS || def->states == NULL ||
       (def->n_events > 0 && def->events == NULL)) {
-    g_set_error(error, FSM_ERROR, 0,
-                "%s: needs a name and 1..%d states, at most %d events",
+    g_set_error(error, FSM_ERROR, 0, "%s: needs a name and 1..%d states, at most %d events",
                 def->name ? def->name : "(unnamed)", FSM_MAX_STATES, FSM_MAX_EVENTS);
     return false;
   }
@@ -56,25 +55,23 @@ fsm_def_check(const FsmDef *def, GError **error)
       def->n_states == 32 ? UINT32_MAX : (uint32_t)((UINT64_C(1) << def->n_states) - 1);
   for (unsigned e = 0; e < def->n_events; e++)
     if (def->events[e] == NULL) {
-      g_set_error(error, FSM_ERROR, 0, "%s: event %u has no name",
-                  def->name, e);
+      g_set_error(error, FSM_ERROR, 0, "%s: event %u has no name", def->name, e);
       return false;
     }
   for (unsigned s = 0; s < def->n_states; s++) {
     const FsmState *st = &def->states[s];
     if (st->name == NULL) {
-      g_set_error(error, FSM_ERROR, 0, "%s: state %u has no name",
-                  def->name, s);
+      g_set_error(error, FSM_ERROR, 0, "%s: state %u has no name", def->name, s);
       return false;
     }
     if (st->events & ~all_events) {
-      g_set_error(error, FSM_ERROR, 0,
-                  "%s{%s}: accepts an event that does not exist", def->name, st->name);
+      g_set_error(error, FSM_ERROR, 0, "%s{%s}: accepts an event that does not exist", def->name,
+                  st->name);
       return false;
     }
     if (st->next & ~all_states) {
-      g_set_error(error, FSM_ERROR, 0,
-                  "%s{%s}: may go to a state that does not exist", def->name, st->name);
+      g_set_error(error, FSM_ERROR, 0, "%s{%s}: may go to a state that does not exist", def->name,
+                  st->name);
       return false;
     }
   }
@@ -105,13 +102,12 @@ fsm_log_lines(const FsmLog *log)
 }
 
 void
-fsm_logf(FsmLog *log, SimTime now, const FsmDef *def, uint64_t id, unsigned state,
-         const char *fmt, ...)
+fsm_logf(FsmLog *log, SimTime now, const FsmDef *def, uint64_t id, unsigned state, const char *fmt,
+         ...)
 {
   if (log == NULL)
     return;
-  fprintf(log->out, "[%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT "] %s(%" G_GUINT64_FORMAT
-                    "){%s}: ",
+  fprintf(log->out, "[%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT "] %s(%" G_GUINT64_FORMAT "){%s}: ",
           now / SIM_S, now % SIM_S, def->name, id, fsm_state_name(def, state));
   va_list ap;
   va_start(ap, fmt);

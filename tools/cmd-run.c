@@ -50,8 +50,8 @@ progress_cb(void *data, SimTime now, SimTime duration, uint64_t events)
   char a[32], b[32];
   units_format_duration(now - now % SIM_S, a, sizeof a);
   units_format_duration(duration, b, sizeof b);
-  fprintf(stderr, "\r[%s] %5.1f%%  %s / %s simulated  %.2f M events/s  ", bar, 100 * frac, a,
-          b, rate / 1e6);
+  fprintf(stderr, "\r[%s] %5.1f%%  %s / %s simulated  %.2f M events/s  ", bar, 100 * frac, a, b,
+          rate / 1e6);
   fflush(stderr);
   p->drawn = true;
 }
@@ -116,8 +116,7 @@ print_summary(const ScnConfig *cfg, const char *path, const WorldSummary *s)
   printf("  devices      manufactured %" G_GUINT64_FORMAT "  provisioned %" G_GUINT64_FORMAT
          "  failed %" G_GUINT64_FORMAT "  in progress %" G_GUINT64_FORMAT
          "  awaiting PIMSI %" G_GUINT64_FORMAT "\n",
-         s->manufactured, s->provisioned, s->failed, s->in_progress,
-         s->produced - s->manufactured);
+         s->manufactured, s->provisioned, s->failed, s->in_progress, s->produced - s->manufactured);
   if (isnan(s->latency_p50_s))
     printf("  latency      (no device provisioned)\n");
   else
@@ -148,16 +147,15 @@ cmd_run(int argc, char **argv)
   g_autofree char *out = NULL, *seed_text = NULL, *log_path = NULL;
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
-    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
-     "results database to write (default results/<scenario name>.db)", "FILE"},
-    {"seed", 0, 0, G_OPTION_ARG_STRING, &seed_text, "seed of the run (replaces the file's)",
-     "N"},
-    {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
-     "override a key, e.g. manufacturers.0.devices=5000 (repeatable)", "KEY.PATH=VALUE"},
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print every scalar as one JSON object", NULL},
-    {"log", 0, 0, G_OPTION_ARG_FILENAME, &log_path,
-     "write every entity transition to FILE ('-' for stderr); slow, for small runs", "FILE"},
-    {NULL},
+      {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+       "results database to write (default results/<scenario name>.db)", "FILE"},
+      {"seed", 0, 0, G_OPTION_ARG_STRING, &seed_text, "seed of the run (replaces the file's)", "N"},
+      {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+       "override a key, e.g. manufacturers.0.devices=5000 (repeatable)", "KEY.PATH=VALUE"},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print every scalar as one JSON object", NULL},
+      {"log", 0, 0, G_OPTION_ARG_FILENAME, &log_path,
+       "write every entity transition to FILE ('-' for stderr); slow, for small runs", "FILE"},
+      {NULL},
   };
   if (!cli_parse("run", "FILE",
                  "Runs a scenario (see scenarios/README.md) and writes its results database.",
@@ -224,8 +222,7 @@ cmd_run(int argc, char **argv)
   if (json) {
     g_autoptr(GString) s = g_string_new("{\n  \"scenario\": ");
     json_string(s, cfg->name);
-    g_string_append_printf(s, ",\n  \"seed\": %" G_GUINT64_FORMAT ",\n  \"output\": ",
-                           cfg->seed);
+    g_string_append_printf(s, ",\n  \"seed\": %" G_GUINT64_FORMAT ",\n  \"output\": ", cfg->seed);
     json_string(s, path);
     g_string_append(s, ",\n  \"status\": \"complete\",\n  \"scalars\": {");
     JsonCtx j = {s, true};

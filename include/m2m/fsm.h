@@ -37,11 +37,11 @@ typedef struct {
 
 /* An entity type: its name, its states (index = state value) and its events. */
 typedef struct {
-  const char *name;            /* "Device" */
+  const char *name; /* "Device" */
   const FsmState *states;
-  unsigned n_states;           /* <= FSM_MAX_STATES */
-  const char *const *events;   /* event names, index = event value */
-  unsigned n_events;           /* <= FSM_MAX_EVENTS */
+  unsigned n_states;         /* <= FSM_MAX_STATES */
+  const char *const *events; /* event names, index = event value */
+  unsigned n_events;         /* <= FSM_MAX_EVENTS */
 } FsmDef;
 
 #define FSM_BIT(x) (UINT64_C(1) << (x))
@@ -55,8 +55,7 @@ GQuark fsm_error_quark(void);
 bool fsm_def_check(const FsmDef *def, GError **error);
 
 /* Aborts with "Name(id){STATE}: event EVENT not accepted". Called by fsm_accept. */
-G_GNUC_NORETURN void fsm_fail_event(const FsmDef *def, uint64_t id, unsigned state,
-                                    unsigned event);
+G_GNUC_NORETURN void fsm_fail_event(const FsmDef *def, uint64_t id, unsigned state, unsigned event);
 
 /* Aborts with "Name(id){STATE}: transition to TO not allowed". Called by fsm_goto. */
 G_GNUC_NORETURN void fsm_fail_transition(const FsmDef *def, uint64_t id, unsigned state,
@@ -111,8 +110,8 @@ void fsm_logf(FsmLog *log, SimTime now, const FsmDef *def, uint64_t id, unsigned
               const char *fmt, ...) G_GNUC_PRINTF(6, 7);
 
 /* Logs only when `log` is not NULL; arguments are not evaluated otherwise. */
-#define FSM_LOG(log, now, def, id, state, ...)                                                   \
-  do {                                                                                           \
-    if (G_UNLIKELY((log) != NULL))                                                               \
-      fsm_logf((log), (now), (def), (id), (state), __VA_ARGS__);                                 \
+#define FSM_LOG(log, now, def, id, state, ...)                                                     \
+  do {                                                                                             \
+    if (G_UNLIKELY((log) != NULL))                                                                 \
+      fsm_logf((log), (now), (def), (id), (state), __VA_ARGS__);                                   \
   } while (0)

@@ -53,18 +53,18 @@ uint64_t world_run(World *w, WorldProgressFn progress, void *data);
 
 /* Headline figures for the command line's summary. */
 typedef struct {
-  uint64_t produced;            /* equipment made (incl. still waiting for a PIMSI) */
-  uint64_t manufactured;        /* got a PIMSI or a factory USIM */
+  uint64_t produced;     /* equipment made (incl. still waiting for a PIMSI) */
+  uint64_t manufactured; /* got a PIMSI or a factory USIM */
   uint64_t provisioned, failed, in_progress;
   double latency_p50_s, latency_p95_s, latency_p99_s; /* NAN when no device provisioned */
   uint64_t av_requests, av_vectors;
   double av_wait_mean_s, av_utilization;
   uint64_t pool_size, pool_in_use_peak, pool_blocked;
-  double pool_exhausted_at_s;   /* NAN when never exhausted */
+  double pool_exhausted_at_s; /* NAN when never exhausted */
   uint64_t aka_failures, aka_resyncs, rs_timeouts, vo_refusals;
   uint64_t events;
-  double wall_s;                /* wall time of world_run */
-  size_t bytes_per_device;      /* world memory / devices (estimate of the flat arrays) */
+  double wall_s;           /* wall time of world_run */
+  size_t bytes_per_device; /* world memory / devices (estimate of the flat arrays) */
 } WorldSummary;
 
 void world_summary(const World *w, WorldSummary *out);
