@@ -457,7 +457,7 @@ derive_keys(World *w, Dev *d, const uint8_t ck[16], const uint8_t ik[16])
   uint8_t k_rs[KDF_OUT_LEN];
   if (!kdf_rs_key(ck, ik, pimsi, d->rand, k_rs) || !kdf_sho_key(ck, ik, pimsi, d->rand, d->k_sho))
     g_error("key derivation failed");
-  w_key_proof(k_rs, KDF_FC_M2M_RS, pimsi, d->proof_rs);
+  w_key_confirm(k_rs, d->proof_rs);
   OPENSSL_cleanse(k_rs, sizeof k_rs);
 }
 
@@ -537,7 +537,7 @@ send_download(World *w, uint32_t id, Dev *d)
   m->aux = d->vo;
   m->t0 = w_now(w);
   memcpy(m->u.conn.rand, d->rand, 16);
-  w_key_proof(d->k_sho, KDF_FC_M2M_SHO, rs_pimsi_imsi(w, d->pimsi), m->u.conn.proof);
+  w_key_confirm(d->k_sho, m->u.conn.proof);
   w_after(w, vo_roaming_delay(w, d->vo), sho_on_download, mid);
   arm(w, id, d, w_timeout(w, d->timeouts + 1u), T_GUARD);
   DLOG(w, id, d, "connect to SHO %s", w->cfg->home_operators[d->sho - 1].name);

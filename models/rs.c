@@ -363,7 +363,7 @@ do_lookup(SimEngine *sim, void *ctx, uint64_t arg)
     ck_ik(w, r, l->u.conn.rand, ck, ik);
     if (!kdf_rs_key(ck, ik, pimsi, l->u.conn.rand, k_rs))
       g_error("kdf_rs_key failed");
-    w_key_proof(k_rs, KDF_FC_M2M_RS, pimsi, proof);
+    w_key_confirm(k_rs, proof);
     ok = CRYPTO_memcmp(proof, l->u.conn.proof, 16) == 0;
     if (ok) {
       memcpy(r->proof_rs, proof, 16);

@@ -235,7 +235,7 @@ sho_on_key(SimEngine *sim, void *ctx, uint64_t arg)
   bool ok = k->status == ST_OK;
   if (ok) {
     uint8_t proof[16];
-    w_key_proof(k->u.key, KDF_FC_M2M_SHO, rs_pimsi_imsi(w, d->pimsi), proof);
+    w_key_confirm(k->u.key, proof);
     ok = CRYPTO_memcmp(proof, d->u.conn.proof, 16) == 0;
   }
   if (!ok) {

@@ -5,7 +5,8 @@
  * for the device's answer (WAIT_RES). The RS is asked at most VO_RS_TRIES times
  * (request_timeout each); then the device is rejected with a network failure and backs
  * off. Spare AVs of a batch are kept per device (one batch id and an index per device,
- * only when av_batch > 1) and dropped on a sync failure, when they are known stale.
+ * only when av_batch > 1) for the device's next authentication after a failure; they
+ * are dropped on a sync failure (known stale) and when access is granted.
  *
  * IND: the VO with index i stamps its AVs with IND = i mod 2^ind_bits (TS 33.102 Annex
  * C.3.4: one IND value per serving node), so spares of two VOs never conflict. */
@@ -269,6 +270,10 @@ vo_on_auth_answer(SimEngine *sim, void *ctx_, uint64_t arg)
   case ST_OK:
     if (CRYPTO_memcmp(c->u.chal.res, ctx->u.av.xres, MIL_MAC_LEN) == 0) {
       w->st.aka_ok++;
+      /* A granted device does not authenticate with its PIMSI again here (the secured
+       * connection carries it to its USIM), so its spares go, as an MME deletes unused
+       * vectors at detach; they serve only retries after failures. */
+      drop_spares(w, vo, ctx->dev);
       VLOG(w, ctx, "RES = XRES: temporary access granted");
       w_after(w, 0, dev_on_granted, dev_arg(ctx->dev, ctx->seq, 0));
       end_ctx(w, cid, ctx);

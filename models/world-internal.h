@@ -16,6 +16,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "m2m/aka.h"
 #include "m2m/engine.h"
@@ -219,9 +220,16 @@ w_timeout(const World *w, unsigned tries)
   return t > (double)cap ? cap : (SimTime)t;
 }
 
-/* K_RS / K_SHO proof: the first 16 octets of KDF(key, FC, "m2m-proof", PIMSI digits), the
- * value a party shows to prove it holds the key (as a finished-message MAC would). */
-void w_key_proof(const uint8_t key[32], uint8_t fc, Imsi pimsi, uint8_t proof[16]);
+/* Key confirmation. K_RS and K_SHO (kdf.h, 32 octets of HMAC-SHA-256 output) are split
+ * like a TLS key block: octets 0-15 key the connection, octets 16-31 are the
+ * key-confirmation value the device shows to prove it ran AKA with the right K. The
+ * halves of a PRF output are independent, so showing the second reveals nothing of the
+ * first (nor of K_SEAL, derived from the whole K_SHO). */
+static inline void
+w_key_confirm(const uint8_t key[32], uint8_t out[16])
+{
+  memcpy(out, key + 16, 16);
+}
 
 /* Bytes of flat per-device arrays the world holds (for bench figures). */
 size_t w_memory(const World *w);

@@ -24,21 +24,9 @@
 #include "vo.h"
 #include "wrand.h"
 
-G_DEFINE_QUARK(m2m - world - error - quark, world_error)
-
-void
-w_key_proof(const uint8_t key[32], uint8_t fc, Imsi pimsi, uint8_t proof[16])
-{
-  static const char label[] = "m2m-proof";
-  char digits[IMSI_STR_LEN];
-  imsi_format(pimsi, digits);
-  KdfParam p[2] = {{label, sizeof label - 1}, {digits, strlen(digits)}};
-  uint8_t out[KDF_OUT_LEN];
-  if (!kdf(key, 32, fc, p, 2, out))
-    g_error("kdf failed");
-  memcpy(proof, out, 16);
-  OPENSSL_cleanse(out, sizeof out);
-}
+/* clang-format off */
+G_DEFINE_QUARK(m2m-world-error-quark, world_error)
+/* clang-format on */
 
 /* ---- faults and series --------------------------------------------------------------- */
 

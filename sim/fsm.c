@@ -7,7 +7,9 @@
 
 #include <stdarg.h>
 
-G_DEFINE_QUARK(m2m - fsm - error - quark, fsm_error)
+/* clang-format off */
+G_DEFINE_QUARK(m2m-fsm-error-quark, fsm_error)
+/* clang-format on */
 
 struct FsmLog {
   FILE *out;      /* not owned */

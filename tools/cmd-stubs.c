@@ -8,5 +8,4 @@
     return cli_usage_error(name, "not available yet in this version of m2msim");                 \
   }
 
-NOT_YET(bench_world, "bench world")
 NOT_YET(bench_auth, "bench auth")
