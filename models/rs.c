@@ -9,8 +9,9 @@
  * is an AV request carrying an AUTS) waits for one of `av_servers` servers, holds it for
  * av_service_time, and only then is computed (aka_he_generate, av_batch vectors, IND of
  * the requesting VO) and answered. Other RS work (registrations, the device's secured
- * connection, key requests, releases) takes register_service_time each and does not
- * occupy the AV servers.
+ * connection, key requests, releases) does not occupy the AV servers: it is done when
+ * the request arrives (an RS that is down drops it) and its answer leaves
+ * register_service_time later (infinite servers; one event per request).
  *
  * Authenticated devices: the device proves K_RS = KDF(CK || IK, PIMSI, RAND); the RS
  * recomputes CK and IK from its own K/OPc and the RAND (f3, f4 of TS 35.206 do not
@@ -163,9 +164,8 @@ note_pool(World *w)
 /* ---- registrations ---------------------------------------------------------------- */
 
 static void
-do_register(SimEngine *sim, void *ctx, uint64_t arg)
+do_register(World *w, uint64_t arg, SimTime service)
 {
-  World *w = ctx;
   Rs *rs = w->rs;
   Msg *p = w_msg_lookup(w, arg);
   if (p == NULL)
@@ -200,7 +200,7 @@ do_register(SimEngine *sim, void *ctx, uint64_t arg)
     a->status = ST_REFUSED;
   }
   note_pool(w);
-  w_after(w, 0, mfr_on_answer, aid);
+  w_after(w, service, mfr_on_answer, aid);
 }
 
 void
@@ -213,13 +213,12 @@ rs_on_register(SimEngine *sim, void *ctx, uint64_t arg)
     w->st.rs_dropped++;
     return;
   }
-  w_after(w, reg_time(w), do_register, arg);
+  do_register(w, arg, reg_time(w));
 }
 
 static void
-do_sho_register(SimEngine *sim, void *ctx, uint64_t arg)
+do_sho_register(World *w, uint64_t arg, SimTime service)
 {
-  World *w = ctx;
   Msg *p = w_msg_lookup(w, arg);
   if (p == NULL)
     return;
@@ -233,7 +232,7 @@ do_sho_register(SimEngine *sim, void *ctx, uint64_t arg)
     w->st.rs_sho_registrations++;
     RLOG(w, p->pimsi, r->state, "SHO %s", w->cfg->home_operators[p->from].name);
   }
-  w_after(w, sho_rs_delay(w, p->from), sho_on_rs_ack, arg);
+  w_after(w, service + sho_rs_delay(w, p->from), sho_on_rs_ack, arg);
 }
 
 void
@@ -246,7 +245,7 @@ rs_on_sho_register(SimEngine *sim, void *ctx, uint64_t arg)
     w->st.rs_dropped++;
     return;
   }
-  w_after(w, reg_time(w), do_sho_register, arg);
+  do_sho_register(w, arg, reg_time(w));
 }
 
 /* ---- AV requests on the c servers --------------------------------------------------- */
@@ -343,9 +342,8 @@ ck_ik(World *w, const RsRecord *r, const uint8_t rand[16], uint8_t ck[16], uint8
 }
 
 static void
-do_lookup(SimEngine *sim, void *ctx, uint64_t arg)
+do_lookup(World *w, uint64_t arg, SimTime service)
 {
-  World *w = ctx;
   Msg *l = w_msg(w, arg);
   if (w->rs->down > 0) {
     w->st.rs_dropped++;
@@ -384,7 +382,7 @@ do_lookup(SimEngine *sim, void *ctx, uint64_t arg)
     l->status = ST_OK;
     l->aux = r->sho;
   }
-  w_after(w, vo_roaming_delay(w, l->from), dev_on_lookup_answer, arg);
+  w_after(w, service + vo_roaming_delay(w, l->from), dev_on_lookup_answer, arg);
 }
 
 void
@@ -396,13 +394,12 @@ rs_on_lookup(SimEngine *sim, void *ctx, uint64_t arg)
     w_msg_free(w, arg);
     return;
   }
-  w_after(w, reg_time(w), do_lookup, arg);
+  do_lookup(w, arg, reg_time(w));
 }
 
 static void
-do_key(SimEngine *sim, void *ctx, uint64_t arg)
+do_key(World *w, uint64_t arg, SimTime service)
 {
-  World *w = ctx;
   Msg *d = w_msg_lookup(w, arg);
   if (d == NULL)
     return;
@@ -427,7 +424,7 @@ do_key(SimEngine *sim, void *ctx, uint64_t arg)
   } else {
     k->status = ST_REFUSED;
   }
-  w_after(w, sho_rs_delay(w, d->from), sho_on_key, kid);
+  w_after(w, service + sho_rs_delay(w, d->from), sho_on_key, kid);
 }
 
 void
@@ -440,15 +437,14 @@ rs_on_key_request(SimEngine *sim, void *ctx, uint64_t arg)
     w->st.rs_dropped++;
     return;
   }
-  w_after(w, reg_time(w), do_key, arg);
+  do_key(w, arg, reg_time(w));
 }
 
 /* ---- release ----------------------------------------------------------------------- */
 
 static void
-do_release(SimEngine *sim, void *ctx, uint64_t arg)
+do_release(World *w, uint64_t arg, SimTime service)
 {
-  World *w = ctx;
   Rs *rs = w->rs;
   Msg *p = w_msg_lookup(w, arg);
   if (p == NULL)
@@ -477,7 +473,7 @@ do_release(SimEngine *sim, void *ctx, uint64_t arg)
     }
     note_pool(w);
   }
-  w_after(w, sho_rs_delay(w, p->from), sho_on_rs_ack, arg);
+  w_after(w, service + sho_rs_delay(w, p->from), sho_on_rs_ack, arg);
 }
 
 void
@@ -490,7 +486,7 @@ rs_on_release(SimEngine *sim, void *ctx, uint64_t arg)
     w->st.rs_dropped++;
     return;
   }
-  w_after(w, reg_time(w), do_release, arg);
+  do_release(w, arg, reg_time(w));
 }
 
 /* ---- figures ----------------------------------------------------------------------- */
