@@ -11,6 +11,7 @@
  * operation first pops the stale top (sim_top_settle). */
 #include "m2m/engine.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "queue.h"
@@ -41,7 +42,7 @@ struct SimEngine {
   bool top_stale;       /* the queue top is the event being run; pop it before use */
 };
 
-static const char *const queue_names[SIM_QUEUE_N_KINDS] = {"heap4", "heap2", "pairing"};
+static const char *const queue_names[SIM_QUEUE_N_KINDS] = {"heap4", "heap2", "pairing", "heap8", "calendar"};
 
 const char *
 sim_queue_kind_name(SimQueueKind kind)
@@ -84,7 +85,7 @@ sim_engine_free(SimEngine *sim)
     return;
   g_assert(!sim->running);
   simq_clear(&sim->q);
-  g_free(sim->slots);
+  free(sim->slots);
   g_free(sim);
 }
 
@@ -136,8 +137,14 @@ sim_slots_grow(SimEngine *sim)
   uint32_t cap = sim->cap_slots ? sim->cap_slots * 2 : 1024;
   if (cap > SIMQ_MAX_SLOTS)
     cap = SIMQ_MAX_SLOTS;
-  sim->slots = g_renew(SimSlot, sim->slots, cap);
+  SimSlot *slots = simq_alloc_big((size_t)cap * sizeof(SimSlot));
+  if (sim->n_slots)
+    memcpy(slots, sim->slots, (size_t)sim->n_slots * sizeof(SimSlot));
+  free(sim->slots);
+  sim->slots = slots;
   sim->cap_slots = cap;
+  sim->q.slots = (const char *)slots;
+  sim->q.slot_size = sizeof(SimSlot);
 }
 
 static inline uint32_t

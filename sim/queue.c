@@ -18,9 +18,11 @@
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-#define SIMQ_SENTINELS 4
-#define SIMQ_LINE 64
+#define SIMQ_SENTINELS 8
+#define SIMQ_LINE 128 /* two lines: 8-ary groups fill one pair */
+#define SIMQ_HUGE ((size_t)2 << 20) /* transparent huge page */
 
 static const SimQEntry simq_sentinel = {UINT64_MAX, UINT64_MAX};
 
@@ -31,43 +33,76 @@ simq_init(SimQueue *q, SimQueueKind kind)
   q->kind = kind;
   q->root = SIMQ_NIL;
   if (kind != SIM_QUEUE_PAIRING)
-    simq_heap_grow(q);
+    simq_heap_grow(&q->heap);
 }
 
 void
 simq_clear(SimQueue *q)
 {
-  g_free(q->heap_mem);
+  free(q->heap.mem);
   g_free(q->pn);
+  for (size_t i = 0; i < q->nb_cap; i++)
+    g_free(q->bk[i].e);
+  g_free(q->bk);
+  g_free(q->over.e);
   memset(q, 0, sizeof *q);
   q->root = SIMQ_NIL;
 }
 
-/* Doubles the heap. The array is placed so that heap[1] starts a cache line: then the
- * four children 4i+1 .. 4i+4 of any node share one 64-byte line. */
-void
-simq_heap_grow(SimQueue *q)
+void *
+simq_alloc_big(size_t bytes)
 {
-  size_t cap = q->cap ? q->cap * 2 : 1024;
-  void *mem = g_malloc((cap + SIMQ_SENTINELS) * sizeof(SimQEntry) + 2 * SIMQ_LINE);
-  uintptr_t base = ((uintptr_t)mem + sizeof(SimQEntry) + SIMQ_LINE - 1) & ~(uintptr_t)(SIMQ_LINE - 1);
-  SimQEntry *h = (SimQEntry *)(base - sizeof(SimQEntry));
-  if (q->n)
-    memcpy(h, q->heap, q->n * sizeof(SimQEntry));
-  for (size_t i = q->n; i < cap + SIMQ_SENTINELS; i++)
+  void *p = NULL;
+  if (bytes >= SIMQ_HUGE) {
+    bytes = (bytes + SIMQ_HUGE - 1) & ~(size_t)(SIMQ_HUGE - 1);
+    if (posix_memalign(&p, SIMQ_HUGE, bytes) != 0)
+      g_error("engine: out of memory (%zu bytes)", bytes);
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE); /* a hint: fewer TLB misses on random access */
+#endif
+    return p;
+  }
+  if (posix_memalign(&p, SIMQ_LINE, bytes ? bytes : 1) != 0)
+    g_error("engine: out of memory (%zu bytes)", bytes);
+  return p;
+}
+
+/* Doubles the heap. The array is placed so that h[1] starts a 128-byte block: then the
+ * children d i + 1 .. d i + d of any node share one line (d = 4) or one pair (d = 8). */
+void
+simq_heap_grow(SimQHeap *hp)
+{
+  size_t cap = hp->cap ? hp->cap * 2 : 1024;
+  void *mem = simq_alloc_big((cap + SIMQ_SENTINELS) * sizeof(SimQEntry) + SIMQ_LINE);
+  SimQEntry *h = (SimQEntry *)((char *)mem + SIMQ_LINE - sizeof(SimQEntry));
+  if (hp->n)
+    memcpy(h, hp->h, hp->n * sizeof(SimQEntry));
+  for (size_t i = hp->n; i < cap + SIMQ_SENTINELS; i++)
     h[i] = simq_sentinel;
-  g_free(q->heap_mem);
-  q->heap_mem = mem;
-  q->heap = h;
-  q->cap = cap;
+  free(hp->mem);
+  hp->mem = mem;
+  hp->h = h;
+  hp->cap = cap;
+}
+
+static unsigned
+simq_arity(SimQueueKind kind)
+{
+  switch (kind) {
+  case SIM_QUEUE_HEAP2:
+    return 2;
+  case SIM_QUEUE_HEAP8:
+    return 8;
+  default:
+    return 4; /* heap4, and the calendar's bottom heap */
+  }
 }
 
 static void
-simq_heapify(SimQueue *q)
+simq_heapify(SimQHeap *hp, unsigned d)
 {
-  unsigned d = q->kind == SIM_QUEUE_HEAP4 ? 4 : 2;
-  SimQEntry *h = q->heap;
-  size_t n = q->n;
+  SimQEntry *h = hp->h;
+  size_t n = hp->n;
   if (n < 2)
     return;
   for (size_t i = (n - 2) / d + 1; i-- > 0;) {
@@ -95,18 +130,173 @@ simq_heapify(SimQueue *q)
   }
 }
 
+/* Keeps the entries of an array whose slot satisfies keep(); returns the new length. */
+static size_t
+simq_filter_array(SimQEntry *e, size_t n, bool (*keep)(void *ud, uint32_t slot), void *ud)
+{
+  size_t w = 0;
+  for (size_t r = 0; r < n; r++)
+    if (keep(ud, (uint32_t)(e[r].tag & SIMQ_SLOT_MASK)))
+      e[w++] = e[r];
+  return w;
+}
+
 void
 simq_filter(SimQueue *q, bool (*keep)(void *ud, uint32_t slot), void *ud)
 {
   g_assert(q->kind != SIM_QUEUE_PAIRING);
-  size_t w = 0;
-  for (size_t r = 0; r < q->n; r++)
-    if (keep(ud, (uint32_t)(q->heap[r].tag & SIMQ_SLOT_MASK)))
-      q->heap[w++] = q->heap[r];
-  for (size_t i = w; i < q->n; i++)
-    q->heap[i] = simq_sentinel;
-  q->n = w;
-  simq_heapify(q);
+  SimQHeap *hp = &q->heap;
+  size_t old = hp->n;
+  hp->n = simq_filter_array(hp->h, hp->n, keep, ud);
+  for (size_t i = hp->n; i < old; i++)
+    hp->h[i] = simq_sentinel;
+  simq_heapify(hp, simq_arity(q->kind));
+  if (q->kind != SIM_QUEUE_CALENDAR)
+    return;
+  size_t count = hp->n;
+  for (size_t j = q->cur; j < q->nb; j++) {
+    q->bk[j].len = (uint32_t)simq_filter_array(q->bk[j].e, q->bk[j].len, keep, ud);
+    count += q->bk[j].len;
+  }
+  q->over.len = (uint32_t)simq_filter_array(q->over.e, q->over.len, keep, ud);
+  q->count = count + q->over.len;
+}
+
+/* ---- calendar queue ---------------------------------------------------------------- */
+
+/* Bucket geometry, tuned with `m2msim bench engine --queue calendar` at K = 10^4 .. 10^6:
+ * about n / CAL_PER_DIV entries per bucket at the front of the calendar (at least
+ * CAL_PER_MIN, at most CAL_PER_MAX), and buckets enough to span CAL_COVER times the mean
+ * distance of the waiting entries from the earliest. Large buckets at large n keep the
+ * number of bucket tails (where appends land) small enough to stay in cache; the bucket
+ * being consumed is a small heap in L1 whatever its size. */
+#define CAL_PER_DIV 4096.0
+#define CAL_PER_MIN 8.0
+#define CAL_PER_MAX 256.0
+#define CAL_COVER 1.5
+
+static void
+simq_bucket_append(SimQBucket *b, uint64_t time, uint64_t tag)
+{
+  if (b->len == b->cap) {
+    if (b->cap >= UINT32_MAX / 2)
+      g_error("engine: calendar bucket overflow");
+    b->cap = b->cap ? b->cap * 2 : 8;
+    b->e = g_renew(SimQEntry, b->e, b->cap);
+  }
+  b->e[b->len++] = (SimQEntry){time, tag};
+}
+
+void
+simq_cal_push(SimQueue *q, uint64_t time, uint64_t tag)
+{
+  q->count++;
+  if (time < q->bot_end) {
+    simq_heap_push(&q->heap, time, tag, 4);
+  } else if (time < q->cal_end) {
+    simq_bucket_append(&q->bk[(time - q->base) / q->w], time, tag);
+  } else {
+    if (q->over.len == 0 || time < q->over_min)
+      q->over_min = time;
+    if (q->over.len == 0 || time > q->over_max)
+      q->over_max = time;
+    simq_bucket_append(&q->over, time, tag);
+  }
+}
+
+/* Spreads the overflow over new buckets, sized from the mean distance of its entries to
+ * the earliest (see CAL_PER_DIV). Entries past the new buckets stay in the overflow. At
+ * least a third of the entries lie within 1.5 means of the earliest (Markov), so every
+ * rebuild moves a constant fraction of what it scans: amortised O(1) per event. */
+static void
+simq_cal_rebuild(SimQueue *q)
+{
+  size_t n = q->over.len;
+  uint64_t base = q->over_min;
+  double sum = 0;
+  for (size_t i = 0; i < n; i++)
+    sum += (double)(q->over.e[i].time - base);
+  double mean = sum / (double)n;
+  double per = (double)n / CAL_PER_DIV;
+  per = per < CAL_PER_MIN ? CAL_PER_MIN : per > CAL_PER_MAX ? CAL_PER_MAX : per;
+  double wd = per * mean / (double)n;
+  uint64_t w = wd < 1 ? 1 : wd > 1e18 ? (uint64_t)1e18 : (uint64_t)wd;
+  uint64_t span = q->over_max - base;
+  size_t nb_max = MAX((size_t)(CAL_COVER * (double)n / per), 16);
+  size_t nb = (size_t)MIN(span / w + 1, (uint64_t)nb_max);
+  if (nb > q->nb_cap) {
+    q->bk = g_renew(SimQBucket, q->bk, nb);
+    memset(q->bk + q->nb_cap, 0, (nb - q->nb_cap) * sizeof(SimQBucket));
+    q->nb_cap = nb;
+  }
+  q->nb = nb;
+  q->cur = 0;
+  q->base = base;
+  q->w = w;
+  q->bot_end = base;
+  q->cal_end = (uint64_t)nb * w > UINT64_MAX - base ? UINT64_MAX : base + (uint64_t)nb * w;
+  /* move the entries inside the calendar, keep the rest in `over` */
+  size_t keep = 0;
+  uint64_t omin = UINT64_MAX, omax = 0;
+  for (size_t i = 0; i < n; i++) {
+    SimQEntry e = q->over.e[i];
+    if (e.time < q->cal_end) {
+      simq_bucket_append(&q->bk[(e.time - base) / w], e.time, e.tag);
+    } else {
+      q->over.e[keep++] = e;
+      omin = MIN(omin, e.time);
+      omax = MAX(omax, e.time);
+    }
+  }
+  q->over.len = (uint32_t)keep;
+  q->over_min = omin;
+  q->over_max = omax;
+}
+
+bool
+simq_cal_refill(SimQueue *q)
+{
+  for (;;) {
+    while (q->cur < q->nb && q->bk[q->cur].len == 0)
+      q->cur++;
+    if (q->cur < q->nb) {
+      SimQBucket *b = &q->bk[q->cur++];
+      q->bot_end = q->cur == q->nb ? q->cal_end : q->base + q->cur * q->w;
+      SimQHeap *hp = &q->heap;
+      while (hp->cap < b->len)
+        simq_heap_grow(hp);
+      memcpy(hp->h, b->e, b->len * sizeof(SimQEntry));
+      if (q->slots)
+        for (uint32_t i = 0; i < b->len; i++)
+          __builtin_prefetch(q->slots + (b->e[i].tag & SIMQ_SLOT_MASK) * q->slot_size);
+      hp->n = b->len;
+      b->len = 0;
+      simq_heapify(hp, 4);
+      return true;
+    }
+    if (q->over.len == 0)
+      return false;
+    simq_cal_rebuild(q);
+  }
+}
+
+void
+simq_cal_pop(SimQueue *q)
+{
+  simq_heap_pop(&q->heap, 4);
+  q->count--;
+}
+
+void
+simq_cal_replace_top(SimQueue *q, uint64_t time, uint64_t tag)
+{
+  if (time < q->bot_end) {
+    simq_heap_replace_top(&q->heap, time, tag, 4);
+    return;
+  }
+  simq_heap_pop(&q->heap, 4);
+  q->count--;
+  simq_cal_push(q, time, tag);
 }
 
 /* ---- pairing heap ------------------------------------------------------------------ */
@@ -250,8 +440,15 @@ simq_renumber(SimQueue *q)
       g_array_free(stack, TRUE);
     }
   } else {
-    for (size_t i = 0; i < q->n; i++)
-      r[k++] = (SimQRank){simq_ekey(&q->heap[i]), &q->heap[i].tag};
+    for (size_t i = 0; i < q->heap.n; i++)
+      r[k++] = (SimQRank){simq_ekey(&q->heap.h[i]), &q->heap.h[i].tag};
+    if (q->kind == SIM_QUEUE_CALENDAR) {
+      for (size_t j = q->cur; j < q->nb; j++)
+        for (uint32_t i = 0; i < q->bk[j].len; i++)
+          r[k++] = (SimQRank){simq_ekey(&q->bk[j].e[i]), &q->bk[j].e[i].tag};
+      for (uint32_t i = 0; i < q->over.len; i++)
+        r[k++] = (SimQRank){simq_ekey(&q->over.e[i]), &q->over.e[i].tag};
+    }
   }
   g_assert(k == n);
   qsort(r, n, sizeof *r, simq_rank_cmp);

@@ -7,11 +7,18 @@
  * Heaps keep 16-byte entries {time, tag} with tag = seq << SIMQ_SLOT_BITS | slot, and
  * compare them as one unsigned 128-bit integer: no indirection and no branch on a field
  * in the comparison. Heaps cancel lazily (the engine marks the record and drops it when
- * it reaches the top, or compacts the heap when half of it is cancelled), so they need no
- * back-pointers from records to heap positions. The pairing heap keeps one node per slot
- * and cancels eagerly. seq has SIMQ_SEQ_BITS bits; when it runs out (after 6.8e10
+ * it reaches the top, or compacts the queue when half of it is cancelled), so they need
+ * no back-pointers from records to heap positions. The pairing heap keeps one node per
+ * slot and cancels eagerly. seq has SIMQ_SEQ_BITS bits; when it runs out (after 6.8e10
  * insertions) the engine renumbers the pending entries by rank, which keeps their order
- * and therefore the heap shape.
+ * and therefore every structure's shape.
+ *
+ * The calendar queue (the default; Brown, CACM 31(10), 1988, with the far future in an
+ * unsorted overflow as in Tang, Goh and Thng's ladder queue, ACM TOMACS 15(3), 2005)
+ * appends each entry to the bucket of its time, unsorted, and orders only the bucket
+ * being consumed, in a small 4-ary heap (so ties stay FIFO and a badly sized bucket
+ * degrades to a heap, not to a list). It touches one bucket tail per insert where a heap
+ * touches log n lines, and it prefetches the engine's records of the bucket it loads.
  *
  * The heap operations are static inline so the engine's loop compiles them in place;
  * the cold paths and the pairing heap are in queue.c. */
@@ -42,30 +49,62 @@ typedef struct {
   uint32_t pad;
 } SimQPNode;
 
+/* An implicit d-ary heap: h[0] is the root; h[n .. n + 7] hold sentinels (all ones), so
+ * a child group can be scanned without a bound check. */
+typedef struct {
+  SimQEntry *h;
+  void *mem;     /* allocation behind h (h is offset for cache-line alignment) */
+  size_t n, cap; /* entries, capacity excluding sentinels */
+} SimQHeap;
+
+/* A growable bucket of the calendar queue (unsorted). */
+typedef struct {
+  SimQEntry *e;
+  uint32_t len, cap;
+} SimQBucket;
+
 typedef struct {
   SimQueueKind kind;
-  /* heaps: heap[0] is the root; entries heap[n .. n + 4] hold sentinels (all ones), so a
-   * child group can be scanned without a bound check. */
-  SimQEntry *heap;
-  void *heap_mem; /* allocation behind heap (heap is offset for cache-line alignment) */
-  size_t n, cap;  /* entries, capacity excluding sentinels */
+  SimQHeap heap; /* heap kinds; the calendar's bottom */
   /* pairing heap: nodes indexed by slot */
   SimQPNode *pn;
   size_t pn_cap;
   uint32_t root;
   size_t count;
+  /* calendar: entries before bot_end are in `heap` (4-ary), bucket j >= cur holds
+   * [base + j w, base + (j + 1) w), entries from cal_end = base + nb w on wait in
+   * `over` until the buckets run out, then spread into new buckets */
+  SimQBucket *bk;
+  size_t nb, nb_cap, cur;
+  uint64_t base, w, bot_end, cal_end;
+  SimQBucket over;
+  uint64_t over_min, over_max;
+  /* the engine's records (slot_size bytes each): the calendar prefetches the records of a
+   * bucket it loads, so they are in cache when their events run */
+  const char *slots;
+  size_t slot_size;
 } SimQueue;
 
 void simq_init(SimQueue *q, SimQueueKind kind);
 void simq_clear(SimQueue *q);
-void simq_heap_grow(SimQueue *q);
+void simq_heap_grow(SimQHeap *hp);
+
+/* Cache-line aligned memory; from 2 MiB up, huge-page aligned and advised as huge pages.
+ * Free with free(). */
+void *simq_alloc_big(size_t bytes);
 
 /* Pairing heap (queue.c). */
 void simq_pairing_push(SimQueue *q, uint64_t time, uint64_t tag);
 void simq_pairing_pop(SimQueue *q);
 void simq_pairing_remove(SimQueue *q, uint32_t slot);
 
-/* Heaps only: keeps the entries whose slot satisfies keep() and rebuilds the heap in
+/* Calendar queue (queue.c). */
+void simq_cal_push(SimQueue *q, uint64_t time, uint64_t tag);
+bool simq_cal_refill(SimQueue *q); /* loads the next bucket into the bottom heap */
+void simq_cal_pop(SimQueue *q);
+void simq_cal_replace_top(SimQueue *q, uint64_t time, uint64_t tag);
+
+/* Lazy kinds only: keeps the entries whose slot satisfies keep() and rebuilds the heap in
  * O(n). keep() may have side effects (the engine frees the slots it drops). */
 void simq_filter(SimQueue *q, bool (*keep)(void *ud, uint32_t slot), void *ud);
 
@@ -88,7 +127,7 @@ simq_ekey(const SimQEntry *e)
 static inline size_t
 simq_size(const SimQueue *q)
 {
-  return q->kind == SIM_QUEUE_PAIRING ? q->count : q->n;
+  return q->kind == SIM_QUEUE_PAIRING || q->kind == SIM_QUEUE_CALENDAR ? q->count : q->heap.n;
 }
 
 /* d-ary heap, d a compile-time constant after inlining. */
@@ -141,6 +180,11 @@ simq_heap_fill_root(SimQEntry *h, size_t n, SimQEntry e, unsigned d)
     size_t c = d * i + 1;
     if (c >= n)
       break;
+    /* the grandchildren are d*d contiguous entries: fetch them while choosing the child */
+    size_t g = d * c + 1;
+    if (g < n)
+      for (unsigned j = 0; j < d * d * sizeof(SimQEntry); j += 64)
+        __builtin_prefetch((const char *)&h[g] + j);
     size_t m = simq_min_child(h, c, d); /* sentinels past n never win */
     h[i] = h[m];
     i = m;
@@ -149,19 +193,19 @@ simq_heap_fill_root(SimQEntry *h, size_t n, SimQEntry e, unsigned d)
 }
 
 static inline __attribute__((always_inline)) void
-simq_heap_push(SimQueue *q, uint64_t time, uint64_t tag, unsigned d)
+simq_heap_push(SimQHeap *hp, uint64_t time, uint64_t tag, unsigned d)
 {
-  if (q->n == q->cap)
-    simq_heap_grow(q);
+  if (hp->n == hp->cap)
+    simq_heap_grow(hp);
   SimQEntry e = {time, tag};
-  simq_heap_sift_up(q->heap, q->n++, e, d);
+  simq_heap_sift_up(hp->h, hp->n++, e, d);
 }
 
 static inline __attribute__((always_inline)) void
-simq_heap_pop(SimQueue *q, unsigned d)
+simq_heap_pop(SimQHeap *hp, unsigned d)
 {
-  SimQEntry *h = q->heap;
-  size_t n = --q->n;
+  SimQEntry *h = hp->h;
+  size_t n = --hp->n;
   SimQEntry last = h[n];
   h[n] = (SimQEntry){UINT64_MAX, UINT64_MAX};
   if (n > 0)
@@ -169,9 +213,9 @@ simq_heap_pop(SimQueue *q, unsigned d)
 }
 
 static inline __attribute__((always_inline)) void
-simq_heap_replace_top(SimQueue *q, uint64_t time, uint64_t tag, unsigned d)
+simq_heap_replace_top(SimQHeap *hp, uint64_t time, uint64_t tag, unsigned d)
 {
-  simq_heap_fill_root(q->heap, q->n, (SimQEntry){time, tag}, d);
+  simq_heap_fill_root(hp->h, hp->n, (SimQEntry){time, tag}, d);
 }
 
 /* Generic operations (switch on kind, predictable in a loop). */
@@ -182,10 +226,16 @@ simq_push(SimQueue *q, uint64_t time, uint64_t seq, uint32_t slot)
   uint64_t tag = seq << SIMQ_SLOT_BITS | slot;
   switch (q->kind) {
   case SIM_QUEUE_HEAP4:
-    simq_heap_push(q, time, tag, 4);
+    simq_heap_push(&q->heap, time, tag, 4);
     break;
   case SIM_QUEUE_HEAP2:
-    simq_heap_push(q, time, tag, 2);
+    simq_heap_push(&q->heap, time, tag, 2);
+    break;
+  case SIM_QUEUE_HEAP8:
+    simq_heap_push(&q->heap, time, tag, 8);
+    break;
+  case SIM_QUEUE_CALENDAR:
+    simq_cal_push(q, time, tag);
     break;
   default:
     simq_pairing_push(q, time, tag);
@@ -193,9 +243,10 @@ simq_push(SimQueue *q, uint64_t time, uint64_t seq, uint32_t slot)
   }
 }
 
-/* The smallest entry, or false when empty. */
+/* The smallest entry, or false when empty. (Not const: the calendar loads its next
+ * bucket here.) */
 static inline bool
-simq_top(const SimQueue *q, uint64_t *time, uint32_t *slot)
+simq_top(SimQueue *q, uint64_t *time, uint32_t *slot)
 {
   if (q->kind == SIM_QUEUE_PAIRING) {
     if (q->root == SIMQ_NIL)
@@ -204,22 +255,29 @@ simq_top(const SimQueue *q, uint64_t *time, uint32_t *slot)
     *slot = q->root;
     return true;
   }
-  if (q->n == 0)
+  if (q->heap.n == 0 && (q->kind != SIM_QUEUE_CALENDAR || !simq_cal_refill(q)))
     return false;
-  *time = q->heap[0].time;
-  *slot = (uint32_t)(q->heap[0].tag & SIMQ_SLOT_MASK);
+  *time = q->heap.h[0].time;
+  *slot = (uint32_t)(q->heap.h[0].tag & SIMQ_SLOT_MASK);
   return true;
 }
 
+/* Removes the top; simq_top() must have returned true just before. */
 static inline void
 simq_pop(SimQueue *q)
 {
   switch (q->kind) {
   case SIM_QUEUE_HEAP4:
-    simq_heap_pop(q, 4);
+    simq_heap_pop(&q->heap, 4);
     break;
   case SIM_QUEUE_HEAP2:
-    simq_heap_pop(q, 2);
+    simq_heap_pop(&q->heap, 2);
+    break;
+  case SIM_QUEUE_HEAP8:
+    simq_heap_pop(&q->heap, 8);
+    break;
+  case SIM_QUEUE_CALENDAR:
+    simq_cal_pop(q);
     break;
   default:
     simq_pairing_pop(q);
@@ -235,10 +293,16 @@ simq_replace_top(SimQueue *q, uint64_t time, uint64_t seq, uint32_t slot)
   uint64_t tag = seq << SIMQ_SLOT_BITS | slot;
   switch (q->kind) {
   case SIM_QUEUE_HEAP4:
-    simq_heap_replace_top(q, time, tag, 4);
+    simq_heap_replace_top(&q->heap, time, tag, 4);
     break;
   case SIM_QUEUE_HEAP2:
-    simq_heap_replace_top(q, time, tag, 2);
+    simq_heap_replace_top(&q->heap, time, tag, 2);
+    break;
+  case SIM_QUEUE_HEAP8:
+    simq_heap_replace_top(&q->heap, time, tag, 8);
+    break;
+  case SIM_QUEUE_CALENDAR:
+    simq_cal_replace_top(q, time, tag);
     break;
   default:
     simq_pairing_pop(q);

@@ -54,7 +54,10 @@ ref_schedule(RefWorld *w, SimTime delay)
 static SimTime
 ref_delay(RefWorld *w)
 {
-  /* many ties: small delays, often 0 */
+  /* many ties: small delays, often 0; now and then a far-future timer (the calendar
+   * queue keeps those in its overflow across rebuilds) */
+  if (g_rand_int_range(w->rand, 0, 50) == 0)
+    return (SimTime)g_rand_int_range(w->rand, 1, 1000) * SIM_D;
   switch (g_rand_int_range(w->rand, 0, 4)) {
   case 0:
     return 0;

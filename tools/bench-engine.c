@@ -21,7 +21,7 @@ static const char summary[] =
     "event after an Exp(1 s) delay, until N events have run. Prints:\n"
     "  events_per_s: N    executed events per second of wall time\n"
     "  peak_rss_kib: N    peak resident set size of the process (getrusage ru_maxrss)\n"
-    "Queues: heap4 (the engine's default), heap2, pairing.";
+    "Queues: calendar (the engine's default), heap4, heap8, heap2, pairing.";
 
 typedef struct {
   uint64_t xs;      /* xorshift64 state */
@@ -67,7 +67,7 @@ bench_engine(int argc, char **argv)
   const GOptionEntry entries[] = {
     {"events", 0, 0, G_OPTION_ARG_STRING, &events_s, "events to execute (10000000)", "N"},
     {"pending", 0, 0, G_OPTION_ARG_STRING, &pending_s, "events pending (10000)", "K"},
-    {"queue", 0, 0, G_OPTION_ARG_STRING, &queue_s, "heap4 (default), heap2, pairing", "NAME"},
+    {"queue", 0, 0, G_OPTION_ARG_STRING, &queue_s, "calendar (default), heap4, heap8, heap2, pairing", "NAME"},
     {NULL},
   };
   if (!cli_parse("bench engine", "", summary, entries, &argc, &argv))
@@ -83,7 +83,7 @@ bench_engine(int argc, char **argv)
     return cli_usage_error("bench engine", "--events and --pending must be at least 1");
   SimQueueKind kind = SIM_QUEUE_DEFAULT;
   if (queue_s && !sim_queue_kind_from_name(queue_s, &kind))
-    return cli_usage_error("bench engine", "--queue: unknown queue '%s' (heap4, heap2, pairing)",
+    return cli_usage_error("bench engine", "--queue: unknown queue '%s' (calendar, heap4, heap8, heap2, pairing)",
                            queue_s);
 
   g_autoptr(SimEngine) sim = sim_engine_new_with_queue(kind);

@@ -40,8 +40,10 @@ typedef enum {
   SIM_QUEUE_HEAP4,   /* 4-ary implicit heap of 16-byte keys, lazy cancel + compaction */
   SIM_QUEUE_HEAP2,   /* the same as a binary heap (baseline) */
   SIM_QUEUE_PAIRING, /* pairing heap over the event pool, eager O(log n) cancel */
+  SIM_QUEUE_HEAP8,   /* 8-ary heap: two cache lines per child group */
+  SIM_QUEUE_CALENDAR, /* buckets of time loaded into a small 4-ary heap, lazy cancel */
   SIM_QUEUE_N_KINDS,
-  SIM_QUEUE_DEFAULT = SIM_QUEUE_HEAP4,
+  SIM_QUEUE_DEFAULT = SIM_QUEUE_CALENDAR,
 } SimQueueKind;
 
 /* Name of a queue kind ("heap4", "heap2", "pairing"). */
