@@ -109,6 +109,19 @@ json_scalar(void *data, const char *name, double value)
   json_number(j->out, value);
 }
 
+/* A duration in seconds, in the unit a reader takes in at a glance. */
+static const char *
+human(char *buf, size_t len, double s)
+{
+  if (s < 120)
+    g_snprintf(buf, len, "%.1f s", s);
+  else if (s < 7200)
+    g_snprintf(buf, len, "%.1f min", s / 60);
+  else
+    g_snprintf(buf, len, "%.1f h", s / 3600);
+  return buf;
+}
+
 static void
 print_summary(const ScnConfig *cfg, const char *path, const WorldSummary *s)
 {
@@ -117,13 +130,15 @@ print_summary(const ScnConfig *cfg, const char *path, const WorldSummary *s)
          "  failed %" G_GUINT64_FORMAT "  in progress %" G_GUINT64_FORMAT
          "  awaiting PIMSI %" G_GUINT64_FORMAT "\n",
          s->manufactured, s->provisioned, s->failed, s->in_progress, s->produced - s->manufactured);
+  char a[32], b[32], c[32];
   if (isnan(s->latency_p50_s))
     printf("  latency      (no device provisioned)\n");
   else
-    printf("  latency      p50 %.1f s  p95 %.1f s  p99 %.1f s  (power-on -> USIM installed)\n",
-           s->latency_p50_s, s->latency_p95_s, s->latency_p99_s);
+    printf("  latency      p50 %s  p95 %s  p99 %s  (power-on -> USIM installed)\n",
+           human(a, sizeof a, s->latency_p50_s), human(b, sizeof b, s->latency_p95_s),
+           human(c, sizeof c, s->latency_p99_s));
   printf("  AV service   requests %" G_GUINT64_FORMAT "  vectors %" G_GUINT64_FORMAT
-         "  wait mean %.3f ms  utilisation %.4f\n",
+         "  wait mean %.3g ms  utilisation %.3g\n",
          s->av_requests, s->av_vectors, isnan(s->av_wait_mean_s) ? 0 : s->av_wait_mean_s * 1e3,
          s->av_utilization);
   if (isnan(s->pool_exhausted_at_s))
@@ -132,8 +147,9 @@ print_summary(const ScnConfig *cfg, const char *path, const WorldSummary *s)
            s->pool_size, s->pool_in_use_peak, s->pool_blocked);
   else
     printf("  PIMSI pool   size %" G_GUINT64_FORMAT "  peak in use %" G_GUINT64_FORMAT
-           "  exhausted at %.0f s  blocked %" G_GUINT64_FORMAT "\n",
-           s->pool_size, s->pool_in_use_peak, s->pool_exhausted_at_s, s->pool_blocked);
+           "  exhausted at %s  blocked %" G_GUINT64_FORMAT "\n",
+           s->pool_size, s->pool_in_use_peak, human(a, sizeof a, s->pool_exhausted_at_s),
+           s->pool_blocked);
   printf("  failures     AKA %" G_GUINT64_FORMAT "  resyncs %" G_GUINT64_FORMAT
          "  RS timeouts %" G_GUINT64_FORMAT "  VO refusals %" G_GUINT64_FORMAT "\n",
          s->aka_failures, s->aka_resyncs, s->rs_timeouts, s->vo_refusals);
