@@ -167,10 +167,19 @@ res_bind_double(sqlite3_stmt *st, const char *name, double v)
   sqlite3_bind_double(st, res_idx(st, name), v);
 }
 
+/* SQLite's message for the last error on db (for rc when db is NULL) as valid UTF-8: it
+ * may quote names from a damaged file's schema, which can hold any octets. Caller frees. */
+static char *
+res_sqlite_msg(sqlite3 *db, int rc)
+{
+  return g_utf8_make_valid(db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), -1);
+}
+
 static void
 res_set_db_error(GError **error, sqlite3 *db, const char *path, const char *what)
 {
-  g_set_error(error, RES_ERROR, RES_ERROR_DB, "%s: %s: %s", path, what, sqlite3_errmsg(db));
+  g_autofree char *msg = res_sqlite_msg(db, SQLITE_ERROR);
+  g_set_error(error, RES_ERROR, RES_ERROR_DB, "%s: %s: %s", path, what, msg);
 }
 
 /* Reads an integer PRAGMA. Returns the SQLite result code. */
@@ -239,8 +248,8 @@ res_open_existing(const char *path, int *version, GError **error)
   sqlite3 *db = NULL;
   int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
   if (rc != SQLITE_OK) {
-    g_set_error(error, RES_ERROR, RES_ERROR_PATH, "%s: cannot open: %s", path,
-                db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    g_autofree char *msg = res_sqlite_msg(db, rc);
+    g_set_error(error, RES_ERROR, RES_ERROR_PATH, "%s: cannot open: %s", path, msg);
     sqlite3_close(db);
     return NULL;
   }
@@ -267,8 +276,9 @@ res_prepare(sqlite3 *db, const char *path, ResStmt first, ResStmt end, sqlite3_s
   for (int i = first; i < (int)end; i++) {
     if (sqlite3_prepare_v3(db, res_stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmt[i - first],
                            NULL) != SQLITE_OK) {
+      g_autofree char *msg = res_sqlite_msg(db, SQLITE_ERROR);
       g_set_error(error, RES_ERROR, RES_ERROR_NOT_RESULTS,
-                  "%s: not an m2msim results database (%s)", path, sqlite3_errmsg(db));
+                  "%s: not an m2msim results database (%s)", path, msg);
       return false;
     }
   }
@@ -479,8 +489,8 @@ res_writer_start(const char *path, bool copy, GError **error)
 
   int rc = sqlite3_open_v2(w->temp_path, &w->db, SQLITE_OPEN_READWRITE, NULL);
   if (rc != SQLITE_OK) {
-    g_set_error(error, RES_ERROR, RES_ERROR_DB, "%s: cannot open: %s", w->temp_path,
-                w->db ? sqlite3_errmsg(w->db) : sqlite3_errstr(rc));
+    g_autofree char *msg = res_sqlite_msg(w->db, rc);
+    g_set_error(error, RES_ERROR, RES_ERROR_DB, "%s: cannot open: %s", w->temp_path, msg);
     sqlite3_close(src);
     return NULL;
   }
@@ -493,8 +503,9 @@ res_writer_start(const char *path, bool copy, GError **error)
     rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
     sqlite3_backup_finish(b);
     if (rc != SQLITE_DONE) {
+      g_autofree char *msg = res_sqlite_msg(w->db, rc);
       g_set_error(error, RES_ERROR, RES_ERROR_DB, "%s: cannot copy %s: %s", w->temp_path,
-                  final_path, sqlite3_errmsg(w->db));
+                  final_path, msg);
       sqlite3_close(src);
       return NULL;
     }
@@ -531,8 +542,9 @@ res_writer_step(ResWriter *w, sqlite3_stmt *st, const char *what, GError **error
 {
   int rc = sqlite3_step(st);
   if (rc != SQLITE_DONE) {
+    g_autofree char *msg = res_sqlite_msg(w->db, rc);
     g_set_error(error, RES_ERROR, RES_ERROR_DB, "%s: cannot write %s: %s", w->temp_path, what,
-                sqlite3_errmsg(w->db));
+                msg);
     sqlite3_reset(st);
     w->failed = true;
     return false;
