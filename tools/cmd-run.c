@@ -23,6 +23,19 @@
 #include "m2m/units.h"
 #include "m2m/world.h"
 
+/* A duration in seconds, in the unit a reader takes in at a glance. */
+static const char *
+human(char *buf, size_t len, double s)
+{
+  if (s < 120)
+    g_snprintf(buf, len, "%.1f s", s);
+  else if (s < 7200)
+    g_snprintf(buf, len, "%.1f min", s / 60);
+  else
+    g_snprintf(buf, len, "%.1f h", s / 3600);
+  return buf;
+}
+
 typedef struct {
   gint64 last_us; /* wall clock of the last redraw */
   gint64 start_us;
@@ -48,7 +61,7 @@ progress_cb(void *data, SimTime now, SimTime duration, uint64_t events)
     bar[i] = i < fill ? '#' : '.';
   bar[WIDTH] = '\0';
   char a[32], b[32];
-  units_format_duration(now - now % SIM_S, a, sizeof a);
+  human(a, sizeof a, sim_time_to_s(now));
   units_format_duration(duration, b, sizeof b);
   fprintf(stderr, "\r[%s] %5.1f%%  %s / %s simulated  %.2f M events/s  ", bar, 100 * frac, a, b,
           rate / 1e6);
@@ -107,19 +120,6 @@ json_scalar(void *data, const char *name, double value)
   json_string(j->out, name);
   g_string_append(j->out, ": ");
   json_number(j->out, value);
-}
-
-/* A duration in seconds, in the unit a reader takes in at a glance. */
-static const char *
-human(char *buf, size_t len, double s)
-{
-  if (s < 120)
-    g_snprintf(buf, len, "%.1f s", s);
-  else if (s < 7200)
-    g_snprintf(buf, len, "%.1f min", s / 60);
-  else
-    g_snprintf(buf, len, "%.1f h", s / 3600);
-  return buf;
 }
 
 static void
