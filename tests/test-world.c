@@ -15,6 +15,8 @@
 #include "m2m/world.h"
 #include "testutil.h"
 
+#include "../models/device.h" /* dev_fsm(): the device's table, checked below */
+
 /* A small world: 200 devices over 2 days, two VOs (one refusing), one SHO. %s is
  * appended at the end of the registration_service / devices / faults sections via
  * --set-like overrides given to scn_load_string. */
@@ -283,6 +285,21 @@ test_fsm_table_check(void)
   g_assert_nonnull(strstr(error->message, "Thing{IDLE}"));
   g_assert_true(fsm_accepts(&def, 0, 0));
   g_assert_false(fsm_accepts(&def, 0, 1));
+  /* The device's own table is consistent, and a few of its rules hold. */
+  const FsmDef *dev = dev_fsm();
+  g_clear_error(&error);
+  g_assert_true(fsm_def_check(dev, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(dev->name, ==, "Device");
+  for (unsigned st = 0; st < dev->n_states; st++) {
+    const char *n = fsm_state_name(dev, st);
+    if (strcmp(n, "DONE") == 0 || strcmp(n, "FAILED") == 0 || strcmp(n, "FACTORY") == 0) {
+      g_assert_cmpuint(dev->states[st].events, ==, 0); /* final states accept nothing */
+      g_assert_cmpuint(dev->states[st].next, ==, 0);
+    } else {
+      g_assert_cmpuint(dev->states[st].events, !=, 0); /* no dead end */
+    }
+  }
 }
 
 static void
