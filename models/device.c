@@ -406,9 +406,17 @@ dev_on_challenge(SimEngine *sim, void *ctx, uint64_t arg)
   fsm_accept(&dev_def, id, d->state, E_CHALLENGE);
   DevTable *t = w->devs;
   uint64_t *u = &t->usim[(size_t)id * (1 + t->slots)];
-  AkaUsim usim;
-  usim.sqn_ms = u[0];
-  memcpy(usim.seq, u + 1, t->slots * sizeof(uint64_t));
+  /* With 2^5 slots a row has exactly AkaUsim's layout and is checked in place;
+   * otherwise it is copied in and (on success) back. */
+  G_STATIC_ASSERT(sizeof(AkaUsim) == (1 + AKA_SLOTS_MAX) * sizeof(uint64_t));
+  AkaUsim local, *usim = &local;
+  bool in_place = t->slots == AKA_SLOTS_MAX;
+  if (in_place) {
+    usim = (AkaUsim *)u;
+  } else {
+    local.sqn_ms = u[0];
+    memcpy(local.seq, u + 1, t->slots * sizeof(uint64_t));
+  }
   AkaKeys keys;
   memcpy(keys.k, d->k, 16);
   memcpy(keys.opc, d->opc, 16);
@@ -416,15 +424,17 @@ dev_on_challenge(SimEngine *sim, void *ctx, uint64_t arg)
   uint8_t rand[16], autn[AKA_AUTN_LEN];
   memcpy(rand, m->u.chal.rand, 16);
   memcpy(autn, m->u.chal.autn, AKA_AUTN_LEN);
-  AkaStatus st = aka_usim_check(&w->aka, w->mil, &keys, &usim, rand, autn, &ans);
+  AkaStatus st = aka_usim_check(&w->aka, w->mil, &keys, usim, rand, autn, &ans);
   OPENSSL_cleanse(&keys, sizeof keys);
   /* The answer travels back in the same record. */
   memset(&m->u, 0, sizeof m->u);
   memcpy(m->u.chal.rand, rand, 16);
   switch (st) {
   case AKA_OK:
-    u[0] = usim.sqn_ms;
-    memcpy(u + 1, usim.seq, t->slots * sizeof(uint64_t));
+    if (!in_place) {
+      u[0] = local.sqn_ms;
+      memcpy(u + 1, local.seq, t->slots * sizeof(uint64_t));
+    }
     memcpy(d->rand, rand, 16);
     derive_keys(w, d, ans.ck, ans.ik);
     memcpy(m->u.chal.res, ans.res, MIL_MAC_LEN);
