@@ -36,9 +36,10 @@ typedef void (*WorldProgressFn)(void *data, SimTime now, SimTime duration, uint6
 
 /* Builds the world for `cfg` (which must outlive the world): entities, streams from
  * cfg->seed, first events (production, faults, series sampling). Refuses, with a
- * message naming the key, what it cannot model: auth: certificate, ind_bits > 5, more
- * than 64 visited operators, more than 65535 home operators or 255 manufacturers,
- * more than 2^32 - 2 devices. */
+ * message naming the key, what it cannot model (WORLD_ERROR_UNSUPPORTED): auth:
+ * certificate, ind_bits > 5, more than 64 visited operators, more than 999 home
+ * operators (one MNC each), more than 2^32 - 3 devices; and WORLD_ERROR_SETUP when the
+ * per-device arrays cannot be allocated. */
 World *world_new(const ScnConfig *cfg, GError **error);
 void world_free(World *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(World, world_free)
