@@ -22,14 +22,17 @@
 enum { VO_RS_TRIES = 2 };
 enum { P_WAIT_AV = 1, P_WAIT_RES = 2 };
 
-/* The VO's view of one authentication context, for logs. */
+/* One authentication context of a VO (the entity id in checks and logs is the VO's
+ * index). Answers that arrive for a context in another phase are stale (a resend was
+ * answered twice, a timeout came first) and are dropped before these checks. */
+enum { E_ATTACH, E_AV_ANSWER, E_AUTH_ANSWER, E_TIMEOUT, E_N };
+static const char *const ctx_events[E_N] = {"ATTACH", "AV_ANSWER", "AUTH_ANSWER", "TIMEOUT"};
 static const FsmState ctx_states[] = {
-    {"NEW", 0, 0},
-    {"WAIT_AV", 0, 0},
-    {"WAIT_RES", 0, 0},
+    {"NEW", FSM_BIT(E_ATTACH), (1u << P_WAIT_AV) | (1u << P_WAIT_RES)},
+    {"WAIT_AV", FSM_BIT(E_AV_ANSWER) | FSM_BIT(E_TIMEOUT), (1u << P_WAIT_AV) | (1u << P_WAIT_RES)},
+    {"WAIT_RES", FSM_BIT(E_AUTH_ANSWER) | FSM_BIT(E_TIMEOUT), 1u << P_WAIT_AV},
 };
-static const char *const ctx_events[] = {"-"};
-static const FsmDef vo_def = {"VisitedOperator", ctx_states, 3, ctx_events, 1};
+static const FsmDef vo_def = {"VisitedOperator", ctx_states, 3, ctx_events, E_N};
 
 struct Vo {
   uint32_t index;
@@ -141,7 +144,7 @@ reject(World *w, Vo *vo, MsgId cid, Msg *ctx, MsgStatus why)
 static void
 request_av(World *w, Vo *vo, MsgId cid, Msg *ctx)
 {
-  ctx->phase = P_WAIT_AV;
+  fsm_goto(&vo_def, vo->index, &ctx->phase, P_WAIT_AV);
   ctx->tries++;
   sim_cancel(w->sim, ctx->timer);
   ctx->timer = w_after(w, w->cfg->registration_service.request_timeout, vo_on_timeout, cid);
@@ -154,7 +157,7 @@ static void
 challenge(World *w, Vo *vo, MsgId cid, Msg *ctx, const AkaVector *av)
 {
   ctx->u.av = *av;
-  ctx->phase = P_WAIT_RES;
+  fsm_goto(&vo_def, vo->index, &ctx->phase, P_WAIT_RES);
   ctx->status = ST_OK;
   sim_cancel(w->sim, ctx->timer);
   ctx->timer = w_after(w, w->cfg->registration_service.request_timeout, vo_on_timeout, cid);
@@ -190,6 +193,7 @@ vo_on_attach(SimEngine *sim, void *ctx_, uint64_t arg)
   }
   w->st.vo_attaches++;
   m->phase = 0;
+  fsm_accept(&vo_def, vo->index, m->phase, E_ATTACH);
   m->tries = 0;
   m->status = ST_OK;
   uint32_t dev = m->dev;
@@ -310,6 +314,7 @@ vo_on_timeout(SimEngine *sim, void *ctx_, uint64_t arg)
     return;
   ctx->timer = SIM_EVENT_NONE;
   Vo *vo = w->vos[ctx->from];
+  fsm_accept(&vo_def, vo->index, ctx->phase, E_TIMEOUT);
   if (ctx->phase == P_WAIT_AV) {
     w->st.rs_timeouts++;
     if (ctx->tries < VO_RS_TRIES) {
