@@ -142,8 +142,12 @@ void
 dist_arrivals_init(DistArrivals *a, const ArrivalSpec *spec, SimTime start, uint64_t n,
                    RngStream *s)
 {
-  *a = (DistArrivals){.spec = *spec, .start_us = (double)start, .t_us = (double)start,
-                      .k = 0, .n = n, .burst = NULL};
+  *a = (DistArrivals){.spec = *spec,
+                      .start_us = (double)start,
+                      .t_us = (double)start,
+                      .k = 0,
+                      .n = n,
+                      .burst = NULL};
   if (spec->kind == ARRIVAL_BURST) {
     a->burst = g_new(SimTime, n ? n : 1);
     dist_burst_times(spec, s, n, a->burst);

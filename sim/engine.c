@@ -27,22 +27,23 @@ typedef struct {
 } SimSlot;
 
 struct SimEngine {
-  SimTime now;          /* us */
+  SimTime now; /* us */
   SimQueue q;
   SimSlot *slots;
-  uint32_t n_slots;     /* records ever used (high-water mark) */
+  uint32_t n_slots; /* records ever used (high-water mark) */
   uint32_t cap_slots;
-  uint32_t free_head;   /* SIMQ_NIL when empty */
-  uint64_t seq;         /* next insertion number */
-  uint64_t seq_limit;   /* renumber when seq reaches it */
+  uint32_t free_head; /* SIMQ_NIL when empty */
+  uint64_t seq;       /* next insertion number */
+  uint64_t seq_limit; /* renumber when seq reaches it */
   uint64_t executed;
-  uint64_t pending;     /* scheduled, not run, not cancelled */
-  uint64_t cancelled;   /* cancelled records still in a heap (lazy cancel) */
+  uint64_t pending;   /* scheduled, not run, not cancelled */
+  uint64_t cancelled; /* cancelled records still in a heap (lazy cancel) */
   bool running, stop;
-  bool top_stale;       /* the queue top is the event being run; pop it before use */
+  bool top_stale; /* the queue top is the event being run; pop it before use */
 };
 
-static const char *const queue_names[SIM_QUEUE_N_KINDS] = {"heap4", "heap2", "pairing", "heap8", "calendar"};
+static const char *const queue_names[SIM_QUEUE_N_KINDS] = {"heap4", "heap2", "pairing", "heap8",
+                                                           "calendar"};
 
 const char *
 sim_queue_kind_name(SimQueueKind kind)

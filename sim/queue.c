@@ -33,7 +33,7 @@
 #include <sys/mman.h>
 
 #define SIMQ_SENTINELS 8
-#define SIMQ_LINE 128 /* two lines: 8-ary groups fill one pair */
+#define SIMQ_LINE 128               /* two lines: 8-ary groups fill one pair */
 #define SIMQ_HUGE ((size_t)2 << 20) /* transparent huge page */
 
 static const SimQEntry simq_sentinel = {UINT64_MAX, UINT64_MAX};

@@ -23,12 +23,12 @@ struct SimResource {
   unsigned c;
   unsigned busy;
   ResServer *servers;
-  unsigned *idle;     /* stack of idle server indices */
+  unsigned *idle; /* stack of idle server indices */
   unsigned n_idle;
-  ResRequest *ring;   /* waiting requests, FIFO */
+  ResRequest *ring; /* waiting requests, FIFO */
   size_t head, len, cap;
   uint64_t arrivals, completed;
-  StatTally wait;     /* us */
+  StatTally wait; /* us */
   StatQuantiles *wait_q;
   StatLevel busy_level;
   StatLevel queue_level;

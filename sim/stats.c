@@ -117,9 +117,9 @@ typedef struct {
 
 struct StatQuantiles {
   double accuracy;
-  double log_gamma;    /* ln g */
+  double log_gamma; /* ln g */
   size_t exact_limit;
-  GArray *exact;       /* doubles while exact, NULL once a sketch */
+  GArray *exact; /* doubles while exact, NULL once a sketch */
   bool sorted;
   SketchStore pos, neg;
   uint64_t zeros;

@@ -38,8 +38,8 @@ check_moments(const double *x, size_t n, double mu, double var)
   m4 /= (double)n;
   double se_mean = sqrt(var / (double)n);
   double se_var = sqrt((m4 - m2 * m2) / (double)n);
-  g_test_message("mean %g (theory %g, se %g), variance %g (theory %g, se %g)", m, mu, se_mean,
-                 m2, var, se_var);
+  g_test_message("mean %g (theory %g, se %g), variance %g (theory %g, se %g)", m, mu, se_mean, m2,
+                 var, se_var);
   g_assert_cmpfloat(fabs(m - mu), <=, 5 * se_mean + 1e-12 * fabs(mu));
   g_assert_cmpfloat(fabs(m2 - var), <=, 5 * se_var + 1e-9 * var);
 }

@@ -27,9 +27,9 @@ ref_cmp(gconstpointer a, gconstpointer b, gpointer ud)
 typedef struct {
   SimEngine *sim;
   GRand *rand;
-  GTree *ref;            /* RefKey -> token (pending events in expected order) */
-  GHashTable *by_token;  /* token -> RefKey */
-  GArray *ids;           /* SimEventId by token (includes dead ones) */
+  GTree *ref;           /* RefKey -> token (pending events in expected order) */
+  GHashTable *by_token; /* token -> RefKey */
+  GArray *ids;          /* SimEventId by token (includes dead ones) */
   uint64_t next_seq;
   uint64_t fired_token;
   bool fired;
@@ -359,8 +359,7 @@ test_clock_limits(void)
   int n = 0;
   /* "never" is refused, not clamped: an event at SIM_TIME_MAX could never run */
   g_assert_cmpuint(sim_schedule(sim, SIM_TIME_MAX, count_handler, &n, 0), ==, SIM_EVENT_NONE);
-  g_assert_cmpuint(sim_schedule_at(sim, SIM_TIME_MAX, count_handler, &n, 0), ==,
-                   SIM_EVENT_NONE);
+  g_assert_cmpuint(sim_schedule_at(sim, SIM_TIME_MAX, count_handler, &n, 0), ==, SIM_EVENT_NONE);
   g_assert_cmpuint(sim_events_pending(sim), ==, 0);
   g_assert_cmpuint(sim_schedule_at(sim, SIM_TIME_MAX - 1, count_handler, &n, 0), !=,
                    SIM_EVENT_NONE);

@@ -27,7 +27,8 @@ test_small(void)
 {
   g_autoptr(SimEngine) sim = sim_engine_new();
   g_autoptr(SimResource) r = sim_resource_new(sim, "av", 2);
-  Done d = {g_array_new(FALSE, FALSE, sizeof(uint64_t)), g_array_new(FALSE, FALSE, sizeof(SimTime))};
+  Done d = {g_array_new(FALSE, FALSE, sizeof(uint64_t)),
+            g_array_new(FALSE, FALSE, sizeof(SimTime))};
   for (uint64_t i = 0; i < 4; i++)
     sim_resource_request(r, 10, on_done, &d, i);
   g_assert_cmpuint(sim_resource_busy(r), ==, 2);
@@ -51,8 +52,7 @@ test_small(void)
   /* busy server time: 2x20 + 5 = 45 over 2 x 40 */
   g_assert_cmpfloat_with_epsilon(sim_resource_utilisation(r), 45.0 / 80.0, 1e-12);
   /* queue: 2 on [0,10), 1 on [3,.. ) -> 2 on [0,3), 3 on [3,10), 1 on [10,20), 0 after */
-  g_assert_cmpfloat_with_epsilon(sim_resource_mean_queue_length(r), (6 + 21 + 10) / 40.0,
-                                 1e-12);
+  g_assert_cmpfloat_with_epsilon(sim_resource_mean_queue_length(r), (6 + 21 + 10) / 40.0, 1e-12);
   g_assert_cmpuint(sim_resource_arrivals(r), ==, 5);
   g_assert_cmpuint(sim_resource_completed(r), ==, 5);
   g_assert_cmpuint(sim_resource_busy(r), ==, 0);
@@ -141,8 +141,8 @@ test_mmc_erlang_c(void)
   double se = sqrt(ss / (MMC_BATCHES - 1) / MMC_BATCHES);
   const StatTally *w = sim_resource_wait_tally(m->res);
   double tally_mean = stat_tally_mean(w) / 1e6;
-  g_test_message("P(wait) %g, Wq theory %g s, simulated %g s (batch-means se %g), tally %g",
-                 pw, wq, mean, se, tally_mean);
+  g_test_message("P(wait) %g, Wq theory %g s, simulated %g s (batch-means se %g), tally %g", pw, wq,
+                 mean, se, tally_mean);
   g_assert_cmpfloat(fabs(tally_mean - mean), <, 1e-9 * mean); /* same samples */
   g_assert_cmpfloat(fabs(mean - wq), <, 5 * se);
   g_assert_cmpfloat(se, <, 0.02 * wq); /* enough customers for the test to mean something */

@@ -17,10 +17,10 @@ static void
 test_philox_kat(void)
 {
   static const uint64_t v[][5] = {
-    {0, 0, 0, 0xca00a0459843d731u, 0x66c24222c9a845b5u},
-    {UINT64_MAX, UINT64_MAX, UINT64_MAX, 0x65b021d60cd8310fu, 0x4d02f3222f86df20u},
-    {0x243f6a8885a308d3u, 0x13198a2e03707344u, 0xa4093822299f31d0u, 0x0a5e742c2997341cu,
-     0xb0f883d38000de5du},
+      {0, 0, 0, 0xca00a0459843d731u, 0x66c24222c9a845b5u},
+      {UINT64_MAX, UINT64_MAX, UINT64_MAX, 0x65b021d60cd8310fu, 0x4d02f3222f86df20u},
+      {0x243f6a8885a308d3u, 0x13198a2e03707344u, 0xa4093822299f31d0u, 0x0a5e742c2997341cu,
+       0xb0f883d38000de5du},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(v); i++) {
     uint64_t out[2];

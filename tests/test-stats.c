@@ -42,7 +42,8 @@ test_tally_merge(void)
   g_assert_cmpfloat(fabs(stat_tally_variance(&all) - 1.0 / 12), <, 0.01 / 12);
   stat_tally_merge(&a, &b);
   g_assert_cmpuint(a.n, ==, all.n);
-  g_assert_cmpfloat(fabs(stat_tally_mean(&a) - stat_tally_mean(&all)), <, 1e-4); /* 1e-13 relative */
+  /* 1e-13 relative */
+  g_assert_cmpfloat(fabs(stat_tally_mean(&a) - stat_tally_mean(&all)), <, 1e-4);
   g_assert_cmpfloat(fabs(stat_tally_variance(&a) / stat_tally_variance(&all) - 1), <, 1e-6);
   g_assert_cmpfloat_with_epsilon(a.min, all.min, 1e-12);
   g_assert_cmpfloat_with_epsilon(a.max, all.max, 1e-12);

@@ -24,8 +24,8 @@ static const char summary[] =
     "Queues: calendar (the engine's default), heap4, heap8, heap2, pairing.";
 
 typedef struct {
-  uint64_t xs;      /* xorshift64 state */
-  uint64_t target;  /* events to execute */
+  uint64_t xs;     /* xorshift64 state */
+  uint64_t target; /* events to execute */
   uint64_t done;
 } Phold;
 
@@ -65,10 +65,11 @@ bench_engine(int argc, char **argv)
 {
   g_autofree char *events_s = NULL, *pending_s = NULL, *queue_s = NULL;
   const GOptionEntry entries[] = {
-    {"events", 0, 0, G_OPTION_ARG_STRING, &events_s, "events to execute (10000000)", "N"},
-    {"pending", 0, 0, G_OPTION_ARG_STRING, &pending_s, "events pending (10000)", "K"},
-    {"queue", 0, 0, G_OPTION_ARG_STRING, &queue_s, "calendar (default), heap4, heap8, heap2, pairing", "NAME"},
-    {NULL},
+      {"events", 0, 0, G_OPTION_ARG_STRING, &events_s, "events to execute (10000000)", "N"},
+      {"pending", 0, 0, G_OPTION_ARG_STRING, &pending_s, "events pending (10000)", "K"},
+      {"queue", 0, 0, G_OPTION_ARG_STRING, &queue_s,
+       "calendar (default), heap4, heap8, heap2, pairing", "NAME"},
+      {NULL},
   };
   if (!cli_parse("bench engine", "", summary, entries, &argc, &argv))
     return CLI_EXIT_USAGE;
@@ -83,7 +84,8 @@ bench_engine(int argc, char **argv)
     return cli_usage_error("bench engine", "--events and --pending must be at least 1");
   SimQueueKind kind = SIM_QUEUE_DEFAULT;
   if (queue_s && !sim_queue_kind_from_name(queue_s, &kind))
-    return cli_usage_error("bench engine", "--queue: unknown queue '%s' (calendar, heap4, heap8, heap2, pairing)",
+    return cli_usage_error("bench engine",
+                           "--queue: unknown queue '%s' (calendar, heap4, heap8, heap2, pairing)",
                            queue_s);
 
   g_autoptr(SimEngine) sim = sim_engine_new_with_queue(kind);

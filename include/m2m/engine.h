@@ -37,10 +37,10 @@ typedef void (*SimHandler)(SimEngine *sim, void *ctx, uint64_t arg);
  * differ only in speed and memory (see the table at the top of sim/queue.c and
  * `m2msim bench engine --queue`). SIM_QUEUE_DEFAULT is the fastest one measured. */
 typedef enum {
-  SIM_QUEUE_HEAP4,   /* 4-ary implicit heap of 16-byte keys, lazy cancel + compaction */
-  SIM_QUEUE_HEAP2,   /* the same as a binary heap (baseline) */
-  SIM_QUEUE_PAIRING, /* pairing heap over the event pool, eager O(log n) cancel */
-  SIM_QUEUE_HEAP8,   /* 8-ary heap: two cache lines per child group */
+  SIM_QUEUE_HEAP4,    /* 4-ary implicit heap of 16-byte keys, lazy cancel + compaction */
+  SIM_QUEUE_HEAP2,    /* the same as a binary heap (baseline) */
+  SIM_QUEUE_PAIRING,  /* pairing heap over the event pool, eager O(log n) cancel */
+  SIM_QUEUE_HEAP8,    /* 8-ary heap: two cache lines per child group */
   SIM_QUEUE_CALENDAR, /* buckets of time loaded into a small 4-ary heap, lazy cancel */
   SIM_QUEUE_N_KINDS,
   SIM_QUEUE_DEFAULT = SIM_QUEUE_CALENDAR,
@@ -78,7 +78,9 @@ SimEventId sim_schedule_at(SimEngine *sim, SimTime at, SimHandler fn, void *ctx,
 
 /* Cancels a pending event. Returns true if it was pending and now will never run; false
  * for SIM_EVENT_NONE, an event that already ran or is running, an id already cancelled,
- * or an id of another engine's range. Amortised O(1) on heaps, O(log n) on pairing. */
+ * or an id of another engine's range. Amortised O(1) (lazy: the record is dropped when it
+ * reaches the front, or in a compaction once half the queue is cancelled), O(log n) on
+ * the pairing heap. */
 bool sim_cancel(SimEngine *sim, SimEventId id);
 
 /* True if the event is still pending. */

@@ -34,10 +34,10 @@ void sim_resource_request(SimResource *r, SimTime service, SimHandler done, void
 
 const char *sim_resource_name(const SimResource *r);
 unsigned sim_resource_servers(const SimResource *r);
-unsigned sim_resource_busy(const SimResource *r);      /* servers busy now */
+unsigned sim_resource_busy(const SimResource *r);         /* servers busy now */
 uint64_t sim_resource_queue_length(const SimResource *r); /* requests waiting now */
-uint64_t sim_resource_arrivals(const SimResource *r);  /* requests made */
-uint64_t sim_resource_completed(const SimResource *r); /* services finished */
+uint64_t sim_resource_arrivals(const SimResource *r);     /* requests made */
+uint64_t sim_resource_completed(const SimResource *r);    /* services finished */
 
 /* Waiting times (arrival to start of service) of started requests, us. */
 const StatTally *sim_resource_wait_tally(const SimResource *r);
