@@ -947,8 +947,10 @@ res_reader_series_names(ResReader *r, int64_t run_id, GError **error)
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
   res_bind_int64(st, ":run_id", run_id);
   int rc;
+  /* A NULL name (a foreign writer) would end the list early and leak the rest. */
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-    g_ptr_array_add(out, res_col_text(st, 0));
+    if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+      g_ptr_array_add(out, res_col_text(st, 0));
   if (!res_reader_done(r, st, rc, error))
     return NULL;
   g_ptr_array_add(out, NULL);
