@@ -2,6 +2,7 @@
  * random schedule / cancel / run sequences on every queue kind, FIFO ties, cancelling
  * from handlers and after firing, and the clock's limits. */
 #include <glib.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -200,6 +201,54 @@ test_renumber(gconstpointer data)
   g_assert_cmpuint(sim_run(sim), ==, 100000 + 999);
   g_assert_cmpuint(h.ran, ==, 100999);
   g_rand_free(h.rand);
+}
+
+/* Hold models on delay distributions that stress bucket sizing (all ties, heavy tails,
+ * two far-apart clusters): order and FIFO checked on every event. */
+typedef struct {
+  HoldCheck h;
+  int shape;
+} ShapedHold;
+
+static SimTime
+shaped_delay(ShapedHold *s)
+{
+  GRand *r = s->h.rand;
+  switch (s->shape) {
+  case 0: /* everything at the same instant */
+    return 0;
+  case 1: /* heavy tail: exp of a wide normal, from microseconds to days */
+    return (SimTime)fmin(exp(g_rand_double_range(r, 0, 25)), 1e11);
+  default: /* two clusters: now-ish and a day later */
+    return g_rand_boolean(r) ? g_rand_int_range(r, 0, 100) : SIM_D + g_rand_int_range(r, 0, 100);
+  }
+}
+
+static void
+shaped_handler(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  ShapedHold *s = ctx;
+  HoldCheck *h = &s->h;
+  g_assert_cmpint(sim_now(sim), >=, h->last_time);
+  if (sim_now(sim) == h->last_time && h->ran > 0)
+    g_assert_cmpuint(arg, >, h->last_arg);
+  h->last_time = sim_now(sim);
+  h->last_arg = arg;
+  if (++h->ran < 60000)
+    sim_schedule(sim, shaped_delay(s), shaped_handler, s, h->inserted++);
+}
+
+static void
+test_shaped_holds(gconstpointer data)
+{
+  for (int shape = 0; shape < 3; shape++) {
+    g_autoptr(SimEngine) sim = sim_engine_new_with_queue((SimQueueKind)GPOINTER_TO_INT(data));
+    ShapedHold s = {{g_rand_new_with_seed(11 + shape), 0, 0, 0, 0}, shape};
+    for (int i = 0; i < 5000; i++)
+      sim_schedule(sim, shaped_delay(&s), shaped_handler, &s, s.h.inserted++);
+    g_assert_cmpuint(sim_run(sim), ==, 60000 + 4999);
+    g_rand_free(s.h.rand);
+  }
 }
 
 /* ---- FIFO ties ----------------------------------------------------------------------- */
@@ -448,6 +497,8 @@ main(int argc, char **argv)
     g_test_add_data_func(path, d, test_reference);
     snprintf(path, sizeof path, "/queue/%s/renumber", name);
     g_test_add_data_func(path, d, test_renumber);
+    snprintf(path, sizeof path, "/queue/%s/shaped-holds", name);
+    g_test_add_data_func(path, d, test_shaped_holds);
     snprintf(path, sizeof path, "/queue/%s/fifo-ties", name);
     g_test_add_data_func(path, d, test_fifo_ties);
     snprintf(path, sizeof path, "/queue/%s/cancel", name);

@@ -90,7 +90,7 @@ bool sim_is_pending(const SimEngine *sim, SimEventId id);
  * When the queue runs dry or the next event is after `end`, the clock is advanced to
  * `end` (unless end == SIM_TIME_MAX). After sim_stop() the clock stays at the time of
  * the event that stopped it. Returns the number of events executed by this call.
- * Must not be called from inside a handler. */
+ * An `end` before now does nothing. Must not be called from inside a handler. */
 uint64_t sim_run_until(SimEngine *sim, SimTime end);
 
 /* Runs until no event is pending or sim_stop(). */
