@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../sim/queue.h"
+#include "testutil.h"
 #include "m2m/engine.h"
 
 /* ---- random operations against a reference ------------------------------------------ */
@@ -471,6 +472,28 @@ test_past_absolute(void)
   g_test_trap_assert_failed();
 }
 
+/* `m2msim bench engine` on a tiny load: the two result lines, and bad options refused. */
+static void
+test_bench_cli(void)
+{
+  for (int k = 0; k < SIM_QUEUE_N_KINDS; k++) {
+    g_autofree char *out = NULL, *err = NULL;
+    int rc = tu_run_m2msim(&out, &err, "bench", "engine", "--events", "3000", "--pending", "50",
+                           "--queue", sim_queue_kind_name((SimQueueKind)k), NULL);
+    g_assert_cmpint(rc, ==, 0);
+    g_assert_true(g_regex_match_simple("^events_per_s: [0-9]+$", out, G_REGEX_MULTILINE, 0));
+    g_assert_true(g_regex_match_simple("^peak_rss_kib: [0-9]+$", out, G_REGEX_MULTILINE, 0));
+    g_assert_true(g_regex_match_simple("^events: 3000$", out, G_REGEX_MULTILINE, 0));
+  }
+  const char *bad[][2] = {{"--queue", "ladder"}, {"--events", "0"}, {"--pending", "-3"}};
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autofree char *err = NULL;
+    g_assert_cmpint(tu_run_m2msim(NULL, &err, "bench", "engine", bad[i][0], bad[i][1], NULL), ==,
+                    2);
+    g_assert_nonnull(strstr(err, "bench engine"));
+  }
+}
+
 static void
 test_queue_names(void)
 {
@@ -512,5 +535,6 @@ main(int argc, char **argv)
   g_test_add_func("/engine/negative-delay", test_negative_delay);
   g_test_add_func("/engine/past-absolute", test_past_absolute);
   g_test_add_func("/engine/queue-names", test_queue_names);
+  g_test_add_func("/engine/bench-cli", test_bench_cli);
   return g_test_run();
 }
