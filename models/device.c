@@ -3,7 +3,8 @@
  * Storage: one Dev row per device in a flat array sized from the scenario's total, and
  * the USIM's Annex C SQN state in a second flat array of (1 + 2^ind_bits) words per
  * device, so a device costs a few hundred octets and no heap allocation. Both arrays are
- * allocated zeroed up front; the OS maps their pages only when devices are made.
+ * mapped zeroed up front (w_big_new0); the OS gives them pages only when devices are
+ * made.
  *
  * Every request the device makes carries its `seq`; an answer or timer with another seq
  * is stale (the device moved on) and is dropped before the state machine sees it. One
@@ -145,8 +146,8 @@ dev_table_new(World *w, uint64_t capacity, GError **error)
   DevTable *t = g_new0(DevTable, 1);
   t->capacity = capacity;
   t->slots = 1u << w->aka.ind_bits;
-  t->devs = g_try_malloc0_n(capacity ? capacity : 1, sizeof(Dev));
-  t->usim = g_try_malloc0_n((capacity ? capacity : 1) * (1 + t->slots), sizeof(uint64_t));
+  t->devs = w_big_new0(capacity, sizeof(Dev));
+  t->usim = w_big_new0(capacity * (1 + t->slots), sizeof(uint64_t));
   if (t->devs == NULL || t->usim == NULL) {
     g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP,
                 "cannot allocate the state of %" G_GUINT64_FORMAT " devices", capacity);
@@ -173,9 +174,9 @@ dev_table_free(DevTable *t)
   if (t == NULL)
     return;
   if (t->devs)
-    OPENSSL_cleanse(t->devs, t->capacity * sizeof(Dev));
-  g_free(t->devs);
-  g_free(t->usim);
+    OPENSSL_cleanse(t->devs, t->n * sizeof(Dev));
+  w_big_free(t->devs, t->capacity, sizeof(Dev));
+  w_big_free(t->usim, t->capacity * (1 + t->slots), sizeof(uint64_t));
   g_free(t->vo_share);
   g_free(t);
 }

@@ -89,7 +89,7 @@ rs_new(World *w, GError **error)
     return NULL;
   }
   rs->n_rec = MIN(p->size, w->total_devices);
-  rs->rec = g_try_malloc0_n(rs->n_rec ? rs->n_rec : 1, sizeof(RsRecord));
+  rs->rec = w_big_new0(rs->n_rec, sizeof(RsRecord));
   if (rs->rec == NULL) {
     g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP,
                 "cannot allocate %" G_GUINT64_FORMAT " PIMSI records", rs->n_rec);
@@ -108,10 +108,13 @@ rs_free(Rs *rs)
 {
   if (rs == NULL)
     return;
+  if (rs->rec) {
+    /* Records ever used: indices below the number of allocations (pool.h order). */
+    uint64_t used = MIN(rs->n_rec, pool_n_allocations(rs->pool));
+    OPENSSL_cleanse(rs->rec, used * sizeof(RsRecord));
+  }
+  w_big_free(rs->rec, rs->n_rec, sizeof(RsRecord));
   pool_free(rs->pool);
-  if (rs->rec)
-    OPENSSL_cleanse(rs->rec, rs->n_rec * sizeof(RsRecord));
-  g_free(rs->rec);
   OPENSSL_cleanse(rs->op, sizeof rs->op);
   sim_resource_free(rs->av);
   g_free(rs);

@@ -231,5 +231,12 @@ w_key_confirm(const uint8_t key[32], uint8_t out[16])
   memcpy(out, key + 16, 16);
 }
 
+/* Zeroed arrays of n elements of `size` octets for per-device and per-PIMSI state: mapped
+ * anonymous memory (pages appear, zeroed, on first touch) with transparent huge pages
+ * requested, since millions of rows are touched in random order. NULL when the memory
+ * cannot be mapped. Free with w_big_free(p, n, size). */
+void *w_big_new0(size_t n, size_t size);
+void w_big_free(void *p, size_t n, size_t size);
+
 /* Bytes of flat per-device arrays the world holds (for bench figures). */
 size_t w_memory(const World *w);

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <openssl/crypto.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "device.h"
 #include "m2m/kdf.h"
@@ -27,6 +28,30 @@
 /* clang-format off */
 G_DEFINE_QUARK(m2m-world-error-quark, world_error)
 /* clang-format on */
+
+void *
+w_big_new0(size_t n, size_t size)
+{
+  if (n == 0)
+    n = 1;
+  if (size != 0 && n > SIZE_MAX / size)
+    return NULL;
+  size_t len = n * size;
+  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  madvise(p, len, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#endif
+  return p;
+}
+
+void
+w_big_free(void *p, size_t n, size_t size)
+{
+  if (p != NULL)
+    munmap(p, (n ? n : 1) * size);
+}
 
 /* ---- faults and series --------------------------------------------------------------- */
 
@@ -181,7 +206,6 @@ world_free(World *w)
 {
   if (w == NULL)
     return;
-  sim_engine_free(w->sim);
   if (w->mfrs)
     for (size_t i = 0; i < w->n_mfr; i++)
       mfr_free(w->mfrs[i]);
@@ -197,6 +221,7 @@ world_free(World *w)
       vo_free(w->vos[i]);
   g_free(w->vos);
   dev_table_free(w->devs);
+  sim_engine_free(w->sim); /* after the RS: its resource cancels its events */
   msg_pool_free(w->msgs);
   msg_pool_free(w->batches);
   wstats_clear(&w->st);
