@@ -505,6 +505,102 @@ test_parallel_and_slurm(Fixture *fx, gconstpointer data)
   g_assert_true(g_file_test(p3, G_FILE_TEST_EXISTS));
 }
 
+/* The real `m2msim run`, when this build has it: the same small sweep built in and
+ * through GNU parallel + m2msim merge gives the same scalars run by run (wall-clock
+ * figures aside). */
+static void
+test_real_runs_parallel(Fixture *fx, gconstpointer data)
+{
+  g_autofree char *o = NULL, *e = NULL;
+  if (tu_run_m2msim(&o, &e, "run", "--help", NULL) != 0) {
+    g_test_skip("m2msim run not available in this build");
+    return;
+  }
+  g_autofree char *parallel = g_find_program_in_path("parallel");
+  if (parallel == NULL) {
+    g_test_skip("GNU parallel not installed (apt-get install parallel)");
+    return;
+  }
+  g_autofree char *pdb = g_build_filename(fx->dir, "p.db", NULL);
+  g_autofree char *jobs = g_build_filename(fx->dir, "jobs.txt", NULL);
+  const char *base[] = {"sweep", fx->scn, "--vary", "registration_service.pimsi_pool.size=150,600",
+                        "--set", "manufacturers.0.devices=120", "--set", "duration=2d",
+                        "-r", "2", "-j", "2", "-o", NULL, NULL, NULL, NULL};
+  base[13] = fx->db;
+  g_clear_pointer(&o, g_free);
+  g_clear_pointer(&e, g_free);
+  if (tu_run_m2msimv(&o, &e, base) != 0)
+    g_error("sweep failed: %s", e);
+  base[13] = pdb;
+  base[14] = "--emit-jobs";
+  base[15] = jobs;
+  g_clear_pointer(&o, g_free);
+  g_clear_pointer(&e, g_free);
+  g_assert_cmpint(tu_run_m2msimv(&o, &e, base), ==, 0);
+  const char *sh[] = {"/bin/sh", "-c", "parallel -j 2 < \"$1\"", "sh", jobs, NULL};
+  int status = 0;
+  g_autofree char *pe = NULL;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(g_spawn_sync(NULL, (char **)sh, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                             NULL, &pe, &status, &error));
+  if (!g_spawn_check_wait_status(status, NULL))
+    g_error("parallel failed: %s", pe);
+  g_autofree char *glob = g_strdup_printf("%s.parts", pdb);
+  GPtrArray *m = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(m, g_strdup("merge"));
+  for (int i = 0; i < 4; i++)
+    g_ptr_array_add(m, g_strdup_printf("%s/run-%04d.db", glob, i));
+  g_ptr_array_add(m, g_strdup("-o"));
+  g_ptr_array_add(m, g_strdup(pdb));
+  g_ptr_array_add(m, NULL);
+  g_clear_pointer(&o, g_free);
+  g_clear_pointer(&e, g_free);
+  int rc = tu_run_m2msimv(&o, &e, (const char *const *)m->pdata);
+  g_ptr_array_unref(m);
+  if (rc != 0)
+    g_error("merge failed: %s", e);
+
+  /* Scalars per run, keyed by seed and pool size. */
+  GHashTable *sets[2];
+  const char *dbs[2] = {fx->db, pdb};
+  for (int k = 0; k < 2; k++) {
+    sets[k] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(ResReader) r = res_reader_open(dbs[k], &error);
+    g_assert_no_error(error);
+    g_autoptr(GPtrArray) runs = res_reader_runs(r, &error);
+    g_assert_cmpuint(runs->len, ==, 4);
+    for (guint i = 0; i < runs->len; i++) {
+      const ResRun *run = runs->pdata[i];
+      g_assert_cmpstr(run->status, ==, "complete");
+      g_autoptr(GPtrArray) params = res_reader_params(r, run->id, &error);
+      const char *pool = NULL;
+      for (guint j = 0; j < params->len; j++)
+        if (strcmp(((ResParam *)params->pdata[j])->key,
+                   "registration_service.pimsi_pool.size") == 0)
+          pool = ((ResParam *)params->pdata[j])->value;
+      g_assert_nonnull(pool);
+      g_autoptr(GPtrArray) scalars = res_reader_scalars(r, run->id, &error);
+      g_assert_cmpuint(scalars->len, >, 20);
+      GString *s = g_string_new(NULL);
+      for (guint j = 0; j < scalars->len; j++) {
+        const ResScalar *sc = scalars->pdata[j];
+        if (strcmp(sc->name, "engine.wall_s") != 0 && strcmp(sc->name, "run.wall_s") != 0)
+          g_string_append_printf(s, "%s=%.17g\n", sc->name, sc->value);
+      }
+      char *key = g_strdup_printf("%" G_GINT64_FORMAT "/%s", run->seed, pool);
+      g_assert_false(g_hash_table_contains(sets[k], key));
+      g_hash_table_insert(sets[k], key, g_string_free(s, FALSE));
+    }
+  }
+  GHashTableIter it;
+  gpointer key, val;
+  g_hash_table_iter_init(&it, sets[0]);
+  while (g_hash_table_iter_next(&it, &key, &val))
+    g_assert_cmpstr(g_hash_table_lookup(sets[1], key), ==, val);
+  g_hash_table_unref(sets[0]);
+  g_hash_table_unref(sets[1]);
+}
+
 static void
 test_bad_input(Fixture *fx, gconstpointer data)
 {
@@ -559,6 +655,7 @@ main(int argc, char **argv)
   ADD("/sweep/kill-and-resume", test_kill_and_resume);
   ADD("/sweep/failed-run", test_failed_run);
   ADD("/sweep/parallel-and-slurm", test_parallel_and_slurm);
+  ADD("/sweep/real-runs-parallel", test_real_runs_parallel);
   ADD("/sweep/bad-input", test_bad_input);
   return g_test_run();
 }

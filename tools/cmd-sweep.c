@@ -241,8 +241,7 @@ run_all(const Sweep *s, unsigned jobs)
   g_autofree Child *kids = g_new0(Child, jobs);
   size_t next = 0;
   bool failed = false;
-  if (todo->len > 0)
-    progress_show(&prog, false);
+  bool shown = false;
   while ((next < todo->len && !failed) || prog.running > 0) {
     while (!failed && next < todo->len && prog.running < jobs) {
       size_t run = g_array_index(todo, size_t, next++);
@@ -260,6 +259,10 @@ run_all(const Sweep *s, unsigned jobs)
     }
     if (prog.running == 0)
       break;
+    if (!shown) {
+      progress_show(&prog, false);
+      shown = true;
+    }
     int status = 0;
     pid_t pid = waitpid(-1, &status, 0);
     if (pid < 0) {

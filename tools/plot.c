@@ -125,7 +125,7 @@ gp_run(const char *gnuplot, const char *dir, const GString *script, GError **err
   const char *argv[] = {gnuplot, tmpl, NULL};
   g_autofree char *err = NULL;
   int status = 0;
-  bool ok = g_spawn_sync(dir, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+  bool ok = g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
                          &err, &status, error);
   if (ok && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
     g_strstrip(err);
@@ -225,11 +225,13 @@ point_subtitle(const Study *s, size_t point)
   if (n == 1) {
     g_string_append_printf(t, ", seed %" G_GINT64_FORMAT, first->seed);
   } else {
-    g_string_append_printf(t, " (%zu runs, seeds ", n);
-    for (size_t i = 0; i < n && i < 4; i++)
+    /* Seeds are up to 19 digits: a line of their own, three at most. */
+    g_string_append_printf(t, " (%zu runs)\nseeds ", n);
+    for (size_t i = 0; i < n && i < 3; i++)
       g_string_append_printf(t, "%s%" G_GINT64_FORMAT, i ? ", " : "",
                              study_run(s, study_point_run(s, point, i))->seed);
-    g_string_append(t, n > 4 ? ", ...)" : ")");
+    if (n > 3)
+      g_string_append(t, ", ...");
   }
   return g_string_free(t, FALSE);
 }
@@ -457,8 +459,10 @@ fig_latency(GString *g, Study *s, size_t point, const char *dir, const char *pre
     gp_str(g, lab);
     g_string_append(g, " at ");
     gp_num(g, v);
-    g_string_append_printf(g, ", graph %.2f right offset -0.5, 0 tc rgb '%s'\n",
-                           0.12 + 0.08 * (double)k, c_red);
+    /* p50 to the right of its line (it is often near the left edge), the tail
+     * quantiles to the left (near the right edge). */
+    g_string_append_printf(g, ", graph %.2f %s tc rgb '%s'\n", 0.12 + 0.08 * (double)k,
+                           k == 0 ? "left offset 0.5, 0" : "right offset -0.5, 0", c_red);
   }
   g_autofree char *sub = point_subtitle(s, point);
   const char *approx = cdf ? "" : " (step approximation from p50/p95/p99/max: no "
