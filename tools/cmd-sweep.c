@@ -479,10 +479,12 @@ cmd_sweep(int argc, char **argv)
     return CLI_EXIT_USAGE;
   }
   size_t n = sweep_plan_n_runs(plan);
+  g_autofree char *abs_out = g_canonicalize_filename(out, NULL);
   Sweep s = {
     .plan = plan,
     .db = out,
-    .parts = g_strconcat(out, ".parts", NULL),
+    /* Absolute: the run commands name their parts, and job lists run anywhere. */
+    .parts = g_strconcat(abs_out, ".parts", NULL),
     .m2msim = m2msim ? g_canonicalize_filename(m2msim, NULL) : self_exe(argv0),
     .width = 4,
   };

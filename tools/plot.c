@@ -627,6 +627,7 @@ plot_sweep(Study *s, const char *gnuplot, const char *dir, PlotFormat fmt, GPtrA
         g_ptr_array_add(chosen, (gpointer)names[k]);
   for (size_t k = 0; names[k]; k++) {
     if (g_strv_contains(headline, names[k]) || g_str_has_suffix(names[k], "wall_s") ||
+        g_str_has_prefix(names[k], "engine.") ||
         !study_scalar_varies(s, names[k]))
       continue;
     g_ptr_array_add(chosen, (gpointer)names[k]);
