@@ -7,7 +7,7 @@
 
 #include "m2m/scenario.h"
 
-G_DEFINE_QUARK(m2m-sweep-error-quark, sweep_error)
+G_DEFINE_QUARK(m2m - sweep - error - quark, sweep_error)
 
 /* More runs than this is a typo (a grid of 10 axes of 10 values), not a study. */
 #define SWEEP_MAX_RUNS 10000000u
@@ -19,12 +19,12 @@ typedef struct {
 } SweepAxis;
 
 struct SweepPlan {
-  char *scenario;   /* absolute path */
-  char *sha256;     /* of the scenario text as read */
+  char *scenario; /* absolute path */
+  char *sha256;   /* of the scenario text as read */
   uint64_t base_seed;
   uint32_t replications;
-  char **sets;      /* fixed overrides, NULL-terminated */
-  GArray *axes;     /* of SweepAxis */
+  char **sets;  /* fixed overrides, NULL-terminated */
+  GArray *axes; /* of SweepAxis */
   size_t n_points;
 };
 
@@ -87,8 +87,8 @@ sweep_parse_vary(const char *arg, char **key, char ***values, GError **error)
     }
   }
   if (quote || depth != 0) {
-    g_set_error(error, SWEEP_ERROR, SWEEP_ERROR_SYNTAX,
-                "--vary '%s': unbalanced %s", arg, quote ? "quotes" : "brackets or braces");
+    g_set_error(error, SWEEP_ERROR, SWEEP_ERROR_SYNTAX, "--vary '%s': unbalanced %s", arg,
+                quote ? "quotes" : "brackets or braces");
     return false;
   }
   g_ptr_array_add(vals, NULL);
@@ -157,8 +157,10 @@ add_axis(SweepPlan *plan, char *key, char **values, GError **error)
 {
   SweepAxis axis = {key, values, g_strv_length(values)};
   if (strcmp(key, "sweep") == 0 || g_str_has_prefix(key, "sweep.")) {
-    g_set_error(error, SWEEP_ERROR, SWEEP_ERROR_INVALID, "cannot vary '%s': the sweep "
-                "section is not a parameter", key);
+    g_set_error(error, SWEEP_ERROR, SWEEP_ERROR_INVALID,
+                "cannot vary '%s': the sweep "
+                "section is not a parameter",
+                key);
     axis_clear(&axis);
     return false;
   }
@@ -215,8 +217,8 @@ sweep_plan_new(const char *scenario_path, const char *const *sets, const char *c
     }
   } else if (base->has_sweep) {
     for (size_t a = 0; a < base->sweep.n_axes; a++)
-      if (!add_axis(plan, g_strdup(base->sweep.axes[a].key),
-                    g_strdupv(base->sweep.axes[a].values), error))
+      if (!add_axis(plan, g_strdup(base->sweep.axes[a].key), g_strdupv(base->sweep.axes[a].values),
+                    error))
         return NULL;
   }
   if (replications == 0)
@@ -232,8 +234,7 @@ sweep_plan_new(const char *scenario_path, const char *const *sets, const char *c
   }
   if (points > SWEEP_MAX_RUNS || (uint64_t)points * replications > SWEEP_MAX_RUNS) {
     g_set_error(error, SWEEP_ERROR, SWEEP_ERROR_INVALID,
-                "more than %u runs (points x replications): too big for one sweep",
-                SWEEP_MAX_RUNS);
+                "more than %u runs (points x replications): too big for one sweep", SWEEP_MAX_RUNS);
     return NULL;
   }
   plan->n_points = points;

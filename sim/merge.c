@@ -9,7 +9,7 @@
 
 #include "m2m/results.h"
 
-G_DEFINE_QUARK(m2m-merge-error-quark, merge_error)
+G_DEFINE_QUARK(m2m - merge - error - quark, merge_error)
 
 static int
 param_cmp(gconstpointer a, gconstpointer b)
@@ -45,8 +45,8 @@ copy_run(ResReader *r, const ResRun *run, GPtrArray *params, int64_t replication
 {
   int64_t id = 0;
   if (!res_writer_add_run(w, run->scenario, run->name, (uint64_t)run->seed,
-                          replication >= 0 ? replication : run->replication, run->started,
-                          &id, error))
+                          replication >= 0 ? replication : run->replication, run->started, &id,
+                          error))
     return false;
   for (guint i = 0; i < params->len; i++) {
     const ResParam *p = params->pdata[i];
@@ -121,8 +121,7 @@ merge_files(const char *const *parts, size_t n, const int64_t *replications, con
     }
     for (guint j = 0; j < runs->len; j++) {
       const ResRun *run = runs->pdata[j];
-      g_autofree char *where =
-        g_strdup_printf("%s (run %" G_GINT64_FORMAT ")", parts[i], run->id);
+      g_autofree char *where = g_strdup_printf("%s (run %" G_GINT64_FORMAT ")", parts[i], run->id);
       const char *scenario = run->scenario ? run->scenario : "";
       if (ref_where == NULL) {
         ref_scenario = g_strdup(scenario);

@@ -12,7 +12,7 @@ typedef struct {
 } StudyRun;
 
 typedef struct {
-  GArray *runs;  /* size_t indices into Study.runs */
+  GArray *runs; /* size_t indices into Study.runs */
 } StudyPoint;
 
 struct Study {
@@ -140,8 +140,7 @@ study_load(const char *path, GError **error)
   if (runs == NULL)
     return NULL;
   if (runs->len == 0) {
-    g_set_error(error, RES_ERROR, RES_ERROR_NOT_FOUND, "%s: no run in this results database",
-                path);
+    g_set_error(error, RES_ERROR, RES_ERROR_NOT_FOUND, "%s: no run in this results database", path);
     return NULL;
   }
   s->runs = g_array_new(FALSE, TRUE, sizeof(StudyRun));
@@ -151,7 +150,8 @@ study_load(const char *path, GError **error)
   /* Move every run into s first, so an error below frees each exactly once. */
   g_ptr_array_set_free_func(runs, NULL);
   for (guint i = 0; i < runs->len; i++) {
-    StudyRun r = {.run = runs->pdata[i], .params = g_ptr_array_new(),
+    StudyRun r = {.run = runs->pdata[i],
+                  .params = g_ptr_array_new(),
                   .scalars = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)};
     g_array_append_val(s->runs, r);
   }
@@ -267,8 +267,7 @@ study_scalar_names(const Study *s)
 }
 
 void
-study_point_summary(const Study *s, size_t point, const char *name, double level,
-                    CiSummary *out)
+study_point_summary(const Study *s, size_t point, const char *name, double level, CiSummary *out)
 {
   size_t n = study_point_n_runs(s, point), m = 0;
   g_autofree double *v = g_new(double, n);

@@ -22,10 +22,10 @@ main(int argc, char **argv)
   g_auto(GStrv) sets = NULL;
   g_autofree char *out = NULL, *seed_s = NULL;
   const GOptionEntry entries[] = {
-    {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, NULL, NULL},
-    {"seed", 0, 0, G_OPTION_ARG_STRING, &seed_s, NULL, NULL},
-    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, NULL, NULL},
-    {NULL},
+      {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, NULL, NULL},
+      {"seed", 0, 0, G_OPTION_ARG_STRING, &seed_s, NULL, NULL},
+      {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, NULL, NULL},
+      {NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
   g_option_context_add_main_entries(ctx, entries, NULL);
@@ -60,8 +60,8 @@ main(int argc, char **argv)
   double noise = (double)(cfg->seed % 1000) / 1000.0;
   ok = ok && res_writer_scalar(w, id, "rs.pimsi.pool_size", pool, &error) &&
        res_writer_scalar(w, id, "rs.pimsi.blocked", 1e5 / pool + 10 * noise, &error) &&
-       res_writer_scalar(w, id, "rs.av.wait_mean", 0.002 / cfg->registration_service.av_servers +
-                                                       noise * 1e-4, &error) &&
+       res_writer_scalar(w, id, "rs.av.wait_mean",
+                         0.002 / cfg->registration_service.av_servers + noise * 1e-4, &error) &&
        res_writer_scalar(w, id, "engine.wall_s", (double)g_get_real_time() / 1e6, &error);
   for (int k = 0; ok && k <= 4; k++)
     ok = res_writer_series(w, id, "rs.pimsi.in_use", k * 3600.0, k * pool / 8, &error);

@@ -30,17 +30,17 @@ sf_write(const char *path, const SfRunSpec *spec, const char *const *points, uns
         const char *name;
         double v;
       } sc[] = {
-        {"rs.pimsi.pool_size", pool},
-        {"rs.pimsi.blocked", 1e5 / pool + r},
-        {"rs.av.utilization", 0.4 + 0.01 * r},
-        {"rs.av.wait_mean", 0.002},
-        {"provision.latency.p50", 20 + r},
-        {"provision.latency.p95", 60 + r},
-        {"provision.latency.p99", 300 + r},
-        {"provision.latency.max", 3600},
-        {"devices.manufactured", 1000},
-        {"devices.provisioned", 900 + r},
-        {"engine.wall_s", 0.5 + r},
+          {"rs.pimsi.pool_size", pool},
+          {"rs.pimsi.blocked", 1e5 / pool + r},
+          {"rs.av.utilization", 0.4 + 0.01 * r},
+          {"rs.av.wait_mean", 0.002},
+          {"provision.latency.p50", 20 + r},
+          {"provision.latency.p95", 60 + r},
+          {"provision.latency.p99", 300 + r},
+          {"provision.latency.max", 3600},
+          {"devices.manufactured", 1000},
+          {"devices.provisioned", 900 + r},
+          {"engine.wall_s", 0.5 + r},
       };
       for (size_t k = 0; k < G_N_ELEMENTS(sc); k++)
         g_assert_true(res_writer_scalar(w, id, sc[k].name, sc[k].v, &e));
@@ -55,8 +55,8 @@ sf_write(const char *path, const SfRunSpec *spec, const char *const *points, uns
       }
       if (spec->cdf)
         for (int k = 1; k <= 100; k++)
-          g_assert_true(res_writer_series(w, id, "provision.latency.cdf",
-                                          5.0 * exp(k / 15.0), k / 100.0, &e));
+          g_assert_true(res_writer_series(w, id, "provision.latency.cdf", 5.0 * exp(k / 15.0),
+                                          k / 100.0, &e));
       g_assert_true(res_writer_finish_run(w, id, 0.5 + r, "complete", &e));
     }
   }

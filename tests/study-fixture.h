@@ -7,10 +7,10 @@
 #include <glib.h>
 
 typedef struct {
-  const char *scenario;   /* scenario text (also its name: "name: X" is not parsed) */
+  const char *scenario; /* scenario text (also its name: "name: X" is not parsed) */
   const char *name;
-  bool cdf;               /* write a provision.latency.cdf series */
-  bool exhausted;         /* write rs.pimsi.exhausted_at */
+  bool cdf;       /* write a provision.latency.cdf series */
+  bool exhausted; /* write rs.pimsi.exhausted_at */
 } SfRunSpec;
 
 /* Writes path with one run per (point, replication): points values of the varied key

@@ -42,16 +42,14 @@ static const char *scenario_a = "name: a\nseed: 1\n";
 
 /* Writes a one-run database: params seed and x, scalars derived from both, a series. */
 static char *
-write_part(const Fixture *fx, const char *file, const char *scenario, uint64_t seed,
-           const char *x)
+write_part(const Fixture *fx, const char *file, const char *scenario, uint64_t seed, const char *x)
 {
   g_autoptr(GError) error = NULL;
   char *path = g_build_filename(fx->dir, file, NULL);
   g_autoptr(ResWriter) w = res_writer_open(path, &error);
   g_assert_no_error(error);
   int64_t id = 0;
-  g_assert_true(res_writer_add_run(w, scenario, "a", seed, 0, "2025-01-01T00:00:00Z", &id,
-                                   &error));
+  g_assert_true(res_writer_add_run(w, scenario, "a", seed, 0, "2025-01-01T00:00:00Z", &id, &error));
   g_autofree char *seed_s = g_strdup_printf("%" G_GUINT64_FORMAT, seed);
   g_assert_true(res_writer_param(w, id, "seed", seed_s, &error));
   g_assert_true(res_writer_param(w, id, "x", x, &error));

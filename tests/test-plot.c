@@ -182,8 +182,9 @@ test_errors(Fixture *fx, gconstpointer data)
   int rc = tu_run_m2msim(&o, &e, "plot", db, "-o", out, NULL);
   g_setenv("PATH", path, TRUE);
   g_assert_cmpint(rc, ==, 2);
-  g_assert_cmpstr(e, ==, "m2msim plot: gnuplot not found; install it with: apt-get install "
-                         "gnuplot-nox\n");
+  g_assert_cmpstr(e, ==,
+                  "m2msim plot: gnuplot not found; install it with: apt-get install "
+                  "gnuplot-nox\n");
   g_assert_cmpuint(count_entries(fx->dir), ==, 1);
 
   g_autofree char *junk = g_build_filename(fx->dir, "junk.db", NULL);

@@ -14,39 +14,39 @@
 
 /* Prints "ok" or the first problems; exit status 1 on any. */
 static const char checker[] =
-  "import sys\n"
-  "from html.parser import HTMLParser\n"
-  "VOID = {'area','base','br','col','embed','hr','img','input','link','meta','source',"
-  "'track','wbr'}\n"
-  "class P(HTMLParser):\n"
-  "    def __init__(s):\n"
-  "        super().__init__(convert_charrefs=True); s.stack=[]; s.err=[]; s.ids=set()\n"
-  "    def attrs(s, tag, attrs):\n"
-  "        for k, v in attrs:\n"
-  "            if v and ('http://' in v or 'https://' in v or v.startswith('//')):\n"
-  "                s.err.append('external reference %s %s=%s' % (tag, k, v))\n"
-  "            if k in ('src', 'srcset', 'data'): s.err.append('%s has %s' % (tag, k))\n"
-  "            if k == 'href' and v and not v.startswith('#'):\n"
-  "                s.err.append('link out of the page: %s' % v)\n"
-  "            if k == 'id':\n"
-  "                if v in s.ids: s.err.append('duplicate id ' + v)\n"
-  "                s.ids.add(v)\n"
-  "        if tag in ('script','link','img','iframe','object','embed'):\n"
-  "            s.err.append('tag ' + tag)\n"
-  "    def handle_starttag(s, tag, attrs):\n"
-  "        s.attrs(tag, attrs)\n"
-  "        if tag not in VOID: s.stack.append(tag)\n"
-  "    def handle_startendtag(s, tag, attrs): s.attrs(tag, attrs)\n"
-  "    def handle_endtag(s, tag):\n"
-  "        if not s.stack or s.stack[-1] != tag:\n"
-  "            s.err.append('unbalanced </%s>, open %s' % (tag, s.stack[-3:])); return\n"
-  "        s.stack.pop()\n"
-  "text = open(sys.argv[1], encoding='utf-8').read()\n"
-  "p = P(); p.feed(text); p.close()\n"
-  "if not text.startswith('<!DOCTYPE html>'): p.err.append('no <!DOCTYPE html>')\n"
-  "if p.stack: p.err.append('unclosed %s' % p.stack)\n"
-  "print('\\n'.join(p.err[:5]) if p.err else 'ok')\n"
-  "sys.exit(1 if p.err else 0)\n";
+    "import sys\n"
+    "from html.parser import HTMLParser\n"
+    "VOID = {'area','base','br','col','embed','hr','img','input','link','meta','source',"
+    "'track','wbr'}\n"
+    "class P(HTMLParser):\n"
+    "    def __init__(s):\n"
+    "        super().__init__(convert_charrefs=True); s.stack=[]; s.err=[]; s.ids=set()\n"
+    "    def attrs(s, tag, attrs):\n"
+    "        for k, v in attrs:\n"
+    "            if v and ('http://' in v or 'https://' in v or v.startswith('//')):\n"
+    "                s.err.append('external reference %s %s=%s' % (tag, k, v))\n"
+    "            if k in ('src', 'srcset', 'data'): s.err.append('%s has %s' % (tag, k))\n"
+    "            if k == 'href' and v and not v.startswith('#'):\n"
+    "                s.err.append('link out of the page: %s' % v)\n"
+    "            if k == 'id':\n"
+    "                if v in s.ids: s.err.append('duplicate id ' + v)\n"
+    "                s.ids.add(v)\n"
+    "        if tag in ('script','link','img','iframe','object','embed'):\n"
+    "            s.err.append('tag ' + tag)\n"
+    "    def handle_starttag(s, tag, attrs):\n"
+    "        s.attrs(tag, attrs)\n"
+    "        if tag not in VOID: s.stack.append(tag)\n"
+    "    def handle_startendtag(s, tag, attrs): s.attrs(tag, attrs)\n"
+    "    def handle_endtag(s, tag):\n"
+    "        if not s.stack or s.stack[-1] != tag:\n"
+    "            s.err.append('unbalanced </%s>, open %s' % (tag, s.stack[-3:])); return\n"
+    "        s.stack.pop()\n"
+    "text = open(sys.argv[1], encoding='utf-8').read()\n"
+    "p = P(); p.feed(text); p.close()\n"
+    "if not text.startswith('<!DOCTYPE html>'): p.err.append('no <!DOCTYPE html>')\n"
+    "if p.stack: p.err.append('unclosed %s' % p.stack)\n"
+    "print('\\n'.join(p.err[:5]) if p.err else 'ok')\n"
+    "sys.exit(1 if p.err else 0)\n";
 
 typedef struct {
   char *dir;
@@ -101,8 +101,8 @@ check_html(const char *path)
 }
 
 static const char *const scenario =
-  "# Pool study <small> & \"quoted\" -- see https://example.org/notes\n"
-  "name: study-report\n";
+    "# Pool study <small> & \"quoted\" -- see https://example.org/notes\n"
+    "name: study-report\n";
 
 static void
 test_sweep_report(Fixture *fx, gconstpointer data)
@@ -177,8 +177,9 @@ test_errors(Fixture *fx, gconstpointer data)
   g_setenv("PATH", fx->dir, TRUE);
   int rc = tu_run_m2msim(&o, &e, "report", db, "-o", html, NULL);
   g_assert_cmpint(rc, ==, 2);
-  g_assert_cmpstr(e, ==, "m2msim report: gnuplot not found; install it with: apt-get install "
-                         "gnuplot-nox (or use --no-plots)\n");
+  g_assert_cmpstr(e, ==,
+                  "m2msim report: gnuplot not found; install it with: apt-get install "
+                  "gnuplot-nox (or use --no-plots)\n");
   g_assert_false(g_file_test(html, G_FILE_TEST_EXISTS));
   g_clear_pointer(&o, g_free);
   g_clear_pointer(&e, g_free);

@@ -39,7 +39,8 @@ test_parse_vary(void)
   g_clear_pointer(&key, g_free);
   g_clear_pointer(&values, g_strfreev);
   g_assert_true(sweep_parse_vary("p={exponential: 2ms},{lognormal: {median: 1s, sigma: 0.5}},"
-                                 "'a,b'", &key, &values, &error));
+                                 "'a,b'",
+                                 &key, &values, &error));
   g_assert_cmpuint(g_strv_length(values), ==, 3);
   g_assert_cmpstr(values[0], ==, "{exponential: 2ms}");
   g_assert_cmpstr(values[1], ==, "{lognormal: {median: 1s, sigma: 0.5}}");
@@ -97,10 +98,19 @@ test_plan_grid(void)
 
   g_auto(GStrv) argv = sweep_plan_run_argv(plan, 13, "/bin/m2msim", "/tmp/x y/p.db");
   g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, sweep_seed(1, 1));
-  const char *want[] = {"/bin/m2msim", "run", sweep_plan_scenario(plan), "--seed", seed,
-                        "--set", "manufacturers.0.devices=50",
-                        "--set", "registration_service.pimsi_pool.size=3000",
-                        "--set", "registration_service.av_servers=1", "-o", "/tmp/x y/p.db",
+  const char *want[] = {"/bin/m2msim",
+                        "run",
+                        sweep_plan_scenario(plan),
+                        "--seed",
+                        seed,
+                        "--set",
+                        "manufacturers.0.devices=50",
+                        "--set",
+                        "registration_service.pimsi_pool.size=3000",
+                        "--set",
+                        "registration_service.av_servers=1",
+                        "-o",
+                        "/tmp/x y/p.db",
                         NULL};
   g_assert_cmpuint(g_strv_length(argv), ==, g_strv_length((char **)want));
   for (size_t i = 0; want[i]; i++)
@@ -131,9 +141,11 @@ test_plan_from_file(void)
   g_autofree char *scn = quickstart();
   g_autofree char *text = NULL;
   g_assert_true(g_file_get_contents(scn, &text, NULL, NULL));
-  g_autofree char *with = g_strconcat(text, "sweep:\n  vary:\n"
+  g_autofree char *with = g_strconcat(text,
+                                      "sweep:\n  vary:\n"
                                       "    registration_service.av_servers: [1, 2, 4]\n"
-                                      "  replications: 2\n", NULL);
+                                      "  replications: 2\n",
+                                      NULL);
   g_autofree char *dir = g_dir_make_tmp("test-sweep-XXXXXX", NULL);
   g_autofree char *path = g_build_filename(dir, "s.yaml", NULL);
   g_assert_true(g_file_set_contents(path, with, -1, NULL));
@@ -161,11 +173,11 @@ test_plan_errors(void)
   static const struct {
     const char *vary, *set, *needle;
   } cases[] = {
-    {"registration_service.no_such_key=1,2", NULL, "no_such_key"},
-    {"registration_service.av_servers=1,0", NULL, "av_servers=0"},
-    {"seed=1,2", NULL, "cannot vary 'seed'"},
-    {"sweep.replications=1,2", NULL, "sweep section"},
-    {"registration_service.av_servers=1,2", "registration_service.av_servers=3", "both"},
+      {"registration_service.no_such_key=1,2", NULL, "no_such_key"},
+      {"registration_service.av_servers=1,0", NULL, "av_servers=0"},
+      {"seed=1,2", NULL, "cannot vary 'seed'"},
+      {"sweep.replications=1,2", NULL, "sweep section"},
+      {"registration_service.av_servers=1,2", "registration_service.av_servers=3", "both"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     const char *vary[] = {cases[i].vary, NULL};
@@ -230,9 +242,16 @@ static GPtrArray *
 sweep_args(const Fixture *fx, const char *db, const char *extra, ...)
 {
   GPtrArray *a = g_ptr_array_new();
-  const char *base[] = {"sweep", fx->scn, "--m2msim", g_getenv("FAKE_M2MSIM"), "--vary",
+  const char *base[] = {"sweep",
+                        fx->scn,
+                        "--m2msim",
+                        g_getenv("FAKE_M2MSIM"),
+                        "--vary",
                         "registration_service.pimsi_pool.size=1000,2000,4000",
-                        "--replications", "2", "-o", db};
+                        "--replications",
+                        "2",
+                        "-o",
+                        db};
   for (size_t i = 0; i < G_N_ELEMENTS(base); i++)
     g_ptr_array_add(a, (gpointer)base[i]);
   va_list ap;
@@ -351,7 +370,7 @@ test_kill_and_resume(Fixture *fx, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, NULL,
                               G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL |
-                                G_SPAWN_STDOUT_TO_DEV_NULL,
+                                  G_SPAWN_STDOUT_TO_DEV_NULL,
                               NULL, NULL, &pid, &error));
   g_autofree char *parts = g_strconcat(fx->db, ".parts", NULL);
   /* Kill once two parts are finished (of 6, 2 at a time: others are mid-write). */
@@ -449,8 +468,8 @@ test_parallel_and_slurm(Fixture *fx, gconstpointer data)
   int status = 0;
   g_autoptr(GError) error = NULL;
   g_autofree char *pe = NULL;
-  g_assert_true(g_spawn_sync(NULL, (char **)sh, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                             NULL, &pe, &status, &error));
+  g_assert_true(g_spawn_sync(NULL, (char **)sh, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                             &pe, &status, &error));
   if (!g_spawn_check_wait_status(status, NULL))
     g_error("parallel failed: %s", pe);
   g_autofree char *pparts = g_strconcat(pdb, ".parts", NULL);
@@ -523,9 +542,15 @@ test_real_runs_parallel(Fixture *fx, gconstpointer data)
   }
   g_autofree char *pdb = g_build_filename(fx->dir, "p.db", NULL);
   g_autofree char *jobs = g_build_filename(fx->dir, "jobs.txt", NULL);
-  const char *base[] = {"sweep", fx->scn, "--vary", "registration_service.pimsi_pool.size=150,600",
-                        "--set", "manufacturers.0.devices=120", "--set", "duration=2d",
-                        "-r", "2", "-j", "2", "-o", NULL, NULL, NULL, NULL};
+  const char *base[] = {"sweep",  fx->scn,
+                        "--vary", "registration_service.pimsi_pool.size=150,600",
+                        "--set",  "manufacturers.0.devices=120",
+                        "--set",  "duration=2d",
+                        "-r",     "2",
+                        "-j",     "2",
+                        "-o",     NULL,
+                        NULL,     NULL,
+                        NULL};
   base[13] = fx->db;
   g_clear_pointer(&o, g_free);
   g_clear_pointer(&e, g_free);
@@ -541,8 +566,8 @@ test_real_runs_parallel(Fixture *fx, gconstpointer data)
   int status = 0;
   g_autofree char *pe = NULL;
   g_autoptr(GError) error = NULL;
-  g_assert_true(g_spawn_sync(NULL, (char **)sh, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                             NULL, &pe, &status, &error));
+  g_assert_true(g_spawn_sync(NULL, (char **)sh, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                             &pe, &status, &error));
   if (!g_spawn_check_wait_status(status, NULL))
     g_error("parallel failed: %s", pe);
   g_autofree char *glob = g_strdup_printf("%s.parts", pdb);
@@ -575,8 +600,8 @@ test_real_runs_parallel(Fixture *fx, gconstpointer data)
       g_autoptr(GPtrArray) params = res_reader_params(r, run->id, &error);
       const char *pool = NULL;
       for (guint j = 0; j < params->len; j++)
-        if (strcmp(((ResParam *)params->pdata[j])->key,
-                   "registration_service.pimsi_pool.size") == 0)
+        if (strcmp(((ResParam *)params->pdata[j])->key, "registration_service.pimsi_pool.size") ==
+            0)
           pool = ((ResParam *)params->pdata[j])->value;
       g_assert_nonnull(pool);
       g_autoptr(GPtrArray) scalars = res_reader_scalars(r, run->id, &error);
@@ -613,14 +638,14 @@ test_bad_input(Fixture *fx, gconstpointer data)
     const char *args[12];
     const char *needle;
   } cases[] = {
-    {{"sweep", fx->scn, "--vary", "novalue", "-o", fx->db}, "no '='"},
-    {{"sweep", fx->scn, "--vary", "registration_service.nope=1,2", "-o", fx->db}, "nope"},
-    {{"sweep", fx->scn, "--vary", vs, "-r", "0", "-o", fx->db}, "at least 1"},
-    {{"sweep", fx->scn, "--vary", vs, "-j", "0", "-o", fx->db}, "-j: must be at least 1"},
-    {{"sweep", fx->scn, "--vary", vs}, "missing -o"},
-    {{"sweep", fx->scn, "--vary", vs, "-o", junk}, "not an m2msim results database"},
-    {{"sweep", "--vary", vs, "-o", fx->db}, "no scenario file"},
-    {{"sweep", fx->scn, "--vary", vs, "-r", "x", "-o", fx->db}, "--replications"},
+      {{"sweep", fx->scn, "--vary", "novalue", "-o", fx->db}, "no '='"},
+      {{"sweep", fx->scn, "--vary", "registration_service.nope=1,2", "-o", fx->db}, "nope"},
+      {{"sweep", fx->scn, "--vary", vs, "-r", "0", "-o", fx->db}, "at least 1"},
+      {{"sweep", fx->scn, "--vary", vs, "-j", "0", "-o", fx->db}, "-j: must be at least 1"},
+      {{"sweep", fx->scn, "--vary", vs}, "missing -o"},
+      {{"sweep", fx->scn, "--vary", vs, "-o", junk}, "not an m2msim results database"},
+      {{"sweep", "--vary", vs, "-o", fx->db}, "no scenario file"},
+      {{"sweep", fx->scn, "--vary", vs, "-r", "x", "-o", fx->db}, "--replications"},
   };
   (void)none;
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {

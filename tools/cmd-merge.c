@@ -11,9 +11,9 @@ cmd_merge(int argc, char **argv)
 {
   g_autofree char *out = NULL;
   const GOptionEntry entries[] = {
-    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "merged results database to write (required)",
-     "DB"},
-    {NULL},
+      {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "merged results database to write (required)",
+       "DB"},
+      {NULL},
   };
   if (!cli_parse("merge", "PARTS...",
                  "Joins results databases of one scenario into DB, written atomically.\n"

@@ -34,8 +34,8 @@ remove_tree(const char *dir)
 static char *
 default_dir(const char *db)
 {
-  g_autofree char *stem = g_str_has_suffix(db, ".db") ? g_strndup(db, strlen(db) - 3)
-                                                     : g_strdup(db);
+  g_autofree char *stem =
+      g_str_has_suffix(db, ".db") ? g_strndup(db, strlen(db) - 3) : g_strdup(db);
   return g_strconcat(stem, "-plots", NULL);
 }
 
@@ -44,10 +44,10 @@ cmd_plot(int argc, char **argv)
 {
   g_autofree char *dir = NULL, *format = NULL;
   const GOptionEntry entries[] = {
-    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &dir,
-     "directory for the figures (default: DB without .db, plus -plots)", "DIR"},
-    {"format", 0, 0, G_OPTION_ARG_STRING, &format, "svg (default) or png", "svg|png"},
-    {NULL},
+      {"output", 'o', 0, G_OPTION_ARG_FILENAME, &dir,
+       "directory for the figures (default: DB without .db, plus -plots)", "DIR"},
+      {"format", 0, 0, G_OPTION_ARG_STRING, &format, "svg (default) or png", "svg|png"},
+      {NULL},
   };
   if (!cli_parse(CMD, "DB",
                  "Draws with gnuplot, for each run (or sweep point): PIMSI pool occupancy,\n"
@@ -79,8 +79,7 @@ cmd_plot(int argc, char **argv)
   g_autofree char *base = g_path_get_basename(dir);
   g_autofree char *tmpl = g_strdup_printf("%s/.%s.tmp-XXXXXX", parent, base);
   if (g_mkdtemp(tmpl) == NULL)
-    return cli_usage_error(CMD, "cannot create a directory next to %s: %s", dir,
-                           g_strerror(errno));
+    return cli_usage_error(CMD, "cannot create a directory next to %s: %s", dir, g_strerror(errno));
 
   g_autoptr(GPtrArray) figs = g_ptr_array_new_with_free_func((GDestroyNotify)plot_figure_free);
   bool ok = plot_sweep(s, gnuplot, tmpl, fmt, figs, &error);
@@ -99,8 +98,7 @@ cmd_plot(int argc, char **argv)
     g_autofree char *name = g_path_get_basename(f->path);
     g_autofree char *dest = g_build_filename(dir, name, NULL);
     if (!moved && g_rename(f->path, dest) != 0) {
-      fprintf(stderr, "m2msim plot: cannot move %s to %s: %s\n", f->path, dest,
-              g_strerror(errno));
+      fprintf(stderr, "m2msim plot: cannot move %s to %s: %s\n", f->path, dest, g_strerror(errno));
       remove_tree(tmpl);
       return CLI_EXIT_FAIL;
     }
@@ -109,7 +107,9 @@ cmd_plot(int argc, char **argv)
   if (!moved)
     remove_tree(tmpl);
   if (figs->len == 0)
-    fprintf(stderr, "m2msim plot: %s has none of the series plotted (rs.pimsi.in_use, "
-            "rs.av.queue, devices.provisioned) nor latency scalars\n", argv[1]);
+    fprintf(stderr,
+            "m2msim plot: %s has none of the series plotted (rs.pimsi.in_use, "
+            "rs.av.queue, devices.provisioned) nor latency scalars\n",
+            argv[1]);
   return CLI_EXIT_OK;
 }

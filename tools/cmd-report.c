@@ -22,25 +22,25 @@
 #define CMD "report"
 
 static const char css[] =
-  ":root{color-scheme:light}\n"
-  "body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;"
-  "max-width:1200px;margin:0 auto;padding:1rem 2rem}\n"
-  "h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;border-bottom:1px solid #ddd;"
-  "margin-top:2.5rem}h3{font-size:1.05rem;margin-top:1.8rem}\n"
-  ".meta{color:#555;margin-top:0}nav ul{padding-left:1.2rem;columns:2 16rem}\n"
-  ".scroll{overflow-x:auto;max-width:100%}\n"
-  "table{border-collapse:collapse;font-size:.88rem;margin:.5rem 0}\n"
-  "th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:right;white-space:nowrap}\n"
-  "th:first-child,td:first-child{text-align:left}thead th{background:#f3f3f3}\n"
-  "tbody tr:nth-child(even) td{background:#fafafa}\n"
-  "td.key{font-family:ui-monospace,monospace;font-size:.82rem}\n"
-  ".figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:1rem}\n"
-  "figure{margin:0;border:1px solid #eee;padding:.5rem}figure svg{display:block;width:100%;"
-  "height:auto}\n"
-  "figcaption{font-size:.85rem;color:#444}\n"
-  "pre{background:#f6f8fa;padding:1rem;overflow-x:auto;font-size:.82rem;line-height:1.35}\n"
-  ".note{color:#555;font-size:.9rem}\n"
-  "@media (max-width:760px){body{padding:.5rem}.figs{grid-template-columns:1fr}}\n";
+    ":root{color-scheme:light}\n"
+    "body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;"
+    "max-width:1200px;margin:0 auto;padding:1rem 2rem}\n"
+    "h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;border-bottom:1px solid #ddd;"
+    "margin-top:2.5rem}h3{font-size:1.05rem;margin-top:1.8rem}\n"
+    ".meta{color:#555;margin-top:0}nav ul{padding-left:1.2rem;columns:2 16rem}\n"
+    ".scroll{overflow-x:auto;max-width:100%}\n"
+    "table{border-collapse:collapse;font-size:.88rem;margin:.5rem 0}\n"
+    "th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:right;white-space:nowrap}\n"
+    "th:first-child,td:first-child{text-align:left}thead th{background:#f3f3f3}\n"
+    "tbody tr:nth-child(even) td{background:#fafafa}\n"
+    "td.key{font-family:ui-monospace,monospace;font-size:.82rem}\n"
+    ".figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:1rem}\n"
+    "figure{margin:0;border:1px solid #eee;padding:.5rem}figure svg{display:block;width:100%;"
+    "height:auto}\n"
+    "figcaption{font-size:.85rem;color:#444}\n"
+    "pre{background:#f6f8fa;padding:1rem;overflow-x:auto;font-size:.82rem;line-height:1.35}\n"
+    ".note{color:#555;font-size:.9rem}\n"
+    "@media (max-width:760px){body{padding:.5rem}.figs{grid-template-columns:1fr}}\n";
 
 static void
 esc(GString *h, const char *text)
@@ -112,10 +112,9 @@ inline_svg(GString *h, const char *path, const char *id, const char *label, GErr
     return false;
   }
   GString *s = g_string_new(start);
-  static const char *const drop[] = {" xmlns=\"http://www.w3.org/2000/svg\"",
-                                     " xmlns:xlink=\"http://www.w3.org/1999/xlink\"",
-                                     "\n xmlns=\"http://www.w3.org/2000/svg\"",
-                                     "\n xmlns:xlink=\"http://www.w3.org/1999/xlink\""};
+  static const char *const drop[] = {
+      " xmlns=\"http://www.w3.org/2000/svg\"", " xmlns:xlink=\"http://www.w3.org/1999/xlink\"",
+      "\n xmlns=\"http://www.w3.org/2000/svg\"", "\n xmlns:xlink=\"http://www.w3.org/1999/xlink\""};
   for (size_t i = 0; i < G_N_ELEMENTS(drop); i++)
     g_string_replace(s, drop[i], "", 0);
   g_autofree char *p_h1 = g_strdup_printf("href='#%s-", id),
@@ -283,8 +282,9 @@ run_table(GString *h, const Study *s)
                      "<tbody>\n");
   for (size_t i = 0; i < study_n_runs(s); i++) {
     const ResRun *r = study_run(s, i);
-    g_string_append_printf(h, "<tr><td>%" G_GINT64_FORMAT "</td><td>%" G_GINT64_FORMAT
-                              "</td><td>%" G_GINT64_FORMAT "</td>",
+    g_string_append_printf(h,
+                           "<tr><td>%" G_GINT64_FORMAT "</td><td>%" G_GINT64_FORMAT
+                           "</td><td>%" G_GINT64_FORMAT "</td>",
                            r->id, r->seed, r->replication);
     for (size_t k = 0; varied[k]; k++) {
       g_string_append(h, "<td>");
@@ -318,8 +318,7 @@ remove_tree(const char *dir)
 
 /* The whole page; gnuplot NULL leaves the figures out. */
 static bool
-build(GString *h, Study *s, const char *db, const char *gnuplot, const char *tmp,
-      GError **error)
+build(GString *h, Study *s, const char *db, const char *gnuplot, const char *tmp, GError **error)
 {
   const ResRun *first = study_run(s, 0);
   const char *name = first->name ? first->name : "(unnamed scenario)";
@@ -329,8 +328,7 @@ build(GString *h, Study *s, const char *db, const char *gnuplot, const char *tmp
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                      "<title>m2msim report: ");
   esc(h, name);
-  g_string_append_printf(h, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>",
-                         css);
+  g_string_append_printf(h, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>", css);
   esc(h, name);
   g_string_append(h, "</h1>\n<p class=\"meta\">");
   g_autofree char *base = g_path_get_basename(db);
@@ -364,8 +362,7 @@ build(GString *h, Study *s, const char *db, const char *gnuplot, const char *tmp
 
   guint counter = 0;
   if (gnuplot) {
-    g_autoptr(GPtrArray) figs =
-      g_ptr_array_new_with_free_func((GDestroyNotify)plot_figure_free);
+    g_autoptr(GPtrArray) figs = g_ptr_array_new_with_free_func((GDestroyNotify)plot_figure_free);
     if (sweep) {
       if (!plot_sweep(s, gnuplot, tmp, PLOT_SVG, figs, error))
         return false;
@@ -413,11 +410,11 @@ cmd_report(int argc, char **argv)
   g_autofree char *out = NULL;
   gboolean no_plots = FALSE;
   const GOptionEntry entries[] = {
-    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "HTML file to write (required)",
-     "report.html"},
-    {"no-plots", 0, 0, G_OPTION_ARG_NONE, &no_plots, "leave the figures out (no gnuplot needed)",
-     NULL},
-    {NULL},
+      {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "HTML file to write (required)",
+       "report.html"},
+      {"no-plots", 0, 0, G_OPTION_ARG_NONE, &no_plots, "leave the figures out (no gnuplot needed)",
+       NULL},
+      {NULL},
   };
   if (!cli_parse(CMD, "DB",
                  "Writes one self-contained HTML file (figures inline as SVG, no network\n"

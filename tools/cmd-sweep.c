@@ -31,10 +31,10 @@
 
 typedef struct {
   const SweepPlan *plan;
-  char *db;       /* -o */
-  char *parts;    /* DB.parts */
-  char *m2msim;   /* the executable each run calls */
-  int width;      /* digits of part numbers */
+  char *db;     /* -o */
+  char *parts;  /* DB.parts */
+  char *m2msim; /* the executable each run calls */
+  int width;    /* digits of part numbers */
 } Sweep;
 
 static char *
@@ -98,8 +98,10 @@ prepare_parts(const Sweep *s, const char *manifest)
     }
     g_autoptr(GDir) d = g_dir_open(s->parts, 0, NULL);
     if (d != NULL && g_dir_read_name(d) != NULL) {
-      cli_usage_error(CMD, "%s is not empty and has no sweep manifest; use another -o or "
-                      "remove that directory", s->parts);
+      cli_usage_error(CMD,
+                      "%s is not empty and has no sweep manifest; use another -o or "
+                      "remove that directory",
+                      s->parts);
       return false;
     }
   } else if (g_mkdir(s->parts, 0777) != 0) {
@@ -236,8 +238,11 @@ run_all(const Sweep *s, unsigned jobs)
     if (!part_done(p))
       g_array_append_val(todo, i);
   }
-  Progress prog = {.total = n, .done = n - todo->len, .skipped = n - todo->len,
-                   .start_us = g_get_monotonic_time(), .tty = isatty(2)};
+  Progress prog = {.total = n,
+                   .done = n - todo->len,
+                   .skipped = n - todo->len,
+                   .start_us = g_get_monotonic_time(),
+                   .tty = isatty(2)};
   g_autofree Child *kids = g_new0(Child, jobs);
   size_t next = 0;
   bool failed = false;
@@ -293,10 +298,10 @@ run_all(const Sweep *s, unsigned jobs)
     g_autofree char *label = sweep_plan_point_label(s->plan, sweep_plan_point(s->plan, run));
     g_autofree char *tail = log_tail(log);
     g_autofree char *cmd = sweep_plan_run_command(s->plan, run, s->m2msim, out);
-    g_autofree char *how =
-      WIFEXITED(status) ? g_strdup_printf("exit status %d", WEXITSTATUS(status))
-      : WIFSIGNALED(status) ? g_strdup_printf("signal %d", WTERMSIG(status))
-                            : g_strdup("unknown status");
+    g_autofree char *how = WIFEXITED(status)
+                               ? g_strdup_printf("exit status %d", WEXITSTATUS(status))
+                           : WIFSIGNALED(status) ? g_strdup_printf("signal %d", WTERMSIG(status))
+                                                 : g_strdup("unknown status");
     fprintf(stderr,
             "m2msim sweep: run %zu (%s, replication %u) failed (%s%s)%s%s\n"
             "  log: %s\n  command: %s\n",
@@ -305,8 +310,10 @@ run_all(const Sweep *s, unsigned jobs)
             *tail ? ": " : "", tail, log, cmd);
   }
   if (failed) {
-    fprintf(stderr, "m2msim sweep: %zu of %zu runs done; fix the cause and run the same "
-            "command again to finish the others\n", prog.done, n);
+    fprintf(stderr,
+            "m2msim sweep: %zu of %zu runs done; fix the cause and run the same "
+            "command again to finish the others\n",
+            prog.done, n);
     return CLI_EXIT_FAIL;
   }
   if (todo->len > 0)
@@ -368,26 +375,26 @@ write_slurm(const Sweep *s, const char *path, const char *jobs, gssize lines)
   g_autofree char *q_jobs = g_shell_quote(abs_jobs);
   g_autofree char *abs_parts = g_canonicalize_filename(s->parts, NULL);
   g_autofree char *script = g_strdup_printf(
-    "#!/bin/bash\n"
-    "# m2msim sweep of %s: %zd runs as a Slurm job array, task i running line i of\n"
-    "# %s. Submit with: sbatch %s\n"
-    "# Each run writes its part atomically into %s; when every task has\n"
-    "# finished, the same m2msim sweep command (without --emit-slurm) merges them, or:\n"
-    "#   m2msim merge %s/run-*.db -o %s\n"
-    "#SBATCH --job-name=m2msim-sweep\n"
-    "#SBATCH --array=1-%zd\n"
-    "#SBATCH --ntasks=1\n"
-    "#SBATCH --cpus-per-task=1\n"
-    "#SBATCH --output=%s/slurm-%%A_%%a.out\n"
-    "set -euo pipefail\n"
-    "line=$(sed -n \"${SLURM_ARRAY_TASK_ID}p\" %s)\n"
-    "if [ -z \"$line\" ]; then\n"
-    "  echo \"m2msim sweep: no line ${SLURM_ARRAY_TASK_ID} in %s\" >&2\n"
-    "  exit 2\n"
-    "fi\n"
-    "eval \"$line\"\n",
-    sweep_plan_scenario(s->plan), lines, abs_jobs, path, abs_parts, abs_parts, s->db, lines,
-    abs_parts, q_jobs, abs_jobs);
+      "#!/bin/bash\n"
+      "# m2msim sweep of %s: %zd runs as a Slurm job array, task i running line i of\n"
+      "# %s. Submit with: sbatch %s\n"
+      "# Each run writes its part atomically into %s; when every task has\n"
+      "# finished, the same m2msim sweep command (without --emit-slurm) merges them, or:\n"
+      "#   m2msim merge %s/run-*.db -o %s\n"
+      "#SBATCH --job-name=m2msim-sweep\n"
+      "#SBATCH --array=1-%zd\n"
+      "#SBATCH --ntasks=1\n"
+      "#SBATCH --cpus-per-task=1\n"
+      "#SBATCH --output=%s/slurm-%%A_%%a.out\n"
+      "set -euo pipefail\n"
+      "line=$(sed -n \"${SLURM_ARRAY_TASK_ID}p\" %s)\n"
+      "if [ -z \"$line\" ]; then\n"
+      "  echo \"m2msim sweep: no line ${SLURM_ARRAY_TASK_ID} in %s\" >&2\n"
+      "  exit 2\n"
+      "fi\n"
+      "eval \"$line\"\n",
+      sweep_plan_scenario(s->plan), lines, abs_jobs, path, abs_parts, abs_parts, s->db, lines,
+      abs_parts, q_jobs, abs_jobs);
   g_autoptr(GError) error = NULL;
   if (!g_file_set_contents(path, script, -1, &error)) {
     cli_usage_error(CMD, "%s", error->message);
@@ -404,27 +411,28 @@ cmd_sweep(int argc, char **argv)
   g_autofree char *reps_s = NULL, *jobs_s = NULL, *seed_s = NULL, *out = NULL;
   g_autofree char *emit_jobs = NULL, *emit_slurm = NULL, *m2msim = NULL;
   const GOptionEntry entries[] = {
-    {"vary", 0, 0, G_OPTION_ARG_STRING_ARRAY, &vary,
-     "an axis of the grid: a --set key and its values (repeatable; replaces the file's "
-     "sweep: axes)", "KEY.PATH=V1,V2,..."},
-    {"replications", 'r', 0, G_OPTION_ARG_STRING, &reps_s,
-     "runs per grid point, each with its own seed (default: the file's, else 1)", "N"},
-    {"jobs", 'j', 0, G_OPTION_ARG_STRING, &jobs_s, "runs at once (default: the CPU count)",
-     "J"},
-    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
-     "merged results database (required); parts go to DB.parts/", "DB"},
-    {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "a fixed override for every run "
-     "(repeatable)", "KEY.PATH=VALUE"},
-    {"seed", 0, 0, G_OPTION_ARG_STRING, &seed_s,
-     "base seed the runs' seeds derive from (default: the scenario's)", "N"},
-    {"emit-jobs", 0, 0, G_OPTION_ARG_FILENAME, &emit_jobs,
-     "write the unfinished runs' commands, one per line, for GNU parallel; run nothing",
-     "FILE"},
-    {"emit-slurm", 0, 0, G_OPTION_ARG_FILENAME, &emit_slurm,
-     "write an sbatch --array script running them; run nothing", "FILE"},
-    {"m2msim", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &m2msim,
-     "executable to run instead of this m2msim (tests)", "PATH"},
-    {NULL},
+      {"vary", 0, 0, G_OPTION_ARG_STRING_ARRAY, &vary,
+       "an axis of the grid: a --set key and its values (repeatable; replaces the file's "
+       "sweep: axes)",
+       "KEY.PATH=V1,V2,..."},
+      {"replications", 'r', 0, G_OPTION_ARG_STRING, &reps_s,
+       "runs per grid point, each with its own seed (default: the file's, else 1)", "N"},
+      {"jobs", 'j', 0, G_OPTION_ARG_STRING, &jobs_s, "runs at once (default: the CPU count)", "J"},
+      {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+       "merged results database (required); parts go to DB.parts/", "DB"},
+      {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+       "a fixed override for every run "
+       "(repeatable)",
+       "KEY.PATH=VALUE"},
+      {"seed", 0, 0, G_OPTION_ARG_STRING, &seed_s,
+       "base seed the runs' seeds derive from (default: the scenario's)", "N"},
+      {"emit-jobs", 0, 0, G_OPTION_ARG_FILENAME, &emit_jobs,
+       "write the unfinished runs' commands, one per line, for GNU parallel; run nothing", "FILE"},
+      {"emit-slurm", 0, 0, G_OPTION_ARG_FILENAME, &emit_slurm,
+       "write an sbatch --array script running them; run nothing", "FILE"},
+      {"m2msim", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &m2msim,
+       "executable to run instead of this m2msim (tests)", "PATH"},
+      {NULL},
   };
   const char *argv0 = argv[0];
   if (!cli_parse(CMD, "FILE",
@@ -435,8 +443,10 @@ cmd_sweep(int argc, char **argv)
                  entries, &argc, &argv))
     return CLI_EXIT_USAGE;
   if (argc != 2)
-    return cli_usage_error(CMD, argc < 2 ? "no scenario file given (m2msim sweep FILE ...)"
-                                         : "one scenario file only (got %d)", argc - 1);
+    return cli_usage_error(CMD,
+                           argc < 2 ? "no scenario file given (m2msim sweep FILE ...)"
+                                    : "one scenario file only (got %d)",
+                           argc - 1);
   if (out == NULL)
     return cli_usage_error(CMD, "missing -o DB (the merged results database to write)");
   uint64_t reps = 0, jobs = 0, seed = 0;
@@ -472,8 +482,8 @@ cmd_sweep(int argc, char **argv)
 
   g_autoptr(GError) error = NULL;
   g_autoptr(SweepPlan) plan =
-    sweep_plan_new(argv[1], (const char *const *)sets, (const char *const *)vary,
-                   (uint32_t)reps, seed_s != NULL, seed, &error);
+      sweep_plan_new(argv[1], (const char *const *)sets, (const char *const *)vary, (uint32_t)reps,
+                     seed_s != NULL, seed, &error);
   if (plan == NULL) {
     fprintf(stderr, "m2msim sweep: %s\n", error->message);
     return CLI_EXIT_USAGE;
@@ -481,12 +491,12 @@ cmd_sweep(int argc, char **argv)
   size_t n = sweep_plan_n_runs(plan);
   g_autofree char *abs_out = g_canonicalize_filename(out, NULL);
   Sweep s = {
-    .plan = plan,
-    .db = out,
-    /* Absolute: the run commands name their parts, and job lists run anywhere. */
-    .parts = g_strconcat(abs_out, ".parts", NULL),
-    .m2msim = m2msim ? g_canonicalize_filename(m2msim, NULL) : self_exe(argv0),
-    .width = 4,
+      .plan = plan,
+      .db = out,
+      /* Absolute: the run commands name their parts, and job lists run anywhere. */
+      .parts = g_strconcat(abs_out, ".parts", NULL),
+      .m2msim = m2msim ? g_canonicalize_filename(m2msim, NULL) : self_exe(argv0),
+      .width = 4,
   };
   for (size_t lim = 10000; n > lim && s.width < 19; lim *= 10)
     s.width++;
@@ -501,7 +511,7 @@ cmd_sweep(int argc, char **argv)
         status = merge_parts(&s);
     } else {
       g_autofree char *jobs_path =
-        emit_jobs ? g_strdup(emit_jobs) : g_build_filename(s.parts, "jobs.txt", NULL);
+          emit_jobs ? g_strdup(emit_jobs) : g_build_filename(s.parts, "jobs.txt", NULL);
       gssize lines = write_jobs(&s, jobs_path);
       status = lines < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
       if (status == CLI_EXIT_OK && emit_jobs)
@@ -517,7 +527,8 @@ cmd_sweep(int argc, char **argv)
       }
       if (status == CLI_EXIT_OK)
         printf("then merge with the same m2msim sweep command without --emit-*, or\n"
-               "  m2msim merge %s/run-*.db -o %s\n", s.parts, out);
+               "  m2msim merge %s/run-*.db -o %s\n",
+               s.parts, out);
     }
   }
   g_free(s.parts);

@@ -16,9 +16,9 @@
 
 /* Scalars a sweep is usually about, plotted first. */
 static const char *const headline[] = {
-  "rs.pimsi.blocked",     "provision.latency.p95", "rs.av.wait_mean",     "rs.pimsi.exhausted_at",
-  "devices.provisioned",  "provision.latency.mean", "rs.av.utilization", "rs.pimsi.in_use_peak",
-  NULL,
+    "rs.pimsi.blocked",      "provision.latency.p95", "rs.av.wait_mean",
+    "rs.pimsi.exhausted_at", "devices.provisioned",   "provision.latency.mean",
+    "rs.av.utilization",     "rs.pimsi.in_use_peak",  NULL,
 };
 
 static const char *const c_blue = "#1f77b4", *const c_orange = "#ff7f0e",
@@ -262,8 +262,8 @@ gp_style(GString *g, const char *color, size_t rep, const char *title)
 }
 
 static void
-fig_pimsi(GString *g, Study *s, size_t point, const char *dir, const char *prefix,
-          PlotFormat fmt, GPtrArray *figs)
+fig_pimsi(GString *g, Study *s, size_t point, const char *dir, const char *prefix, PlotFormat fmt,
+          GPtrArray *figs)
 {
   if (!has_series(s, point, "rs.pimsi.in_use"))
     return;
@@ -313,8 +313,7 @@ fig_pimsi(GString *g, Study *s, size_t point, const char *dir, const char *prefi
     g_autofree char *lo = g_strdup_printf("%.3g", exh_min), *hi = g_strdup_printf("%.3g", exh_max);
     g_autofree char *when = strcmp(lo, hi) != 0 ? g_strdup_printf("%s to %s %s", lo, hi, u.name)
                                                 : g_strdup_printf("%s %s", lo, u.name);
-    g_autofree char *some = n > 1 ? g_strdup_printf(" (%zu of %zu runs)", n_exh, n)
-                                  : g_strdup("");
+    g_autofree char *some = n > 1 ? g_strdup_printf(" (%zu of %zu runs)", n_exh, n) : g_strdup("");
     ex = g_strdup_printf("pool exhausted at t = %s%s", when, some);
     g_string_append_printf(plot, ", NaN with lines dt 3 lw 1.5 lc rgb '%s' title 'exhausted'",
                            c_red);
@@ -330,7 +329,8 @@ fig_pimsi(GString *g, Study *s, size_t point, const char *dir, const char *prefi
   g_string_append(g, "set yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n");
   g_string_append_printf(g, "%s\n", plot->str);
   f->caption = g_strdup_printf("PIMSIs held by equipment (in use) and waiting out the "
-                               "quarantine over time, with the pool size; %s.", ex);
+                               "quarantine over time, with the pool size; %s.",
+                               ex);
   g_string_free(plot, TRUE);
 }
 
@@ -367,15 +367,17 @@ fig_av(GString *g, Study *s, size_t point, const char *dir, const char *prefix, 
   } else if (point_mean(s, point, "rs.av.utilization", &util, NULL)) {
     g_string_append(plot, ", ");
     gp_num(plot, util);
-    g_string_append_printf(plot, " with lines dt 2 lw 2 lc rgb '%s' axes x1y2 title "
-                                 "'mean utilisation over the run (right axis)'", c_purple);
+    g_string_append_printf(plot,
+                           " with lines dt 2 lw 2 lc rgb '%s' axes x1y2 title "
+                           "'mean utilisation over the run (right axis)'",
+                           c_purple);
     how = "mean utilisation over the run (no utilisation series recorded)";
   } else {
     how = "utilisation not recorded";
   }
   g_autofree char *sub = point_subtitle(s, point);
-  g_autofree char *title = g_strdup_printf("AV generation at the RS: queue and utilisation\n%s",
-                                           sub);
+  g_autofree char *title =
+      g_strdup_printf("AV generation at the RS: queue and utilisation\n%s", sub);
   gp_set(g, "title", title);
   g_autofree char *xl = g_strdup_printf("simulated time (%s)", u.name);
   gp_set(g, "xlabel", xl);
@@ -385,13 +387,14 @@ fig_av(GString *g, Study *s, size_t point, const char *dir, const char *prefix, 
                      "set y2tics 0, 0.2\nset offsets 0, 0, graph 0.08, 0\n");
   g_string_append_printf(g, "%s\n", plot->str);
   f->caption = g_strdup_printf("AV requests queued at the Registration Service over time, "
-                               "with the AV servers' %s.", how);
+                               "with the AV servers' %s.",
+                               how);
   g_string_free(plot, TRUE);
 }
 
 static void
-fig_latency(GString *g, Study *s, size_t point, const char *dir, const char *prefix,
-            PlotFormat fmt, GPtrArray *figs)
+fig_latency(GString *g, Study *s, size_t point, const char *dir, const char *prefix, PlotFormat fmt,
+            GPtrArray *figs)
 {
   static const char *const q_names[] = {"provision.latency.p50", "provision.latency.p95",
                                         "provision.latency.p99"};
@@ -408,10 +411,9 @@ fig_latency(GString *g, Study *s, size_t point, const char *dir, const char *pre
     size_t run = study_point_run(s, point, i);
     g_autofree char *b = g_strdup_printf("cdf%zu", i);
     if (cdf) {
-      if (gp_series_block(g, study_reader(s), study_run(s, run)->id, "provision.latency.cdf",
-                          b, 1, true, NULL)) {
-        g_string_append_printf(plot, "%s$%s using 1:2 with steps", plot->len > 5 ? ", " : "",
-                               b);
+      if (gp_series_block(g, study_reader(s), study_run(s, run)->id, "provision.latency.cdf", b, 1,
+                          true, NULL)) {
+        g_string_append_printf(plot, "%s$%s using 1:2 with steps", plot->len > 5 ? ", " : "", b);
         gp_style(plot, c_blue, i, "fraction provisioned within x");
       }
       continue;
@@ -453,8 +455,7 @@ fig_latency(GString *g, Study *s, size_t point, const char *dir, const char *pre
     g_string_append(g, ", graph 0 to ");
     gp_num(g, v);
     g_string_append_printf(g, ", graph 1 nohead dt 2 lc rgb '%s'\n", c_red);
-    g_autofree char *lab = g_strdup_printf("%s%s = %.3g s", q_labels[k], m > 1 ? " (mean)" : "",
-                                           v);
+    g_autofree char *lab = g_strdup_printf("%s%s = %.3g s", q_labels[k], m > 1 ? " (mean)" : "", v);
     g_string_append(g, "set label ");
     gp_str(g, lab);
     g_string_append(g, " at ");
@@ -465,8 +466,9 @@ fig_latency(GString *g, Study *s, size_t point, const char *dir, const char *pre
                            k == 0 ? "left offset 0.5, 0" : "right offset -0.5, 0", c_red);
   }
   g_autofree char *sub = point_subtitle(s, point);
-  const char *approx = cdf ? "" : " (step approximation from p50/p95/p99/max: no "
-                                  "provision.latency.cdf series)";
+  const char *approx = cdf ? ""
+                           : " (step approximation from p50/p95/p99/max: no "
+                             "provision.latency.cdf series)";
   g_autofree char *title = g_strdup_printf("Provisioning latency CDF%s\n%s", approx, sub);
   gp_set(g, "title", title);
   gp_set(g, "xlabel", "power-on to USIM installed (s, log scale)");
@@ -475,9 +477,10 @@ fig_latency(GString *g, Study *s, size_t point, const char *dir, const char *pre
   g_string_append_printf(g, "%s\n", plot->str);
   f->caption = g_strdup_printf("Distribution of the time from power-on to USIM installed%s, "
                                "with p50, p95 and p99 marked.",
-                               cdf ? "" : ", approximated as steps through the recorded "
-                                          "quantiles because the database has no "
-                                          "provision.latency.cdf series");
+                               cdf ? ""
+                                   : ", approximated as steps through the recorded "
+                                     "quantiles because the database has no "
+                                     "provision.latency.cdf series");
   g_string_free(plot, TRUE);
 }
 
@@ -503,8 +506,10 @@ fig_provisioned(GString *g, Study *s, size_t point, const char *dir, const char 
   if (point_mean(s, point, "devices.manufactured", &made, NULL)) {
     g_string_append(plot, ", ");
     gp_num(plot, made);
-    g_string_append_printf(plot, " with lines dt 2 lw 1.5 lc rgb '%s' title "
-                                 "'manufactured by the end'", c_grey);
+    g_string_append_printf(plot,
+                           " with lines dt 2 lw 1.5 lc rgb '%s' title "
+                           "'manufactured by the end'",
+                           c_grey);
   }
   g_autofree char *sub = point_subtitle(s, point);
   g_autofree char *title = g_strdup_printf("Devices provisioned over time\n%s", sub);
@@ -627,8 +632,7 @@ plot_sweep(Study *s, const char *gnuplot, const char *dir, PlotFormat fmt, GPtrA
         g_ptr_array_add(chosen, (gpointer)names[k]);
   for (size_t k = 0; names[k]; k++) {
     if (g_strv_contains(headline, names[k]) || g_str_has_suffix(names[k], "wall_s") ||
-        g_str_has_prefix(names[k], "engine.") ||
-        !study_scalar_varies(s, names[k]))
+        g_str_has_prefix(names[k], "engine.") || !study_scalar_varies(s, names[k]))
       continue;
     g_ptr_array_add(chosen, (gpointer)names[k]);
   }
@@ -683,17 +687,17 @@ plot_sweep(Study *s, const char *gnuplot, const char *dir, PlotFormat fmt, GPtrA
       g_string_append(plot, "NaN notitle");
     }
     g_autofree char *title = g_strdup_printf(
-      "%s against %s\nmean and 95%% confidence interval (Student t) over up to %zu "
-      "replications; %s",
-      name, xkey, max_n, first->name ? first->name : "");
+        "%s against %s\nmean and 95%% confidence interval (Student t) over up to %zu "
+        "replications; %s",
+        name, xkey, max_n, first->name ? first->name : "");
     gp_set(g, "title", title);
-    g_autofree char *xl = g_strdup_printf("%s%s%s%s", xkey, xunit && numeric ? " (" : "",
-                                          xunit && numeric ? xunit : "",
-                                          xunit && numeric ? ")" : "");
+    g_autofree char *xl =
+        g_strdup_printf("%s%s%s%s", xkey, xunit && numeric ? " (" : "",
+                        xunit && numeric ? xunit : "", xunit && numeric ? ")" : "");
     gp_set(g, "xlabel", xl);
     const char *unit = scalar_unit(name);
-    g_autofree char *yl = g_strdup_printf("%s%s%s%s", name, unit ? " (" : "", unit ? unit : "",
-                                          unit ? ")" : "");
+    g_autofree char *yl =
+        g_strdup_printf("%s%s%s%s", name, unit ? " (" : "", unit ? unit : "", unit ? ")" : "");
     gp_set(g, "ylabel", yl);
     g_string_append(g, "set offsets graph 0.05, graph 0.05, graph 0.08, graph 0.08\n");
     if (!numeric) {
@@ -709,7 +713,8 @@ plot_sweep(Study *s, const char *gnuplot, const char *dir, PlotFormat fmt, GPtrA
     }
     g_string_append_printf(g, "%s\n", plot->str);
     f->caption = g_strdup_printf("%s against %s: mean over the replications of each point with "
-                                 "its 95%% confidence interval.", name, xkey);
+                                 "its 95%% confidence interval.",
+                                 name, xkey);
     g_string_free(plot, TRUE);
   }
   bool ok = gp_run(gnuplot, dir, g, error);

@@ -45,8 +45,8 @@ bool plot_point(Study *s, size_t point, const char *gnuplot, const char *dir, Pl
 
 /* For a database with varied parameters: one figure per chosen scalar (the headline
  * scalars first, then every other scalar whose mean varies between points; wall-clock
- * times and the engine's own counters left out) against the first varied key, means with 95% Student t confidence
- * bars, one line per combination of the other varied keys, as sweep-NAME.EXT.
+ * times and the engine's own counters left out) against the first varied key, means with 95%
+ * Student t confidence bars, one line per combination of the other varied keys, as sweep-NAME.EXT.
  * Does nothing for a database without varied parameters. */
 bool plot_sweep(Study *s, const char *gnuplot, const char *dir, PlotFormat fmt, GPtrArray *figs,
                 GError **error);

@@ -36,5 +36,5 @@ typedef enum {
  * file), MERGE_ERROR_DUPLICATE and MERGE_ERROR_MISMATCH naming both files and runs,
  * MERGE_ERROR_EMPTY. On error out is unchanged. *n_runs (may be NULL) gets the number of
  * runs written. */
-bool merge_files(const char *const *parts, size_t n, const int64_t *replications,
-                 const char *out, size_t *n_runs, GError **error);
+bool merge_files(const char *const *parts, size_t n, const int64_t *replications, const char *out,
+                 size_t *n_runs, GError **error);

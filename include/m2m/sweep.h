@@ -24,8 +24,8 @@
 GQuark sweep_error_quark(void);
 
 typedef enum {
-  SWEEP_ERROR_SYNTAX,   /* a malformed --vary */
-  SWEEP_ERROR_INVALID,  /* a plan that cannot run: no axes, a bad key or value, ... */
+  SWEEP_ERROR_SYNTAX,  /* a malformed --vary */
+  SWEEP_ERROR_INVALID, /* a plan that cannot run: no axes, a bad key or value, ... */
 } SweepError;
 
 typedef struct SweepPlan SweepPlan;
@@ -72,8 +72,7 @@ char *sweep_plan_point_label(const SweepPlan *plan, size_t point);
 
 /* The argument vector of the run: {m2msim, "run", SCENARIO, "--seed", N, "--set", K=V...,
  * "-o", out, NULL}: the fixed --set values first, then the point's. Caller g_strfreev()s. */
-char **sweep_plan_run_argv(const SweepPlan *plan, size_t run, const char *m2msim,
-                           const char *out);
+char **sweep_plan_run_argv(const SweepPlan *plan, size_t run, const char *m2msim, const char *out);
 
 /* The same as one POSIX shell command line, every word quoted (for job files). */
 char *sweep_plan_run_command(const SweepPlan *plan, size_t run, const char *m2msim,
