@@ -4,10 +4,10 @@
  *
  * Order of checks, so nothing is half done: the scenario (exit 2, one line per problem,
  * nothing written), then what the world cannot model (exit 2), then the output path
- * (the writer creates its temporary file next to it: a bad -o fails here, before the
- * run), then the run, then an atomic commit. The default output is
- * results/<scenario name>.db under the current directory; only then is results/
- * created when missing.
+ * (a writer is opened and discarded: a bad -o fails here, before the run), then the
+ * run, then the results are written to a temporary file and renamed into place. The default output
+ * is results/<scenario name>.db under the current directory; only then is results/ created when
+ * missing.
  *
  * stderr gets a progress bar when it is a terminal (at most ~10 updates per second);
  * stdout gets a short summary table, or with --json one JSON object with every scalar. */
@@ -206,9 +206,12 @@ cmd_run(int argc, char **argv)
     if (g_mkdir_with_parents("results", 0777) != 0)
       return cli_usage_error("run", "cannot create results/: %s", g_strerror(errno));
   }
+  /* Check the output now (the writer refuses what it would refuse at the end), but keep
+   * no temporary file during the run: a run killed mid-way leaves nothing behind. */
   g_autoptr(ResWriter) wr = res_writer_open(path, &error);
   if (wr == NULL)
     return cli_usage_error("run", "%s", error->message);
+  g_clear_pointer(&wr, res_writer_free);
 
   FILE *log = NULL;
   if (log_path) {
@@ -230,7 +233,9 @@ cmd_run(int argc, char **argv)
       fclose(log);
   }
 
-  if (!world_write_results(w, wr, started, NULL, &error) || !res_writer_commit(wr, &error)) {
+  wr = res_writer_open(path, &error);
+  if (wr == NULL || !world_write_results(w, wr, started, NULL, &error) ||
+      !res_writer_commit(wr, &error)) {
     fprintf(stderr, "m2msim run: cannot write %s: %s\n", path, error->message);
     return CLI_EXIT_FAIL;
   }
