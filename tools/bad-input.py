@@ -59,7 +59,7 @@ def main(binary, only):
         shutil.copytree(files, work)
         before = listing(work)
         r = subprocess.run([binary] + shlex.split(args), cwd=work, capture_output=True,
-                           timeout=120, env=dict(os.environ, LC_ALL='C'))
+                           timeout=120, env=dict(os.environ, LC_ALL='C', M2M_MEMORY_LIMIT='1G'))
         if r.stdout:
             print(f'{name}: prints on stdout: {r.stdout[:200]!r}', file=sys.stderr)
         if listing(work) != before:

@@ -42,7 +42,7 @@ for h in "${harnesses[@]}"; do
   seeds=("$top/tests/fuzz/$h")
   case $h in scenario) seeds+=("$top/scenarios" "$top/tests/bad-scenarios" "$top/tests/good-scenarios") ;; esac
   dict=()
-  [ -f "$top/tests/fuzz/$h.dict" ] && dict=(-dict="$top/tests/fuzz/$h.dict")
+  case $h in scenario | set) dict=(-dict="$top/tests/fuzz/scenario.dict") ;; esac
   echo "fuzz-$h: ${seconds}s" >&2
   log="$BUILD/fuzz-$h.log"
   if "$BUILD/tests/fuzz/fuzz-$h" "$corpus" "${seeds[@]}" "${dict[@]}" \
