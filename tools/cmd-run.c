@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "m2m/limits.h"
 #include "m2m/results.h"
 #include "m2m/scenario.h"
 #include "m2m/units.h"
@@ -192,6 +193,8 @@ cmd_run(int argc, char **argv)
   }
   if (seed_text)
     cfg->seed = seed;
+  if (!lim_check_run(cfg, &error)) /* refused up front, not OOM-killed later */
+    return cli_usage_error("run", "%s: %s", argv[1], error->message);
   g_autoptr(World) w = world_new(cfg, &error);
   if (w == NULL)
     return cli_usage_error("run", "%s: %s", argv[1], error->message);
