@@ -166,7 +166,7 @@ test_bad_args(void)
 static void
 test_help(void)
 {
-  static const char *const cmds[][3] = {
+  static const char *const cmds[][4] = {
       {"av", "--help"}, {"usim", "--help"}, {"bench", "av", "--help"}};
   for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
     g_autofree char *out = NULL;
