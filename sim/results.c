@@ -241,12 +241,34 @@ res_check_version(int version, const char *path, GError **error)
   return true;
 }
 
+/*
+ * The SQLite name for reading path without writing anything next to it. Our own files use a
+ * rollback journal, but a user may hand us a database left in WAL mode (by the sqlite3
+ * shell, say): opened plainly, even read-only, SQLite would create NAME-wal and NAME-shm
+ * beside it and, if the file is damaged, leave them there. "immutable" tells SQLite the file
+ * will not change while we read it, so it creates nothing. Only when a NAME-wal already exists
+ * (a writer's uncommitted pages, which immutable would ignore) is the plain name used.
+ */
+static char *
+res_read_uri(const char *path, int *flags)
+{
+  g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+  if (g_file_test(wal, G_FILE_TEST_EXISTS))
+    return g_strdup(path);
+  *flags |= SQLITE_OPEN_URI;
+  g_autofree char *escaped = g_uri_escape_string(path, "/", TRUE);
+  /* "file://" + an empty authority keeps a path starting with "//" from naming a host. */
+  return g_strconcat(path[0] == '/' ? "file://" : "file:", escaped, "?immutable=1", NULL);
+}
+
 /* Opens path read-only and identifies it; NULL with an error if it is not ours. */
 static sqlite3 *
 res_open_existing(const char *path, int *version, GError **error)
 {
   sqlite3 *db = NULL;
-  int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+  int flags = SQLITE_OPEN_READONLY;
+  g_autofree char *name = res_read_uri(path, &flags);
+  int rc = sqlite3_open_v2(name, &db, flags, NULL);
   if (rc != SQLITE_OK) {
     g_autofree char *msg = res_sqlite_msg(db, rc);
     g_set_error(error, RES_ERROR, RES_ERROR_PATH, "%s: cannot open: %s", path, msg);
