@@ -346,6 +346,22 @@ res_parse_temp_name(const char *entry, const char *host, pid_t *pid)
   return true;
 }
 
+/* Is pid a live process? A zombie is not: a writer killed with its parent (a killed
+ * sweep) stays a zombie until something reaps it, and in a container whose PID 1 does not
+ * reap orphans that is forever. EPERM means alive under another user. */
+static bool
+res_pid_alive(pid_t pid)
+{
+  if (kill(pid, 0) != 0 && errno == ESRCH)
+    return false;
+  g_autofree char *stat_path = g_strdup_printf("/proc/%ld/stat", (long)pid);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents(stat_path, &text, NULL, NULL))
+    return true; /* no /proc: trust kill() */
+  const char *paren = strrchr(text, ')'); /* "PID (COMM) STATE ...", COMM may hold ')' */
+  return !(paren && (paren[1] == ' ') && (paren[2] == 'Z' || paren[2] == 'X'));
+}
+
 unsigned
 res_remove_stale_temps(const char *dir)
 {
@@ -359,8 +375,8 @@ res_remove_stale_temps(const char *dir)
     pid_t pid;
     if (!res_parse_temp_name(e->d_name, host, &pid))
       continue;
-    if (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
-      continue; /* alive, or not ours to judge (EPERM: alive under another user) */
+    if (pid == getpid() || res_pid_alive(pid))
+      continue;
     g_autofree char *path = g_build_filename(dir, e->d_name, NULL);
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && unlink(path) == 0)
