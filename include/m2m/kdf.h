@@ -27,8 +27,11 @@
  * FC values. The FC number space is controlled by TS 33.220 and has no range for private
  * use; 3GPP allocates upward from 0x01 (0x10.. TS 33.401, 0x20.. TS 33.402, 0x69-0x6F and
  * 0x7E-0x7F in 5G specs, 0x80s in recent releases). These derivations are not
- * standardised, so they take values from the top of the space (0xF0-0xF2), far from every
+ * standardised, so they take values from the top of the space (0xF0-0xF3), far from every
  * allocation so far, and the labels in P0 keep them apart even from a future collision.
+ * 0xF3 is KDF_FC_M2M_CERT (cert.h): the session master after certificate authentication,
+ * and the device and CA keys cert.c derives from seeds (P0 "m2m-cert-master" and
+ * "m2m-cert-key" tell them apart).
  * PIMSI digits are the IMSI as ASCII digits ("001010000000001"), as GBA writes IMPIs.
  *
  * Implementation: OpenSSL's EVP_MAC HMAC, streaming S without building it; about 1 us per
