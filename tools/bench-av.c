@@ -10,7 +10,6 @@
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "m2m-config.h"
@@ -38,14 +37,6 @@ static const char summary[] =
     "  portable: N     MILENAGE on OpenSSL's AES\n"
     "  libosmocore: N  osmo_auth_gen_vec() (or 'n/a' when built without libosmocore-dev)\n"
     "  ratio: R        fast / libosmocore (fast / portable when libosmocore is absent)";
-
-static double
-now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t
 xorshift(uint64_t *s)
@@ -76,7 +67,7 @@ run_ours(const MilImpl *mil, BenchSub *subs, double seconds, uint8_t *sink)
   AkaRandom rng = {xorshift_fill, &state};
   AkaVector av;
   uint64_t n = 0;
-  double t0 = now_s(), t;
+  double t0 = cli_now_s(), t;
   do {
     for (unsigned i = 0; i < CHUNK; i++) {
       BenchSub *s = &subs[(n + i) % N_SUBS];
@@ -86,7 +77,7 @@ run_ours(const MilImpl *mil, BenchSub *subs, double seconds, uint8_t *sink)
       *sink ^= av.xres[0] ^ av.autn[15];
     }
     n += CHUNK;
-    t = now_s();
+    t = cli_now_s();
   } while (t - t0 < seconds);
   return (double)n / (t - t0);
 }
@@ -135,7 +126,7 @@ run_osmo(OsmoAuthGenVec gen_vec, BenchSub *subs, double seconds, uint8_t *sink)
   }
   struct osmo_auth_vector vec;
   uint64_t n = 0;
-  double t0 = now_s(), t;
+  double t0 = cli_now_s(), t;
   do {
     for (unsigned i = 0; i < CHUNK; i++) {
       unsigned s = (unsigned)((n + i) % N_SUBS);
@@ -146,7 +137,7 @@ run_osmo(OsmoAuthGenVec gen_vec, BenchSub *subs, double seconds, uint8_t *sink)
       *sink ^= vec.res[0] ^ vec.autn[15];
     }
     n += CHUNK;
-    t = now_s();
+    t = cli_now_s();
   } while (t - t0 < seconds);
   return (double)n / (t - t0);
 }
@@ -155,27 +146,10 @@ run_osmo(OsmoAuthGenVec gen_vec, BenchSub *subs, double seconds, uint8_t *sink)
 int
 bench_av(int argc, char **argv)
 {
-  g_autofree char *seconds_s = NULL;
-  const GOptionEntry entries[] = {
-      {"seconds", 0, 0, G_OPTION_ARG_STRING, &seconds_s,
-       "measuring time per path, in seconds (default 1)", "S"},
-      {NULL},
-  };
-  if (!cli_parse("bench av", "- AVs per second: AES-NI, portable, libosmocore", summary, entries,
-                 &argc, &argv))
-    return CLI_EXIT_USAGE;
-  if (argc > 1)
-    return cli_usage_error("bench av", "unexpected argument '%s'", argv[1]);
   double seconds = 1.0;
-  if (seconds_s != NULL) {
-    char *end = NULL;
-    seconds = g_ascii_strtod(seconds_s, &end);
-    if (end == seconds_s || *end != '\0' || !(seconds > 0 && seconds <= 3600))
-      return cli_usage_error("bench av",
-                             "--seconds: expected a number above 0 and at most "
-                             "3600, got '%s'",
-                             seconds_s);
-  }
+  if (!cli_bench_seconds("bench av", "- AVs per second: AES-NI, portable, libosmocore", summary,
+                         "measuring time per path, in seconds (default 1)", argc, argv, &seconds))
+    return CLI_EXIT_USAGE;
 
   static BenchSub subs[N_SUBS];
   uint64_t state = 0x0123456789abcdefu;

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "cli.h"
 #include "m2m/engine.h"
@@ -52,14 +51,6 @@ phold_handler(SimEngine *sim, void *ctx, uint64_t arg)
   sim_schedule(sim, phold_delay(p), phold_handler, p, arg);
 }
 
-static double
-now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int
 bench_engine(int argc, char **argv)
 {
@@ -92,9 +83,9 @@ bench_engine(int argc, char **argv)
   Phold p = {88172645463325252u, n, 0};
   for (uint64_t i = 0; i < k; i++)
     sim_schedule(sim, phold_delay(&p), phold_handler, &p, i);
-  double t0 = now_s();
+  double t0 = cli_now_s();
   sim_run(sim);
-  double secs = now_s() - t0;
+  double secs = cli_now_s() - t0;
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   printf("queue: %s\npending: %llu\nevents: %llu\nseconds: %.3f\nsim_time_s: %.3f\n",

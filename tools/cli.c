@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "m2m/hex.h"
 
@@ -79,5 +80,41 @@ cli_uint_arg(const char *cmd, const char *opt, const char *value, uint64_t max, 
     return false;
   }
   *out = v;
+  return true;
+}
+
+double
+cli_now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+bool
+cli_bench_seconds(const char *cmd, const char *params, const char *summary, const char *what,
+                  int argc, char **argv, double *seconds)
+{
+  g_autofree char *value = NULL;
+  const GOptionEntry entries[] = {
+      {"seconds", 0, 0, G_OPTION_ARG_STRING, &value, what, "S"},
+      {NULL},
+  };
+  if (!cli_parse(cmd, params, summary, entries, &argc, &argv))
+    return false;
+  if (argc > 1) {
+    cli_usage_error(cmd, "unexpected argument '%s'", argv[1]);
+    return false;
+  }
+  *seconds = 1.0;
+  if (value == NULL)
+    return true;
+  char *end = NULL;
+  double v = g_ascii_strtod(value, &end);
+  if (end == value || *end != '\0' || !(v > 0 && v <= 3600)) {
+    cli_usage_error(cmd, "--seconds: expected a number above 0 and at most 3600, got '%s'", value);
+    return false;
+  }
+  *seconds = v;
   return true;
 }

@@ -32,6 +32,15 @@ bool cli_hex_arg(const char *cmd, const char *opt, const char *value, uint8_t *o
 bool cli_uint_arg(const char *cmd, const char *opt, const char *value, uint64_t max,
                   uint64_t *out);
 
+/* Seconds on the monotonic clock, for benchmarks. */
+double cli_now_s(void);
+
+/* The command line of a bench whose only option is --seconds S, the measuring time per
+ * workload (`what`, for --help): a number above 0 and at most 3600, default 1. False, the
+ * error printed, on bad input (exit CLI_EXIT_USAGE). */
+bool cli_bench_seconds(const char *cmd, const char *params, const char *summary,
+                       const char *what, int argc, char **argv, double *seconds);
+
 /* Subcommands (one cmd-*.c each). */
 int cmd_av(int argc, char **argv);
 int cmd_usim(int argc, char **argv);
