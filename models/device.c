@@ -23,6 +23,7 @@
 #include "rs.h"
 #include "sho.h"
 #include "vo.h"
+#include "wcert.h"
 #include "wrand.h"
 
 enum { DEV_MAC_LIMIT = 3 };
@@ -392,6 +393,8 @@ dev_on_refused(SimEngine *sim, void *ctx, uint64_t arg)
 }
 
 static void derive_keys(World *w, Dev *d, const uint8_t ck[16], const uint8_t ik[16]);
+static AkaStatus usim_check(World *w, uint32_t id, const Dev *d, const uint8_t rand[16],
+                            const uint8_t autn[AKA_AUTN_LEN], AkaUsimAnswer *ans);
 
 void
 dev_on_challenge(SimEngine *sim, void *ctx, uint64_t arg)
@@ -405,37 +408,29 @@ dev_on_challenge(SimEngine *sim, void *ctx, uint64_t arg)
     return;
   }
   fsm_accept(&dev_def, id, d->state, E_CHALLENGE);
-  DevTable *t = w->devs;
-  uint64_t *u = &t->usim[(size_t)id * (1 + t->slots)];
-  /* With 2^5 slots a row has exactly AkaUsim's layout and is checked in place;
-   * otherwise it is copied in and (on success) back. */
-  G_STATIC_ASSERT(sizeof(AkaUsim) == (1 + AKA_SLOTS_MAX) * sizeof(uint64_t));
-  AkaUsim local, *usim = &local;
-  bool in_place = t->slots == AKA_SLOTS_MAX;
-  if (in_place) {
-    usim = (AkaUsim *)u;
-  } else {
-    local.sqn_ms = u[0];
-    memcpy(local.seq, u + 1, t->slots * sizeof(uint64_t));
+  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
+    /* The nonce stands where RAND would: it binds the keys to this run like RAND does. */
+    uint8_t master[CERT_MASTER_LEN];
+    memcpy(d->rand, m->u.chal.rand, 16);
+    wcert_prove(w, id, d->pimsi, (d->flags & F_WRONG_K) != 0, d->rand,
+                w->cfg->visited_operators[d->vo].name, true, master);
+    derive_keys(w, d, master, master + 16);
+    OPENSSL_cleanse(master, sizeof master);
+    memset(&m->u, 0, sizeof m->u);
+    m->status = ST_OK;
+    DLOG(w, id, d, "challenge signed, certificate sent");
+    w_after(w, vo_attach_delay(w, d->vo) / 4, vo_on_auth_answer, arg);
+    return;
   }
-  AkaKeys keys;
-  memcpy(keys.k, d->k, 16);
-  memcpy(keys.opc, d->opc, 16);
   AkaUsimAnswer ans;
-  uint8_t rand[16], autn[AKA_AUTN_LEN];
+  uint8_t rand[16];
   memcpy(rand, m->u.chal.rand, 16);
-  memcpy(autn, m->u.chal.autn, AKA_AUTN_LEN);
-  AkaStatus st = aka_usim_check(&w->aka, w->mil, &keys, usim, rand, autn, &ans);
-  OPENSSL_cleanse(&keys, sizeof keys);
+  AkaStatus st = usim_check(w, id, d, m->u.chal.rand, m->u.chal.autn, &ans);
   /* The answer travels back in the same record. */
   memset(&m->u, 0, sizeof m->u);
   memcpy(m->u.chal.rand, rand, 16);
   switch (st) {
   case AKA_OK:
-    if (!in_place) {
-      u[0] = local.sqn_ms;
-      memcpy(u + 1, local.seq, t->slots * sizeof(uint64_t));
-    }
     memcpy(d->rand, rand, 16);
     derive_keys(w, d, ans.ck, ans.ik);
     memcpy(m->u.chal.res, ans.res, MIL_MAC_LEN);
@@ -456,11 +451,63 @@ dev_on_challenge(SimEngine *sim, void *ctx, uint64_t arg)
   w_after(w, vo_attach_delay(w, d->vo) / 4, vo_on_auth_answer, arg);
 }
 
+/* The USIM checks AUTN (TS 33.102 6.3.3, Annex C) against the device's SQN state,
+ * which it updates when the AUTN is accepted. */
+static AkaStatus
+usim_check(World *w, uint32_t id, const Dev *d, const uint8_t rand_in[16],
+           const uint8_t autn_in[AKA_AUTN_LEN], AkaUsimAnswer *ans)
+{
+  DevTable *t = w->devs;
+  uint64_t *u = &t->usim[(size_t)id * (1 + t->slots)];
+  /* With 2^5 slots a row has exactly AkaUsim's layout and is checked in place;
+   * otherwise it is copied in and (on success) back. */
+  G_STATIC_ASSERT(sizeof(AkaUsim) == (1 + AKA_SLOTS_MAX) * sizeof(uint64_t));
+  AkaUsim local, *usim = &local;
+  bool in_place = t->slots == AKA_SLOTS_MAX;
+  if (in_place) {
+    usim = (AkaUsim *)u;
+  } else {
+    local.sqn_ms = u[0];
+    memcpy(local.seq, u + 1, t->slots * sizeof(uint64_t));
+  }
+  AkaKeys keys;
+  memcpy(keys.k, d->k, 16);
+  memcpy(keys.opc, d->opc, 16);
+  uint8_t rand[16], autn[AKA_AUTN_LEN];
+  memcpy(rand, rand_in, 16);
+  memcpy(autn, autn_in, AKA_AUTN_LEN);
+  AkaStatus st = aka_usim_check(&w->aka, w->mil, &keys, usim, rand, autn, ans);
+  OPENSSL_cleanse(&keys, sizeof keys);
+  if (st == AKA_OK && !in_place) {
+    u[0] = local.sqn_ms;
+    memcpy(u + 1, local.seq, t->slots * sizeof(uint64_t));
+  }
+  return st;
+}
+
+AkaStatus
+dev_usim_answer(World *w, uint32_t id, const uint8_t rand[16], const uint8_t autn[AKA_AUTN_LEN],
+                uint8_t res[MIL_MAC_LEN])
+{
+  AkaUsimAnswer ans;
+  AkaStatus st = usim_check(w, id, dev_get(w, id), rand, autn, &ans);
+  memcpy(res, ans.res, MIL_MAC_LEN);
+  OPENSSL_cleanse(&ans, sizeof ans);
+  return st;
+}
+
+bool
+dev_wrong_credentials(World *w, uint32_t id)
+{
+  return (dev_get(w, id)->flags & F_WRONG_K) != 0;
+}
+
 /* ---- after AKA: the RS, then the SHO ------------------------------------------------ */
 
 /* After AKA: K_RS (kept only as the proof the device shows on the secured connection,
  * which stays up across lookups) and K_SHO (for the SHO connection and K_SEAL), both
- * from CK || IK (kdf.h). CK and IK themselves are not kept. */
+ * from CK || IK (kdf.h). CK and IK themselves are not kept. After a certificate
+ * authentication the session master (cert.h) takes the place of CK || IK. */
 static void
 derive_keys(World *w, Dev *d, const uint8_t ck[16], const uint8_t ik[16])
 {
@@ -501,6 +548,7 @@ dev_on_granted(SimEngine *sim, void *ctx, uint64_t arg)
     return;
   fsm_accept(&dev_def, id, d->state, E_GRANTED);
   disarm(w, d);
+  wtally_add(&w->st.access_latency, sim_time_to_s(w_now(w) - d->t_power_on));
   d->tried = 0;
   DLOG(w, id, d, "temporary access granted by %s", w->cfg->visited_operators[d->vo].name);
   send_lookup(w, id, d);
@@ -652,6 +700,7 @@ dev_on_package(SimEngine *sim, void *ctx, uint64_t arg)
   OPENSSL_cleanse(d->rand, sizeof d->rand);
   OPENSSL_cleanse(d->proof_rs, sizeof d->proof_rs);
   OPENSSL_cleanse(d->k_sho, sizeof d->k_sho);
+  wcert_forget(w, id);
   w->st.provisioned++;
   wtally_add(&w->st.latency, sim_time_to_s(w_now(w) - d->t_power_on));
   go(w, id, d, S_REATTACHING);
@@ -675,6 +724,7 @@ fail(World *w, uint32_t id, Dev *d, const char *why)
   disarm(w, d);
   w->st.failed++;
   w->devs->n_failed++;
+  wcert_forget(w, id);
   DLOG(w, id, d, "gives up: %s", why);
 }
 

@@ -45,4 +45,11 @@ dev_arg(uint32_t dev, uint8_t seq, uint8_t why)
 void dev_count(const World *w, uint64_t *manufactured, uint64_t *provisioned, uint64_t *failed,
                uint64_t *in_progress);
 const FsmDef *dev_fsm(void);
+
+/* For an SHO's own authentication (home_operators[].authenticate): the device's USIM
+ * answers an AKA challenge (RES when AKA_OK; its SQN state advances); whether the
+ * device was given wrong preliminary credentials (its certificate key does not match). */
+AkaStatus dev_usim_answer(World *w, uint32_t id, const uint8_t rand[16],
+                          const uint8_t autn[AKA_AUTN_LEN], uint8_t res[MIL_MAC_LEN]);
+bool dev_wrong_credentials(World *w, uint32_t id);
 size_t dev_memory(const World *w);

@@ -17,7 +17,14 @@
  * recomputes CK and IK from its own K/OPc and the RAND (f3, f4 of TS 35.206 do not
  * depend on SQN), and accepts only PIMSIs for which it has issued AVs. A wrong proof, an
  * unknown PIMSI and "no SHO yet" get the same answer, so an unauthenticated device
- * learns nothing. */
+ * learns nothing.
+ *
+ * With registration_service.auth: certificate the RS serves no AVs to VOs: it is the CA
+ * (wcert.h), and on the secured connection it checks the device's attach proof again
+ * (its certificate against the current revocations, the signature) and derives the
+ * session master by ECDH; K_RS and K_SHO come from that master as they come from CK || IK
+ * after AKA. An SHO that authenticates with AKA (home_operators[].authenticate: aka) gets
+ * its AV from the same AV servers, with an IND of its own (n_vo + SHO index). */
 #include "rs.h"
 
 #include <openssl/crypto.h>
@@ -30,6 +37,7 @@
 #include "manufacturer.h"
 #include "sho.h"
 #include "vo.h"
+#include "wcert.h"
 #include "wrand.h"
 
 typedef enum { R_FREE, R_ALLOCATED, R_DONE, R_N } RecState;
@@ -144,6 +152,25 @@ reg_time(World *w)
   return wrng_dist(&w->rs->r_reg, &w->cfg->registration_service.register_service_time);
 }
 
+bool
+rs_is_down(const World *w)
+{
+  return w->rs->down > 0;
+}
+
+SimTime
+rs_service_time(World *w)
+{
+  return reg_time(w);
+}
+
+SimTime
+rs_pimsi_allocated_at(const World *w, uint32_t pimsi)
+{
+  g_assert(pimsi < w->rs->n_rec);
+  return w->rs->rec[pimsi].t_alloc;
+}
+
 /* The record of `pimsi` if it is allocated to `dev`, else NULL. */
 static RsRecord *
 record_of(World *w, uint32_t pimsi, uint32_t dev)
@@ -197,6 +224,7 @@ do_register(World *w, uint64_t arg, SimTime service)
     a->pimsi = idx;
     a->status = ST_OK;
     a->u.keys = r->keys;
+    wcert_on_registered(w, p->dev);
     RLOG(w, idx, r->state, "allocated to device %u", p->dev);
   } else {
     a->pimsi = W_NONE32;
@@ -274,6 +302,7 @@ rs_on_av_request(SimEngine *sim, void *ctx_, uint64_t arg)
   j->pimsi = ctx->pimsi;
   j->from = ctx->from;
   j->status = ctx->status;
+  j->phase = ctx->kind == MSG_DOWNLOAD; /* 1: an SHO's own AKA (sho.c), 0: a VO */
   j->t0 = w_now(w);
   if (ctx->status == ST_SYNC_FAILURE) {
     memcpy(j->u.chal.rand, ctx->u.chal.rand, 16);
@@ -314,7 +343,8 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
   if (j->status == ST_OK) {
     void *p;
     MsgId bid = msg_alloc(w->batches, &p);
-    unsigned ind = j->from & ((1u << w->aka.ind_bits) - 1);
+    uint32_t node = j->phase ? (uint32_t)w->n_vo + j->from : j->from;
+    unsigned ind = node & ((1u << w->aka.ind_bits) - 1);
     AkaStatus st = aka_he_generate(&w->aka, w->mil, &r->keys, &r->seq_he, ind, 0x0000, &w->aka_rand,
                                    p, c->av_batch);
     if (st == AKA_OK) {
@@ -327,7 +357,10 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
       j->status = ST_FAILED;
     }
   }
-  w_after(w, vo_roaming_delay(w, j->from), vo_on_av_answer, arg);
+  if (j->phase)
+    w_after(w, sho_rs_delay(w, j->from), sho_on_av_answer, arg);
+  else
+    w_after(w, vo_roaming_delay(w, j->from), vo_on_av_answer, arg);
 }
 
 /* ---- the secured connection -------------------------------------------------------- */
@@ -336,12 +369,39 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
 static void
 ck_ik(World *w, const RsRecord *r, const uint8_t rand[16], uint8_t ck[16], uint8_t ik[16])
 {
+  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
+    /* The session master the RS derived when it accepted the proof (do_lookup). */
+    uint8_t master[CERT_MASTER_LEN];
+    if (!wcert_rs_master(w, r->dev, master))
+      g_error("no session master for device %u", r->dev);
+    memcpy(ck, master, 16);
+    memcpy(ik, master + 16, 16);
+    OPENSSL_cleanse(master, sizeof master);
+    return;
+  }
   static const uint8_t sqn[MIL_SQN_LEN] = {0}, amf[MIL_AMF_LEN] = {0};
   MilOut out;
   mil_compute(w->mil, r->keys.k, r->keys.opc, rand, sqn, amf, &out);
   memcpy(ck, out.ck, 16);
   memcpy(ik, out.ik, 16);
   OPENSSL_cleanse(&out, sizeof out);
+}
+
+/* Has the device of r authenticated for this connection: AVs were issued for the PIMSI
+ * (AKA), or its attach proof checks out (certificates; the RS then has the master). */
+static bool
+authenticated(World *w, RsRecord *r, const Msg *l)
+{
+  if (w->cfg->registration_service.auth != SCN_AUTH_CERTIFICATE)
+    return r->av_issued;
+  uint8_t master[CERT_MASTER_LEN];
+  CertStatus st = wcert_rs_accept(w, l->dev, l->u.conn.rand,
+                                  w->cfg->visited_operators[l->from].name, master);
+  OPENSSL_cleanse(master, sizeof master);
+  if (st != CERT_OK)
+    return false;
+  r->av_issued = 1; /* "authenticated": do_key may derive K_SHO */
+  return true;
 }
 
 static void
@@ -358,7 +418,7 @@ do_lookup(World *w, uint64_t arg, SimTime service)
   bool ok = false;
   if (r && r->conn_ok && CRYPTO_memcmp(r->proof_rs, l->u.conn.proof, 16) == 0) {
     ok = true; /* the secured connection of this AKA run is already up */
-  } else if (r && r->av_issued) {
+  } else if (r && authenticated(w, r, l)) {
     uint8_t ck[16], ik[16], k_rs[KDF_OUT_LEN], proof[16];
     Imsi pimsi = rs_pimsi_imsi(w, l->pimsi);
     ck_ik(w, r, l->u.conn.rand, ck, ik);

@@ -43,6 +43,12 @@ void rs_on_key_request(SimEngine *sim, void *ctx, uint64_t arg);
  * policy says so; acks sho_on_rs_ack. */
 void rs_on_release(SimEngine *sim, void *ctx, uint64_t arg);
 
+/* For the certificate side (wcert.c): is the RS in an outage; the service time of one
+ * non-AV request; when a PIMSI was last allocated. */
+bool rs_is_down(const World *w);
+SimTime rs_service_time(World *w);
+SimTime rs_pimsi_allocated_at(const World *w, uint32_t pimsi);
+
 /* For series and results. */
 void rs_sample(World *w, double *in_use, double *quarantined, double *av_queue);
 uint64_t rs_pool_size(const World *w);

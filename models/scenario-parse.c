@@ -99,6 +99,8 @@ static const Field rs_fields[] = {
    F_POSITIVE},
   {"revoked_fraction", F_REAL, AT(ScnRegistrationService, revoked_fraction), "0",
    .dmax = 1},
+  {"ca_cache_lifetime", F_DURATION, AT(ScnRegistrationService, ca_cache_lifetime), "1d",
+   F_POSITIVE},
   {NULL},
 };
 

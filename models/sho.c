@@ -7,9 +7,15 @@
  * is tried twice, then the device is refused (it will come back after its back-off).
  *
  * Download: the SHO checks the device's proof of K_SHO (the key the RS derived from the
- * device's AKA run), waits download_time (plus auth_time when `authenticate` is not
- * none: this world does not run the SHO's own authentication, it charges its time),
- * then makes the real subscription -- IMSI 001-(01 + index)-MSIN, MSINs in order from 1,
+ * device's AKA run or certificate key exchange), then, when `authenticate` says so,
+ * authenticates the device itself, for real, "in addition to" the RS:
+ *  - aka: an AV from the RS's AV servers (IND of its own), the device's USIM checks AUTN
+ *    (its SQN advances), RES is compared with XRES in constant time;
+ *  - certificate: the RS's trust bundle (cached like a VO's, wcert.h), a fresh nonce,
+ *    the device's signature and certificate checked;
+ * which costs a round trip to the device (roaming_delay of its VO, twice) plus auth_time;
+ * a device that fails is refused and comes back after its back-off. Then it waits
+ * download_time and makes the real subscription -- IMSI 001-(01 + index)-MSIN, MSINs in order from 1,
  * K from the DRBG, OPc from K and the SHO's OP -- and seals it under K_SEAL. Work in
  * progress when an outage starts completes; new requests are dropped. */
 #include "sho.h"
@@ -22,16 +28,18 @@
 #include "owner.h"
 #include "rs.h"
 #include "vo.h"
+#include "wcert.h"
 #include "wrand.h"
 
 enum { SHO_KEY_TRIES = 2 };
-enum { P_REG = 1, P_KEY = 2, P_DOWNLOAD = 3, P_RELEASE = 4 };
+enum { P_REG = 1, P_KEY = 2, P_DOWNLOAD = 3, P_RELEASE = 4, P_AUTH = 5 };
 
 static const FsmState req_states[] = {
-    {"NEW", 0, 0}, {"REGISTER", 0, 0}, {"KEY", 0, 0}, {"DOWNLOAD", 0, 0}, {"RELEASE", 0, 0},
+    {"NEW", 0, 0},      {"REGISTER", 0, 0}, {"KEY", 0, 0},
+    {"DOWNLOAD", 0, 0}, {"RELEASE", 0, 0},  {"AUTH", 0, 0},
 };
 static const char *const req_events[] = {"-"};
-static const FsmDef sho_def = {"HomeOperator", req_states, 5, req_events, 1};
+static const FsmDef sho_def = {"HomeOperator", req_states, 6, req_events, 1};
 
 struct Sho {
   uint32_t index;
@@ -113,9 +121,10 @@ send_to_rs(World *w, Sho *s, MsgId pid, Msg *p)
   p->tries++;
   sim_cancel(w->sim, p->timer);
   p->timer = w_after(w, w_timeout(w, p->tries), sho_on_timeout, pid);
-  SimHandler fn = p->phase == P_REG   ? rs_on_sho_register
-                  : p->phase == P_KEY ? rs_on_key_request
-                                      : rs_on_release;
+  SimHandler fn = p->phase == P_REG    ? rs_on_sho_register
+                  : p->phase == P_KEY  ? rs_on_key_request
+                  : p->phase == P_AUTH ? rs_on_av_request
+                                       : rs_on_release;
   w_after(w, sho_rs_delay(w, s->index), fn, pid);
 }
 
@@ -181,7 +190,7 @@ sho_on_timeout(SimEngine *sim, void *ctx, uint64_t arg)
   p->timer = SIM_EVENT_NONE;
   Sho *s = w->shos[p->from];
   w->st.rs_timeouts++;
-  if (p->phase == P_KEY && p->tries >= SHO_KEY_TRIES) {
+  if ((p->phase == P_KEY || p->phase == P_AUTH) && p->tries >= SHO_KEY_TRIES) {
     refuse_device(w, arg, p);
     return;
   }
@@ -212,6 +221,7 @@ sho_on_download(SimEngine *sim, void *ctx, uint64_t arg)
 }
 
 static void download_done(SimEngine *sim, void *ctx, uint64_t arg);
+static void start_download(World *w, Sho *s, MsgId did, Msg *d);
 
 void
 sho_on_key(SimEngine *sim, void *ctx, uint64_t arg)
@@ -245,12 +255,118 @@ sho_on_key(SimEngine *sim, void *ctx, uint64_t arg)
   }
   memcpy(d->u.key, k->u.key, 32);
   w_msg_free(w, arg);
+  switch (s->cfg->authenticate) {
+  case SCN_SHO_AUTH_NONE:
+    start_download(w, s, did, d);
+    break;
+  case SCN_SHO_AUTH_AKA:
+    d->phase = P_AUTH;
+    d->tries = 0;
+    w->st.sho_av_requests++;
+    HLOG(w, d, "device proved K_SHO; an AV from the RS for our own AKA");
+    send_to_rs(w, s, did, d);
+    break;
+  case SCN_SHO_AUTH_CERTIFICATE:
+    d->phase = P_AUTH;
+    HLOG(w, d, "device proved K_SHO; checking its certificate");
+    wcert_need_verifier(w, wcert_sho_trust(w, s->index), did);
+    break;
+  }
+}
+
+static void
+start_download(World *w, Sho *s, MsgId did, Msg *d)
+{
   d->phase = P_DOWNLOAD;
   SimTime t = wrng_dist(&s->r_dl, &s->cfg->download_time);
-  if (s->cfg->authenticate != SCN_SHO_AUTH_NONE)
-    t += wrng_dist(&s->r_auth, &s->cfg->auth_time);
-  HLOG(w, d, "device proved K_SHO; downloading the USIM (%.3f s)", sim_time_to_s(t));
+  HLOG(w, d, "downloading the USIM (%.3f s)", sim_time_to_s(t));
   w_after(w, t, download_done, did);
+}
+
+/* The SHO's own authentication ended (d->status); it took a round trip to the device and
+ * auth_time. */
+static void
+auth_done(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  Msg *d = w_msg_lookup(w, arg);
+  if (d == NULL || d->phase != P_AUTH)
+    return;
+  Sho *s = w->shos[d->from];
+  if (d->status != ST_OK) {
+    w->st.sho_auth_failures++;
+    HLOG(w, d, "the device failed our authentication");
+    OPENSSL_cleanse(d->u.key, 32);
+    refuse_device(w, arg, d);
+    return;
+  }
+  w->st.sho_auth_ok++;
+  start_download(w, s, arg, d);
+}
+
+static void
+end_auth(World *w, Sho *s, MsgId did, Msg *d, bool ok)
+{
+  d->status = ok ? ST_OK : ST_REFUSED;
+  SimTime t = vo_roaming_delay(w, d->aux) + vo_roaming_delay(w, d->aux) +
+              wrng_dist(&s->r_auth, &s->cfg->auth_time);
+  w_after(w, t, auth_done, did);
+}
+
+void
+sho_on_av_answer(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  Msg *j = w_msg(w, arg);
+  Sho *s = w->shos[j->from];
+  MsgId did = j->ref, batch = j->batch;
+  uint8_t status = j->status;
+  w_msg_free(w, arg);
+  Msg *d = w_msg_lookup(w, did);
+  if (d == NULL || d->kind != MSG_DOWNLOAD || d->phase != P_AUTH || s->down > 0) {
+    if (batch != MSG_NONE)
+      msg_release(w->batches, batch);
+    return;
+  }
+  sim_cancel(w->sim, d->timer);
+  d->timer = SIM_EVENT_NONE;
+  if (status != ST_OK || batch == MSG_NONE) {
+    if (batch != MSG_NONE)
+      msg_release(w->batches, batch);
+    OPENSSL_cleanse(d->u.key, 32);
+    refuse_device(w, did, d);
+    return;
+  }
+  AkaVector *av = msg_get(w->batches, batch);
+  uint8_t res[MIL_MAC_LEN];
+  AkaStatus st = dev_usim_answer(w, d->dev, av->rand, av->autn, res);
+  bool ok = st == AKA_OK && CRYPTO_memcmp(res, av->xres, MIL_MAC_LEN) == 0;
+  OPENSSL_cleanse(res, sizeof res);
+  OPENSSL_cleanse(av, sizeof *av * w->cfg->registration_service.av_batch);
+  msg_release(w->batches, batch);
+  end_auth(w, s, did, d, ok);
+}
+
+void
+sho_on_ca_ready(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  Msg *d = w_msg_lookup(w, arg);
+  if (d == NULL || d->kind != MSG_DOWNLOAD || d->phase != P_AUTH)
+    return;
+  Sho *s = w->shos[d->from];
+  uint32_t trust = wcert_sho_trust(w, s->index);
+  if (!wcert_has_verifier(w, trust)) {
+    OPENSSL_cleanse(d->u.key, 32);
+    refuse_device(w, arg, d);
+    return;
+  }
+  uint8_t nonce[CERT_NONCE_LEN], master[CERT_MASTER_LEN];
+  w_random(w, nonce, sizeof nonce);
+  wcert_prove(w, d->dev, d->pimsi, dev_wrong_credentials(w, d->dev), nonce, s->cfg->name,
+              false, master);
+  OPENSSL_cleanse(master, sizeof master); /* the SHO keys stay those from the RS */
+  end_auth(w, s, arg, d, wcert_check_last(w, trust, d->dev, nonce, s->cfg->name) == CERT_OK);
 }
 
 static void

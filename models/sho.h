@@ -24,6 +24,12 @@ void sho_on_key(SimEngine *sim, void *ctx, uint64_t arg);
 /* Device -> SHO: USIM installed; arg = MSG_RELEASE (dev, pimsi, from = SHO). */
 void sho_on_installed(SimEngine *sim, void *ctx, uint64_t arg);
 
+/* The SHO's own authentication (authenticate: aka | certificate): the RS's AV answer
+ * (arg = MSG_AV_JOB, as vo_on_av_answer), and the trust bundle a waiting download
+ * context asked for (wcert.h). */
+void sho_on_av_answer(SimEngine *sim, void *ctx, uint64_t arg);
+void sho_on_ca_ready(SimEngine *sim, void *ctx, uint64_t arg);
+
 size_t sho_memory(const World *w);
 
 /* One sample of SHO `index`'s delay to and from the RS (its register_delay), one way. */

@@ -9,7 +9,13 @@
  * are dropped on a sync failure (known stale) and when access is granted.
  *
  * IND: the VO with index i stamps its AVs with IND = i mod 2^ind_bits (TS 33.102 Annex
- * C.3.4: one IND value per serving node), so spares of two VOs never conflict. */
+ * C.3.4: one IND value per serving node), so spares of two VOs never conflict.
+ *
+ * With registration_service.auth: certificate (wcert.h) the context waits for the RS's
+ * trust bundle instead (WAIT_CA: at once when the VO's cached copy is fresh), challenges
+ * the device with a fresh nonce (WAIT_RES), then spends cert_verify_time checking the
+ * certificate chain and the signature (VERIFY). Any refusal is an authentication
+ * failure for the device, as a MAC failure is with AKA. */
 #include "vo.h"
 
 #include <openssl/crypto.h>
@@ -17,28 +23,33 @@
 
 #include "device.h"
 #include "rs.h"
+#include "wcert.h"
 #include "wrand.h"
 
 enum { VO_RS_TRIES = 2 };
-enum { P_WAIT_AV = 1, P_WAIT_RES = 2 };
+enum { P_WAIT_AV = 1, P_WAIT_RES = 2, P_WAIT_CA = 3, P_VERIFY = 4 };
 
 /* One authentication context of a VO (the entity id in checks and logs is the VO's
  * index). Answers that arrive for a context in another phase are stale (a resend was
  * answered twice, a timeout came first) and are dropped before these checks. */
-enum { E_ATTACH, E_AV_ANSWER, E_AUTH_ANSWER, E_TIMEOUT, E_N };
-static const char *const ctx_events[E_N] = {"ATTACH", "AV_ANSWER", "AUTH_ANSWER", "TIMEOUT"};
+enum { E_ATTACH, E_AV_ANSWER, E_AUTH_ANSWER, E_TIMEOUT, E_CA_READY, E_VERIFIED, E_N };
+static const char *const ctx_events[E_N] = {"ATTACH",  "AV_ANSWER", "AUTH_ANSWER",
+                                            "TIMEOUT", "CA_READY",  "VERIFIED"};
 static const FsmState ctx_states[] = {
-    {"NEW", FSM_BIT(E_ATTACH), (1u << P_WAIT_AV) | (1u << P_WAIT_RES)},
+    {"NEW", FSM_BIT(E_ATTACH), (1u << P_WAIT_AV) | (1u << P_WAIT_RES) | (1u << P_WAIT_CA)},
     {"WAIT_AV", FSM_BIT(E_AV_ANSWER) | FSM_BIT(E_TIMEOUT), (1u << P_WAIT_AV) | (1u << P_WAIT_RES)},
-    {"WAIT_RES", FSM_BIT(E_AUTH_ANSWER) | FSM_BIT(E_TIMEOUT), 1u << P_WAIT_AV},
+    {"WAIT_RES", FSM_BIT(E_AUTH_ANSWER) | FSM_BIT(E_TIMEOUT),
+     (1u << P_WAIT_AV) | (1u << P_VERIFY)},
+    {"WAIT_CA", FSM_BIT(E_CA_READY), 1u << P_WAIT_RES},
+    {"VERIFY", FSM_BIT(E_VERIFIED), 0},
 };
-static const FsmDef vo_def = {"VisitedOperator", ctx_states, 3, ctx_events, E_N};
+static const FsmDef vo_def = {"VisitedOperator", ctx_states, 5, ctx_events, E_N};
 
 struct Vo {
   uint32_t index;
   const ScnVisitedOperator *cfg;
   int down; /* outages in force */
-  WRng r_attach, r_roaming, r_refuse;
+  WRng r_attach, r_roaming, r_refuse, r_verify;
   MsgId *spare;        /* per device: batch holding spare AVs (MSG_NONE: none); or NULL */
   uint8_t *spare_next; /* per device: next unused AV in that batch */
 };
@@ -52,7 +63,9 @@ vo_new(World *w, uint32_t index, GError **error)
   wrng_init(&vo->r_attach, w->seed, WR_VO, index, 1);
   wrng_init(&vo->r_roaming, w->seed, WR_VO, index, 2);
   wrng_init(&vo->r_refuse, w->seed, WR_VO, index, 3);
-  if (vo->cfg->accepts_pimsi && w->cfg->registration_service.av_batch > 1) {
+  wrng_init(&vo->r_verify, w->seed, WR_VO, index, 4);
+  if (vo->cfg->accepts_pimsi && w->cfg->registration_service.av_batch > 1 &&
+      w->cfg->registration_service.auth == SCN_AUTH_MILENAGE) {
     vo->spare = g_try_malloc0_n(w->total_devices ? w->total_devices : 1, sizeof(MsgId));
     vo->spare_next = g_try_malloc0_n(w->total_devices ? w->total_devices : 1, 1);
     if (vo->spare == NULL || vo->spare_next == NULL) {
@@ -153,10 +166,11 @@ request_av(World *w, Vo *vo, MsgId cid, Msg *ctx)
        ctx->status == ST_SYNC_FAILURE ? "resync + AV" : "AV", ctx->tries);
 }
 
+/* Sends the challenge in ctx (RAND and AUTN, or the nonce in u.chal.rand) to the device. */
 static void
-challenge(World *w, Vo *vo, MsgId cid, Msg *ctx, const AkaVector *av)
+send_challenge(World *w, Vo *vo, MsgId cid, Msg *ctx, const uint8_t rand[16],
+               const uint8_t *autn)
 {
-  ctx->u.av = *av;
   fsm_goto(&vo_def, vo->index, &ctx->phase, P_WAIT_RES);
   ctx->status = ST_OK;
   sim_cancel(w->sim, ctx->timer);
@@ -167,10 +181,60 @@ challenge(World *w, Vo *vo, MsgId cid, Msg *ctx, const AkaVector *av)
   c->seq = ctx->seq;
   c->from = vo->index;
   c->ref = cid;
-  memcpy(c->u.chal.rand, av->rand, 16);
-  memcpy(c->u.chal.autn, av->autn, AKA_AUTN_LEN);
+  memcpy(c->u.chal.rand, rand, 16);
+  if (autn)
+    memcpy(c->u.chal.autn, autn, AKA_AUTN_LEN);
   w_after(w, vo_attach_delay(w, vo->index) / 4, dev_on_challenge, mid);
   VLOG(w, ctx, "challenge sent");
+}
+
+static void
+challenge(World *w, Vo *vo, MsgId cid, Msg *ctx, const AkaVector *av)
+{
+  ctx->u.av = *av;
+  send_challenge(w, vo, cid, ctx, av->rand, av->autn);
+}
+
+/* Certificate mode: the trust bundle is there (or the fetch failed). */
+void
+vo_on_ca_ready(SimEngine *sim, void *ctx_, uint64_t arg)
+{
+  World *w = ctx_;
+  Msg *ctx = w_msg_lookup(w, arg);
+  if (ctx == NULL || ctx->kind != MSG_ATTACH || ctx->phase != P_WAIT_CA)
+    return;
+  Vo *vo = w->vos[ctx->from];
+  fsm_accept(&vo_def, vo->index, ctx->phase, E_CA_READY);
+  if (!wcert_has_verifier(w, vo->index)) {
+    reject(w, vo, arg, ctx, ST_FAILED);
+    return;
+  }
+  uint8_t nonce[CERT_NONCE_LEN];
+  w_random(w, nonce, sizeof nonce);
+  memset(&ctx->u, 0, sizeof ctx->u);
+  memcpy(ctx->u.chal.rand, nonce, sizeof nonce);
+  send_challenge(w, vo, arg, ctx, nonce, NULL);
+}
+
+static void
+verified(SimEngine *sim, void *ctx_, uint64_t arg)
+{
+  World *w = ctx_;
+  Msg *ctx = w_msg_lookup(w, arg);
+  if (ctx == NULL)
+    return;
+  Vo *vo = w->vos[ctx->from];
+  fsm_accept(&vo_def, vo->index, ctx->phase, E_VERIFIED);
+  CertStatus st = wcert_check_last(w, vo->index, ctx->dev, ctx->u.chal.rand, vo->cfg->name);
+  if (st == CERT_OK) {
+    VLOG(w, ctx, "certificate and signature verified: temporary access granted");
+    w_after(w, 0, dev_on_granted, dev_arg(ctx->dev, ctx->seq, 0));
+    end_ctx(w, arg, ctx);
+  } else {
+    VLOG(w, ctx, "certificate refused (%s)", cert_status_name(st));
+    w->st.aka_failures++;
+    reject(w, vo, arg, ctx, ST_MAC_FAILURE);
+  }
 }
 
 void
@@ -206,6 +270,11 @@ vo_on_attach(SimEngine *sim, void *ctx_, uint64_t arg)
     w->st.vo_spare_used++;
     challenge(w, vo, arg, m, &av);
     OPENSSL_cleanse(&av, sizeof av);
+    return;
+  }
+  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
+    fsm_goto(&vo_def, vo->index, &m->phase, P_WAIT_CA);
+    wcert_need_verifier(w, vo->index, arg);
     return;
   }
   request_av(w, vo, arg, m);
@@ -267,6 +336,15 @@ vo_on_auth_answer(SimEngine *sim, void *ctx_, uint64_t arg)
     return;
   }
   if (ctx == NULL || ctx->kind != MSG_ATTACH || ctx->phase != P_WAIT_RES) {
+    w_msg_free(w, arg);
+    return;
+  }
+  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE && c->status == ST_OK) {
+    /* The proof is in the device's entry (wcert.h); checking it takes cert_verify_time. */
+    fsm_goto(&vo_def, vo->index, &ctx->phase, P_VERIFY);
+    sim_cancel(w->sim, ctx->timer);
+    ctx->timer = SIM_EVENT_NONE;
+    w_after(w, wrng_dist(&vo->r_verify, &vo->cfg->cert_verify_time), verified, cid);
     w_msg_free(w, arg);
     return;
   }

@@ -22,5 +22,7 @@ void vo_on_av_answer(SimEngine *sim, void *ctx, uint64_t arg);
 void vo_on_auth_answer(SimEngine *sim, void *ctx, uint64_t arg);
 /* Timeout of an authentication context: arg = its MsgId. */
 void vo_on_timeout(SimEngine *sim, void *ctx, uint64_t arg);
+/* Certificate mode: the trust bundle a waiting context asked for (wcert.h). */
+void vo_on_ca_ready(SimEngine *sim, void *ctx, uint64_t arg);
 
 size_t vo_memory(const World *w);

@@ -36,6 +36,7 @@ typedef struct Sho Sho;
 typedef struct Mfr Mfr;
 typedef struct Owners Owners;
 typedef struct DevTable DevTable;
+typedef struct WCert WCert;
 
 enum {
   W_NONE32 = UINT32_MAX, /* "no device / no PIMSI" */
@@ -55,6 +56,7 @@ typedef enum {
   MSG_KEY,        /* RS -> SHO: K_SHO for a device */
   MSG_PACKAGE,    /* SHO -> device: the sealed USIM */
   MSG_RELEASE,    /* device -> SHO -> RS: USIM installed, PIMSI can go */
+  MSG_CA_FETCH,   /* VO/SHO -> RS -> VO/SHO: the trust bundle (root + CRL), wcert.h */
 } MsgKind;
 
 /* Status carried in answers. */
@@ -122,6 +124,7 @@ struct World {
   size_t n_mfr;
   Owners *owners;
   DevTable *devs;
+  WCert *cert; /* certificates (wcert.h); NULL when the scenario uses none */
   uint64_t total_devices; /* over all manufacturers */
 
   WStats st;

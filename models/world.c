@@ -23,6 +23,7 @@
 #include "rs.h"
 #include "sho.h"
 #include "vo.h"
+#include "wcert.h"
 #include "wrand.h"
 
 /* clang-format off */
@@ -114,11 +115,6 @@ sample_event(SimEngine *sim, void *ctx, uint64_t arg)
 static bool
 check_supported(const ScnConfig *cfg, GError **error)
 {
-  if (cfg->registration_service.auth != SCN_AUTH_MILENAGE) {
-    g_set_error(error, WORLD_ERROR, WORLD_ERROR_UNSUPPORTED,
-                "registration_service.auth: only 'milenage' is modelled by m2msim run so far");
-    return false;
-  }
   if (cfg->registration_service.ind_bits > AKA_IND_BITS_MAX) {
     g_set_error(error, WORLD_ERROR, WORLD_ERROR_UNSUPPORTED,
                 "registration_service.ind_bits: %u is more than the %d the AKA core "
@@ -182,6 +178,18 @@ world_new(const ScnConfig *cfg, GError **error)
   for (size_t i = 0; i < w->n_sho; i++)
     if ((w->shos[i] = sho_new(w, (uint32_t)i, error)) == NULL)
       return NULL;
+  GError *cert_error = NULL;
+  w->cert = wcert_new(w, &cert_error);
+  if (cert_error != NULL) {
+    g_propagate_error(error, cert_error);
+    return NULL;
+  }
+  if (w->cert != NULL) {
+    for (size_t i = 0; i < w->n_vo; i++)
+      wcert_set_ready(w, (uint32_t)i, vo_on_ca_ready);
+    for (size_t i = 0; i < w->n_sho; i++)
+      wcert_set_ready(w, wcert_sho_trust(w, (uint32_t)i), sho_on_ca_ready);
+  }
   if ((w->owners = owners_new(w, error)) == NULL)
     return NULL;
   w->mfrs = g_new0(Mfr *, w->n_mfr);
@@ -215,6 +223,7 @@ world_free(World *w)
     for (size_t i = 0; i < w->n_sho; i++)
       sho_free(w->shos[i]);
   g_free(w->shos);
+  wcert_free(w->cert);
   rs_free(w->rs);
   if (w->vos)
     for (size_t i = 0; i < w->n_vo; i++)
@@ -316,6 +325,7 @@ world_foreach_scalar(World *w, WorldScalarFn fn, void *data)
   S("devices.no_sho_retries", s->dev_no_sho_retries);
   tally_scalars(&s->latency, "provision.latency", true, fn, data);
   tally_scalars(&s->attach_latency, "provision.attach_latency", true, fn, data);
+  tally_scalars(&s->access_latency, "provision.access_latency", true, fn, data);
   S("rs.av.requests", s->av_requests);
   S("rs.av.vectors", s->av_vectors);
   S("rs.av.resync_requests", s->av_resync_requests);
@@ -360,6 +370,28 @@ world_foreach_scalar(World *w, WorldScalarFn fn, void *data)
   S("sho.dropped", s->sho_dropped);
   S("sho.timeouts", s->sho_timeouts);
   S("sho.seal_failures", s->seal_failures);
+  bool sho_auth = false;
+  for (size_t i = 0; i < w->n_sho; i++)
+    sho_auth |= w->cfg->home_operators[i].authenticate != SCN_SHO_AUTH_NONE;
+  if (sho_auth) {
+    S("sho.auth_ok", s->sho_auth_ok);
+    S("sho.auth_failures", s->sho_auth_failures);
+    S("sho.av_requests", s->sho_av_requests);
+  }
+  if (w->cert != NULL) {
+    S("cert.issued", s->cert_issued);
+    S("cert.issue_wall_s", s->cert_issue_wall_s);
+    S("cert.revoked", s->cert_revoked);
+    S("cert.verifications", s->cert_verifications);
+    S("cert.accepted", s->cert_accepted);
+    S("cert.refused_expired", s->cert_refused_expired);
+    S("cert.refused_revoked", s->cert_refused_revoked);
+    S("cert.refused_signature", s->cert_refused_signature);
+    S("cert.refused_other", s->cert_refused_other);
+    S("rs.ca_fetches", s->rs_ca_fetches);
+    S("rs.cert_accepts", s->rs_cert_accepts);
+    S("rs.cert_refusals", s->rs_cert_refusals);
+  }
   S("owner.timeouts", s->owner_timeouts);
   S("manufacturer.timeouts", s->mfr_timeouts);
   S("engine.events", w->events);

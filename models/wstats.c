@@ -83,6 +83,7 @@ wstats_init(WStats *s, bool quantiles)
   *s = (WStats){0};
   wtally_init(&s->latency, quantiles);
   wtally_init(&s->attach_latency, quantiles);
+  wtally_init(&s->access_latency, quantiles);
   wtally_init(&s->hold, false);
   s->exhausted_at = -1;
   series_init(&s->s_in_use, "rs.pimsi.in_use");
@@ -97,6 +98,7 @@ wstats_clear(WStats *s)
 {
   wtally_clear(&s->latency);
   wtally_clear(&s->attach_latency);
+  wtally_clear(&s->access_latency);
   wtally_clear(&s->hold);
   series_clear(&s->s_in_use);
   series_clear(&s->s_quarantined);

@@ -70,9 +70,16 @@ typedef struct {
   /* home operators */
   uint64_t sho_refusals, sho_downloads, sho_timeouts, owner_timeouts, sho_dropped, vo_dropped;
   uint64_t dev_timeouts, dev_no_sho_retries, seal_failures;
+  uint64_t sho_auth_ok, sho_auth_failures, sho_av_requests;
+  /* certificates (wcert.h) */
+  uint64_t cert_issued, cert_revoked, cert_verifications, cert_accepted;
+  uint64_t cert_refused_expired, cert_refused_revoked, cert_refused_signature, cert_refused_other;
+  uint64_t rs_ca_fetches, rs_cert_accepts, rs_cert_refusals;
+  double cert_issue_wall_s; /* wall time spent issuing device credentials (lazily) */
   /* tallies */
   WTally latency;        /* power-on -> USIM installed, s */
   WTally attach_latency; /* power-on -> first attach with the real IMSI, s */
+  WTally access_latency; /* power-on -> temporary access granted (authenticated), s */
   WTally hold;           /* PIMSI allocation -> release, s */
   /* levels */
   WTimeAvg pimsi_in_use;         /* PIMSIs held by equipment */

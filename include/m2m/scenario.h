@@ -85,6 +85,7 @@ typedef struct {
   ScnCertAlgorithm cert_algorithm;
   SimTime cert_lifetime;          /* us: validity of device certificates, > 0 */
   double revoked_fraction;        /* 0..1: device certificates revoked before use */
+  SimTime ca_cache_lifetime;      /* us: how long a VO / SHO keeps the RS's root + CRL, > 0 */
 } ScnRegistrationService;
 
 typedef struct {
