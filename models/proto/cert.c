@@ -29,7 +29,8 @@
  *
  * Revocation is checked by this file rather than by OpenSSL's CRL code (X509_V_FLAG_
  * CRL_CHECK): OpenSSL verifies the CRL's signature again on every X509_verify_cert, i.e.
- * hashes the whole CRL (100,000 entries are ~3 MB) per device check. Here the verifier
+ * hashes the whole CRL per device check (100,000 entries, 2 MB: 2.3 ms per check instead
+ * of 0.26 ms with an empty CRL; here the same as empty). Here the verifier
  * checks the CRL once when it is built (issuer = root, signature by the root key) and
  * plugs a lookup into X509_verify_cert's revocation step (X509_STORE_set_check_revocation),
  * so errors keep OpenSSL's order: chain building, extensions, revocation, then signatures
