@@ -231,8 +231,7 @@ verified(SimEngine *sim, void *ctx_, uint64_t arg)
     w_after(w, 0, dev_on_granted, dev_arg(ctx->dev, ctx->seq, 0));
     end_ctx(w, arg, ctx);
   } else {
-    VLOG(w, ctx, "certificate refused (%s)", cert_status_name(st));
-    w->st.aka_failures++;
+    VLOG(w, ctx, "certificate refused (%s)", cert_status_name(st)); /* cert.refused_* */
     reject(w, vo, arg, ctx, ST_MAC_FAILURE);
   }
 }
