@@ -227,6 +227,7 @@ lim_check_run(const ScnConfig *cfg, GError **error)
   LimMemory avail;
   if (!lim_memory_available(&avail, error))
     return false;
-  return lim_check(scn_config_total_devices(cfg), lim_device_bytes(cfg->registration_service.ind_bits),
-                   lim_run_bytes(cfg), &avail, error);
+  return lim_check(scn_config_total_devices(cfg),
+                   lim_device_bytes(cfg->registration_service.ind_bits), lim_run_bytes(cfg),
+                   &avail, error);
 }

@@ -15,9 +15,9 @@
  *    the device's signature and certificate checked;
  * which costs a round trip to the device (roaming_delay of its VO, twice) plus auth_time;
  * a device that fails is refused and comes back after its back-off. Then it waits
- * download_time and makes the real subscription -- IMSI 001-(01 + index)-MSIN, MSINs in order from 1,
- * K from the DRBG, OPc from K and the SHO's OP -- and seals it under K_SEAL. Work in
- * progress when an outage starts completes; new requests are dropped. */
+ * download_time and makes the real subscription -- IMSI 001-(01 + index)-MSIN, MSINs in
+ * order from 1, K from the DRBG, OPc from K and the SHO's OP -- and seals it under K_SEAL.
+ * Work in progress when an outage starts completes; new requests are dropped. */
 #include "sho.h"
 
 #include <openssl/crypto.h>
