@@ -445,6 +445,16 @@ world_write_results(World *w, ResWriter *wr, const char *started, int64_t *run_i
       if (!res_writer_series(wr, run, series[i]->name, g_array_index(series[i]->t, double, k),
                              g_array_index(series[i]->v, double, k), error))
         return false;
+  /* The latency distribution as a CDF: t = a latency (s), value = the fraction of
+   * provisioned devices provisioned within it, at every percentile (the tally's quantiles:
+   * exact up to output.quantile_exact_max samples, else within its sketch's accuracy). */
+  if (w->st.latency.n > 0)
+    for (int pct = 1; pct <= 100; pct++) {
+      double q = pct / 100.0;
+      double t = pct == 100 ? w->st.latency.max : wtally_quantile(&w->st.latency, q);
+      if (!res_writer_series(wr, run, "provision.latency.cdf", t, q, error))
+        return false;
+    }
   if (!res_writer_finish_run(wr, run, w->wall_s, "complete", error))
     return false;
   if (run_id)

@@ -550,6 +550,22 @@ test_cli_run_results(void)
     g_assert_cmpint((gint64)(g_array_index(pts, ResPoint, 0).t_s), ==, (gint64)(0));
     g_assert_cmpint((gint64)(g_array_index(pts, ResPoint, 48).t_s), ==, (gint64)(172800));
   }
+  /* The latency CDF: percentiles 1..100, latencies non-decreasing, the last one the
+   * maximum, the middle one the median. */
+  g_autoptr(GArray) cdf = res_reader_series(r, run->id, "provision.latency.cdf", &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(cdf->len, ==, 100);
+  for (guint k = 0; k < cdf->len; k++) {
+    const ResPoint *pt = &g_array_index(cdf, ResPoint, k);
+    g_assert_cmpfloat_with_epsilon(pt->value, (k + 1) / 100.0, 1e-12);
+    if (k > 0)
+      g_assert_cmpfloat(pt->t_s, >=, g_array_index(cdf, ResPoint, k - 1).t_s);
+  }
+  double lat_max, lat_p50;
+  g_assert_true(res_reader_scalar(r, run->id, "provision.latency.max", &lat_max, NULL));
+  g_assert_true(res_reader_scalar(r, run->id, "provision.latency.p50", &lat_p50, NULL));
+  g_assert_cmpfloat_with_epsilon(g_array_index(cdf, ResPoint, 99).t_s, lat_max, 1e-9);
+  g_assert_cmpfloat_with_epsilon(g_array_index(cdf, ResPoint, 49).t_s, lat_p50, 1e-9);
   /* Parameters: every effective one, the --set value and the --seed. */
   g_autoptr(GPtrArray) params = res_reader_params(r, run->id, &error);
   bool seed = false, desync = false, batch = false;
