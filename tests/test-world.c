@@ -245,6 +245,27 @@ test_certificate_refusals(void)
   g_assert_cmpfloat(sc(e, "devices.provisioned"), <, 20); /* power-on after ~4 h */
 }
 
+/* Certificates through outages: the RS down for 3 h while devices attach (bundle fetches
+ * and lookups dropped, fetches given up and retried), the VO and the SHO down later; the
+ * devices recover, and every waiting attach was released (none stuck on a fetch). */
+static void
+test_certificate_outages(void)
+{
+  const char *sets[] = {
+      "registration_service.auth=certificate", "home_operators.0.authenticate=certificate",
+      "faults=[{at: 3h, target: registration_service, down_for: 3h},"
+      " {at: 7h, target: vo-a, down_for: 1h}, {at: 8h, target: sho-a, down_for: 2h}]",
+      "registration_service.ca_cache_lifetime=30min", NULL};
+  g_autoptr(GHashTable) h = run_world(sets);
+  check_accounting(h);
+  g_assert_cmpfloat(sc(h, "rs.dropped"), >, 0);
+  g_assert_cmpfloat(sc(h, "rs.timeouts"), >, 0);
+  g_assert_cmpfloat(sc(h, "vo.dropped") + sc(h, "sho.dropped"), >, 0);
+  g_assert_cmpfloat(sc(h, "devices.provisioned"), >=, 180);
+  g_assert_cmpint((gint64)sc(h, "devices.failed"), ==, 0);
+  g_assert_cmpint((gint64)sc(h, "cert.accepted"), ==, (gint64)sc(h, "cert.verifications"));
+}
+
 /* The SHO authenticates the device itself, with AKA (an AV of its own from the RS: the
  * USIM's SQN advances, nothing breaks) or with the device certificate; with wrong
  * credentials the RS-side AKA already stops them, so use certificate mode at the RS and
@@ -702,6 +723,7 @@ main(int argc, char **argv)
   g_test_add_data_func("/world/certificate/ed25519", "ed25519", test_certificate_flow);
   g_test_add_func("/world/certificate/refusals", test_certificate_refusals);
   g_test_add_func("/world/certificate/cached-crl", test_cached_crl);
+  g_test_add_func("/world/certificate/outages", test_certificate_outages);
   g_test_add_func("/world/sho-authenticates", test_sho_authenticates);
   g_test_add_func("/world/pool-exhaustion", test_pool_exhaustion);
   g_test_add_func("/world/factory-usim", test_factory_usim);
