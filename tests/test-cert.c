@@ -811,11 +811,21 @@ test_bad_times(void)
   g_assert_null(cert_ca_new(CERT_ED25519, CA_NAME, seed, 0, -1));
   g_assert_null(cert_ca_new(CERT_ED25519, CA_NAME, seed, INT64_MAX, INT64_MAX));
   g_assert_null(cert_ca_new(CERT_ECDSA_P256, CA_NAME, seed, 0, 300000 * YEAR));
+  /* Within cert.c's own bound, but past what ASN.1 times hold (OpenSSL would write them). */
+  g_assert_null(cert_ca_new(CERT_ED25519, CA_NAME, seed, 0, 10000 * YEAR));
+  g_assert_null(cert_ca_new(CERT_ED25519, CA_NAME, seed, -3000 * YEAR, 20 * YEAR));
   g_autoptr(CertCa) ca = ca_new(CERT_ED25519, CA_NAME, 1);
   g_assert_null(cert_device_new(ca, seed, 1, PIMSI, INT64_MIN, 10));
   g_assert_null(cert_device_new(ca, seed, 1, PIMSI, 0, INT64_MAX));
   g_autoptr(CertDevice) dev = cert_device_new(ca, seed, UINT64_MAX, PIMSI, 0, YEAR);
   g_assert_nonnull(dev); /* the largest serial fits (9 octets of INTEGER) */
+  /* Checks at times X.509 cannot express: outside every validity, not a bad encoding. */
+  g_autoptr(CertVerifier) v = verifier_at(ca, 0);
+  Attach a;
+  attach_prove(&a, dev, ca, 1);
+  expect_both(v, ca, dev, &a, YEAR / 2, CERT_OK);
+  expect_both(v, ca, dev, &a, INT64_MAX, CERT_EXPIRED);
+  expect_both(v, ca, dev, &a, INT64_MIN, CERT_EXPIRED);
 }
 
 static void

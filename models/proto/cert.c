@@ -95,7 +95,7 @@ enum {
 };
 
 /* Bounds on caller times (seconds since CERT_EPOCH_UNIX): about 34,800 years either way,
- * so sums never overflow; ASN1_TIME_set refuses years past 9999 by itself. */
+ * so sums never overflow. What X.509 can carry is narrower (asn1_time). */
 #define TIME_BOUND (INT64_C(1) << 40)
 
 static const char transcript_label[] = "m2m-cert-auth";
@@ -155,6 +155,23 @@ static time_t
 unix_time(int64_t t)
 {
   return (time_t)(CERT_EPOCH_UNIX + CLAMP(t, -TIME_BOUND, TIME_BOUND));
+}
+
+/* unix_time within what OpenSSL's ASN.1 times hold and compare: years 0000 to 9999.
+ * ASN1_TIME_set writes other years as malformed strings, and comparisons with them fail
+ * (X509_verify_cert then reports an "error in the certificate's notBefore field", i.e.
+ * CERT_BAD_ENCODING for a sound certificate; ASN1_TIME_cmp_time_t returns -2). So
+ * certificates are refused such dates (set_validity), CRL dates are written clamped, and a
+ * check outside the range is made at its nearest end, where every certificate and CRL date
+ * lies on the same side; checker_chain refuses a check before year 0000 itself, which the
+ * clamp alone would not for a notBefore of exactly 0000-01-01. */
+#define ASN1_UNIX_MIN INT64_C(-62167219200) /* 0000-01-01T00:00:00Z */
+#define ASN1_UNIX_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+
+static time_t
+asn1_time(int64_t t)
+{
+  return (time_t)CLAMP((int64_t)unix_time(t), ASN1_UNIX_MIN, ASN1_UNIX_MAX);
 }
 
 /* ---- Keys from seeds -------------------------------------------------------------------- */
@@ -369,8 +386,9 @@ set_validity(ASN1_TIME *before, ASN1_TIME *after, int64_t not_before, int64_t li
 {
   if (not_before < -TIME_BOUND || not_before > TIME_BOUND || lifetime < 0 || lifetime > TIME_BOUND)
     return false;
-  return ASN1_TIME_set(before, unix_time(not_before)) != NULL &&
-         ASN1_TIME_set(after, unix_time(not_before + lifetime)) != NULL;
+  int64_t from = unix_time(not_before), to = unix_time(not_before + lifetime);
+  return from >= ASN1_UNIX_MIN && to <= ASN1_UNIX_MAX && ASN1_TIME_set(before, from) != NULL &&
+         ASN1_TIME_set(after, to) != NULL;
 }
 
 /* The SubjectPublicKeyInfo of a key whose public octets are `pub`, written directly:
@@ -559,7 +577,8 @@ checker_chain(Checker *chk, const uint8_t *cert_der, size_t cert_len, int64_t no
   }
   chk->now = now;
   X509_STORE_CTX_set_app_data(chk->ctx, chk);
-  X509_STORE_CTX_set_time(chk->ctx, 0, unix_time(now));
+  time_t t = asn1_time(now);
+  X509_STORE_CTX_set_time(chk->ctx, 0, t);
   int ok = X509_verify_cert(chk->ctx);
   int err = X509_STORE_CTX_get_error(chk->ctx);
   CertStatus status = ok > 0 ? CERT_OK : status_of_x509_error(err);
@@ -568,9 +587,9 @@ checker_chain(Checker *chk, const uint8_t *cert_der, size_t cert_len, int64_t no
   X509_STORE_CTX_cleanup(chk->ctx);
   /* Valid for `lifetime` seconds: notAfter itself is already outside. OpenSSL 3.0 reads
    * notAfter so, later versions take it as the last valid second; this pins the first. */
-  time_t t = unix_time(now);
   if (status == CERT_OK && (ASN1_TIME_cmp_time_t(X509_get0_notAfter(x), t) <= 0 ||
-                            ASN1_TIME_cmp_time_t(X509_get0_notAfter(chk->root), t) <= 0))
+                            ASN1_TIME_cmp_time_t(X509_get0_notAfter(chk->root), t) <= 0 ||
+                            (int64_t)unix_time(now) < ASN1_UNIX_MIN))
     status = CERT_EXPIRED;
   if (status == CERT_OK) {
     /* A device certificate: not a CA, allowed to sign, a key of the CA's algorithm. */
@@ -810,7 +829,7 @@ crl_update(CertCa *ca, int64_t now)
     const CertRevoked *r = &g_array_index(ca->pending, CertRevoked, i);
     X509_REVOKED *entry = X509_REVOKED_new();
     ASN1_INTEGER *serial = ASN1_INTEGER_new();
-    ASN1_TIME *date = ASN1_TIME_set(NULL, unix_time(r->at));
+    ASN1_TIME *date = ASN1_TIME_set(NULL, asn1_time(r->at));
     bool ok = entry != NULL && serial != NULL && date != NULL &&
               ASN1_INTEGER_set_uint64(serial, r->serial) &&
               X509_REVOKED_set_serialNumber(entry, serial) &&
@@ -830,8 +849,8 @@ crl_update(CertCa *ca, int64_t now)
     }
   }
   g_array_set_size(ca->pending, 0);
-  ASN1_TIME *this_update = ASN1_TIME_set(NULL, unix_time(now));
-  ASN1_TIME *next_update = ASN1_TIME_set(NULL, unix_time(MAX(ca->root_not_after, now)));
+  ASN1_TIME *this_update = ASN1_TIME_set(NULL, asn1_time(now));
+  ASN1_TIME *next_update = ASN1_TIME_set(NULL, asn1_time(MAX(ca->root_not_after, now)));
   ASN1_INTEGER *number = ASN1_INTEGER_new();
   bool ok = this_update != NULL && next_update != NULL && number != NULL &&
             ASN1_INTEGER_set_uint64(number, ++ca->crl_number) &&
@@ -1031,7 +1050,7 @@ static int
 verifier_revocation(Checker *chk, X509 *leaf)
 {
   CertVerifier *v = chk->owner;
-  time_t t = unix_time(chk->now);
+  time_t t = asn1_time(chk->now);
   const ASN1_TIME *next = X509_CRL_get0_nextUpdate(v->crl);
   if (ASN1_TIME_cmp_time_t(X509_CRL_get0_lastUpdate(v->crl), t) > 0)
     return X509_V_ERR_CRL_NOT_YET_VALID;
