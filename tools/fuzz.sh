@@ -15,7 +15,7 @@ top=$(cd "$here/.." && pwd)
 seconds=${1:-60}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(scenario set aka results)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(scenario set aka results cert)
 case $seconds in '' | *[!0-9]*)
   echo "usage: tools/fuzz.sh [SECONDS] [HARNESS...]" >&2; exit 2 ;;
 esac
@@ -33,7 +33,9 @@ targets=()
 for h in "${harnesses[@]}"; do targets+=("tests/fuzz/fuzz-$h"); done
 ninja -C "$BUILD" "${targets[@]}" >/dev/null || ninja -C "$BUILD" "${targets[@]}"
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1}
+# handle_sigtrap: g_error() stops with SIGTRAP, which libFuzzer does not catch by itself;
+# through ASan it is a crash like any other, with its input written to crashes/.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:handle_sigtrap=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
 passed=0 failed=0
 for h in "${harnesses[@]}"; do
