@@ -122,6 +122,19 @@ check_supported(const ScnConfig *cfg, GError **error)
                 cfg->registration_service.ind_bits, AKA_IND_BITS_MAX);
     return false;
   }
+  /* X.509 dates end with the year 9999 and simulated time 0 is 2030-01-01 (cert.h): the
+   * RS's root must cover the run and the last certificate's lifetime. */
+  const SimTime x509_span = (SimTime)7900 * 365 * SIM_D;
+  bool certs = cfg->registration_service.auth == SCN_AUTH_CERTIFICATE;
+  for (size_t i = 0; i < cfg->n_home_operators; i++)
+    certs |= cfg->home_operators[i].authenticate == SCN_SHO_AUTH_CERTIFICATE;
+  if (certs && (cfg->registration_service.cert_lifetime > x509_span ||
+                cfg->duration > x509_span - cfg->registration_service.cert_lifetime)) {
+    g_set_error(error, WORLD_ERROR, WORLD_ERROR_UNSUPPORTED,
+                "registration_service.cert_lifetime: duration + cert_lifetime must stay under "
+                "7900 years (X.509 dates end in 9999; simulated time starts in 2030)");
+    return false;
+  }
   if (cfg->n_visited_operators > W_MAX_VO) {
     g_set_error(error, WORLD_ERROR, WORLD_ERROR_UNSUPPORTED,
                 "visited_operators: at most %d are supported (%zu given)", W_MAX_VO,
