@@ -395,8 +395,8 @@ authenticated(World *w, RsRecord *r, const Msg *l)
   if (w->cfg->registration_service.auth != SCN_AUTH_CERTIFICATE)
     return r->av_issued;
   uint8_t master[CERT_MASTER_LEN];
-  CertStatus st = wcert_rs_accept(w, l->dev, l->u.conn.rand,
-                                  w->cfg->visited_operators[l->from].name, master);
+  CertStatus st =
+      wcert_rs_accept(w, l->dev, l->u.conn.rand, w->cfg->visited_operators[l->from].name, master);
   OPENSSL_cleanse(master, sizeof master);
   if (st != CERT_OK)
     return false;

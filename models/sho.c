@@ -363,8 +363,8 @@ sho_on_ca_ready(SimEngine *sim, void *ctx, uint64_t arg)
   }
   uint8_t nonce[CERT_NONCE_LEN], master[CERT_MASTER_LEN];
   w_random(w, nonce, sizeof nonce);
-  wcert_prove(w, d->dev, d->pimsi, dev_wrong_credentials(w, d->dev), nonce, s->cfg->name,
-              false, master);
+  wcert_prove(w, d->dev, d->pimsi, dev_wrong_credentials(w, d->dev), nonce, s->cfg->name, false,
+              master);
   OPENSSL_cleanse(master, sizeof master); /* the SHO keys stay those from the RS */
   end_auth(w, s, arg, d, wcert_check_last(w, trust, d->dev, nonce, s->cfg->name) == CERT_OK);
 }

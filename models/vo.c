@@ -38,8 +38,7 @@ static const char *const ctx_events[E_N] = {"ATTACH",  "AV_ANSWER", "AUTH_ANSWER
 static const FsmState ctx_states[] = {
     {"NEW", FSM_BIT(E_ATTACH), (1u << P_WAIT_AV) | (1u << P_WAIT_RES) | (1u << P_WAIT_CA)},
     {"WAIT_AV", FSM_BIT(E_AV_ANSWER) | FSM_BIT(E_TIMEOUT), (1u << P_WAIT_AV) | (1u << P_WAIT_RES)},
-    {"WAIT_RES", FSM_BIT(E_AUTH_ANSWER) | FSM_BIT(E_TIMEOUT),
-     (1u << P_WAIT_AV) | (1u << P_VERIFY)},
+    {"WAIT_RES", FSM_BIT(E_AUTH_ANSWER) | FSM_BIT(E_TIMEOUT), (1u << P_WAIT_AV) | (1u << P_VERIFY)},
     {"WAIT_CA", FSM_BIT(E_CA_READY), 1u << P_WAIT_RES},
     {"VERIFY", FSM_BIT(E_VERIFIED), 0},
 };
@@ -168,8 +167,7 @@ request_av(World *w, Vo *vo, MsgId cid, Msg *ctx)
 
 /* Sends the challenge in ctx (RAND and AUTN, or the nonce in u.chal.rand) to the device. */
 static void
-send_challenge(World *w, Vo *vo, MsgId cid, Msg *ctx, const uint8_t rand[16],
-               const uint8_t *autn)
+send_challenge(World *w, Vo *vo, MsgId cid, Msg *ctx, const uint8_t rand[16], const uint8_t *autn)
 {
   fsm_goto(&vo_def, vo->index, &ctx->phase, P_WAIT_RES);
   ctx->status = ST_OK;

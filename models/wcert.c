@@ -96,8 +96,9 @@ wcert_new(World *w, GError **error)
   c->ca = cert_ca_new(alg, "m2m registration service", seed, 0, life);
   OPENSSL_cleanse(seed, sizeof seed);
   if (c->ca == NULL) {
-    g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP, "cannot create the RS's certificate "
-                                                       "authority (OpenSSL failed)");
+    g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP,
+                "cannot create the RS's certificate "
+                "authority (OpenSSL failed)");
     wcert_free(c);
     return NULL;
   }
@@ -180,8 +181,8 @@ wcert_on_ca_request(SimEngine *sim, void *ctx, uint64_t arg)
 }
 
 CertStatus
-wcert_rs_accept(World *w, uint32_t dev, const uint8_t nonce[CERT_NONCE_LEN],
-                const char *context, uint8_t master[CERT_MASTER_LEN])
+wcert_rs_accept(World *w, uint32_t dev, const uint8_t nonce[CERT_NONCE_LEN], const char *context,
+                uint8_t master[CERT_MASTER_LEN])
 {
   WCert *c = w->cert;
   WcDevice *d = g_hash_table_lookup(c->devs, GUINT_TO_POINTER(dev));
@@ -190,8 +191,8 @@ wcert_rs_accept(World *w, uint32_t dev, const uint8_t nonce[CERT_NONCE_LEN],
     return CERT_BAD_ENCODING; /* the device never showed a certificate */
   size_t len = 0;
   const uint8_t *der = cert_device_der(d->cred, &len);
-  CertStatus st = cert_ca_accept(c->ca, der, len, &d->attach.proof, nonce, context,
-                                 strlen(context), cert_now(w), master);
+  CertStatus st = cert_ca_accept(c->ca, der, len, &d->attach.proof, nonce, context, strlen(context),
+                                 cert_now(w), master);
   if (st == CERT_OK) {
     w->st.rs_cert_accepts++;
     memcpy(d->rs_master, master, CERT_MASTER_LEN);
@@ -218,8 +219,7 @@ static void
 device_seed(const WCert *c, uint32_t dev, uint8_t purpose, uint8_t out[CERT_SEED_LEN])
 {
   static const char label[] = "m2m-device-seed";
-  uint8_t id[4] = {(uint8_t)(dev >> 24), (uint8_t)(dev >> 16), (uint8_t)(dev >> 8),
-                   (uint8_t)dev};
+  uint8_t id[4] = {(uint8_t)(dev >> 24), (uint8_t)(dev >> 16), (uint8_t)(dev >> 8), (uint8_t)dev};
   KdfParam p[3] = {{label, sizeof label - 1}, {id, sizeof id}, {&purpose, 1}};
   G_STATIC_ASSERT(CERT_SEED_LEN == KDF_OUT_LEN);
   /* FC of the session master: the label keeps the two derivations apart. */
@@ -260,9 +260,8 @@ device_entry(World *w, uint32_t dev, uint32_t pimsi, bool wrong)
 }
 
 void
-wcert_prove(World *w, uint32_t dev, uint32_t pimsi, bool wrong,
-            const uint8_t nonce[CERT_NONCE_LEN], const char *context, bool keep,
-            uint8_t master[CERT_MASTER_LEN])
+wcert_prove(World *w, uint32_t dev, uint32_t pimsi, bool wrong, const uint8_t nonce[CERT_NONCE_LEN],
+            const char *context, bool keep, uint8_t master[CERT_MASTER_LEN])
 {
   WcDevice *d = device_entry(w, dev, pimsi, wrong);
   size_t clen = strlen(context);
@@ -272,8 +271,8 @@ wcert_prove(World *w, uint32_t dev, uint32_t pimsi, bool wrong,
   WcProof *p = &d->last;
   memcpy(p->nonce, nonce, CERT_NONCE_LEN);
   memcpy(p->context, context, clen + 1);
-  CertStatus st = cert_device_prove(d->cred, w->cert->ca, nonce, context, clen, eph, &p->proof,
-                                    master);
+  CertStatus st =
+      cert_device_prove(d->cred, w->cert->ca, nonce, context, clen, eph, &p->proof, master);
   OPENSSL_cleanse(eph, sizeof eph);
   if (st != CERT_OK)
     g_error("device proof failed: %s", cert_status_name(st));

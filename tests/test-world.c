@@ -416,10 +416,9 @@ test_determinism(void)
                   (gint64)(1e6 * sc(c, "provision.latency.mean")));
   /* Certificates too: ECDSA signatures carry OpenSSL's random nonces, but every verdict,
    * and so every figure, is a function of the seed. */
-  const char *cert[] = {"registration_service.auth=certificate",
-                        "registration_service.revoked_fraction=0.2",
-                        "manufacturers.0.wrong_credentials=0.1",
-                        "home_operators.0.authenticate=certificate", NULL};
+  const char *cert[] = {
+      "registration_service.auth=certificate", "registration_service.revoked_fraction=0.2",
+      "manufacturers.0.wrong_credentials=0.1", "home_operators.0.authenticate=certificate", NULL};
   g_autoptr(GHashTable) d = run_world(cert);
   g_autoptr(GHashTable) e = run_world(cert);
   g_assert_true(same_scalars(d, e));
