@@ -22,7 +22,7 @@
  * With registration_service.auth: certificate the RS serves no AVs to VOs: it is the CA
  * (wcert.h), and on the secured connection it checks the device's attach proof again
  * (its certificate against the current revocations, the signature) and derives the
- * session master by ECDH; K_RS and K_SHO come from that master as they come from CK || IK
+ * session master by ECDH, a check that holds one of the av_servers for cert_check_time; K_RS and K_SHO come from that master as they come from CK || IK
  * after AKA. An SHO that authenticates with AKA (home_operators[].authenticate: aka) gets
  * its AV from the same AV servers, with an IND of its own (n_vo + SHO index). */
 #include "rs.h"
@@ -448,13 +448,31 @@ do_lookup(World *w, uint64_t arg, SimTime service)
   w_after(w, service + vo_roaming_delay(w, l->from), dev_on_lookup_answer, arg);
 }
 
+static void
+cert_check_done(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  do_lookup(ctx, arg, 0);
+}
+
 void
 rs_on_lookup(SimEngine *sim, void *ctx, uint64_t arg)
 {
   World *w = ctx;
-  if (w->rs->down > 0) {
+  Rs *rs = w->rs;
+  if (rs->down > 0) {
     w->st.rs_dropped++;
     w_msg_free(w, arg);
+    return;
+  }
+  /* With certificates, a connection not yet up needs the proof checked (signature, ECDH):
+   * that work queues for the RS's authentication servers, as AV requests do with AKA. An
+   * unknown PIMSI queues too, so the answer's timing tells nothing either. */
+  const Msg *l = w_msg(w, arg);
+  const RsRecord *r = record_of(w, l->pimsi, l->dev);
+  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE &&
+      !(r != NULL && r->conn_ok && CRYPTO_memcmp(r->proof_rs, l->u.conn.proof, 16) == 0)) {
+    SimTime service = wrng_dist(&rs->r_av, &w->cfg->registration_service.cert_check_time);
+    sim_resource_request(rs->av, service, cert_check_done, w, arg);
     return;
   }
   do_lookup(w, arg, reg_time(w));

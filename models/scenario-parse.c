@@ -101,6 +101,8 @@ static const Field rs_fields[] = {
    .dmax = 1},
   {"ca_cache_lifetime", F_DURATION, AT(ScnRegistrationService, ca_cache_lifetime), "1d",
    F_POSITIVE},
+  {"cert_check_time", F_DIST, AT(ScnRegistrationService, cert_check_time),
+   "{constant: 400us}"},
   {NULL},
 };
 

@@ -86,6 +86,7 @@ typedef struct {
   SimTime cert_lifetime;          /* us: validity of device certificates, > 0 */
   double revoked_fraction;        /* 0..1: device certificates revoked before use */
   SimTime ca_cache_lifetime;      /* us: how long a VO / SHO keeps the RS's root + CRL, > 0 */
+  DistSpec cert_check_time;       /* RS: checking one attach proof + ECDH, on the AV servers */
 } ScnRegistrationService;
 
 typedef struct {
