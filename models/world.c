@@ -498,6 +498,13 @@ world_summary(const World *w_, WorldSummary *o)
   o->aka_resyncs = s->aka_resyncs;
   o->rs_timeouts = s->rs_timeouts;
   o->vo_refusals = s->vo_refusals;
+  o->certificates = w->cert != NULL;
+  o->cert_issued = s->cert_issued;
+  o->cert_accepted = s->cert_accepted;
+  o->cert_refused = s->cert_refused_expired + s->cert_refused_revoked +
+                    s->cert_refused_signature + s->cert_refused_other;
+  o->cert_rs_checks = s->rs_cert_accepts + s->rs_cert_refusals;
+  o->cert_bundles = s->rs_ca_fetches;
   o->events = w->events;
   o->wall_s = w->wall_s;
   o->bytes_per_device = w->total_devices ? w_memory(w) / w->total_devices : 0;

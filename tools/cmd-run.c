@@ -151,6 +151,11 @@ print_summary(const ScnConfig *cfg, const char *path, const WorldSummary *s)
            "  exhausted at %s  blocked %" G_GUINT64_FORMAT "\n",
            s->pool_size, s->pool_in_use_peak, human(a, sizeof a, s->pool_exhausted_at_s),
            s->pool_blocked);
+  if (s->certificates)
+    printf("  certificates issued %" G_GUINT64_FORMAT "  accepted %" G_GUINT64_FORMAT
+           "  refused %" G_GUINT64_FORMAT "  RS checks %" G_GUINT64_FORMAT
+           "  bundles served %" G_GUINT64_FORMAT "\n",
+           s->cert_issued, s->cert_accepted, s->cert_refused, s->cert_rs_checks, s->cert_bundles);
   printf("  failures     AKA %" G_GUINT64_FORMAT "  resyncs %" G_GUINT64_FORMAT
          "  RS timeouts %" G_GUINT64_FORMAT "  VO refusals %" G_GUINT64_FORMAT "\n",
          s->aka_failures, s->aka_resyncs, s->rs_timeouts, s->vo_refusals);

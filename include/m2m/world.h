@@ -63,6 +63,8 @@ typedef struct {
   uint64_t pool_size, pool_in_use_peak, pool_blocked;
   double pool_exhausted_at_s; /* NAN when never exhausted */
   uint64_t aka_failures, aka_resyncs, rs_timeouts, vo_refusals;
+  bool certificates; /* the run used certificates; then the cert_* figures: */
+  uint64_t cert_issued, cert_accepted, cert_refused, cert_rs_checks, cert_bundles;
   uint64_t events;
   double wall_s;           /* wall time of world_run */
   size_t bytes_per_device; /* world memory / devices (estimate of the flat arrays) */
