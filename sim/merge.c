@@ -15,7 +15,7 @@ static int
 param_cmp(gconstpointer a, gconstpointer b)
 {
   const ResParam *pa = *(ResParam *const *)a, *pb = *(ResParam *const *)b;
-  int c = strcmp(pa->key, pb->key);
+  int c = g_strcmp0(pa->key, pb->key); /* a damaged file may hold NULL keys */
   return c != 0 ? c : g_strcmp0(pa->value, pb->value);
 }
 
@@ -33,7 +33,7 @@ run_identity(const ResRun *run, GPtrArray *params)
   g_ptr_array_sort(sorted, param_cmp);
   for (guint i = 0; i < sorted->len; i++) {
     const ResParam *p = sorted->pdata[i];
-    g_string_append_printf(s, "\x1e%s\x1f%s", p->key, p->value ? p->value : "");
+    g_string_append_printf(s, "\x1e%s\x1f%s", p->key ? p->key : "", p->value ? p->value : "");
   }
   return g_string_free(s, FALSE);
 }

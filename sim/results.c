@@ -602,13 +602,27 @@ res_writer_usable(ResWriter *w, GError **error)
   return true;
 }
 
+/* A figure's name for a message. It may come from a damaged file (merge, reader):
+ * control characters are shown escaped, so the message stays one line. */
+static char *
+res_shown_name(const char *name)
+{
+  if (name == NULL)
+    return g_strdup("(null)");
+  for (const char *c = name; *c; c++)
+    if ((unsigned char)*c < 0x20 || *c == 0x7f)
+      return g_strescape(name, NULL);
+  return g_strdup(name);
+}
+
 /* Refuses NaN; what names the value ("scalar", "series"), name the figure. */
 static bool
 res_check_value(ResWriter *w, const char *what, const char *name, double v, GError **error)
 {
   if (isnan(v)) {
+    g_autofree char *shown = res_shown_name(name);
     g_set_error(error, RES_ERROR, RES_ERROR_VALUE, "%s: %s %s is NaN", w->final_path, what,
-                name ? name : "(null)");
+                shown);
     w->failed = true;
     return false;
   }
@@ -971,8 +985,9 @@ res_reader_scalar(ResReader *r, int64_t run_id, const char *name, double *value,
     rc = SQLITE_DONE;
   } else if (rc == SQLITE_DONE) {
     res_reader_done(r, st, rc, NULL);
+    g_autofree char *shown = res_shown_name(name);
     g_set_error(error, RES_ERROR, RES_ERROR_NOT_FOUND,
-                "%s: run %" G_GINT64_FORMAT " has no scalar %s", r->path, run_id, name);
+                "%s: run %" G_GINT64_FORMAT " has no scalar %s", r->path, run_id, shown);
     return false;
   }
   return res_reader_done(r, st, rc, error);

@@ -7,8 +7,9 @@
 # A crash leaves build-fuzz/crashes/NAME-crash-*: reproduce it with
 #   build-fuzz/tests/fuzz/fuzz-NAME FILE
 # then fix the bug, and copy FILE into tests/fuzz/NAME/ so the replay test fuzz-NAME
-# keeps it fixed. Ends with one line "N passed, N failed" (one point per harness) and
-# exits 1 if any harness failed.
+# keeps it fixed. M2M_FUZZ_SEED=N fixes libFuzzer's seed (CI does, so its verdict repeats
+# on a rerun; left unset, every run explores afresh). Ends with one line "N passed, N
+# failed" (one point per harness) and exits 1 if any harness failed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -48,6 +49,7 @@ for h in "${harnesses[@]}"; do
   echo "fuzz-$h: ${seconds}s" >&2
   log="$BUILD/fuzz-$h.log"
   if "$BUILD/tests/fuzz/fuzz-$h" "$corpus" "${seeds[@]}" "${dict[@]}" \
+      ${M2M_FUZZ_SEED:+-seed="$M2M_FUZZ_SEED"} \
       -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
       -artifact_prefix="$BUILD/crashes/$h-" -print_final_stats=1 >"$log" 2>&1; then
     passed=$((passed + 1))
