@@ -326,6 +326,9 @@ attach_round_failed(World *w, uint32_t id, Dev *d, const char *why)
     return;
   }
   go(w, id, d, S_BACKOFF);
+  /* Whatever still travels for the round just ended (a refusal slower than the guard) is
+   * stale from now on. */
+  d->seq++;
   SimTime wait = backoff_wait(w, d->attempts);
   DLOG(w, id, d, "%s: next attach in %.3f s", why, sim_time_to_s(wait));
   arm(w, id, d, wait, T_BACKOFF);
