@@ -346,7 +346,7 @@ send_attach(World *w, uint32_t id, Dev *d)
   d->vo = (uint8_t)vo;
   d->seq++;
   Msg *m;
-  MsgId mid = w_msg_new(w, MSG_ATTACH, &m);
+  PoolId mid = w_msg_new(w, MSG_ATTACH, &m);
   m->dev = id;
   m->pimsi = d->pimsi;
   m->seq = d->seq;
@@ -528,7 +528,7 @@ send_lookup(World *w, uint32_t id, Dev *d)
   go(w, id, d, S_LOOKUP);
   d->seq++;
   Msg *m;
-  MsgId mid = w_msg_new(w, MSG_LOOKUP, &m);
+  PoolId mid = w_msg_new(w, MSG_LOOKUP, &m);
   m->dev = id;
   m->pimsi = d->pimsi;
   m->seq = d->seq;
@@ -591,7 +591,7 @@ send_download(World *w, uint32_t id, Dev *d)
   go(w, id, d, S_DOWNLOADING);
   d->seq++;
   Msg *m;
-  MsgId mid = w_msg_new(w, MSG_DOWNLOAD, &m);
+  PoolId mid = w_msg_new(w, MSG_DOWNLOAD, &m);
   m->dev = id;
   m->pimsi = d->pimsi;
   m->seq = d->seq;

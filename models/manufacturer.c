@@ -94,7 +94,7 @@ pop(Mfr *m)
 }
 
 static void
-send(World *w, MsgId pid, Msg *p)
+send(World *w, PoolId pid, Msg *p)
 {
   p->tries++;
   sim_cancel(w->sim, p->timer);
@@ -106,7 +106,7 @@ static void
 request(World *w, Mfr *m, uint32_t dev)
 {
   Msg *p;
-  MsgId pid = w_msg_new(w, MSG_REGISTER, &p);
+  PoolId pid = w_msg_new(w, MSG_REGISTER, &p);
   p->dev = dev;
   p->from = m->index;
   p->t0 = w_now(w);

@@ -15,7 +15,7 @@ void mfr_start(World *w, uint32_t index);
 
 /* RS -> manufacturer: arg = MSG_REG_ANSWER. */
 void mfr_on_answer(SimEngine *sim, void *ctx, uint64_t arg);
-/* Timeout of a registration: arg = the pending MsgId. */
+/* Timeout of a registration: arg = the pending PoolId. */
 void mfr_on_timeout(SimEngine *sim, void *ctx, uint64_t arg);
 
 /* Units produced and still waiting for a PIMSI. */

@@ -40,7 +40,7 @@ owners_delay(World *w)
 }
 
 static void
-send(World *w, MsgId pid, Msg *p)
+send(World *w, PoolId pid, Msg *p)
 {
   p->tries++;
   sim_cancel(w->sim, p->timer);
@@ -57,7 +57,7 @@ owner_select(SimEngine *sim, void *ctx, uint64_t arg)
   unsigned sho = wrng_pick(&o->r_sho, &cfg->home_operators[0].share,
                            (unsigned)cfg->n_home_operators, sizeof(ScnHomeOperator));
   Msg *p;
-  MsgId pid = w_msg_new(w, MSG_SHO_REG, &p);
+  PoolId pid = w_msg_new(w, MSG_SHO_REG, &p);
   p->dev = w_lo(arg);
   p->pimsi = w_hi(arg);
   p->from = sho;

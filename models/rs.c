@@ -205,7 +205,7 @@ do_register(World *w, uint64_t arg, SimTime service)
     return;
   }
   Msg *a;
-  MsgId aid = w_msg_new(w, MSG_REG_ANSWER, &a);
+  PoolId aid = w_msg_new(w, MSG_REG_ANSWER, &a);
   a->ref = arg;
   a->dev = p->dev;
   a->from = p->from;
@@ -296,7 +296,7 @@ rs_on_av_request(SimEngine *sim, void *ctx_, uint64_t arg)
     return;
   }
   Msg *j;
-  MsgId jid = w_msg_new(w, MSG_AV_JOB, &j);
+  PoolId jid = w_msg_new(w, MSG_AV_JOB, &j);
   j->ref = arg;
   j->dev = ctx->dev;
   j->pimsi = ctx->pimsi;
@@ -342,7 +342,7 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
   memset(&j->u, 0, sizeof j->u);
   if (j->status == ST_OK) {
     void *p;
-    MsgId bid = msg_alloc(w->batches, &p);
+    PoolId bid = idpool_alloc(w->batches, &p);
     uint32_t node = j->phase ? (uint32_t)w->n_vo + j->from : j->from;
     unsigned ind = node & ((1u << w->aka.ind_bits) - 1);
     AkaStatus st = aka_he_generate(&w->aka, w->mil, &r->keys, &r->seq_he, ind, 0x0000, &w->aka_rand,
@@ -353,7 +353,7 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
       w->st.av_requests++;
       w->st.av_vectors += c->av_batch;
     } else {
-      msg_release(w->batches, bid);
+      idpool_release(w->batches, bid);
       j->status = ST_FAILED;
     }
   }
@@ -489,7 +489,7 @@ do_key(World *w, uint64_t arg, SimTime service)
     return;
   }
   Msg *k;
-  MsgId kid = w_msg_new(w, MSG_KEY, &k);
+  PoolId kid = w_msg_new(w, MSG_KEY, &k);
   k->ref = arg;
   k->dev = d->dev;
   k->from = d->from;

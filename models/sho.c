@@ -116,7 +116,7 @@ knows(const Sho *s, uint32_t dev)
 
 /* (Re)sends a pending request to the RS. */
 static void
-send_to_rs(World *w, Sho *s, MsgId pid, Msg *p)
+send_to_rs(World *w, Sho *s, PoolId pid, Msg *p)
 {
   p->tries++;
   sim_cancel(w->sim, p->timer);
@@ -143,7 +143,7 @@ sho_on_owner_register(SimEngine *sim, void *ctx, uint64_t arg)
   if (!knows(s, o->dev)) {
     s->known[o->dev / 64] |= UINT64_C(1) << (o->dev % 64);
     Msg *p;
-    MsgId pid = w_msg_new(w, MSG_SHO_REG, &p);
+    PoolId pid = w_msg_new(w, MSG_SHO_REG, &p);
     p->dev = o->dev;
     p->pimsi = o->pimsi;
     p->from = s->index;
@@ -171,7 +171,7 @@ sho_on_rs_ack(SimEngine *sim, void *ctx, uint64_t arg)
 }
 
 static void
-refuse_device(World *w, MsgId did, Msg *d)
+refuse_device(World *w, PoolId did, Msg *d)
 {
   w->st.sho_refusals++;
   HLOG(w, d, "download refused");
@@ -221,7 +221,7 @@ sho_on_download(SimEngine *sim, void *ctx, uint64_t arg)
 }
 
 static void download_done(SimEngine *sim, void *ctx, uint64_t arg);
-static void start_download(World *w, Sho *s, MsgId did, Msg *d);
+static void start_download(World *w, Sho *s, PoolId did, Msg *d);
 
 void
 sho_on_key(SimEngine *sim, void *ctx, uint64_t arg)
@@ -229,7 +229,7 @@ sho_on_key(SimEngine *sim, void *ctx, uint64_t arg)
   World *w = ctx;
   Msg *k = w_msg(w, arg);
   Sho *s = w->shos[k->from];
-  MsgId did = k->ref;
+  PoolId did = k->ref;
   Msg *d = w_msg_lookup(w, did);
   if (s->down > 0) {
     w->st.sho_dropped++;
@@ -275,7 +275,7 @@ sho_on_key(SimEngine *sim, void *ctx, uint64_t arg)
 }
 
 static void
-start_download(World *w, Sho *s, MsgId did, Msg *d)
+start_download(World *w, Sho *s, PoolId did, Msg *d)
 {
   d->phase = P_DOWNLOAD;
   SimTime t = wrng_dist(&s->r_dl, &s->cfg->download_time);
@@ -305,7 +305,7 @@ auth_done(SimEngine *sim, void *ctx, uint64_t arg)
 }
 
 static void
-end_auth(World *w, Sho *s, MsgId did, Msg *d, bool ok)
+end_auth(World *w, Sho *s, PoolId did, Msg *d, bool ok)
 {
   d->status = ok ? ST_OK : ST_REFUSED;
   SimTime t = vo_roaming_delay(w, d->aux) + vo_roaming_delay(w, d->aux) +
@@ -319,31 +319,31 @@ sho_on_av_answer(SimEngine *sim, void *ctx, uint64_t arg)
   World *w = ctx;
   Msg *j = w_msg(w, arg);
   Sho *s = w->shos[j->from];
-  MsgId did = j->ref, batch = j->batch;
+  PoolId did = j->ref, batch = j->batch;
   uint8_t status = j->status;
   w_msg_free(w, arg);
   Msg *d = w_msg_lookup(w, did);
   if (d == NULL || d->kind != MSG_DOWNLOAD || d->phase != P_AUTH || s->down > 0) {
-    if (batch != MSG_NONE)
-      msg_release(w->batches, batch);
+    if (batch != POOL_NONE)
+      idpool_release(w->batches, batch);
     return;
   }
   sim_cancel(w->sim, d->timer);
   d->timer = SIM_EVENT_NONE;
-  if (status != ST_OK || batch == MSG_NONE) {
-    if (batch != MSG_NONE)
-      msg_release(w->batches, batch);
+  if (status != ST_OK || batch == POOL_NONE) {
+    if (batch != POOL_NONE)
+      idpool_release(w->batches, batch);
     OPENSSL_cleanse(d->u.key, 32);
     refuse_device(w, did, d);
     return;
   }
-  AkaVector *av = msg_get(w->batches, batch);
+  AkaVector *av = idpool_get(w->batches, batch);
   uint8_t res[MIL_MAC_LEN];
   AkaStatus st = dev_usim_answer(w, d->dev, av->rand, av->autn, res);
   bool ok = st == AKA_OK && CRYPTO_memcmp(res, av->xres, MIL_MAC_LEN) == 0;
   OPENSSL_cleanse(res, sizeof res);
   OPENSSL_cleanse(av, sizeof *av * w->cfg->registration_service.av_batch);
-  msg_release(w->batches, batch);
+  idpool_release(w->batches, batch);
   end_auth(w, s, did, d, ok);
 }
 
@@ -386,7 +386,7 @@ download_done(SimEngine *sim, void *ctx, uint64_t arg)
     g_error("kdf_seal_key failed");
   w_random(w, nonce, sizeof nonce);
   Msg *p;
-  MsgId pid = w_msg_new(w, MSG_PACKAGE, &p);
+  PoolId pid = w_msg_new(w, MSG_PACKAGE, &p);
   p->dev = d->dev;
   p->seq = d->seq;
   p->from = s->index;

@@ -15,7 +15,7 @@ void sho_set_down(World *w, uint32_t index, int delta);
 void sho_on_owner_register(SimEngine *sim, void *ctx, uint64_t arg);
 /* RS -> SHO: ack of a registration or release; arg = the SHO's pending Msg. */
 void sho_on_rs_ack(SimEngine *sim, void *ctx, uint64_t arg);
-/* Timeout of a pending SHO request: arg = its MsgId. */
+/* Timeout of a pending SHO request: arg = its PoolId. */
 void sho_on_timeout(SimEngine *sim, void *ctx, uint64_t arg);
 /* Device -> SHO: arg = MSG_DOWNLOAD (dev, seq, pimsi, from = SHO, aux = VO, u.conn). */
 void sho_on_download(SimEngine *sim, void *ctx, uint64_t arg);

@@ -49,7 +49,7 @@ struct Vo {
   const ScnVisitedOperator *cfg;
   int down; /* outages in force */
   WRng r_attach, r_roaming, r_refuse, r_verify;
-  MsgId *spare;        /* per device: batch holding spare AVs (MSG_NONE: none); or NULL */
+  PoolId *spare;        /* per device: batch holding spare AVs (POOL_NONE: none); or NULL */
   uint8_t *spare_next; /* per device: next unused AV in that batch */
 };
 
@@ -65,7 +65,7 @@ vo_new(World *w, uint32_t index, GError **error)
   wrng_init(&vo->r_verify, w->seed, WR_VO, index, 4);
   if (vo->cfg->accepts_pimsi && w->cfg->registration_service.av_batch > 1 &&
       w->cfg->registration_service.auth == SCN_AUTH_MILENAGE) {
-    vo->spare = g_try_malloc0_n(w->total_devices ? w->total_devices : 1, sizeof(MsgId));
+    vo->spare = g_try_malloc0_n(w->total_devices ? w->total_devices : 1, sizeof(PoolId));
     vo->spare_next = g_try_malloc0_n(w->total_devices ? w->total_devices : 1, 1);
     if (vo->spare == NULL || vo->spare_next == NULL) {
       g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP, "%s: cannot allocate spare AV slots",
@@ -93,7 +93,7 @@ vo_memory(const World *w)
   size_t n = 0;
   for (size_t i = 0; i < w->n_vo; i++)
     if (w->vos[i]->spare)
-      n += w->devs ? (size_t)w->total_devices * (sizeof(MsgId) + 1) : 0;
+      n += w->devs ? (size_t)w->total_devices * (sizeof(PoolId) + 1) : 0;
   return n;
 }
 
@@ -122,30 +122,30 @@ vo_attach_delay(World *w, uint32_t index)
           ##__VA_ARGS__)
 
 static void
-free_batch(World *w, MsgId batch)
+free_batch(World *w, PoolId batch)
 {
-  if (batch != MSG_NONE)
-    msg_release(w->batches, batch);
+  if (batch != POOL_NONE)
+    idpool_release(w->batches, batch);
 }
 
 static void
 drop_spares(World *w, Vo *vo, uint32_t dev)
 {
-  if (vo->spare && vo->spare[dev] != MSG_NONE) {
+  if (vo->spare && vo->spare[dev] != POOL_NONE) {
     free_batch(w, vo->spare[dev]);
-    vo->spare[dev] = MSG_NONE;
+    vo->spare[dev] = POOL_NONE;
   }
 }
 
 static void
-end_ctx(World *w, MsgId cid, Msg *ctx)
+end_ctx(World *w, PoolId cid, Msg *ctx)
 {
   sim_cancel(w->sim, ctx->timer);
   w_msg_free(w, cid);
 }
 
 static void
-reject(World *w, Vo *vo, MsgId cid, Msg *ctx, MsgStatus why)
+reject(World *w, Vo *vo, PoolId cid, Msg *ctx, MsgStatus why)
 {
   VLOG(w, ctx, "reject (%s)", why == ST_MAC_FAILURE ? "authentication" : "network failure");
   w_after(w, vo_attach_delay(w, vo->index) / 4, dev_on_rejected,
@@ -154,7 +154,7 @@ reject(World *w, Vo *vo, MsgId cid, Msg *ctx, MsgStatus why)
 }
 
 static void
-request_av(World *w, Vo *vo, MsgId cid, Msg *ctx)
+request_av(World *w, Vo *vo, PoolId cid, Msg *ctx)
 {
   fsm_goto(&vo_def, vo->index, &ctx->phase, P_WAIT_AV);
   ctx->tries++;
@@ -167,14 +167,14 @@ request_av(World *w, Vo *vo, MsgId cid, Msg *ctx)
 
 /* Sends the challenge in ctx (RAND and AUTN, or the nonce in u.chal.rand) to the device. */
 static void
-send_challenge(World *w, Vo *vo, MsgId cid, Msg *ctx, const uint8_t rand[16], const uint8_t *autn)
+send_challenge(World *w, Vo *vo, PoolId cid, Msg *ctx, const uint8_t rand[16], const uint8_t *autn)
 {
   fsm_goto(&vo_def, vo->index, &ctx->phase, P_WAIT_RES);
   ctx->status = ST_OK;
   sim_cancel(w->sim, ctx->timer);
   ctx->timer = w_after(w, w->cfg->registration_service.request_timeout, vo_on_timeout, cid);
   Msg *c;
-  MsgId mid = w_msg_new(w, MSG_CHALLENGE, &c);
+  PoolId mid = w_msg_new(w, MSG_CHALLENGE, &c);
   c->dev = ctx->dev;
   c->seq = ctx->seq;
   c->from = vo->index;
@@ -187,7 +187,7 @@ send_challenge(World *w, Vo *vo, MsgId cid, Msg *ctx, const uint8_t rand[16], co
 }
 
 static void
-challenge(World *w, Vo *vo, MsgId cid, Msg *ctx, const AkaVector *av)
+challenge(World *w, Vo *vo, PoolId cid, Msg *ctx, const AkaVector *av)
 {
   ctx->u.av = *av;
   send_challenge(w, vo, cid, ctx, av->rand, av->autn);
@@ -258,8 +258,8 @@ vo_on_attach(SimEngine *sim, void *ctx_, uint64_t arg)
   m->tries = 0;
   m->status = ST_OK;
   uint32_t dev = m->dev;
-  if (vo->spare && vo->spare[dev] != MSG_NONE) {
-    AkaVector *batch = msg_get(w->batches, vo->spare[dev]);
+  if (vo->spare && vo->spare[dev] != POOL_NONE) {
+    AkaVector *batch = idpool_get(w->batches, vo->spare[dev]);
     uint8_t k = vo->spare_next[dev]++;
     AkaVector av = batch[k];
     if (vo->spare_next[dev] >= w->cfg->registration_service.av_batch)
@@ -283,7 +283,7 @@ vo_on_av_answer(SimEngine *sim, void *ctx_, uint64_t arg)
   World *w = ctx_;
   Msg *j = w_msg(w, arg);
   Vo *vo = w->vos[j->from];
-  MsgId cid = j->ref, batch = j->batch;
+  PoolId cid = j->ref, batch = j->batch;
   uint8_t status = j->status;
   w_msg_free(w, arg);
   Msg *ctx = w_msg_lookup(w, cid);
@@ -299,12 +299,12 @@ vo_on_av_answer(SimEngine *sim, void *ctx_, uint64_t arg)
     free_batch(w, batch);
     return;
   }
-  if (status != ST_OK || batch == MSG_NONE) {
+  if (status != ST_OK || batch == POOL_NONE) {
     free_batch(w, batch);
     reject(w, vo, cid, ctx, ST_FAILED);
     return;
   }
-  AkaVector *avs = msg_get(w->batches, batch);
+  AkaVector *avs = idpool_get(w->batches, batch);
   AkaVector av = avs[0];
   if (vo->spare) {
     drop_spares(w, vo, ctx->dev);
@@ -323,7 +323,7 @@ vo_on_auth_answer(SimEngine *sim, void *ctx_, uint64_t arg)
   World *w = ctx_;
   Msg *c = w_msg(w, arg);
   Vo *vo = w->vos[c->from];
-  MsgId cid = c->ref;
+  PoolId cid = c->ref;
   Msg *ctx = w_msg_lookup(w, cid);
   if (vo->down > 0) {
     w->st.vo_dropped++;

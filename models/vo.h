@@ -20,7 +20,7 @@ void vo_on_attach(SimEngine *sim, void *ctx, uint64_t arg);
 void vo_on_av_answer(SimEngine *sim, void *ctx, uint64_t arg);
 /* Device -> VO: arg = MSG_CHALLENGE with the device's answer (RES, MAC or sync failure). */
 void vo_on_auth_answer(SimEngine *sim, void *ctx, uint64_t arg);
-/* Timeout of an authentication context: arg = its MsgId. */
+/* Timeout of an authentication context: arg = its PoolId. */
 void vo_on_timeout(SimEngine *sim, void *ctx, uint64_t arg);
 /* Certificate mode: the trust bundle a waiting context asked for (wcert.h). */
 void vo_on_ca_ready(SimEngine *sim, void *ctx, uint64_t arg);

@@ -106,7 +106,7 @@ wcert_new(World *w, GError **error)
   c->n_trust = w->n_vo + w->n_sho;
   c->trust = g_new0(WcTrust, c->n_trust);
   for (size_t i = 0; i < c->n_trust; i++)
-    c->trust[i].waiting = g_array_new(FALSE, FALSE, sizeof(MsgId));
+    c->trust[i].waiting = g_array_new(FALSE, FALSE, sizeof(PoolId));
   wrng_init(&c->r_revoke, w->seed, WR_RS, 0, 3);
   return c;
 }
@@ -305,7 +305,7 @@ wcert_has_verifier(World *w, uint32_t trust)
 static void fetch_timeout(SimEngine *sim, void *ctx, uint64_t arg);
 
 static void
-send_fetch(World *w, MsgId id, Msg *m)
+send_fetch(World *w, PoolId id, Msg *m)
 {
   m->tries++;
   m->timer = w_after(w, w->cfg->registration_service.request_timeout, fetch_timeout, id);
@@ -319,13 +319,13 @@ static void
 release_waiting(World *w, WcTrust *t)
 {
   for (guint i = 0; i < t->waiting->len; i++)
-    w_after(w, 0, t->ready, g_array_index(t->waiting, MsgId, i));
+    w_after(w, 0, t->ready, g_array_index(t->waiting, PoolId, i));
   g_array_set_size(t->waiting, 0);
   t->fetching = false;
 }
 
 void
-wcert_need_verifier(World *w, uint32_t trust, MsgId ctx)
+wcert_need_verifier(World *w, uint32_t trust, PoolId ctx)
 {
   WcTrust *t = &w->cert->trust[trust];
   if (wcert_has_verifier(w, trust)) {
@@ -337,7 +337,7 @@ wcert_need_verifier(World *w, uint32_t trust, MsgId ctx)
     return;
   t->fetching = true;
   Msg *m;
-  MsgId id = w_msg_new(w, MSG_CA_FETCH, &m);
+  PoolId id = w_msg_new(w, MSG_CA_FETCH, &m);
   m->from = trust;
   m->t0 = w_now(w);
   send_fetch(w, id, m);

@@ -67,13 +67,13 @@ void wcert_forget(World *w, uint32_t dev);
 
 /* ---- verifiers (VO, SHO) ------------------------------------------------------------ */
 
-/* Handler the trust calls (arg = the waiting context's MsgId) once it has a bundle or
+/* Handler the trust calls (arg = the waiting context's PoolId) once it has a bundle or
  * has given up fetching one. Set once per trust at setup. */
 void wcert_set_ready(World *w, uint32_t trust, SimHandler ready);
 
 /* The context `ctx` needs a verifier: its ready handler runs now (scheduled at once) if
  * the cached bundle is fresh, else after a fetch from the RS. */
-void wcert_need_verifier(World *w, uint32_t trust, MsgId ctx);
+void wcert_need_verifier(World *w, uint32_t trust, PoolId ctx);
 
 /* The RS's answer to a fetch (arg = the MSG_CA_FETCH record). */
 void wcert_on_ca_answer(SimEngine *sim, void *ctx, uint64_t arg);

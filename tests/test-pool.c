@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "m2m/pool.h"
+#include "m2m/simtime.h"
 #include "testutil.h"
 
 static Imsi

@@ -15,7 +15,7 @@
 #include "m2m/world.h"
 #include "testutil.h"
 
-#include "../models/device.h" /* dev_fsm(): the device's table, checked below */
+#include "device.h" /* dev_fsm(): the device's table, checked below */
 
 /* A small world: 200 devices over 2 days, two VOs (one refusing), one SHO. %s is
  * appended at the end of the registration_service / devices / faults sections via

@@ -23,6 +23,7 @@
 #include "m2m/scenario.h"
 #include "m2m/units.h"
 #include "m2m/world.h"
+#include "m2m/world-results.h"
 
 /* A duration in seconds, in the unit a reader takes in at a glance. */
 static const char *
@@ -242,7 +243,7 @@ cmd_run(int argc, char **argv)
   }
 
   wr = res_writer_open(path, &error);
-  if (wr == NULL || !world_write_results(w, wr, started, NULL, &error) ||
+  if (wr == NULL || !res_write_world(wr, w, started, NULL, &error) ||
       !res_writer_commit(wr, &error)) {
     fprintf(stderr, "m2msim run: cannot write %s: %s\n", path, error->message);
     return CLI_EXIT_FAIL;

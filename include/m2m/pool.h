@@ -19,7 +19,7 @@
  * a counter, not memory.
  *
  * Quarantine: a released PIMSI becomes free `quarantine` microseconds after its release
- * (0 = at once; SIM_TIME_MAX = never, i.e. no recycling). As the quarantine is the same
+ * (0 = at once; POOL_NEVER = never, i.e. no recycling). As the quarantine is the same
  * for all, PIMSIs leave quarantine in release order, so the quarantine is a FIFO too and
  * shares one ring buffer with the recycled free ones.
  *
@@ -40,7 +40,9 @@
 #include <stdint.h>
 
 #include "m2m/imsi.h"
-#include "m2m/simtime.h"
+
+/* Times are plain microseconds (the caller's clock); POOL_NEVER is "never". */
+#define POOL_NEVER INT64_MAX
 
 #define POOL_MAX_SIZE ((uint64_t)UINT32_MAX) /* indices are 32-bit */
 
@@ -61,29 +63,29 @@ typedef enum {
  * msin(first) + size <= 10^msin_len(first). Refuses, with a message giving the numbers,
  * size 0, size > POOL_MAX_SIZE, a range past the last MSIN, an invalid `first` and a
  * negative quarantine (microseconds). All PIMSIs start free; time starts at 0. */
-PimsiPool *pool_new(Imsi first, uint64_t size, SimTime quarantine, GError **error);
+PimsiPool *pool_new(Imsi first, uint64_t size, int64_t quarantine, GError **error);
 void pool_free(PimsiPool *pool);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PimsiPool, pool_free)
 
 /* Moves every PIMSI whose quarantine has ended by `now` (release time + quarantine <= now)
  * back to the free queue. pool_alloc does this itself; call it to read the counters at a
  * given time (e.g. when sampling occupancy). */
-void pool_advance(PimsiPool *pool, SimTime now);
+void pool_advance(PimsiPool *pool, int64_t now);
 
 /* Allocates the next free PIMSI (see the allocation order above) at time `now`, after
  * pool_advance(now). Returns false, and counts a refusal, when none is free: the caller
  * may retry at pool_next_release_time(). */
-bool pool_alloc(PimsiPool *pool, SimTime now, uint32_t *index);
+bool pool_alloc(PimsiPool *pool, int64_t now, uint32_t *index);
 
 /* Releases an allocated PIMSI at time `now`; it is free again at now + quarantine.
  * Returns false (with a critical message, state unchanged) on an invariant violation:
  * index out of range, not allocated (never, or already released), time going back. */
-bool pool_release(PimsiPool *pool, uint32_t index, SimTime now);
+bool pool_release(PimsiPool *pool, uint32_t index, int64_t now);
 
-/* The earliest time at which a PIMSI now in quarantine becomes free, SIM_TIME_MAX when
- * none is in quarantine (or the quarantine is SIM_TIME_MAX). "Now" is the latest time the
+/* The earliest time at which a PIMSI now in quarantine becomes free, POOL_NEVER when
+ * none is in quarantine (or the quarantine is POOL_NEVER). "Now" is the latest time the
  * pool was told; the answer is later than that time. */
-SimTime pool_next_release_time(const PimsiPool *pool);
+int64_t pool_next_release_time(const PimsiPool *pool);
 
 /* True when `index` is allocated (in use). Out-of-range indices are not. */
 bool pool_is_in_use(const PimsiPool *pool, uint32_t index);
@@ -96,7 +98,7 @@ uint64_t pool_n_quarantined(const PimsiPool *pool);
 uint64_t pool_n_free(const PimsiPool *pool);
 uint64_t pool_n_allocations(const PimsiPool *pool);
 uint64_t pool_n_refusals(const PimsiPool *pool);
-SimTime pool_quarantine(const PimsiPool *pool);
+int64_t pool_quarantine(const PimsiPool *pool);
 
 /* Octets of heap the pool holds now (structure, bitmap and ring), for reports/benches. */
 size_t pool_memory(const PimsiPool *pool);

@@ -16,7 +16,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "m2m/results.h"
 #include "m2m/scenario.h"
 #include "m2m/simtime.h"
 
@@ -72,14 +71,17 @@ typedef struct {
 
 void world_summary(const World *w, WorldSummary *out);
 
-/* Writes one run into `wr`: the run row (scenario text, name, seed, started), every
- * effective parameter (scn_config_params) plus "seed", every scalar and series (see
- * README "Results of m2msim run"), then finishes the run as "complete" with the wall
- * time. Returns the run id in *run_id. */
-bool world_write_results(World *w, ResWriter *wr, const char *started, int64_t *run_id,
-                         GError **error);
-
 /* Calls fn(name, value) for every scalar in the order they are written (for --json and
  * tests). */
 typedef void (*WorldScalarFn)(void *data, const char *name, double value);
 void world_foreach_scalar(World *w, WorldScalarFn fn, void *data);
+
+/* Calls fn(name, t, value) for every row of every series, series by series in the order
+ * they are written (t in simulated seconds, or the latency of provision.latency.cdf);
+ * stops when fn returns false. */
+typedef bool (*WorldSeriesFn)(void *data, const char *name, double t, double value);
+void world_foreach_series(World *w, WorldSeriesFn fn, void *data);
+
+/* The scenario the world was built from; the wall time world_run took. */
+const ScnConfig *world_config(const World *w);
+double world_wall_s(const World *w);

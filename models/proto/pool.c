@@ -16,12 +16,12 @@ struct _PimsiPool {
   Imsi first;             /* IMSI of index 0 */
   uint64_t first_msin;    /* its MSIN */
   uint64_t size;          /* PIMSIs in the range, <= POOL_MAX_SIZE */
-  SimTime quarantine;     /* us from release to free again; SIM_TIME_MAX = never */
-  SimTime now;            /* latest time told, us */
+  int64_t quarantine;     /* us from release to free again; POOL_NEVER = never */
+  int64_t now;            /* latest time told, us */
   uint64_t next_fresh;    /* indices >= this were never allocated */
   uint64_t *in_use;       /* bitmap, size bits */
   uint32_t *ring_index;   /* ring of released PIMSIs: index */
-  SimTime *ring_free_at;  /* ... and the time it is free again, us */
+  int64_t *ring_free_at;  /* ... and the time it is free again, us */
   uint64_t ring_cap;      /* slots in the ring arrays */
   uint64_t ring_head;     /* slot of the oldest recycled-free (or quarantined) entry */
   uint64_t n_recycled;    /* free entries at the ring head */
@@ -46,7 +46,7 @@ pow10u(unsigned n)
 }
 
 PimsiPool *
-pool_new(Imsi first, uint64_t size, SimTime quarantine, GError **error)
+pool_new(Imsi first, uint64_t size, int64_t quarantine, GError **error)
 {
   if (!imsi_is_valid(first)) {
     g_set_error(error, POOL_ERROR, POOL_ERROR_FIRST, "the first PIMSI of the pool is not set");
@@ -120,7 +120,7 @@ ring_grow(PimsiPool *pool)
   cap = MIN(cap, pool->size);
   g_assert(cap > n);
   uint32_t *idx = g_new(uint32_t, cap);
-  SimTime *at = g_new(SimTime, cap);
+  int64_t *at = g_new(int64_t, cap);
   for (uint64_t k = 0; k < n; k++) {
     uint64_t s = ring_slot(pool, k);
     idx[k] = pool->ring_index[s];
@@ -147,7 +147,7 @@ bit_flip(PimsiPool *pool, uint64_t i)
 }
 
 void
-pool_advance(PimsiPool *pool, SimTime now)
+pool_advance(PimsiPool *pool, int64_t now)
 {
   g_return_if_fail(pool != NULL);
   g_return_if_fail(now >= pool->now);
@@ -159,7 +159,7 @@ pool_advance(PimsiPool *pool, SimTime now)
 }
 
 bool
-pool_alloc(PimsiPool *pool, SimTime now, uint32_t *index)
+pool_alloc(PimsiPool *pool, int64_t now, uint32_t *index)
 {
   g_return_val_if_fail(pool != NULL && index != NULL, false);
   g_return_val_if_fail(now >= pool->now, false);
@@ -184,7 +184,7 @@ pool_alloc(PimsiPool *pool, SimTime now, uint32_t *index)
 }
 
 bool
-pool_release(PimsiPool *pool, uint32_t index, SimTime now)
+pool_release(PimsiPool *pool, uint32_t index, int64_t now)
 {
   g_return_val_if_fail(pool != NULL, false);
   g_return_val_if_fail(now >= pool->now, false);
@@ -193,11 +193,11 @@ pool_release(PimsiPool *pool, uint32_t index, SimTime now)
   bit_flip(pool, index);
   pool->n_in_use--;
   pool->now = now;
-  if (pool->quarantine == SIM_TIME_MAX) {
+  if (pool->quarantine == POOL_NEVER) {
     pool->n_retired++;
     return true;
   }
-  SimTime free_at = now > SIM_TIME_MAX - pool->quarantine ? SIM_TIME_MAX : now + pool->quarantine;
+  int64_t free_at = now > POOL_NEVER - pool->quarantine ? POOL_NEVER : now + pool->quarantine;
   if (pool->n_recycled + pool->n_quarantined == pool->ring_cap)
     ring_grow(pool);
   uint64_t s = ring_slot(pool, pool->n_recycled + pool->n_quarantined);
@@ -209,12 +209,12 @@ pool_release(PimsiPool *pool, uint32_t index, SimTime now)
   return true;
 }
 
-SimTime
+int64_t
 pool_next_release_time(const PimsiPool *pool)
 {
-  g_return_val_if_fail(pool != NULL, SIM_TIME_MAX);
+  g_return_val_if_fail(pool != NULL, POOL_NEVER);
   if (pool->n_quarantined == 0)
-    return SIM_TIME_MAX;
+    return POOL_NEVER;
   return pool->ring_free_at[ring_slot(pool, pool->n_recycled)];
 }
 
@@ -261,7 +261,7 @@ pool_n_refusals(const PimsiPool *pool)
   return pool->n_refusals;
 }
 
-SimTime
+int64_t
 pool_quarantine(const PimsiPool *pool)
 {
   return pool->quarantine;
@@ -271,7 +271,7 @@ size_t
 pool_memory(const PimsiPool *pool)
 {
   return sizeof *pool + (size_t)((pool->size + 63) / 64 * sizeof(uint64_t)) +
-         (size_t)pool->ring_cap * (sizeof(uint32_t) + sizeof(SimTime));
+         (size_t)pool->ring_cap * (sizeof(uint32_t) + sizeof(int64_t));
 }
 
 Imsi

@@ -171,8 +171,8 @@ world_new(const ScnConfig *cfg, GError **error)
   w->mil = mil_impl_best();
   w->drbg = rng_drbg_new(cfg->seed, "m2msim world protocol bytes");
   w->aka_rand = (AkaRandom){rng_drbg_fill_cb, w->drbg};
-  w->msgs = msg_pool_new(sizeof(Msg));
-  w->batches = msg_pool_new(cfg->registration_service.av_batch * sizeof(AkaVector));
+  w->msgs = idpool_new(sizeof(Msg));
+  w->batches = idpool_new(cfg->registration_service.av_batch * sizeof(AkaVector));
   w->total_devices = scn_config_total_devices(cfg);
   wstats_init(&w->st, true);
 
@@ -244,8 +244,8 @@ world_free(World *w)
   g_free(w->vos);
   dev_table_free(w->devs);
   sim_engine_free(w->sim); /* after the RS: its resource cancels its events */
-  msg_pool_free(w->msgs);
-  msg_pool_free(w->batches);
+  idpool_free(w->msgs);
+  idpool_free(w->batches);
   wstats_clear(&w->st);
   fsm_log_free(w->log);
   rng_drbg_free(w->drbg);
@@ -262,8 +262,8 @@ world_set_log(World *w, FILE *out)
 size_t
 w_memory(const World *w)
 {
-  return dev_memory(w) + rs_memory(w) + vo_memory(w) + sho_memory(w) + msg_pool_memory(w->msgs) +
-         msg_pool_memory(w->batches);
+  return dev_memory(w) + rs_memory(w) + vo_memory(w) + sho_memory(w) + idpool_memory(w->msgs) +
+         idpool_memory(w->batches);
 }
 
 uint64_t
@@ -412,52 +412,16 @@ world_foreach_scalar(World *w, WorldScalarFn fn, void *data)
 #undef S
 }
 
-typedef struct {
-  ResWriter *wr;
-  int64_t run;
-  GError **error;
-  bool ok;
-} WriteCtx;
-
-static void
-write_scalar(void *data, const char *name, double value)
+void
+world_foreach_series(World *w, WorldSeriesFn fn, void *data)
 {
-  WriteCtx *c = data;
-  if (c->ok && !res_writer_scalar(c->wr, c->run, name, value, c->error))
-    c->ok = false;
-}
-
-bool
-world_write_results(World *w, ResWriter *wr, const char *started, int64_t *run_id, GError **error)
-{
-  const ScnConfig *cfg = w->cfg;
-  int64_t run;
-  if (!res_writer_add_run(wr, cfg->text, cfg->name, cfg->seed, 0, started, &run, error))
-    return false;
-  g_autoptr(GPtrArray) params = scn_config_params(cfg);
-  bool has_seed = false;
-  for (guint i = 0; i < params->len; i++) {
-    const ScnParam *p = params->pdata[i];
-    has_seed |= strcmp(p->key, "seed") == 0;
-    if (!res_writer_param(wr, run, p->key, p->value, error))
-      return false;
-  }
-  if (!has_seed) {
-    g_autofree char *seed = g_strdup_printf("%" G_GUINT64_FORMAT, cfg->seed);
-    if (!res_writer_param(wr, run, "seed", seed, error))
-      return false;
-  }
-  WriteCtx c = {wr, run, error, true};
-  world_foreach_scalar(w, write_scalar, &c);
-  if (!c.ok)
-    return false;
   WSeries *series[] = {&w->st.s_in_use, &w->st.s_quarantined, &w->st.s_av_queue,
                        &w->st.s_provisioned, &w->st.s_av_util};
   for (size_t i = 0; i < G_N_ELEMENTS(series); i++)
     for (guint k = 0; k < series[i]->t->len; k++)
-      if (!res_writer_series(wr, run, series[i]->name, g_array_index(series[i]->t, double, k),
-                             g_array_index(series[i]->v, double, k), error))
-        return false;
+      if (!fn(data, series[i]->name, g_array_index(series[i]->t, double, k),
+              g_array_index(series[i]->v, double, k)))
+        return;
   /* The latency distribution as a CDF: t = a latency (s), value = the fraction of
    * provisioned devices provisioned within it, at every percentile (the tally's quantiles:
    * exact up to output.quantile_exact_max samples, else within its sketch's accuracy). */
@@ -465,14 +429,21 @@ world_write_results(World *w, ResWriter *wr, const char *started, int64_t *run_i
     for (int pct = 1; pct <= 100; pct++) {
       double q = pct / 100.0;
       double t = pct == 100 ? w->st.latency.max : wtally_quantile(&w->st.latency, q);
-      if (!res_writer_series(wr, run, "provision.latency.cdf", t, q, error))
-        return false;
+      if (!fn(data, "provision.latency.cdf", t, q))
+        return;
     }
-  if (!res_writer_finish_run(wr, run, w->wall_s, "complete", error))
-    return false;
-  if (run_id)
-    *run_id = run;
-  return true;
+}
+
+const ScnConfig *
+world_config(const World *w)
+{
+  return w->cfg;
+}
+
+double
+world_wall_s(const World *w)
+{
+  return w->wall_s;
 }
 
 void

@@ -1,10 +1,10 @@
-/* Message record pools (see msg.h).
+/* Id-checked record pools (see idpool.h).
  *
  * Layout: chunks of MSG_CHUNK records; each slot is a small header (generation, next
  * free slot) followed by the payload. Chunks are never moved or freed before the pool,
  * so record pointers stay valid while a record is live. Releasing bumps the slot's
  * generation, which invalidates every id naming the old record. */
-#include "msg.h"
+#include "idpool.h"
 
 #include <string.h>
 
@@ -15,7 +15,7 @@ typedef struct {
   uint32_t next; /* free list: next free slot + 1, 0 = end */
 } SlotHead;
 
-struct MsgPool {
+struct IdPool {
   size_t size;        /* payload octets (multiple of 8) */
   size_t stride;      /* octets per slot: header + payload */
   GPtrArray *chunks;  /* of MSG_CHUNK * stride octets each */
@@ -25,16 +25,16 @@ struct MsgPool {
 };
 
 static inline SlotHead *
-slot_head(const MsgPool *pool, uint32_t slot)
+slot_head(const IdPool *pool, uint32_t slot)
 {
   char *chunk = pool->chunks->pdata[slot / MSG_CHUNK];
   return (SlotHead *)(chunk + (size_t)(slot % MSG_CHUNK) * pool->stride);
 }
 
-MsgPool *
-msg_pool_new(size_t size)
+IdPool *
+idpool_new(size_t size)
 {
-  MsgPool *pool = g_new0(MsgPool, 1);
+  IdPool *pool = g_new0(IdPool, 1);
   pool->size = (size + 7) & ~(size_t)7;
   pool->stride = sizeof(SlotHead) + pool->size;
   pool->chunks = g_ptr_array_new_with_free_func(g_free);
@@ -42,7 +42,7 @@ msg_pool_new(size_t size)
 }
 
 void
-msg_pool_free(MsgPool *pool)
+idpool_free(IdPool *pool)
 {
   if (pool == NULL)
     return;
@@ -50,8 +50,8 @@ msg_pool_free(MsgPool *pool)
   g_free(pool);
 }
 
-MsgId
-msg_alloc(MsgPool *pool, void **record)
+PoolId
+idpool_alloc(IdPool *pool, void **record)
 {
   uint32_t slot;
   SlotHead *h;
@@ -73,11 +73,11 @@ msg_alloc(MsgPool *pool, void **record)
   if (++pool->live > pool->peak)
     pool->peak = pool->live;
   *record = p;
-  return ((MsgId)h->gen << 32) | (MsgId)(slot + 1);
+  return ((PoolId)h->gen << 32) | (PoolId)(slot + 1);
 }
 
 void *
-msg_lookup(MsgPool *pool, MsgId id)
+idpool_lookup(IdPool *pool, PoolId id)
 {
   uint32_t slot1 = (uint32_t)id;
   if (slot1 == 0 || slot1 > pool->n_slots)
@@ -89,18 +89,18 @@ msg_lookup(MsgPool *pool, MsgId id)
 }
 
 void *
-msg_get(MsgPool *pool, MsgId id)
+idpool_get(IdPool *pool, PoolId id)
 {
-  void *p = msg_lookup(pool, id);
+  void *p = idpool_lookup(pool, id);
   if (G_UNLIKELY(p == NULL))
     g_error("message %#" G_GINT64_MODIFIER "x is not live", (guint64)id);
   return p;
 }
 
 void
-msg_release(MsgPool *pool, MsgId id)
+idpool_release(IdPool *pool, PoolId id)
 {
-  if (G_UNLIKELY(msg_lookup(pool, id) == NULL))
+  if (G_UNLIKELY(idpool_lookup(pool, id) == NULL))
     g_error("release of message %#" G_GINT64_MODIFIER "x that is not live", (guint64)id);
   uint32_t slot = (uint32_t)id - 1;
   SlotHead *h = slot_head(pool, slot);
@@ -111,19 +111,19 @@ msg_release(MsgPool *pool, MsgId id)
 }
 
 size_t
-msg_pool_live(const MsgPool *pool)
+idpool_live(const IdPool *pool)
 {
   return pool->live;
 }
 
 size_t
-msg_pool_peak(const MsgPool *pool)
+idpool_peak(const IdPool *pool)
 {
   return pool->peak;
 }
 
 size_t
-msg_pool_memory(const MsgPool *pool)
+idpool_memory(const IdPool *pool)
 {
   return sizeof *pool + pool->chunks->len * ((size_t)MSG_CHUNK * pool->stride + sizeof(void *));
 }

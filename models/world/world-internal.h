@@ -27,7 +27,7 @@
 #include "m2m/scenario.h"
 #include "m2m/seal.h"
 #include "m2m/world.h"
-#include "msg.h"
+#include "idpool.h"
 #include "wstats.h"
 
 typedef struct Rs Rs;
@@ -80,8 +80,8 @@ typedef struct {
   uint32_t pimsi;   /* PIMSI index in the pool */
   uint32_t from;    /* index of the sending / requesting VO, SHO or manufacturer */
   uint32_t aux;     /* AV batch slot + 1, SHO index + 1, ... */
-  MsgId ref;        /* the pending record an answer belongs to */
-  MsgId batch;      /* an AV batch (w->batches) travelling with an answer */
+  PoolId ref;        /* the pending record an answer belongs to */
+  PoolId batch;      /* an AV batch (w->batches) travelling with an answer */
   SimEventId timer; /* pending records: their timeout */
   SimTime t0;       /* when the request was first made (waits, latencies) */
   union {
@@ -112,8 +112,8 @@ struct World {
   AkaRandom aka_rand; /* RAND source for aka_he_generate: the DRBG */
   uint64_t seed;
 
-  MsgPool *msgs;    /* Msg records */
-  MsgPool *batches; /* arrays of av_batch AkaVectors */
+  IdPool *msgs;    /* Msg records */
+  IdPool *batches; /* arrays of av_batch AkaVectors */
 
   Rs *rs;
   Vo **vos;
@@ -155,32 +155,32 @@ w_hi(uint64_t arg)
 
 /* ---- Messages --------------------------------------------------------------------- */
 
-static inline MsgId
+static inline PoolId
 w_msg_new(World *w, MsgKind kind, Msg **m)
 {
   void *p;
-  MsgId id = msg_alloc(w->msgs, &p);
+  PoolId id = idpool_alloc(w->msgs, &p);
   *m = p;
   (*m)->kind = (uint8_t)kind;
   return id;
 }
 
 static inline Msg *
-w_msg(World *w, MsgId id)
+w_msg(World *w, PoolId id)
 {
-  return msg_get(w->msgs, id);
+  return idpool_get(w->msgs, id);
 }
 
 static inline Msg *
-w_msg_lookup(World *w, MsgId id)
+w_msg_lookup(World *w, PoolId id)
 {
-  return msg_lookup(w->msgs, id);
+  return idpool_lookup(w->msgs, id);
 }
 
 static inline void
-w_msg_free(World *w, MsgId id)
+w_msg_free(World *w, PoolId id)
 {
-  msg_release(w->msgs, id);
+  idpool_release(w->msgs, id);
 }
 
 /* ---- Protocol randomness ---------------------------------------------------------- */
