@@ -20,9 +20,7 @@
 #include <string.h>
 
 #include "m2m/kdf.h"
-#include "rs.h"
-#include "sho.h"
-#include "vo.h"
+#include "net.h"
 #include "wcert.h"
 #include "wrand.h"
 
@@ -58,38 +56,66 @@ typedef enum {
   E_DL_REFUSED,
   E_PACKAGE,
   E_ATTACHED,
+  E_SHO_CHALLENGE,
   E_N
 } DevEvent;
 
 static const char *const ev_names[E_N] = {
     "CREDENTIALS", "FACTORY_USIM", "POWER_ON",      "REFUSED",     "CHALLENGE",
     "GRANTED",     "REJECTED",     "GUARD_TIMEOUT", "BACKOFF_END", "LOOKUP_ANSWER",
-    "DL_STARTED",  "DL_REFUSED",   "PACKAGE",       "ATTACHED",
+    "DL_STARTED",  "DL_REFUSED",   "PACKAGE",       "ATTACHED",    "SHO_CHALLENGE",
 };
+
+/* Timers, one running at a time per device: which one is the state's (table below). */
+enum { T_NONE, T_ATTACH_GUARD, T_RS_GUARD, T_SHO_GUARD, T_BACKOFF, T_NO_SHO, T_REATTACH, T_N };
+static const FsmTimer dev_timers[T_N] = {
+    {"none", 0},
+    /* the VO tries the RS twice (request_timeout each) before it gives up, plus the
+     * attach's own time there and back */
+    {"attach_guard", E_GUARD},
+    {"request_timeout (growing)", E_GUARD},
+    {"request_timeout (growing)", E_GUARD},
+    {"retry back-off", E_BACKOFF_END},
+    {"retry back-off", E_BACKOFF_END},
+    {"attach_delay", E_ATTACHED},
+};
+
+static void act_produced(void *ctx, uint64_t id, unsigned event, void *data);
+static void act_stored(void *ctx, uint64_t id, unsigned event, void *data);
+static void act_attaching(void *ctx, uint64_t id, unsigned event, void *data);
+static void act_waiting(void *ctx, uint64_t id, unsigned event, void *data);
+static void act_lookup(void *ctx, uint64_t id, unsigned event, void *data);
+static void act_downloading(void *ctx, uint64_t id, unsigned event, void *data);
+static void act_reattaching(void *ctx, uint64_t id, unsigned event, void *data);
 
 #define B FSM_BIT
 #define N(s) (UINT32_C(1) << (s))
 static const FsmState states[S_N] = {
-    [S_PRODUCED] = {"PRODUCED", B(E_CREDENTIALS) | B(E_FACTORY_USIM), N(S_STORED) | N(S_FACTORY)},
-    [S_STORED] = {"STORED", B(E_POWER_ON), N(S_ATTACHING)},
-    [S_FACTORY] = {"FACTORY", 0, 0},
+    [S_PRODUCED] = {"PRODUCED", B(E_CREDENTIALS) | B(E_FACTORY_USIM), N(S_STORED) | N(S_FACTORY),
+                    act_produced, 0},
+    [S_STORED] = {"STORED", B(E_POWER_ON), N(S_ATTACHING), act_stored, 0},
+    [S_FACTORY] = {"FACTORY", 0, 0, NULL, 0},
     [S_ATTACHING] = {"ATTACHING",
                      B(E_REFUSED) | B(E_CHALLENGE) | B(E_GRANTED) | B(E_REJECTED) | B(E_GUARD),
-                     N(S_ATTACHING) | N(S_BACKOFF) | N(S_LOOKUP) | N(S_FAILED)},
-    [S_BACKOFF] = {"BACKOFF", B(E_BACKOFF_END), N(S_ATTACHING)},
+                     N(S_ATTACHING) | N(S_BACKOFF) | N(S_LOOKUP) | N(S_FAILED), act_attaching,
+                     T_ATTACH_GUARD},
+    [S_BACKOFF] = {"BACKOFF", B(E_BACKOFF_END), N(S_ATTACHING), act_waiting, T_BACKOFF},
     [S_LOOKUP] = {"LOOKUP", B(E_LOOKUP_ANSWER) | B(E_GUARD),
-                  N(S_LOOKUP) | N(S_NO_SHO) | N(S_DOWNLOADING)},
-    [S_NO_SHO] = {"NO_SHO", B(E_BACKOFF_END), N(S_LOOKUP)},
-    [S_DOWNLOADING] = {"DOWNLOADING", B(E_DL_STARTED) | B(E_DL_REFUSED) | B(E_PACKAGE) | B(E_GUARD),
-                       N(S_DOWNLOADING) | N(S_NO_SHO) | N(S_REATTACHING)},
-    [S_REATTACHING] = {"REATTACHING", B(E_ATTACHED), N(S_DONE)},
-    [S_DONE] = {"DONE", 0, 0},
-    [S_FAILED] = {"FAILED", 0, 0},
+                  N(S_LOOKUP) | N(S_NO_SHO) | N(S_DOWNLOADING), act_lookup, T_RS_GUARD},
+    [S_NO_SHO] = {"NO_SHO", B(E_BACKOFF_END), N(S_LOOKUP), act_waiting, T_NO_SHO},
+    [S_DOWNLOADING] = {"DOWNLOADING",
+                       B(E_DL_STARTED) | B(E_DL_REFUSED) | B(E_PACKAGE) | B(E_GUARD) |
+                           B(E_SHO_CHALLENGE),
+                       N(S_DOWNLOADING) | N(S_NO_SHO) | N(S_REATTACHING), act_downloading,
+                       T_SHO_GUARD},
+    [S_REATTACHING] = {"REATTACHING", B(E_ATTACHED), N(S_DONE), act_reattaching, T_REATTACH},
+    [S_DONE] = {"DONE", 0, 0, NULL, 0},
+    [S_FAILED] = {"FAILED", 0, 0, NULL, 0},
 };
 #undef B
 #undef N
 
-static const FsmDef dev_def = {"Device", states, S_N, ev_names, E_N};
+static const FsmDef dev_def = {"Device", states, S_N, ev_names, E_N, dev_timers, T_N};
 
 const FsmDef *
 dev_fsm(void)
@@ -98,7 +124,6 @@ dev_fsm(void)
 }
 
 enum { F_WRONG_K = 1, F_DESYNC = 2 };
-enum { T_GUARD = 1, T_BACKOFF = 2, T_ATTACHED = 3 };
 
 typedef struct {
   uint8_t state;          /* DevState */
@@ -115,7 +140,7 @@ typedef struct {
   uint64_t tried;         /* VOs refused in this round (bit per VO index) */
   SimEventId timer;       /* guard, back-off or re-attach timer */
   SimTime t_power_on;     /* us */
-  Imsi imsi;              /* real IMSI once provisioned */
+  Imsi imsi;              /* the PIMSI as a number; the real IMSI once provisioned */
   uint8_t k[16], opc[16]; /* preliminary credentials, then the real ones */
   uint8_t rand[16];       /* RAND of the last successful AKA run */
   uint8_t proof_rs[16];   /* proof of K_RS for that run (the secured connection's key) */
@@ -189,12 +214,6 @@ dev_memory(const World *w)
   return sizeof *t + t->n * (sizeof(Dev) + (1 + t->slots) * sizeof(uint64_t));
 }
 
-uint32_t
-dev_pimsi(const World *w, uint32_t dev)
-{
-  return w->devs->devs[dev].pimsi;
-}
-
 #define DLOG(w, id, d, ...) FSM_LOG((w)->log, w_now(w), &dev_def, (id), (d)->state, __VA_ARGS__)
 
 static void
@@ -203,33 +222,40 @@ go(World *w, uint32_t id, Dev *d, DevState to)
   fsm_goto(&dev_def, id, &d->state, to);
 }
 
+static NetAddr
+self(uint32_t id)
+{
+  return net_addr(ROLE_DEV, id);
+}
+
 /* ---- factory -------------------------------------------------------------------- */
 
-uint32_t
-dev_produce(World *w, uint32_t mfr)
+static void dev_on_timer(SimEngine *sim, void *ctx, uint64_t arg);
+
+/* A new unit: its row, state PRODUCED. Devices are numbered in production order. */
+static void
+made(World *w, uint32_t id, uint32_t mfr)
 {
   DevTable *t = w->devs;
-  g_assert(t->n < t->capacity);
-  uint32_t id = t->n++;
+  g_assert(id == t->n && t->n < t->capacity);
+  t->n++;
   Dev *d = &t->devs[id];
   d->state = S_PRODUCED;
   d->mfr = mfr;
   d->pimsi = W_NONE32;
-  w->st.produced++;
-  return id;
 }
 
-static void dev_on_timer(SimEngine *sim, void *ctx, uint64_t arg);
-
-void
-dev_install_credentials(World *w, uint32_t id, uint32_t pimsi, const AkaKeys *keys, bool wrong)
+/* Factory: the PIMSI and preliminary keys are written (a corrupted K when the factory got
+ * it wrong), then the device waits for power-on. */
+static void
+install_credentials(World *w, uint32_t id, Dev *d, const Msg *m)
 {
   DevTable *t = w->devs;
-  Dev *d = dev_get(w, id);
-  fsm_accept(&dev_def, id, d->state, E_CREDENTIALS);
-  d->pimsi = pimsi;
-  memcpy(d->k, keys->k, 16);
-  memcpy(d->opc, keys->opc, 16);
+  bool wrong = m->status == ST_MAC_FAILURE;
+  d->pimsi = m->pimsi;
+  d->imsi = m->u.reg.imsi;
+  memcpy(d->k, m->u.reg.keys.k, 16);
+  memcpy(d->opc, m->u.reg.keys.opc, 16);
   if (wrong) {
     /* A factory fault: one bit of K flipped. AUTN's MAC will not verify. */
     d->k[0] ^= 0x01;
@@ -253,15 +279,20 @@ dev_install_credentials(World *w, uint32_t id, uint32_t pimsi, const AkaKeys *ke
   DLOG(w, id, d, "credentials installed%s%s", wrong ? " (wrong K)" : "",
        (d->flags & F_DESYNC) ? " (SQN ahead)" : "");
   SimTime after = wrng_dist(&t->r_power_on, &w->cfg->devices.power_on_after);
-  w_after(w, after, dev_on_power_on, id);
+  w_after(w, after, dev_on_timer, w_arg(id, 0) | (UINT64_C(1) << 63));
 }
 
-void
-dev_install_factory_usim(World *w, uint32_t id)
+static void
+act_produced(void *ctx, uint64_t id, unsigned event, void *data)
 {
-  Dev *d = dev_get(w, id);
-  fsm_accept(&dev_def, id, d->state, E_FACTORY_USIM);
-  go(w, id, d, S_FACTORY);
+  World *w = ctx;
+  Dev *d = dev_get(w, (uint32_t)id);
+  if (event == E_CREDENTIALS) {
+    install_credentials(w, (uint32_t)id, d, data);
+    return;
+  }
+  /* E_FACTORY_USIM: the home operator was known; the SHO's USIM is in (no PIMSI). */
+  go(w, (uint32_t)id, d, S_FACTORY);
   w->devs->n_factory++;
   w->devs->n_stored_or_later++;
   DLOG(w, id, d, "SHO USIM installed at the factory");
@@ -269,11 +300,12 @@ dev_install_factory_usim(World *w, uint32_t id)
 
 /* ---- attach ---------------------------------------------------------------------- */
 
+/* Runs the state's timer for `delay` (it replaces any timer running). */
 static void
-arm(World *w, uint32_t id, Dev *d, SimTime delay, uint8_t kind)
+arm(World *w, uint32_t id, Dev *d, SimTime delay)
 {
   sim_cancel(w->sim, d->timer);
-  d->timer = w_after(w, delay, dev_on_timer, dev_arg(id, d->seq, kind));
+  d->timer = w_after(w, delay, dev_on_timer, w_arg(id, d->seq));
 }
 
 static void
@@ -331,7 +363,19 @@ attach_round_failed(World *w, uint32_t id, Dev *d, const char *why)
   d->seq++;
   SimTime wait = backoff_wait(w, d->attempts);
   DLOG(w, id, d, "%s: next attach in %.3f s", why, sim_time_to_s(wait));
-  arm(w, id, d, wait, T_BACKOFF);
+  arm(w, id, d, wait);
+}
+
+/* A message from the device; through its VO when `via_vo` (to the RS or the SHO). */
+static Msg *
+from_device(World *w, uint32_t id, const Dev *d, MsgKind kind, NetAddr to)
+{
+  Msg *m = net_msg_new(w, kind, self(id), to);
+  m->dev = id;
+  m->pimsi = d->pimsi;
+  m->seq = d->seq;
+  m->via = d->vo;
+  return m;
 }
 
 static void
@@ -345,113 +389,334 @@ send_attach(World *w, uint32_t id, Dev *d)
   go(w, id, d, S_ATTACHING);
   d->vo = (uint8_t)vo;
   d->seq++;
-  Msg *m;
-  PoolId mid = w_msg_new(w, MSG_ATTACH, &m);
-  m->dev = id;
-  m->pimsi = d->pimsi;
-  m->seq = d->seq;
-  m->from = (uint32_t)vo;
-  m->t0 = w_now(w);
   /* The attach request takes half the attach delay; challenge and answer a quarter each. */
-  SimTime half = vo_attach_delay(w, (uint32_t)vo) / 2;
-  w_after(w, half, vo_on_attach, mid);
-  /* Guard: the VO tries the RS twice (request_timeout each) before it gives up. */
-  arm(w, id, d, 3 * w->cfg->registration_service.request_timeout + 2 * half, T_GUARD);
+  SimTime half = net_send(w, from_device(w, id, d, MSG_ATTACH, net_addr(ROLE_VO, (uint32_t)vo)), 0);
+  /* attach_guard: the VO tries the RS twice (request_timeout each) before it gives up. */
+  arm(w, id, d, 3 * w->cfg->registration_service.request_timeout + 2 * half);
   DLOG(w, id, d, "attach to %s with PIMSI", w->cfg->visited_operators[vo].name);
 }
 
-void
-dev_on_power_on(SimEngine *sim, void *ctx, uint64_t arg)
+static void
+act_stored(void *ctx, uint64_t id, unsigned event, void *data)
 {
   World *w = ctx;
-  uint32_t id = w_lo(arg);
-  Dev *d = dev_get(w, id);
-  fsm_accept(&dev_def, id, d->state, E_POWER_ON);
+  Dev *d = dev_get(w, (uint32_t)id);
   d->t_power_on = w_now(w);
   w->st.powered_on++;
-  send_attach(w, id, d);
-}
-
-/* Looks up the device of an (id, seq) answer; NULL when the answer is stale. */
-static Dev *
-current(World *w, uint32_t id, uint8_t seq)
-{
-  Dev *d = dev_get(w, id);
-  return d->seq == seq ? d : NULL;
-}
-
-void
-dev_on_refused(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  uint32_t id = w_lo(arg);
-  Dev *d = current(w, id, (uint8_t)(arg >> 32));
-  if (d == NULL)
-    return;
-  fsm_accept(&dev_def, id, d->state, E_REFUSED);
-  disarm(w, d);
-  d->tried |= UINT64_C(1) << d->vo;
-  DLOG(w, id, d, "refused by %s", w->cfg->visited_operators[d->vo].name);
-  send_attach(w, id, d);
+  send_attach(w, (uint32_t)id, d);
 }
 
 static void derive_keys(World *w, Dev *d, const uint8_t ck[16], const uint8_t ik[16]);
 static AkaStatus usim_check(World *w, uint32_t id, const Dev *d, const uint8_t rand[16],
                             const uint8_t autn[AKA_AUTN_LEN], AkaUsimAnswer *ans);
 
-void
-dev_on_challenge(SimEngine *sim, void *ctx, uint64_t arg)
+/* The USIM's answer to an AKA challenge (RAND, AUTN in m) into a: RES (and the keys of
+ * the run when `keep`), AUTS, or a MAC failure. */
+static void
+answer_aka(World *w, uint32_t id, Dev *d, const Msg *m, Msg *a, bool keep)
 {
-  World *w = ctx;
-  Msg *m = w_msg(w, arg);
-  uint32_t id = m->dev;
-  Dev *d = current(w, id, m->seq);
-  if (d == NULL) {
-    w_msg_free(w, arg);
-    return;
-  }
-  fsm_accept(&dev_def, id, d->state, E_CHALLENGE);
-  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
-    /* The nonce stands where RAND would: it binds the keys to this run like RAND does. */
-    uint8_t master[CERT_MASTER_LEN];
-    memcpy(d->rand, m->u.chal.rand, 16);
-    wcert_prove(w, id, d->pimsi, (d->flags & F_WRONG_K) != 0, d->rand,
-                w->cfg->visited_operators[d->vo].name, true, master);
-    derive_keys(w, d, master, master + 16);
-    OPENSSL_cleanse(master, sizeof master);
-    memset(&m->u, 0, sizeof m->u);
-    m->status = ST_OK;
-    DLOG(w, id, d, "challenge signed, certificate sent");
-    w_after(w, vo_attach_delay(w, d->vo) / 4, vo_on_auth_answer, arg);
-    return;
-  }
   AkaUsimAnswer ans;
-  uint8_t rand[16];
-  memcpy(rand, m->u.chal.rand, 16);
   AkaStatus st = usim_check(w, id, d, m->u.chal.rand, m->u.chal.autn, &ans);
-  /* The answer travels back in the same record. */
-  memset(&m->u, 0, sizeof m->u);
-  memcpy(m->u.chal.rand, rand, 16);
+  memcpy(a->u.chal.rand, m->u.chal.rand, 16);
   switch (st) {
   case AKA_OK:
-    memcpy(d->rand, rand, 16);
-    derive_keys(w, d, ans.ck, ans.ik);
-    memcpy(m->u.chal.res, ans.res, MIL_MAC_LEN);
-    m->status = ST_OK;
+    if (keep) {
+      memcpy(d->rand, m->u.chal.rand, 16);
+      derive_keys(w, d, ans.ck, ans.ik);
+    }
+    memcpy(a->u.chal.res, ans.res, MIL_MAC_LEN);
+    a->status = ST_OK;
     DLOG(w, id, d, "AUTN ok, RES sent");
     break;
   case AKA_SYNC_FAILURE:
-    memcpy(m->u.chal.auts, ans.auts, AKA_AUTS_LEN);
-    m->status = ST_SYNC_FAILURE;
+    memcpy(a->u.chal.auts, ans.auts, AKA_AUTS_LEN);
+    a->status = ST_SYNC_FAILURE;
     DLOG(w, id, d, "SQN not fresh, AUTS sent");
     break;
   default:
-    m->status = ST_MAC_FAILURE;
+    a->status = ST_MAC_FAILURE;
     DLOG(w, id, d, "AUTN MAC failure");
     break;
   }
   OPENSSL_cleanse(&ans, sizeof ans);
-  w_after(w, vo_attach_delay(w, d->vo) / 4, vo_on_auth_answer, arg);
+}
+
+static void
+on_challenge(World *w, uint32_t id, Dev *d, const Msg *m)
+{
+  Msg *a = net_answer_new(w, m, MSG_AUTH_ANSWER);
+  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
+    /* The nonce stands where RAND would: it binds the keys to this run like RAND does. */
+    uint8_t master[CERT_MASTER_LEN];
+    memcpy(d->rand, m->u.chal.rand, 16);
+    wcert_prove(w, id, (d->flags & F_WRONG_K) != 0, d->rand, w->cfg->visited_operators[d->vo].name,
+                true, master);
+    derive_keys(w, d, master, master + 16);
+    OPENSSL_cleanse(master, sizeof master);
+    a->status = ST_OK;
+    DLOG(w, id, d, "challenge signed, certificate sent");
+  } else {
+    answer_aka(w, id, d, m, a, true);
+  }
+  net_send(w, a, 0);
+}
+
+/* ---- after AKA: the RS, then the SHO ------------------------------------------------ */
+
+/* After AKA: K_RS (kept only as the proof the device shows on the secured connection,
+ * which stays up across lookups) and K_SHO (for the SHO connection and K_SEAL), both
+ * from CK || IK (kdf.h). CK and IK themselves are not kept. After a certificate
+ * authentication the session master (cert.h) takes the place of CK || IK. */
+static void
+derive_keys(World *w, Dev *d, const uint8_t ck[16], const uint8_t ik[16])
+{
+  uint8_t k_rs[KDF_OUT_LEN];
+  if (!kdf_rs_key(ck, ik, d->imsi, d->rand, k_rs) ||
+      !kdf_sho_key(ck, ik, d->imsi, d->rand, d->k_sho))
+    g_error("key derivation failed");
+  w_key_confirm(k_rs, d->proof_rs);
+  OPENSSL_cleanse(k_rs, sizeof k_rs);
+}
+
+static void
+send_lookup(World *w, uint32_t id, Dev *d)
+{
+  go(w, id, d, S_LOOKUP);
+  d->seq++;
+  Msg *m = from_device(w, id, d, MSG_LOOKUP, net_addr(ROLE_RS, 0));
+  memcpy(m->u.conn.rand, d->rand, 16);
+  memcpy(m->u.conn.proof, d->proof_rs, 16);
+  m->u.conn.imsi = d->imsi;
+  net_send(w, m, 0);
+  arm(w, id, d, w_timeout(w, d->timeouts + 1u));
+  DLOG(w, id, d, "secured connection to the RS: where is my SHO?");
+}
+
+static void
+granted(World *w, uint32_t id, Dev *d)
+{
+  disarm(w, d);
+  wtally_add(&w->st.access_latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  d->tried = 0;
+  DLOG(w, id, d, "temporary access granted by %s", w->cfg->visited_operators[d->vo].name);
+  send_lookup(w, id, d);
+}
+
+static void
+rejected(World *w, uint32_t id, Dev *d, unsigned why)
+{
+  disarm(w, d);
+  if (why == ST_MAC_FAILURE) {
+    d->mac_failures++;
+    uint32_t limit = DEV_MAC_LIMIT;
+    uint32_t max = w->cfg->devices.max_attempts;
+    if (max > 0 && max < limit)
+      limit = max;
+    if (d->mac_failures >= limit) {
+      w->st.failed_mac++;
+      fail(w, id, d, "authentication failed (MAC) too often");
+      return;
+    }
+    attach_round_failed(w, id, d, "authentication failed (MAC)");
+  } else {
+    attach_round_failed(w, id, d, "attach rejected (network failure)");
+  }
+}
+
+static void
+act_attaching(void *ctx, uint64_t id_, unsigned event, void *data)
+{
+  World *w = ctx;
+  uint32_t id = (uint32_t)id_;
+  Dev *d = dev_get(w, id);
+  const Msg *m = data;
+  switch (event) {
+  case E_REFUSED:
+    disarm(w, d);
+    d->tried |= UINT64_C(1) << d->vo;
+    DLOG(w, id, d, "refused by %s", w->cfg->visited_operators[d->vo].name);
+    send_attach(w, id, d);
+    break;
+  case E_CHALLENGE:
+    on_challenge(w, id, d, m);
+    break;
+  case E_GRANTED:
+    granted(w, id, d);
+    break;
+  case E_REJECTED:
+    rejected(w, id, d, m->status);
+    break;
+  case E_GUARD:
+    w->st.dev_timeouts++;
+    attach_round_failed(w, id, d, "attach timed out");
+    break;
+  }
+}
+
+static void
+send_download(World *w, uint32_t id, Dev *d)
+{
+  go(w, id, d, S_DOWNLOADING);
+  d->seq++;
+  Msg *m = from_device(w, id, d, MSG_DOWNLOAD, net_addr(ROLE_SHO, (uint32_t)d->sho - 1));
+  memcpy(m->u.conn.rand, d->rand, 16);
+  w_key_confirm(d->k_sho, m->u.conn.proof);
+  m->u.conn.imsi = d->imsi;
+  net_send(w, m, 0);
+  arm(w, id, d, w_timeout(w, d->timeouts + 1u));
+  DLOG(w, id, d, "connect to SHO %s", w->cfg->home_operators[d->sho - 1].name);
+}
+
+static void
+no_sho_backoff(World *w, uint32_t id, Dev *d, const char *why)
+{
+  go(w, id, d, S_NO_SHO);
+  d->lookups++;
+  w->st.dev_no_sho_retries++;
+  SimTime wait = backoff_wait(w, d->lookups);
+  DLOG(w, id, d, "%s: ask the RS again in %.3f s", why, sim_time_to_s(wait));
+  arm(w, id, d, wait);
+}
+
+/* BACKOFF and NO_SHO: the wait is over; attach again, or ask the RS again. */
+static void
+act_waiting(void *ctx, uint64_t id, unsigned event, void *data)
+{
+  World *w = ctx;
+  Dev *d = dev_get(w, (uint32_t)id);
+  if (d->state == S_BACKOFF)
+    send_attach(w, (uint32_t)id, d);
+  else
+    send_lookup(w, (uint32_t)id, d);
+}
+
+static void
+act_lookup(void *ctx, uint64_t id_, unsigned event, void *data)
+{
+  World *w = ctx;
+  uint32_t id = (uint32_t)id_;
+  Dev *d = dev_get(w, id);
+  const Msg *m = data;
+  if (event == E_GUARD) {
+    w->st.dev_timeouts++;
+    w->st.rs_timeouts++;
+    if (d->timeouts < UINT8_MAX)
+      d->timeouts++;
+    DLOG(w, id, d, "no answer from the RS: ask again");
+    send_lookup(w, id, d);
+    return;
+  }
+  /* E_LOOKUP_ANSWER */
+  disarm(w, d);
+  d->timeouts = 0;
+  if (m->status != ST_OK) {
+    no_sho_backoff(w, id, d, "no SHO yet");
+    return;
+  }
+  d->sho = (uint16_t)m->aux;
+  send_download(w, id, d);
+}
+
+/* The sealed USIM arrived: open it with K_SEAL, install it, tell the SHO. */
+static void
+package(World *w, uint32_t id, Dev *d, const Msg *m)
+{
+  disarm(w, d);
+  uint8_t k_seal[KDF_SEAL_KEY_LEN];
+  if (!kdf_seal_key(d->k_sho, d->imsi, k_seal))
+    g_error("key derivation failed");
+  SealUsim usim;
+  SealStatus st = seal_open(k_seal, d->imsi, m->u.pkg, SEAL_PACKAGE_LEN, &usim);
+  OPENSSL_cleanse(k_seal, sizeof k_seal);
+  if (st != SEAL_OK) {
+    w->st.seal_failures++;
+    no_sho_backoff(w, id, d, "USIM package refused");
+    return;
+  }
+  /* Tell the SHO (which tells the RS: the PIMSI may go back to the pool). */
+  Msg *r = from_device(w, id, d, MSG_INSTALLED, m->from);
+  /* Install: the real subscription replaces the preliminary one. */
+  d->imsi = usim.imsi;
+  memcpy(d->k, usim.k, 16);
+  memcpy(d->opc, usim.opc, 16);
+  OPENSSL_cleanse(&usim, sizeof usim);
+  /* The temporary access is over: forget its keys. */
+  OPENSSL_cleanse(d->rand, sizeof d->rand);
+  OPENSSL_cleanse(d->proof_rs, sizeof d->proof_rs);
+  OPENSSL_cleanse(d->k_sho, sizeof d->k_sho);
+  wcert_forget(w, id);
+  w->st.provisioned++;
+  wtally_add(&w->st.latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  go(w, id, d, S_REATTACHING);
+  d->seq++;
+  DLOG(w, id, d, "USIM installed; attach with the real IMSI");
+  net_send(w, r, 0);
+  arm(w, id, d, net_attach_time(w, d->vo));
+}
+
+/* The SHO's own authentication: its challenge (AKA, or a nonce to sign). */
+static void
+sho_challenge(World *w, uint32_t id, Dev *d, const Msg *m)
+{
+  Msg *a = net_answer_new(w, m, MSG_SHO_AUTH_ANSWER);
+  if (w->cfg->home_operators[net_addr_index(m->from)].authenticate == SCN_SHO_AUTH_CERTIFICATE) {
+    uint8_t master[CERT_MASTER_LEN];
+    wcert_prove(w, id, (d->flags & F_WRONG_K) != 0, m->u.chal.rand,
+                w->cfg->home_operators[net_addr_index(m->from)].name, false, master);
+    OPENSSL_cleanse(master, sizeof master); /* the SHO keys stay those from the RS */
+    a->status = ST_OK;
+    DLOG(w, id, d, "the SHO's challenge signed");
+  } else {
+    answer_aka(w, id, d, m, a, false);
+  }
+  net_send(w, a, 0);
+}
+
+static void
+act_downloading(void *ctx, uint64_t id_, unsigned event, void *data)
+{
+  World *w = ctx;
+  uint32_t id = (uint32_t)id_;
+  Dev *d = dev_get(w, id);
+  const Msg *m = data;
+  switch (event) {
+  case E_DL_STARTED:
+    /* The SHO has the request: no more guard, the download takes its time. */
+    disarm(w, d);
+    d->timeouts = 0;
+    break;
+  case E_DL_REFUSED:
+    disarm(w, d);
+    d->timeouts = 0;
+    no_sho_backoff(w, id, d, "refused by the SHO");
+    break;
+  case E_PACKAGE:
+    package(w, id, d, m);
+    break;
+  case E_SHO_CHALLENGE:
+    sho_challenge(w, id, d, m);
+    break;
+  case E_GUARD:
+    w->st.dev_timeouts++;
+    w->st.sho_timeouts++;
+    if (d->timeouts < UINT8_MAX)
+      d->timeouts++;
+    DLOG(w, id, d, "no answer from the SHO: connect again");
+    send_download(w, id, d);
+    break;
+  }
+}
+
+static void
+act_reattaching(void *ctx, uint64_t id, unsigned event, void *data)
+{
+  World *w = ctx;
+  Dev *d = dev_get(w, (uint32_t)id);
+  go(w, (uint32_t)id, d, S_DONE);
+  w->devs->n_done_or_reattach++;
+  w->st.attached_real++;
+  wtally_add(&w->st.attach_latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  DLOG(w, id, d, "attached with the real IMSI");
 }
 
 /* The USIM checks AUTN (TS 33.102 6.3.3, Annex C) against the device's SQN state,
@@ -488,237 +753,7 @@ usim_check(World *w, uint32_t id, const Dev *d, const uint8_t rand_in[16],
   return st;
 }
 
-AkaStatus
-dev_usim_answer(World *w, uint32_t id, const uint8_t rand[16], const uint8_t autn[AKA_AUTN_LEN],
-                uint8_t res[MIL_MAC_LEN])
-{
-  AkaUsimAnswer ans;
-  AkaStatus st = usim_check(w, id, dev_get(w, id), rand, autn, &ans);
-  memcpy(res, ans.res, MIL_MAC_LEN);
-  OPENSSL_cleanse(&ans, sizeof ans);
-  return st;
-}
-
-bool
-dev_wrong_credentials(World *w, uint32_t id)
-{
-  return (dev_get(w, id)->flags & F_WRONG_K) != 0;
-}
-
-/* ---- after AKA: the RS, then the SHO ------------------------------------------------ */
-
-/* After AKA: K_RS (kept only as the proof the device shows on the secured connection,
- * which stays up across lookups) and K_SHO (for the SHO connection and K_SEAL), both
- * from CK || IK (kdf.h). CK and IK themselves are not kept. After a certificate
- * authentication the session master (cert.h) takes the place of CK || IK. */
-static void
-derive_keys(World *w, Dev *d, const uint8_t ck[16], const uint8_t ik[16])
-{
-  Imsi pimsi = rs_pimsi_imsi(w, d->pimsi);
-  uint8_t k_rs[KDF_OUT_LEN];
-  if (!kdf_rs_key(ck, ik, pimsi, d->rand, k_rs) || !kdf_sho_key(ck, ik, pimsi, d->rand, d->k_sho))
-    g_error("key derivation failed");
-  w_key_confirm(k_rs, d->proof_rs);
-  OPENSSL_cleanse(k_rs, sizeof k_rs);
-}
-
-static void
-send_lookup(World *w, uint32_t id, Dev *d)
-{
-  go(w, id, d, S_LOOKUP);
-  d->seq++;
-  Msg *m;
-  PoolId mid = w_msg_new(w, MSG_LOOKUP, &m);
-  m->dev = id;
-  m->pimsi = d->pimsi;
-  m->seq = d->seq;
-  m->from = d->vo;
-  m->t0 = w_now(w);
-  memcpy(m->u.conn.rand, d->rand, 16);
-  memcpy(m->u.conn.proof, d->proof_rs, 16);
-  w_after(w, vo_roaming_delay(w, d->vo), rs_on_lookup, mid);
-  arm(w, id, d, w_timeout(w, d->timeouts + 1u), T_GUARD);
-  DLOG(w, id, d, "secured connection to the RS: where is my SHO?");
-}
-
-void
-dev_on_granted(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  uint32_t id = w_lo(arg);
-  Dev *d = current(w, id, (uint8_t)(arg >> 32));
-  if (d == NULL)
-    return;
-  fsm_accept(&dev_def, id, d->state, E_GRANTED);
-  disarm(w, d);
-  wtally_add(&w->st.access_latency, sim_time_to_s(w_now(w) - d->t_power_on));
-  d->tried = 0;
-  DLOG(w, id, d, "temporary access granted by %s", w->cfg->visited_operators[d->vo].name);
-  send_lookup(w, id, d);
-}
-
-void
-dev_on_rejected(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  uint32_t id = w_lo(arg);
-  Dev *d = current(w, id, (uint8_t)(arg >> 32));
-  if (d == NULL)
-    return;
-  fsm_accept(&dev_def, id, d->state, E_REJECTED);
-  disarm(w, d);
-  unsigned why = (unsigned)(arg >> 40) & 0xff;
-  if (why == ST_MAC_FAILURE) {
-    d->mac_failures++;
-    uint32_t limit = DEV_MAC_LIMIT;
-    uint32_t max = w->cfg->devices.max_attempts;
-    if (max > 0 && max < limit)
-      limit = max;
-    if (d->mac_failures >= limit) {
-      w->st.failed_mac++;
-      fail(w, id, d, "authentication failed (MAC) too often");
-      return;
-    }
-    attach_round_failed(w, id, d, "authentication failed (MAC)");
-  } else {
-    attach_round_failed(w, id, d, "attach rejected (network failure)");
-  }
-}
-
-static void
-send_download(World *w, uint32_t id, Dev *d)
-{
-  go(w, id, d, S_DOWNLOADING);
-  d->seq++;
-  Msg *m;
-  PoolId mid = w_msg_new(w, MSG_DOWNLOAD, &m);
-  m->dev = id;
-  m->pimsi = d->pimsi;
-  m->seq = d->seq;
-  m->from = (uint32_t)d->sho - 1;
-  m->aux = d->vo;
-  m->t0 = w_now(w);
-  memcpy(m->u.conn.rand, d->rand, 16);
-  w_key_confirm(d->k_sho, m->u.conn.proof);
-  w_after(w, vo_roaming_delay(w, d->vo), sho_on_download, mid);
-  arm(w, id, d, w_timeout(w, d->timeouts + 1u), T_GUARD);
-  DLOG(w, id, d, "connect to SHO %s", w->cfg->home_operators[d->sho - 1].name);
-}
-
-static void
-no_sho_backoff(World *w, uint32_t id, Dev *d, const char *why)
-{
-  go(w, id, d, S_NO_SHO);
-  d->lookups++;
-  w->st.dev_no_sho_retries++;
-  SimTime wait = backoff_wait(w, d->lookups);
-  DLOG(w, id, d, "%s: ask the RS again in %.3f s", why, sim_time_to_s(wait));
-  arm(w, id, d, wait, T_BACKOFF);
-}
-
-void
-dev_on_lookup_answer(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  Msg *m = w_msg(w, arg);
-  uint32_t id = m->dev;
-  Dev *d = current(w, id, m->seq);
-  uint8_t status = m->status;
-  uint32_t sho = m->aux;
-  w_msg_free(w, arg);
-  if (d == NULL)
-    return;
-  fsm_accept(&dev_def, id, d->state, E_LOOKUP_ANSWER);
-  disarm(w, d);
-  d->timeouts = 0;
-  if (status != ST_OK) {
-    no_sho_backoff(w, id, d, "no SHO yet");
-    return;
-  }
-  d->sho = (uint16_t)sho;
-  send_download(w, id, d);
-}
-
-void
-dev_on_download_started(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  uint32_t id = w_lo(arg);
-  Dev *d = current(w, id, (uint8_t)(arg >> 32));
-  if (d == NULL)
-    return;
-  fsm_accept(&dev_def, id, d->state, E_DL_STARTED);
-  /* The SHO has the request: no more guard, the download takes its time. */
-  disarm(w, d);
-  d->timeouts = 0;
-}
-
-void
-dev_on_download_refused(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  uint32_t id = w_lo(arg);
-  Dev *d = current(w, id, (uint8_t)(arg >> 32));
-  if (d == NULL)
-    return;
-  fsm_accept(&dev_def, id, d->state, E_DL_REFUSED);
-  disarm(w, d);
-  d->timeouts = 0;
-  no_sho_backoff(w, id, d, "refused by the SHO");
-}
-
-void
-dev_on_package(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  Msg *m = w_msg(w, arg);
-  uint32_t id = m->dev;
-  Dev *d = current(w, id, m->seq);
-  if (d == NULL) {
-    w_msg_free(w, arg);
-    return;
-  }
-  fsm_accept(&dev_def, id, d->state, E_PACKAGE);
-  disarm(w, d);
-  Imsi pimsi = rs_pimsi_imsi(w, d->pimsi);
-  uint8_t k_seal[KDF_SEAL_KEY_LEN];
-  if (!kdf_seal_key(d->k_sho, pimsi, k_seal))
-    g_error("key derivation failed");
-  SealUsim usim;
-  SealStatus st = seal_open(k_seal, pimsi, m->u.pkg, SEAL_PACKAGE_LEN, &usim);
-  OPENSSL_cleanse(k_seal, sizeof k_seal);
-  uint32_t sho = m->from;
-  if (st != SEAL_OK) {
-    w_msg_free(w, arg);
-    w->st.seal_failures++;
-    no_sho_backoff(w, id, d, "USIM package refused");
-    return;
-  }
-  /* Install: the real subscription replaces the preliminary one. */
-  d->imsi = usim.imsi;
-  memcpy(d->k, usim.k, 16);
-  memcpy(d->opc, usim.opc, 16);
-  OPENSSL_cleanse(&usim, sizeof usim);
-  /* The temporary access is over: forget its keys. */
-  OPENSSL_cleanse(d->rand, sizeof d->rand);
-  OPENSSL_cleanse(d->proof_rs, sizeof d->proof_rs);
-  OPENSSL_cleanse(d->k_sho, sizeof d->k_sho);
-  wcert_forget(w, id);
-  w->st.provisioned++;
-  wtally_add(&w->st.latency, sim_time_to_s(w_now(w) - d->t_power_on));
-  go(w, id, d, S_REATTACHING);
-  d->seq++;
-  DLOG(w, id, d, "USIM installed; attach with the real IMSI");
-  /* Tell the SHO (which tells the RS: the PIMSI may go back to the pool). */
-  memset(&m->u, 0, sizeof m->u);
-  m->kind = MSG_RELEASE;
-  m->pimsi = d->pimsi;
-  m->from = sho;
-  w_after(w, vo_roaming_delay(w, d->vo), sho_on_installed, arg);
-  arm(w, id, d, vo_attach_delay(w, d->vo), T_ATTACHED);
-}
-
-/* ---- timers and the end ---------------------------------------------------------- */
+/* ---- timers, messages and the end ---------------------------------------------------- */
 
 static void
 fail(World *w, uint32_t id, Dev *d, const char *why)
@@ -731,54 +766,73 @@ fail(World *w, uint32_t id, Dev *d, const char *why)
   DLOG(w, id, d, "gives up: %s", why);
 }
 
+/* The timer of device (arg: id, seq): the expiry of its state's timer, unless the device
+ * moved on (another seq). Bit 63 marks the power-on, which the factory set. */
 static void
 dev_on_timer(SimEngine *sim, void *ctx, uint64_t arg)
 {
   World *w = ctx;
   uint32_t id = w_lo(arg);
-  Dev *d = current(w, id, (uint8_t)(arg >> 32));
-  if (d == NULL)
+  Dev *d = dev_get(w, id);
+  if (arg >> 63) {
+    fsm_dispatch(&dev_def, id, d->state, E_POWER_ON, w, NULL);
+    return;
+  }
+  if (d->seq != (uint8_t)(arg >> 32))
     return;
   d->timer = SIM_EVENT_NONE;
-  switch ((arg >> 40) & 0xff) {
-  case T_GUARD:
-    fsm_accept(&dev_def, id, d->state, E_GUARD);
-    w->st.dev_timeouts++;
-    if (d->state == S_ATTACHING) {
-      attach_round_failed(w, id, d, "attach timed out");
-    } else if (d->state == S_LOOKUP) {
-      w->st.rs_timeouts++;
-      if (d->timeouts < UINT8_MAX)
-        d->timeouts++;
-      DLOG(w, id, d, "no answer from the RS: ask again");
-      send_lookup(w, id, d);
-    } else {
-      w->st.sho_timeouts++;
-      if (d->timeouts < UINT8_MAX)
-        d->timeouts++;
-      DLOG(w, id, d, "no answer from the SHO: connect again");
-      send_download(w, id, d);
-    }
-    break;
-  case T_BACKOFF:
-    fsm_accept(&dev_def, id, d->state, E_BACKOFF_END);
-    if (d->state == S_BACKOFF)
-      send_attach(w, id, d);
-    else
-      send_lookup(w, id, d);
-    break;
-  case T_ATTACHED:
-    fsm_accept(&dev_def, id, d->state, E_ATTACHED);
-    go(w, id, d, S_DONE);
-    w->devs->n_done_or_reattach++;
-    w->st.attached_real++;
-    wtally_add(&w->st.attach_latency, sim_time_to_s(w_now(w) - d->t_power_on));
-    DLOG(w, id, d, "attached with the real IMSI");
+  fsm_dispatch(&dev_def, id, d->state,
+               fsm_timer_event(&dev_def, fsm_state_timer(&dev_def, d->state)), w, NULL);
+}
+
+static void
+dev_dispatch(World *w, Msg *m)
+{
+  static const uint8_t event_of[MSG_N] = {
+      [MSG_CREDENTIALS] = E_CREDENTIALS,
+      [MSG_FACTORY_USIM] = E_FACTORY_USIM,
+      [MSG_REFUSED] = E_REFUSED,
+      [MSG_CHALLENGE] = E_CHALLENGE,
+      [MSG_GRANTED] = E_GRANTED,
+      [MSG_REJECTED] = E_REJECTED,
+      [MSG_LOOKUP_ANSWER] = E_LOOKUP_ANSWER,
+      [MSG_DOWNLOAD_STARTED] = E_DL_STARTED,
+      [MSG_DOWNLOAD_REFUSED] = E_DL_REFUSED,
+      [MSG_PACKAGE] = E_PACKAGE,
+      [MSG_SHO_CHALLENGE] = E_SHO_CHALLENGE,
+  };
+  uint32_t id = net_addr_index(m->to);
+  switch (m->kind) {
+  case MSG_MADE:
+    made(w, id, net_addr_index(m->from));
+    return;
+  case MSG_CREDENTIALS:
+  case MSG_FACTORY_USIM:
+    break; /* in the factory's hands: no request sequence yet */
+  case MSG_REFUSED:
+  case MSG_CHALLENGE:
+  case MSG_GRANTED:
+  case MSG_REJECTED:
+  case MSG_LOOKUP_ANSWER:
+  case MSG_DOWNLOAD_STARTED:
+  case MSG_DOWNLOAD_REFUSED:
+  case MSG_PACKAGE:
+  case MSG_SHO_CHALLENGE:
+    /* An answer to a request the device has moved on from is stale. */
+    if (dev_get(w, id)->seq != m->seq)
+      return;
     break;
   default:
-    g_assert_not_reached();
+    g_error("Device: message %s not expected", msg_kind_info[m->kind].name);
   }
+  Dev *d = dev_get(w, id);
+  fsm_dispatch(&dev_def, id, d->state, event_of[m->kind], w, m);
 }
+
+const RoleClass dev_role = {
+    .name = "Device",
+    .dispatch = dev_dispatch,
+};
 
 void
 dev_count(const World *w, uint64_t *manufactured, uint64_t *provisioned, uint64_t *failed,

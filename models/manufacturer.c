@@ -8,16 +8,34 @@
  * retry_after, and new units join the backlog until it drains. */
 #include "manufacturer.h"
 
-#include <openssl/crypto.h>
-
-#include "device.h"
-#include "owner.h"
-#include "rs.h"
+#include "net.h"
+#include "req.h"
 #include "wrand.h"
 
-static const FsmState mfr_states[] = {{"PRODUCING", 0, 0}, {"BLOCKED", 0, 0}};
-static const char *const mfr_events[] = {"-"};
-static const FsmDef mfr_def = {"Manufacturer", mfr_states, 2, mfr_events, 1};
+/* States: PRODUCING (each unit asks the RS at once) and BLOCKED (the pool refused: units
+ * wait in the backlog, the oldest asks again every retry_after). */
+typedef enum { M_PRODUCING, M_BLOCKED, M_N } MfrState;
+typedef enum { E_PRODUCED, E_ANSWER, E_RETRY, E_N } MfrEvent;
+static const char *const mfr_events[E_N] = {"PRODUCED", "REGISTER_ANSWER", "RETRY"};
+enum { T_NONE, T_RETRY, T_N };
+static const FsmTimer mfr_timers[T_N] = {{"none", 0}, {"retry_after", E_RETRY}};
+
+static void producing(void *ctx, uint64_t id, unsigned event, void *data);
+static void blocked(void *ctx, uint64_t id, unsigned event, void *data);
+
+#define B FSM_BIT
+static const FsmState mfr_states[M_N] = {
+    /* A retry armed while blocked may come after the backlog drained: nothing to do. */
+    [M_PRODUCING] = {"PRODUCING", B(E_PRODUCED) | B(E_ANSWER) | B(E_RETRY), 1u << M_BLOCKED,
+                     producing, 0},
+    [M_BLOCKED] = {"BLOCKED", B(E_PRODUCED) | B(E_ANSWER) | B(E_RETRY), 1u << M_PRODUCING, blocked,
+                   T_RETRY},
+};
+#undef B
+static const FsmDef mfr_def = {"Manufacturer", mfr_states, M_N, mfr_events, E_N, mfr_timers, T_N};
+
+/* Registrations: resent after growing waits while the RS does not answer (outages). */
+static const ReqPolicy register_policy = {"registration", 0, true};
 
 struct Mfr {
   uint32_t index;
@@ -27,12 +45,12 @@ struct Mfr {
   uint64_t produced; /* units made so far */
   uint32_t *backlog; /* ring of device ids waiting for a PIMSI */
   size_t b_cap, b_head, b_len;
-  bool blocked;       /* the pool refused: one request at a time, oldest first */
+  uint8_t state;      /* MfrState */
   bool head_inflight; /* the backlog's head has a request out */
   SimEventId retry;   /* retry_after timer */
 };
 
-#define MLOG(w, m, ...) FSM_LOG((w)->log, w_now(w), &mfr_def, (m)->index, (m)->blocked, __VA_ARGS__)
+#define MLOG(w, m, ...) FSM_LOG((w)->log, w_now(w), &mfr_def, (m)->index, (m)->state, __VA_ARGS__)
 
 Mfr *
 mfr_new(World *w, uint32_t index, GError **error)
@@ -56,12 +74,6 @@ mfr_free(Mfr *m)
   dist_arrivals_clear(&m->arr);
   g_free(m->backlog);
   g_free(m);
-}
-
-uint64_t
-mfr_backlog(const World *w, uint32_t index)
-{
-  return w->mfrs[index]->b_len;
 }
 
 static void
@@ -93,44 +105,49 @@ pop(Mfr *m)
   m->b_len--;
 }
 
-static void
-send(World *w, PoolId pid, Msg *p)
+static NetAddr
+self(const Mfr *m)
 {
-  p->tries++;
-  sim_cancel(w->sim, p->timer);
-  p->timer = w_after(w, w_timeout(w, p->tries), mfr_on_timeout, pid);
-  w_after(w, 0, rs_on_register, pid);
+  return net_addr(ROLE_MFR, m->index);
 }
 
 static void
 request(World *w, Mfr *m, uint32_t dev)
 {
-  Msg *p;
-  PoolId pid = w_msg_new(w, MSG_REGISTER, &p);
-  p->dev = dev;
-  p->from = m->index;
-  p->t0 = w_now(w);
-  send(w, pid, p);
+  Msg *r = net_msg_new(w, MSG_REGISTER, self(m), net_addr(ROLE_RS, 0));
+  r->dev = dev;
+  req_send(w, &register_policy, r, dev);
+}
+
+/* Something made in the factory passes to the device or its owner by hand. */
+static void
+hand_over(World *w, Mfr *m, MsgKind kind, RoleKind to, uint32_t index, uint32_t dev)
+{
+  Msg *h = net_msg_new(w, kind, self(m), net_addr(to, index));
+  h->dev = dev;
+  net_hand_over(w, h);
 }
 
 static void
-on_retry(SimEngine *sim, void *ctx, uint64_t arg)
+on_timer(SimEngine *sim, void *ctx, uint64_t arg)
 {
   World *w = ctx;
   Mfr *m = w->mfrs[arg];
   m->retry = SIM_EVENT_NONE;
-  if (m->b_len == 0 || m->head_inflight)
-    return;
-  m->head_inflight = true;
-  MLOG(w, m, "asks the RS again for unit %u (%zu waiting)", head(m), m->b_len);
-  request(w, m, head(m));
+  fsm_dispatch(&mfr_def, m->index, m->state, fsm_timer_event(&mfr_def, T_RETRY), w, NULL);
 }
 
 static void
 arm_retry(World *w, Mfr *m)
 {
   if (m->retry == SIM_EVENT_NONE || !sim_is_pending(w->sim, m->retry))
-    m->retry = w_after(w, m->cfg->retry_after, on_retry, m->index);
+    m->retry = w_after(w, m->cfg->retry_after, on_timer, m->index);
+}
+
+static void
+go(World *w, Mfr *m, MfrState to)
+{
+  fsm_goto(&mfr_def, m->index, &m->state, to);
 }
 
 static void on_produce(SimEngine *sim, void *ctx, uint64_t arg);
@@ -150,18 +167,29 @@ on_produce(SimEngine *sim, void *ctx, uint64_t arg)
 {
   World *w = ctx;
   Mfr *m = w->mfrs[arg];
+  fsm_dispatch(&mfr_def, m->index, m->state, E_PRODUCED, w, NULL);
+  schedule_next(w, m);
+}
+
+/* A unit is made: it gets its factory USIM, or asks the RS (PRODUCING) or joins the
+ * backlog (BLOCKED). */
+static void
+produced(World *w, Mfr *m)
+{
   m->produced++;
-  uint32_t dev = dev_produce(w, m->index);
+  g_assert(w->next_device < w->total_devices);
+  uint32_t dev = w->next_device++;
+  w->st.produced++;
+  hand_over(w, m, MSG_MADE, ROLE_DEV, dev, dev);
   if (m->cfg->home_operator_known > 0 && wrng_u01(&m->r_known) < m->cfg->home_operator_known) {
-    dev_install_factory_usim(w, dev);
+    hand_over(w, m, MSG_FACTORY_USIM, ROLE_DEV, dev, dev);
     w->st.factory_usim++;
     w->st.manufactured++;
-  } else if (m->blocked) {
+  } else if (m->state == M_BLOCKED) {
     push(m, dev);
   } else {
     request(w, m, dev);
   }
-  schedule_next(w, m);
 }
 
 void
@@ -172,65 +200,106 @@ mfr_start(World *w, uint32_t index)
   schedule_next(w, m);
 }
 
-void
-mfr_on_timeout(SimEngine *sim, void *ctx, uint64_t arg)
+/* The RS's answer for unit a->dev. */
+static void
+answered(World *w, Mfr *m, const Msg *a)
 {
-  World *w = ctx;
-  Msg *p = w_msg_lookup(w, arg);
-  if (p == NULL)
-    return;
-  p->timer = SIM_EVENT_NONE;
-  w->st.mfr_timeouts++;
-  w->st.rs_timeouts++;
-  send(w, arg, p);
-}
-
-void
-mfr_on_answer(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  Msg *a = w_msg(w, arg);
-  Msg *p = w_msg_lookup(w, a->ref);
-  if (p == NULL) {
-    /* Answer to a request already answered: a PIMSI allocated twice stays unused. */
-    if (a->status == ST_OK)
-      w->st.rs_orphaned++;
-    OPENSSL_cleanse(&a->u, sizeof a->u);
-    w_msg_free(w, arg);
-    return;
-  }
-  sim_cancel(w->sim, p->timer);
-  w_msg_free(w, a->ref);
-  Mfr *m = w->mfrs[a->from];
   uint32_t dev = a->dev;
   bool is_head = m->head_inflight && m->b_len > 0 && head(m) == dev;
   if (is_head)
     m->head_inflight = false;
   if (a->status == ST_OK) {
     bool wrong = m->cfg->wrong_credentials > 0 && wrng_u01(&m->r_wrong) < m->cfg->wrong_credentials;
-    dev_install_credentials(w, dev, a->pimsi, &a->u.keys, wrong);
+    Msg *c = net_msg_new(w, MSG_CREDENTIALS, self(m), net_addr(ROLE_DEV, dev));
+    c->dev = dev;
+    c->pimsi = a->pimsi;
+    c->status = wrong ? ST_MAC_FAILURE : ST_OK;
+    c->u.reg = a->u.reg;
+    net_hand_over(w, c);
     w->st.manufactured++;
     w->st.via_rs++;
-    owners_device_made(w, dev, a->pimsi);
+    Msg *h = net_msg_new(w, MSG_HANDED_OVER, self(m), net_addr(ROLE_OWNER, 0));
+    h->dev = dev;
+    h->pimsi = a->pimsi;
+    net_hand_over(w, h);
     if (is_head) {
       pop(m);
       if (m->b_len > 0) {
         m->head_inflight = true;
         request(w, m, head(m));
       } else {
-        m->blocked = false;
+        go(w, m, M_PRODUCING);
         MLOG(w, m, "backlog cleared");
       }
     }
   } else {
     if (!is_head) {
       push(m, dev);
-      if (!m->blocked)
+      if (m->state != M_BLOCKED) {
+        go(w, m, M_BLOCKED);
         MLOG(w, m, "PIMSI pool empty: unit %u waits", dev);
-      m->blocked = true;
+      }
     }
     arm_retry(w, m);
   }
-  OPENSSL_cleanse(&a->u, sizeof a->u);
-  w_msg_free(w, arg);
 }
+
+static void
+producing(void *ctx, uint64_t id, unsigned event, void *data)
+{
+  World *w = ctx;
+  Mfr *m = w->mfrs[id];
+  if (event == E_PRODUCED)
+    produced(w, m);
+  else if (event == E_ANSWER)
+    answered(w, m, data);
+}
+
+static void
+blocked(void *ctx, uint64_t id, unsigned event, void *data)
+{
+  World *w = ctx;
+  Mfr *m = w->mfrs[id];
+  switch (event) {
+  case E_PRODUCED:
+    produced(w, m);
+    break;
+  case E_ANSWER:
+    answered(w, m, data);
+    break;
+  case E_RETRY:
+    if (m->b_len == 0 || m->head_inflight)
+      return;
+    m->head_inflight = true;
+    MLOG(w, m, "asks the RS again for unit %u (%zu waiting)", head(m), m->b_len);
+    request(w, m, head(m));
+    break;
+  }
+}
+
+static void
+mfr_dispatch(World *w, Msg *a)
+{
+  g_assert(a->kind == MSG_REGISTER_ANSWER);
+  if (!req_done(w, a->txn)) {
+    /* Answer to a request already answered: a PIMSI allocated twice stays unused. */
+    if (a->status == ST_OK)
+      w->st.rs_orphaned++;
+    return;
+  }
+  Mfr *m = w->mfrs[net_addr_index(a->to)];
+  fsm_dispatch(&mfr_def, m->index, m->state, E_ANSWER, w, a);
+}
+
+static void
+mfr_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries, bool give_up)
+{
+  w->st.mfr_timeouts++;
+  w->st.rs_timeouts++;
+}
+
+const RoleClass mfr_role = {
+    .name = "Manufacturer",
+    .dispatch = mfr_dispatch,
+    .req_timeout = mfr_req_timeout,
+};

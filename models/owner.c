@@ -1,20 +1,40 @@
 /* Device owners (see owner.h): TR 33.812 alternative 1, step 2. The owner of each device
  * picks a home operator by share after select_home_operator_after (from manufacture) and
- * registers the device with it; the request is a pending record resent after
- * request_timeout, then after growing waits (w_timeout), until the SHO acknowledges it
- * (an SHO outage drops requests). */
+ * registers the device with it; the request is resent after request_timeout, then after
+ * growing waits (w_timeout), until the SHO acknowledges it (an SHO outage drops
+ * requests).
+ *
+ * One state machine per device while its owner has it: HOLDING (made, the choice of a
+ * home operator pending) -> REGISTERING (the request is out) -> done. The state is not
+ * stored: the owner keeps only its pending requests, and the events say which state they
+ * belong to (the choice timer before, the SHO's acknowledgement after). */
 #include "owner.h"
 
-#include "device.h"
-#include "sho.h"
+#include "net.h"
+#include "req.h"
 #include "wrand.h"
 
-static const FsmState owner_states[] = {{"REGISTERING", 0, 0}};
-static const char *const owner_events[] = {"-"};
-static const FsmDef owner_def = {"Owner", owner_states, 1, owner_events, 1};
+typedef enum { O_HOLDING, O_REGISTERING, O_N } OwnerState;
+typedef enum { E_HANDED_OVER, E_SELECT, E_ACK, E_N } OwnerEvent;
+static const char *const owner_events[E_N] = {"HANDED_OVER", "SELECT", "ACK"};
+enum { T_NONE, T_SELECT, T_N };
+static const FsmTimer owner_timers[T_N] = {{"none", 0}, {"select_home_operator_after", E_SELECT}};
+
+static void holding(void *ctx, uint64_t id, unsigned event, void *data);
+static void registering(void *ctx, uint64_t id, unsigned event, void *data);
+
+static const FsmState owner_states[O_N] = {
+    [O_HOLDING] = {"HOLDING", FSM_BIT(E_HANDED_OVER) | FSM_BIT(E_SELECT), 1u << O_REGISTERING,
+                   holding, T_SELECT},
+    [O_REGISTERING] = {"REGISTERING", FSM_BIT(E_ACK), 0, registering, 0},
+};
+static const FsmDef owner_def = {"Owner", owner_states, O_N, owner_events, E_N, owner_timers, T_N};
+
+/* Registrations with the SHO: resent after growing waits until acknowledged. */
+static const ReqPolicy register_policy = {"owner registration", 0, true};
 
 struct Owners {
-  WRng r_select, r_sho, r_delay;
+  WRng r_select, r_sho;
 };
 
 Owners *
@@ -23,7 +43,7 @@ owners_new(World *w, GError **error)
   Owners *o = g_new0(Owners, 1);
   wrng_init(&o->r_select, w->seed, WR_OWNER, 0, 1);
   wrng_init(&o->r_sho, w->seed, WR_OWNER, 0, 2);
-  wrng_init(&o->r_delay, w->seed, WR_OWNER, 0, 3);
+  /* Purpose 3 is the owners' link to the home operators (net.c). */
   return o;
 }
 
@@ -33,65 +53,66 @@ owners_free(Owners *o)
   g_free(o);
 }
 
-SimTime
-owners_delay(World *w)
+static void
+select_timer(SimEngine *sim, void *ctx, uint64_t arg)
 {
-  return wrng_dist(&w->owners->r_delay, &w->cfg->owners.register_delay);
+  fsm_dispatch(&owner_def, w_lo(arg), O_HOLDING, fsm_timer_event(&owner_def, T_SELECT), ctx, &arg);
 }
 
 static void
-send(World *w, PoolId pid, Msg *p)
-{
-  p->tries++;
-  sim_cancel(w->sim, p->timer);
-  p->timer = w_after(w, w_timeout(w, p->tries), owner_on_timeout, pid);
-  w_after(w, owners_delay(w), sho_on_owner_register, pid);
-}
-
-static void
-owner_select(SimEngine *sim, void *ctx, uint64_t arg)
+holding(void *ctx, uint64_t id, unsigned event, void *data)
 {
   World *w = ctx;
   Owners *o = w->owners;
   const ScnConfig *cfg = w->cfg;
+  if (event == E_HANDED_OVER) {
+    const Msg *h = data;
+    SimTime t = wrng_dist(&o->r_select, &cfg->owners.select_home_operator_after);
+    w_after(w, t, select_timer, w_arg(h->dev, h->pimsi));
+    return;
+  }
+  /* E_SELECT: pick a home operator by share and register the device there. */
+  uint64_t arg = *(const uint64_t *)data;
   unsigned sho = wrng_pick(&o->r_sho, &cfg->home_operators[0].share,
                            (unsigned)cfg->n_home_operators, sizeof(ScnHomeOperator));
-  Msg *p;
-  PoolId pid = w_msg_new(w, MSG_SHO_REG, &p);
-  p->dev = w_lo(arg);
-  p->pimsi = w_hi(arg);
-  p->from = sho;
-  p->t0 = w_now(w);
-  FSM_LOG(w->log, w_now(w), &owner_def, p->dev, 0, "selects %s", cfg->home_operators[sho].name);
-  send(w, pid, p);
+  Msg *r = net_msg_new(w, MSG_OWNER_REGISTER, net_addr(ROLE_OWNER, 0), net_addr(ROLE_SHO, sho));
+  r->dev = w_lo(arg);
+  r->pimsi = w_hi(arg);
+  FSM_LOG(w->log, w_now(w), &owner_def, r->dev, O_REGISTERING, "selects %s",
+          cfg->home_operators[sho].name);
+  req_send(w, &register_policy, r, r->dev);
 }
 
-void
-owners_device_made(World *w, uint32_t dev, uint32_t pimsi)
+static void
+registering(void *ctx, uint64_t id, unsigned event, void *data)
 {
-  SimTime t = wrng_dist(&w->owners->r_select, &w->cfg->owners.select_home_operator_after);
-  w_after(w, t, owner_select, w_arg(dev, pimsi));
+  /* E_ACK: the SHO has it; the request was closed by dispatch. */
 }
 
-void
-owner_on_ack(SimEngine *sim, void *ctx, uint64_t arg)
+static void
+owner_dispatch(World *w, Msg *m)
 {
-  World *w = ctx;
-  Msg *p = w_msg_lookup(w, arg);
-  if (p == NULL)
-    return;
-  sim_cancel(w->sim, p->timer);
-  w_msg_free(w, arg);
+  switch (m->kind) {
+  case MSG_HANDED_OVER:
+    fsm_dispatch(&owner_def, m->dev, O_HOLDING, E_HANDED_OVER, w, m);
+    break;
+  case MSG_OWNER_ACK:
+    if (req_done(w, m->txn))
+      fsm_dispatch(&owner_def, m->dev, O_REGISTERING, E_ACK, w, m);
+    break;
+  default:
+    g_error("Owner: message %s not expected", msg_kind_info[m->kind].name);
+  }
 }
 
-void
-owner_on_timeout(SimEngine *sim, void *ctx, uint64_t arg)
+static void
+owner_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries, bool give_up)
 {
-  World *w = ctx;
-  Msg *p = w_msg_lookup(w, arg);
-  if (p == NULL)
-    return;
-  p->timer = SIM_EVENT_NONE;
   w->st.owner_timeouts++;
-  send(w, arg, p);
 }
+
+const RoleClass owner_role = {
+    .name = "Owner",
+    .dispatch = owner_dispatch,
+    .req_timeout = owner_req_timeout,
+};

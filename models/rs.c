@@ -22,33 +22,44 @@
  * With registration_service.auth: certificate the RS serves no AVs to VOs: it is the CA
  * (wcert.h), and on the secured connection it checks the device's attach proof again
  * (its certificate against the current revocations, the signature) and derives the
- * session master by ECDH, a check that holds one of the av_servers for cert_check_time; K_RS and K_SHO come from that master as they come from CK || IK
- * after AKA. An SHO that authenticates with AKA (home_operators[].authenticate: aka) gets
- * its AV from the same AV servers, with an IND of its own (n_vo + SHO index). */
+ * session master by ECDH, a check that holds one of the av_servers for cert_check_time; K_RS and
+ * K_SHO come from that master as they come from CK || IK after AKA. An SHO that authenticates with
+ * AKA (home_operators[].authenticate: aka) gets its AV from the same AV servers, with an IND of its
+ * own (n_vo + SHO index). */
 #include "rs.h"
 
 #include <openssl/crypto.h>
 #include <string.h>
 
-#include "device.h"
 #include "m2m/kdf.h"
 #include "m2m/pool.h"
 #include "m2m/resource.h"
-#include "manufacturer.h"
-#include "sho.h"
-#include "vo.h"
+#include "net.h"
 #include "wcert.h"
 #include "wrand.h"
 
 typedef enum { R_FREE, R_ALLOCATED, R_DONE, R_N } RecState;
 
-static const char *const rec_events[] = {"ALLOCATE", "RELEASE"};
+/* A PIMSI record's life: FREE -(ALLOCATE)-> ALLOCATED -(RELEASE)-> FREE again
+ * (recycling) or DONE (never recycled). */
+typedef enum { E_ALLOCATE, E_RELEASE, E_N } RecEvent;
+static const char *const rec_events[E_N] = {"ALLOCATE", "RELEASE"};
+static void rec_allocate(void *ctx, uint64_t id, unsigned event, void *data);
+static void rec_release(void *ctx, uint64_t id, unsigned event, void *data);
 static const FsmState rec_states[R_N] = {
-    [R_FREE] = {"FREE", FSM_BIT(0), 1u << R_ALLOCATED},
-    [R_ALLOCATED] = {"ALLOCATED", FSM_BIT(1), (1u << R_FREE) | (1u << R_DONE)},
-    [R_DONE] = {"DONE", 0, 0},
+    [R_FREE] = {"FREE", FSM_BIT(E_ALLOCATE), 1u << R_ALLOCATED, rec_allocate, 0},
+    [R_ALLOCATED] = {"ALLOCATED", FSM_BIT(E_RELEASE), (1u << R_FREE) | (1u << R_DONE), rec_release,
+                     0},
+    [R_DONE] = {"DONE", 0, 0, NULL, 0},
 };
-static const FsmDef rec_def = {"RegistrationService.pimsi", rec_states, R_N, rec_events, 2};
+static const FsmDef rec_def = {
+    "RegistrationService.pimsi", rec_states, R_N, rec_events, E_N, NULL, 0};
+
+/* A request the RS holds while its AV servers work on it (an AV request, or with
+ * certificates the check of a device's proof): the message as it arrived. */
+typedef struct {
+  Msg req;
+} RsJob;
 
 typedef struct {
   uint8_t state;     /* RecState */
@@ -69,7 +80,6 @@ struct Rs {
   RsRecord *rec;
   uint64_t n_rec;
   uint8_t op[16]; /* the RS's OP (TS 35.206) */
-  int down;
   WRng r_av, r_reg;
   SimResource *av;        /* the AV servers: c-server FIFO station (resource.h) */
   double quarantine_area; /* PIMSI x s spent in quarantine (counted at release) */
@@ -134,14 +144,8 @@ rs_memory(const World *w)
   return sizeof(Rs) + w->rs->n_rec * sizeof(RsRecord) + pool_memory(w->rs->pool);
 }
 
-void
-rs_set_down(World *w, int delta)
-{
-  w->rs->down += delta;
-}
-
-Imsi
-rs_pimsi_imsi(World *w, uint32_t pimsi)
+static Imsi
+pimsi_imsi(World *w, uint32_t pimsi)
 {
   return pool_imsi(w->rs->pool, pimsi);
 }
@@ -150,25 +154,6 @@ static SimTime
 reg_time(World *w)
 {
   return wrng_dist(&w->rs->r_reg, &w->cfg->registration_service.register_service_time);
-}
-
-bool
-rs_is_down(const World *w)
-{
-  return w->rs->down > 0;
-}
-
-SimTime
-rs_service_time(World *w)
-{
-  return reg_time(w);
-}
-
-SimTime
-rs_pimsi_allocated_at(const World *w, uint32_t pimsi)
-{
-  g_assert(pimsi < w->rs->n_rec);
-  return w->rs->rec[pimsi].t_alloc;
 }
 
 /* The record of `pimsi` if it is allocated to `dev`, else NULL. */
@@ -193,174 +178,149 @@ note_pool(World *w)
 
 /* ---- registrations ---------------------------------------------------------------- */
 
+static NetAddr
+self(void)
+{
+  return net_addr(ROLE_RS, 0);
+}
+
+static bool
+is_down(const World *w)
+{
+  return net_is_down(w, self());
+}
+
+/* PIMSI record `idx` is allocated to the device of registration `m`: new keys. */
 static void
-do_register(World *w, uint64_t arg, SimTime service)
+rec_allocate(void *ctx, uint64_t idx, unsigned event, void *data)
+{
+  World *w = ctx;
+  Rs *rs = w->rs;
+  const Msg *m = data;
+  RsRecord *r = &rs->rec[idx];
+  memset(r, 0, sizeof *r);
+  w_random(w, r->keys.k, 16);
+  mil_opc(w->mil, r->keys.k, rs->op, r->keys.opc);
+  r->dev = m->dev;
+  r->t_alloc = w_now(w);
+  fsm_goto(&rec_def, idx, &r->state, R_ALLOCATED);
+}
+
+static void
+on_register(World *w, const Msg *m, SimTime service)
 {
   Rs *rs = w->rs;
-  Msg *p = w_msg_lookup(w, arg);
-  if (p == NULL)
-    return;
-  if (rs->down > 0) {
-    w->st.rs_dropped++;
-    return;
-  }
-  Msg *a;
-  PoolId aid = w_msg_new(w, MSG_REG_ANSWER, &a);
-  a->ref = arg;
-  a->dev = p->dev;
-  a->from = p->from;
+  Msg *a = net_answer_new(w, m, MSG_REGISTER_ANSWER);
   uint32_t idx;
   if (pool_alloc(rs->pool, w_now(w), &idx)) {
     g_assert(idx < rs->n_rec);
     RsRecord *r = &rs->rec[idx];
-    fsm_accept(&rec_def, idx, r->state, 0);
-    memset(r, 0, sizeof *r);
-    w_random(w, r->keys.k, 16);
-    mil_opc(w->mil, r->keys.k, rs->op, r->keys.opc);
-    r->dev = p->dev;
-    r->t_alloc = w_now(w);
-    fsm_goto(&rec_def, idx, &r->state, R_ALLOCATED);
+    fsm_dispatch(&rec_def, idx, r->state, E_ALLOCATE, w, (void *)m);
     w->st.rs_registrations++;
     a->pimsi = idx;
     a->status = ST_OK;
-    a->u.keys = r->keys;
-    wcert_on_registered(w, p->dev);
-    RLOG(w, idx, r->state, "allocated to device %u", p->dev);
+    a->u.reg.imsi = pimsi_imsi(w, idx);
+    a->u.reg.keys = r->keys;
+    wcert_on_registered(w, m->dev, a->u.reg.imsi);
+    RLOG(w, idx, r->state, "allocated to device %u", m->dev);
   } else {
     a->pimsi = W_NONE32;
     a->status = ST_REFUSED;
   }
   note_pool(w);
-  w_after(w, service, mfr_on_answer, aid);
-}
-
-void
-rs_on_register(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  if (w_msg_lookup(w, arg) == NULL)
-    return;
-  if (w->rs->down > 0) {
-    w->st.rs_dropped++;
-    return;
-  }
-  do_register(w, arg, reg_time(w));
+  net_send(w, a, service);
 }
 
 static void
-do_sho_register(World *w, uint64_t arg, SimTime service)
+on_sho_register(World *w, const Msg *m, SimTime service)
 {
-  Msg *p = w_msg_lookup(w, arg);
-  if (p == NULL)
-    return;
-  if (w->rs->down > 0) {
-    w->st.rs_dropped++;
-    return;
-  }
-  RsRecord *r = record_of(w, p->pimsi, p->dev);
+  RsRecord *r = record_of(w, m->pimsi, m->dev);
+  uint32_t sho = net_addr_index(m->from);
   if (r) {
-    r->sho = p->from + 1;
+    r->sho = sho + 1;
     w->st.rs_sho_registrations++;
-    RLOG(w, p->pimsi, r->state, "SHO %s", w->cfg->home_operators[p->from].name);
+    RLOG(w, m->pimsi, r->state, "SHO %s", w->cfg->home_operators[sho].name);
   }
-  w_after(w, service + sho_rs_delay(w, p->from), sho_on_rs_ack, arg);
-}
-
-void
-rs_on_sho_register(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  if (w_msg_lookup(w, arg) == NULL)
-    return;
-  if (w->rs->down > 0) {
-    w->st.rs_dropped++;
-    return;
-  }
-  do_sho_register(w, arg, reg_time(w));
+  net_send(w, net_answer_new(w, m, MSG_RS_ACK), service);
 }
 
 /* ---- AV requests on the c servers --------------------------------------------------- */
 
 static void av_done(SimEngine *sim, void *ctx, uint64_t arg);
 
-void
-rs_on_av_request(SimEngine *sim, void *ctx_, uint64_t arg)
+/* Holds a copy of m on one of the AV servers for `service`, then runs `done`. */
+static void
+hold_server(World *w, const Msg *m, SimTime service, SimHandler done)
 {
-  World *w = ctx_;
-  Rs *rs = w->rs;
-  Msg *ctx = w_msg_lookup(w, arg);
-  if (ctx == NULL)
-    return;
-  if (rs->down > 0) {
-    w->st.rs_dropped++;
-    return;
-  }
-  Msg *j;
-  PoolId jid = w_msg_new(w, MSG_AV_JOB, &j);
-  j->ref = arg;
-  j->dev = ctx->dev;
-  j->pimsi = ctx->pimsi;
-  j->from = ctx->from;
-  j->status = ctx->status;
-  j->phase = ctx->kind == MSG_DOWNLOAD; /* 1: an SHO's own AKA (sho.c), 0: a VO */
-  j->t0 = w_now(w);
-  if (ctx->status == ST_SYNC_FAILURE) {
-    memcpy(j->u.chal.rand, ctx->u.chal.rand, 16);
-    memcpy(j->u.chal.auts, ctx->u.chal.auts, AKA_AUTS_LEN);
-  }
-  SimTime service = wrng_dist(&rs->r_av, &w->cfg->registration_service.av_service_time);
-  sim_resource_request(rs->av, service, av_done, w, jid);
+  void *p;
+  PoolId jid = idpool_alloc(w->ctx[ROLE_RS], &p);
+  RsJob *j = p;
+  j->req = *m;
+  sim_resource_request(w->rs->av, service, done, w, jid);
+}
+
+static void
+job_free(World *w, PoolId jid, RsJob *j)
+{
+  explicit_bzero(j, sizeof *j);
+  idpool_release(w->ctx[ROLE_RS], jid);
+}
+
+static void
+on_av_request(World *w, const Msg *m)
+{
+  SimTime service = wrng_dist(&w->rs->r_av, &w->cfg->registration_service.av_service_time);
+  hold_server(w, m, service, av_done);
 }
 
 static void
 av_done(SimEngine *sim, void *ctx_, uint64_t arg)
 {
   World *w = ctx_;
-  Rs *rs = w->rs;
-  Msg *j = w_msg(w, arg);
-  if (rs->down > 0) {
+  RsJob *j = idpool_get(w->ctx[ROLE_RS], arg);
+  if (is_down(w)) {
     w->st.rs_dropped++;
-    w_msg_free(w, arg);
+    job_free(w, arg, j);
     return;
   }
   const ScnRegistrationService *c = &w->cfg->registration_service;
-  RsRecord *r = record_of(w, j->pimsi, j->dev);
-  bool resync = j->status == ST_SYNC_FAILURE;
-  j->status = ST_OK;
+  const Msg *q = &j->req;
+  Msg *a = net_answer_new(w, q, MSG_AV_ANSWER);
+  RsRecord *r = record_of(w, q->pimsi, q->dev);
+  a->status = ST_OK;
   if (r == NULL) {
-    j->status = ST_REFUSED;
-  } else if (resync) {
+    a->status = ST_REFUSED;
+  } else if (q->status == ST_SYNC_FAILURE) {
     w->st.av_resync_requests++;
-    if (aka_he_resync(&w->aka, w->mil, &r->keys, &r->seq_he, j->u.chal.rand, j->u.chal.auts,
+    if (aka_he_resync(&w->aka, w->mil, &r->keys, &r->seq_he, q->u.chal.rand, q->u.chal.auts,
                       NULL) == AKA_OK) {
       w->st.aka_resyncs++;
-      RLOG(w, j->pimsi, r->state, "SQN resynchronised");
+      RLOG(w, q->pimsi, r->state, "SQN resynchronised");
     } else {
-      j->status = ST_FAILED;
+      a->status = ST_FAILED;
     }
   }
-  memset(&j->u, 0, sizeof j->u);
-  if (j->status == ST_OK) {
+  if (a->status == ST_OK) {
     void *p;
     PoolId bid = idpool_alloc(w->batches, &p);
-    uint32_t node = j->phase ? (uint32_t)w->n_vo + j->from : j->from;
+    /* IND: one per serving node (TS 33.102 C.3.4): VO i, then the SHOs after the VOs. */
+    uint32_t from = net_addr_index(q->from);
+    uint32_t node = net_addr_role(q->from) == ROLE_SHO ? (uint32_t)w->n_vo + from : from;
     unsigned ind = node & ((1u << w->aka.ind_bits) - 1);
     AkaStatus st = aka_he_generate(&w->aka, w->mil, &r->keys, &r->seq_he, ind, 0x0000, &w->aka_rand,
                                    p, c->av_batch);
     if (st == AKA_OK) {
-      j->batch = bid;
+      a->batch = bid;
       r->av_issued = 1;
       w->st.av_requests++;
       w->st.av_vectors += c->av_batch;
     } else {
       idpool_release(w->batches, bid);
-      j->status = ST_FAILED;
+      a->status = ST_FAILED;
     }
   }
-  if (j->phase)
-    w_after(w, sho_rs_delay(w, j->from), sho_on_av_answer, arg);
-  else
-    w_after(w, vo_roaming_delay(w, j->from), vo_on_av_answer, arg);
+  job_free(w, arg, j);
+  net_send(w, a, 0);
 }
 
 /* ---- the secured connection -------------------------------------------------------- */
@@ -370,7 +330,7 @@ static void
 ck_ik(World *w, const RsRecord *r, const uint8_t rand[16], uint8_t ck[16], uint8_t ik[16])
 {
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
-    /* The session master the RS derived when it accepted the proof (do_lookup). */
+    /* The session master the RS derived when it accepted the proof (on_lookup). */
     uint8_t master[CERT_MASTER_LEN];
     if (!wcert_rs_master(w, r->dev, master))
       g_error("no session master for device %u", r->dev);
@@ -396,23 +356,17 @@ authenticated(World *w, RsRecord *r, const Msg *l)
     return r->av_issued;
   uint8_t master[CERT_MASTER_LEN];
   CertStatus st =
-      wcert_rs_accept(w, l->dev, l->u.conn.rand, w->cfg->visited_operators[l->from].name, master);
+      wcert_rs_accept(w, l->dev, l->u.conn.rand, w->cfg->visited_operators[l->via].name, master);
   OPENSSL_cleanse(master, sizeof master);
   if (st != CERT_OK)
     return false;
-  r->av_issued = 1; /* "authenticated": do_key may derive K_SHO */
+  r->av_issued = 1; /* "authenticated": the key request may derive K_SHO */
   return true;
 }
 
 static void
-do_lookup(World *w, uint64_t arg, SimTime service)
+answer_lookup(World *w, const Msg *l, SimTime service)
 {
-  Msg *l = w_msg(w, arg);
-  if (w->rs->down > 0) {
-    w->st.rs_dropped++;
-    w_msg_free(w, arg);
-    return;
-  }
   w->st.rs_lookups++;
   RsRecord *r = record_of(w, l->pimsi, l->dev);
   bool ok = false;
@@ -420,7 +374,7 @@ do_lookup(World *w, uint64_t arg, SimTime service)
     ok = true; /* the secured connection of this AKA run is already up */
   } else if (r && authenticated(w, r, l)) {
     uint8_t ck[16], ik[16], k_rs[KDF_OUT_LEN], proof[16];
-    Imsi pimsi = rs_pimsi_imsi(w, l->pimsi);
+    Imsi pimsi = pimsi_imsi(w, l->pimsi);
     ck_ik(w, r, l->u.conn.rand, ck, ik);
     if (!kdf_rs_key(ck, ik, pimsi, l->u.conn.rand, k_rs))
       g_error("kdf_rs_key failed");
@@ -434,70 +388,57 @@ do_lookup(World *w, uint64_t arg, SimTime service)
     OPENSSL_cleanse(ik, 16);
     OPENSSL_cleanse(k_rs, sizeof k_rs);
   }
-  memset(&l->u, 0, sizeof l->u);
+  Msg *a = net_answer_new(w, l, MSG_LOOKUP_ANSWER);
   if (!ok) {
     w->st.rs_lookup_refused++;
-    l->status = ST_REFUSED;
+    a->status = ST_REFUSED;
   } else if (r->sho == 0) {
     w->st.rs_no_sho++;
-    l->status = ST_REFUSED;
+    a->status = ST_REFUSED;
   } else {
-    l->status = ST_OK;
-    l->aux = r->sho;
+    a->status = ST_OK;
+    a->aux = r->sho;
   }
-  w_after(w, service + vo_roaming_delay(w, l->from), dev_on_lookup_answer, arg);
+  net_send(w, a, service);
 }
 
 static void
 cert_check_done(SimEngine *sim, void *ctx, uint64_t arg)
 {
-  do_lookup(ctx, arg, 0);
-}
-
-void
-rs_on_lookup(SimEngine *sim, void *ctx, uint64_t arg)
-{
   World *w = ctx;
-  Rs *rs = w->rs;
-  if (rs->down > 0) {
+  RsJob *j = idpool_get(w->ctx[ROLE_RS], arg);
+  if (is_down(w))
     w->st.rs_dropped++;
-    w_msg_free(w, arg);
-    return;
-  }
-  /* With certificates, a connection not yet up needs the proof checked (signature, ECDH):
-   * that work queues for the RS's authentication servers, as AV requests do with AKA. An
-   * unknown PIMSI queues too, so the answer's timing tells nothing either. */
-  const Msg *l = w_msg(w, arg);
-  const RsRecord *r = record_of(w, l->pimsi, l->dev);
-  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE &&
-      !(r != NULL && r->conn_ok && CRYPTO_memcmp(r->proof_rs, l->u.conn.proof, 16) == 0)) {
-    SimTime service = wrng_dist(&rs->r_av, &w->cfg->registration_service.cert_check_time);
-    sim_resource_request(rs->av, service, cert_check_done, w, arg);
-    return;
-  }
-  do_lookup(w, arg, reg_time(w));
+  else
+    answer_lookup(w, &j->req, 0);
+  job_free(w, arg, j);
 }
 
 static void
-do_key(World *w, uint64_t arg, SimTime service)
+on_lookup(World *w, const Msg *l)
 {
-  Msg *d = w_msg_lookup(w, arg);
-  if (d == NULL)
-    return;
-  if (w->rs->down > 0) {
-    w->st.rs_dropped++;
+  /* With certificates, a connection not yet up needs the proof checked (signature, ECDH):
+   * that work queues for the RS's authentication servers, as AV requests do with AKA. An
+   * unknown PIMSI queues too, so the answer's timing tells nothing either. */
+  const RsRecord *r = record_of(w, l->pimsi, l->dev);
+  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE &&
+      !(r != NULL && r->conn_ok && CRYPTO_memcmp(r->proof_rs, l->u.conn.proof, 16) == 0)) {
+    SimTime service = wrng_dist(&w->rs->r_av, &w->cfg->registration_service.cert_check_time);
+    hold_server(w, l, service, cert_check_done);
     return;
   }
-  Msg *k;
-  PoolId kid = w_msg_new(w, MSG_KEY, &k);
-  k->ref = arg;
-  k->dev = d->dev;
-  k->from = d->from;
-  RsRecord *r = record_of(w, d->pimsi, d->dev);
-  if (r && r->av_issued && r->sho == d->from + 1) {
+  answer_lookup(w, l, reg_time(w));
+}
+
+static void
+on_key_request(World *w, const Msg *q, SimTime service)
+{
+  Msg *k = net_answer_new(w, q, MSG_KEY);
+  RsRecord *r = record_of(w, q->pimsi, q->dev);
+  if (r && r->av_issued && r->sho == net_addr_index(q->from) + 1) {
     uint8_t ck[16], ik[16];
-    ck_ik(w, r, d->u.conn.rand, ck, ik);
-    if (!kdf_sho_key(ck, ik, rs_pimsi_imsi(w, d->pimsi), d->u.conn.rand, k->u.key))
+    ck_ik(w, r, q->u.conn.rand, ck, ik);
+    if (!kdf_sho_key(ck, ik, pimsi_imsi(w, q->pimsi), q->u.conn.rand, k->u.key))
       g_error("kdf_sho_key failed");
     OPENSSL_cleanse(ck, 16);
     OPENSSL_cleanse(ik, 16);
@@ -505,70 +446,100 @@ do_key(World *w, uint64_t arg, SimTime service)
   } else {
     k->status = ST_REFUSED;
   }
-  w_after(w, service + sho_rs_delay(w, d->from), sho_on_key, kid);
-}
-
-void
-rs_on_key_request(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  if (w_msg_lookup(w, arg) == NULL)
-    return;
-  if (w->rs->down > 0) {
-    w->st.rs_dropped++;
-    return;
-  }
-  do_key(w, arg, reg_time(w));
+  net_send(w, k, service);
 }
 
 /* ---- release ----------------------------------------------------------------------- */
 
 static void
-do_release(World *w, uint64_t arg, SimTime service)
-{
-  Rs *rs = w->rs;
-  Msg *p = w_msg_lookup(w, arg);
-  if (p == NULL)
-    return;
-  if (rs->down > 0) {
-    w->st.rs_dropped++;
-    return;
-  }
-  RsRecord *r = record_of(w, p->pimsi, p->dev);
-  if (r) {
-    fsm_accept(&rec_def, p->pimsi, r->state, 1);
-    SimTime now = w_now(w);
-    if (w->cfg->registration_service.pimsi_recycle == SCN_RECYCLE_AFTER_PROVISIONING) {
-      if (!pool_release(rs->pool, p->pimsi, now))
-        g_error("pool_release refused PIMSI %u", p->pimsi);
-      wtally_add(&w->st.hold, sim_time_to_s(now - r->t_alloc));
-      SimTime q = MIN(w->cfg->registration_service.pimsi_quarantine, w->cfg->duration - now);
-      rs->quarantine_area += sim_time_to_s(q);
-      OPENSSL_cleanse(&r->keys, sizeof r->keys);
-      fsm_goto(&rec_def, p->pimsi, &r->state, R_FREE);
-      w->st.rs_releases++;
-      RLOG(w, p->pimsi, r->state, "released to the pool (quarantine)");
-    } else {
-      fsm_goto(&rec_def, p->pimsi, &r->state, R_DONE);
-      RLOG(w, p->pimsi, r->state, "provisioned; PIMSI kept (pimsi_recycle: never)");
-    }
-    note_pool(w);
-  }
-  w_after(w, service + sho_rs_delay(w, p->from), sho_on_rs_ack, arg);
-}
-
-void
-rs_on_release(SimEngine *sim, void *ctx, uint64_t arg)
+rec_release(void *ctx, uint64_t idx, unsigned event, void *data)
 {
   World *w = ctx;
-  if (w_msg_lookup(w, arg) == NULL)
-    return;
-  if (w->rs->down > 0) {
-    w->st.rs_dropped++;
-    return;
+  Rs *rs = w->rs;
+  RsRecord *r = &rs->rec[idx];
+  SimTime now = w_now(w);
+  if (w->cfg->registration_service.pimsi_recycle == SCN_RECYCLE_AFTER_PROVISIONING) {
+    if (!pool_release(rs->pool, (uint32_t)idx, now))
+      g_error("pool_release refused PIMSI %u", (uint32_t)idx);
+    wtally_add(&w->st.hold, sim_time_to_s(now - r->t_alloc));
+    SimTime q = MIN(w->cfg->registration_service.pimsi_quarantine, w->cfg->duration - now);
+    rs->quarantine_area += sim_time_to_s(q);
+    OPENSSL_cleanse(&r->keys, sizeof r->keys);
+    fsm_goto(&rec_def, idx, &r->state, R_FREE);
+    w->st.rs_releases++;
+    RLOG(w, idx, r->state, "released to the pool (quarantine)");
+  } else {
+    fsm_goto(&rec_def, idx, &r->state, R_DONE);
+    RLOG(w, idx, r->state, "provisioned; PIMSI kept (pimsi_recycle: never)");
   }
-  do_release(w, arg, reg_time(w));
+  note_pool(w);
 }
+
+static void
+on_release(World *w, const Msg *m, SimTime service)
+{
+  RsRecord *r = record_of(w, m->pimsi, m->dev);
+  if (r)
+    fsm_dispatch(&rec_def, m->pimsi, r->state, E_RELEASE, w, (void *)m);
+  net_send(w, net_answer_new(w, m, MSG_RS_ACK), service);
+}
+
+/* ---- certificates -------------------------------------------------------------------- */
+
+static void
+on_ca_fetch(World *w, const Msg *m)
+{
+  Msg *a = net_answer_new(w, m, MSG_CA_BUNDLE);
+  a->blob = wcert_bundle(w);
+  w->st.rs_ca_fetches++;
+  net_send(w, a, reg_time(w));
+}
+
+/* ---- the RS's entry ------------------------------------------------------------------ */
+
+static void
+rs_dispatch(World *w, Msg *m)
+{
+  switch (m->kind) {
+  case MSG_REGISTER:
+    on_register(w, m, reg_time(w));
+    break;
+  case MSG_SHO_REGISTER:
+    on_sho_register(w, m, reg_time(w));
+    break;
+  case MSG_AV_REQUEST:
+    on_av_request(w, m);
+    break;
+  case MSG_LOOKUP:
+    on_lookup(w, m);
+    break;
+  case MSG_KEY_REQUEST:
+    on_key_request(w, m, reg_time(w));
+    break;
+  case MSG_RELEASE:
+    on_release(w, m, reg_time(w));
+    break;
+  case MSG_CA_FETCH:
+    on_ca_fetch(w, m);
+    break;
+  default:
+    g_error("RegistrationService: message %s not expected", msg_kind_info[m->kind].name);
+  }
+}
+
+/* An RS that is down drops every request. */
+static void
+rs_lost(World *w, Msg *m)
+{
+  w->st.rs_dropped++;
+}
+
+const RoleClass rs_role = {
+    .name = "RegistrationService",
+    .ctx_size = sizeof(RsJob),
+    .dispatch = rs_dispatch,
+    .lost = rs_lost,
+};
 
 /* ---- figures ----------------------------------------------------------------------- */
 

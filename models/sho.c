@@ -2,50 +2,119 @@
  * the owner's equipment, then at the RS) and interaction 4 (USIM download).
  *
  * Which devices an SHO knows: one bit per device in its own bitmap, set when the owner
- * registers the device with it. Requests to the RS (registration, release) are pending
- * records resent after growing timeouts (w_timeout) until acknowledged. The key fetch of a download
- * is tried twice, then the device is refused (it will come back after its back-off).
+ * registers the device with it. Requests to the RS go through the request helper:
+ * registrations and releases are resent after growing waits until acknowledged; the key
+ * fetch of a download (and the AV of the SHO's own AKA) is tried twice, then the device
+ * is refused (it will come back after its back-off).
  *
- * Download: the SHO checks the device's proof of K_SHO (the key the RS derived from the
- * device's AKA run or certificate key exchange), then, when `authenticate` says so,
- * authenticates the device itself, for real, "in addition to" the RS:
- *  - aka: an AV from the RS's AV servers (IND of its own), the device's USIM checks AUTN
- *    (its SQN advances), RES is compared with XRES in constant time;
- *  - certificate: the RS's trust bundle (cached like a VO's, wcert.h), a fresh nonce,
- *    the device's signature and certificate checked;
- * which costs a round trip to the device (roaming_delay of its VO, twice) plus auth_time;
- * a device that fails is refused and comes back after its back-off. Then it waits
- * download_time and makes the real subscription -- IMSI 001-(01 + index)-MSIN, MSINs in
- * order from 1, K from the DRBG, OPc from K and the SHO's OP -- and seals it under K_SEAL.
- * Work in progress when an outage starts completes; new requests are dropped. */
+ * Download: a context in the SHO's table per download. The SHO checks the device's proof
+ * of K_SHO (the key the RS derived from the device's AKA run or certificate key
+ * exchange), then, when `authenticate` says so, authenticates the device itself, for
+ * real, "in addition to" the RS:
+ *  - aka: an AV from the RS's AV servers (IND of its own), sent to the device as a
+ *    challenge; the device's USIM checks AUTN (its SQN advances) and answers RES, which is
+ *    compared with XRES in constant time;
+ *  - certificate: the RS's trust bundle (cached like a VO's, wcert.h), a fresh nonce sent
+ *    to the device, the device's signature and certificate checked;
+ * the challenge and the answer each travel the device's roaming link, then the check takes
+ * auth_time; a device that fails is refused and comes back after its back-off. Then it
+ * waits download_time and makes the real subscription -- IMSI 001-(01 + index)-MSIN, MSINs
+ * in order from 1, K from the DRBG, OPc from K and the SHO's OP -- and seals it under
+ * K_SEAL. Work in progress when an outage starts completes; what arrives is lost. */
 #include "sho.h"
 
 #include <openssl/crypto.h>
 #include <string.h>
 
-#include "device.h"
 #include "m2m/kdf.h"
-#include "owner.h"
-#include "rs.h"
-#include "vo.h"
+#include "net.h"
+#include "req.h"
 #include "wcert.h"
 #include "wrand.h"
 
-enum { SHO_KEY_TRIES = 2 };
-enum { P_REG = 1, P_KEY = 2, P_DOWNLOAD = 3, P_RELEASE = 4, P_AUTH = 5 };
+/* Requests to the RS: registrations and releases until acknowledged; the key and the AV
+ * of a download twice, then the device is refused. */
+static const ReqPolicy register_policy = {"SHO registration", 0, true};
+static const ReqPolicy release_policy = {"PIMSI release", 0, true};
+static const ReqPolicy key_policy = {"K_SHO request", 2, true};
+static const ReqPolicy av_policy = {"SHO AV request", 2, true};
 
-static const FsmState req_states[] = {
-    {"NEW", 0, 0},      {"REGISTER", 0, 0}, {"KEY", 0, 0},
-    {"DOWNLOAD", 0, 0}, {"RELEASE", 0, 0},  {"AUTH", 0, 0},
+/* A download context. */
+typedef enum {
+  D_NEW,
+  D_KEY,
+  D_AUTH_AV,
+  D_AUTH_CA,
+  D_AUTH_DEVICE,
+  D_AUTH_CHECK,
+  D_DOWNLOAD,
+  D_N
+} DlState;
+typedef enum {
+  E_DOWNLOAD,
+  E_KEY,
+  E_AV_ANSWER,
+  E_CA_READY,
+  E_DEVICE_ANSWER,
+  E_CHECKED,
+  E_DONE,
+  E_GAVE_UP,
+  E_N
+} DlEvent;
+static const char *const dl_events[E_N] = {"DOWNLOAD",      "KEY",     "AV_ANSWER", "CA_READY",
+                                           "DEVICE_ANSWER", "CHECKED", "DONE",      "GAVE_UP"};
+enum { T_NONE, T_DEVICE, T_AUTH, T_DOWNLOAD, T_N };
+static const FsmTimer dl_timers[T_N] = {{"none", 0},
+                                        {"request_timeout", E_GAVE_UP},
+                                        {"auth_time", E_CHECKED},
+                                        {"download_time", E_DONE}};
+
+static void dl_action(void *ctx, uint64_t id, unsigned event, void *data);
+
+#define B FSM_BIT
+#define N(s) (1u << (s))
+static const FsmState dl_states[D_N] = {
+    [D_NEW] = {"NEW", B(E_DOWNLOAD), N(D_KEY), dl_action, 0},
+    [D_KEY] = {"KEY", B(E_KEY) | B(E_GAVE_UP), N(D_AUTH_AV) | N(D_AUTH_CA) | N(D_DOWNLOAD),
+               dl_action, 0},
+    [D_AUTH_AV] = {"AUTH_AV", B(E_AV_ANSWER) | B(E_GAVE_UP), N(D_AUTH_DEVICE), dl_action, 0},
+    [D_AUTH_CA] = {"AUTH_CA", B(E_CA_READY), N(D_AUTH_DEVICE), dl_action, 0},
+    [D_AUTH_DEVICE] = {"AUTH_DEVICE", B(E_DEVICE_ANSWER) | B(E_GAVE_UP), N(D_AUTH_CHECK), dl_action,
+                       T_DEVICE},
+    [D_AUTH_CHECK] = {"AUTH_CHECK", B(E_CHECKED), N(D_DOWNLOAD), dl_action, T_AUTH},
+    [D_DOWNLOAD] = {"DOWNLOAD", B(E_DONE), 0, dl_action, T_DOWNLOAD},
 };
-static const char *const req_events[] = {"-"};
-static const FsmDef sho_def = {"HomeOperator", req_states, 6, req_events, 1};
+#undef B
+#undef N
+static const FsmDef sho_def = {"HomeOperator", dl_states, D_N, dl_events, E_N, dl_timers, T_N};
+
+typedef struct {
+  uint8_t state; /* DlState */
+  uint8_t seq;   /* the device's download sequence */
+  uint8_t ok;    /* D_AUTH_CHECK: the device passed */
+  uint8_t pad;
+  uint32_t sho, dev, pimsi;
+  uint32_t via;                  /* the device's VO */
+  PoolId req;                    /* the request to the RS in flight */
+  SimEventId timer;              /* the state's timer */
+  Imsi pimsi_imsi;               /* the device's PIMSI */
+  uint8_t rand[16];              /* the run K_SHO comes from */
+  uint8_t proof[16];             /* the device's key confirmation of K_SHO */
+  uint8_t key[32];               /* K_SHO, once the RS sent it */
+  uint8_t xres[MIL_MAC_LEN];     /* D_AUTH_DEVICE (aka): what RES must be */
+  uint8_t nonce[CERT_NONCE_LEN]; /* D_AUTH_DEVICE (certificate): the challenge */
+} ShoDl;
+
+/* What an event brings to a download's state action. */
+typedef struct {
+  PoolId did;
+  const Msg *m; /* the message that arrived, or NULL (timers) */
+} DlArg;
 
 struct Sho {
   uint32_t index;
   const ScnHomeOperator *cfg;
-  int down;
-  WRng r_rs, r_dl, r_auth;
+  WRng r_dl, r_auth;
   uint16_t mnc;
   unsigned mnc_len;
   uint64_t next_msin;
@@ -53,8 +122,8 @@ struct Sho {
   uint64_t *known; /* bitmap by device id */
 };
 
-#define HLOG(w, p, fmt, ...)                                                                       \
-  FSM_LOG((w)->log, w_now(w), &sho_def, (p)->from, (p)->phase, "dev %u: " fmt, (p)->dev,           \
+#define HLOG(w, d, fmt, ...)                                                                       \
+  FSM_LOG((w)->log, w_now(w), &sho_def, (d)->sho, (d)->state, "dev %u: " fmt, (d)->dev,            \
           ##__VA_ARGS__)
 
 Sho *
@@ -63,7 +132,7 @@ sho_new(World *w, uint32_t index, GError **error)
   Sho *s = g_new0(Sho, 1);
   s->index = index;
   s->cfg = &w->cfg->home_operators[index];
-  wrng_init(&s->r_rs, w->seed, WR_SHO, index, 1);
+  /* Purpose 1 is the SHO's link to the RS (net.c). */
   wrng_init(&s->r_dl, w->seed, WR_SHO, index, 2);
   wrng_init(&s->r_auth, w->seed, WR_SHO, index, 3);
   s->mnc = (uint16_t)(index + 1);
@@ -92,20 +161,8 @@ sho_free(Sho *s)
 size_t
 sho_memory(const World *w)
 {
-  return w->n_sho * ((w->total_devices + 63) / 64 + 1) * sizeof(uint64_t);
-}
-
-void
-sho_set_down(World *w, uint32_t index, int delta)
-{
-  w->shos[index]->down += delta;
-}
-
-SimTime
-sho_rs_delay(World *w, uint32_t index)
-{
-  Sho *s = w->shos[index];
-  return wrng_dist(&s->r_rs, &s->cfg->register_delay);
+  return w->n_sho * ((w->total_devices + 63) / 64 + 1) * sizeof(uint64_t) +
+         idpool_memory(w->ctx[ROLE_SHO]);
 }
 
 static bool
@@ -114,160 +171,137 @@ knows(const Sho *s, uint32_t dev)
   return (s->known[dev / 64] >> (dev % 64)) & 1;
 }
 
-/* (Re)sends a pending request to the RS. */
-static void
-send_to_rs(World *w, Sho *s, PoolId pid, Msg *p)
+static NetAddr
+self(const Sho *s)
 {
-  p->tries++;
-  sim_cancel(w->sim, p->timer);
-  p->timer = w_after(w, w_timeout(w, p->tries), sho_on_timeout, pid);
-  SimHandler fn = p->phase == P_REG    ? rs_on_sho_register
-                  : p->phase == P_KEY  ? rs_on_key_request
-                  : p->phase == P_AUTH ? rs_on_av_request
-                                       : rs_on_release;
-  w_after(w, sho_rs_delay(w, s->index), fn, pid);
+  return net_addr(ROLE_SHO, s->index);
 }
 
-void
-sho_on_owner_register(SimEngine *sim, void *ctx, uint64_t arg)
+static Msg *
+to_rs(World *w, Sho *s, MsgKind kind, uint32_t dev, uint32_t pimsi)
 {
-  World *w = ctx;
-  Msg *o = w_msg_lookup(w, arg);
-  if (o == NULL)
-    return;
-  Sho *s = w->shos[o->from];
-  if (s->down > 0) {
-    w->st.sho_dropped++;
-    return;
-  }
-  if (!knows(s, o->dev)) {
-    s->known[o->dev / 64] |= UINT64_C(1) << (o->dev % 64);
-    Msg *p;
-    PoolId pid = w_msg_new(w, MSG_SHO_REG, &p);
-    p->dev = o->dev;
-    p->pimsi = o->pimsi;
-    p->from = s->index;
-    p->phase = P_REG;
-    p->t0 = w_now(w);
-    HLOG(w, p, "registered by its owner; registering at the RS");
-    send_to_rs(w, s, pid, p);
-  }
-  w_after(w, owners_delay(w), owner_on_ack, arg);
+  Msg *m = net_msg_new(w, kind, self(s), net_addr(ROLE_RS, 0));
+  m->dev = dev;
+  m->pimsi = pimsi;
+  return m;
 }
 
-void
-sho_on_rs_ack(SimEngine *sim, void *ctx, uint64_t arg)
+/* A message from the SHO to the device of download d (through its VO). */
+static Msg *
+to_device(World *w, Sho *s, const ShoDl *d, MsgKind kind)
 {
-  World *w = ctx;
-  Msg *p = w_msg_lookup(w, arg);
-  if (p == NULL)
-    return;
-  if (w->shos[p->from]->down > 0) {
-    w->st.sho_dropped++;
-    return; /* the ack is lost; the timeout resends */
-  }
-  sim_cancel(w->sim, p->timer);
-  w_msg_free(w, arg);
+  Msg *m = net_msg_new(w, kind, self(s), net_addr(ROLE_DEV, d->dev));
+  m->dev = d->dev;
+  m->seq = d->seq;
+  m->via = d->via;
+  return m;
 }
 
 static void
-refuse_device(World *w, PoolId did, Msg *d)
+end_dl(World *w, PoolId did, ShoDl *d)
+{
+  req_done(w, d->req);
+  sim_cancel(w->sim, d->timer);
+  explicit_bzero(d, sizeof *d);
+  idpool_release(w->ctx[ROLE_SHO], did);
+}
+
+static void
+refuse_device(World *w, Sho *s, PoolId did, ShoDl *d)
 {
   w->st.sho_refusals++;
   HLOG(w, d, "download refused");
-  w_after(w, vo_roaming_delay(w, d->aux), dev_on_download_refused, dev_arg(d->dev, d->seq, 0));
+  net_send(w, to_device(w, s, d, MSG_DOWNLOAD_REFUSED), 0);
+  end_dl(w, did, d);
+}
+
+static void on_timer(SimEngine *sim, void *ctx, uint64_t arg);
+
+/* Enters a state whose timer runs `t`. */
+static void
+go_timed(World *w, PoolId did, ShoDl *d, DlState to, SimTime t)
+{
+  fsm_goto(&sho_def, d->sho, &d->state, to);
   sim_cancel(w->sim, d->timer);
-  w_msg_free(w, did);
+  d->timer = w_after(w, t, on_timer, did);
 }
 
-void
-sho_on_timeout(SimEngine *sim, void *ctx, uint64_t arg)
+static void
+go(ShoDl *d, DlState to)
 {
-  World *w = ctx;
-  Msg *p = w_msg_lookup(w, arg);
-  if (p == NULL)
-    return;
-  p->timer = SIM_EVENT_NONE;
-  Sho *s = w->shos[p->from];
-  w->st.rs_timeouts++;
-  if ((p->phase == P_KEY || p->phase == P_AUTH) && p->tries >= SHO_KEY_TRIES) {
-    refuse_device(w, arg, p);
-    return;
-  }
-  HLOG(w, p, "no answer from the RS: again");
-  send_to_rs(w, s, arg, p);
+  fsm_goto(&sho_def, d->sho, &d->state, to);
 }
 
-void
-sho_on_download(SimEngine *sim, void *ctx, uint64_t arg)
+static void
+start_download(World *w, Sho *s, PoolId did, ShoDl *d)
 {
-  World *w = ctx;
-  Msg *d = w_msg(w, arg);
-  Sho *s = w->shos[d->from];
-  if (s->down > 0) {
-    w->st.sho_dropped++;
-    w_msg_free(w, arg);
-    return;
-  }
-  if (!knows(s, d->dev)) {
-    refuse_device(w, arg, d);
-    return;
-  }
-  w_after(w, vo_roaming_delay(w, d->aux), dev_on_download_started, dev_arg(d->dev, d->seq, 0));
-  d->phase = P_KEY;
-  d->tries = 0;
-  HLOG(w, d, "download request; K_SHO from the RS");
-  send_to_rs(w, s, arg, d);
+  SimTime t = wrng_dist(&s->r_dl, &s->cfg->download_time);
+  go_timed(w, did, d, D_DOWNLOAD, t);
+  HLOG(w, d, "downloading the USIM (%.3f s)", sim_time_to_s(t));
 }
 
-static void download_done(SimEngine *sim, void *ctx, uint64_t arg);
-static void start_download(World *w, Sho *s, PoolId did, Msg *d);
-
-void
-sho_on_key(SimEngine *sim, void *ctx, uint64_t arg)
+/* The device answered our own challenge (ok: it passed); the check takes auth_time. */
+static void
+check_device(World *w, Sho *s, PoolId did, ShoDl *d, bool ok)
 {
-  World *w = ctx;
-  Msg *k = w_msg(w, arg);
-  Sho *s = w->shos[k->from];
-  PoolId did = k->ref;
-  Msg *d = w_msg_lookup(w, did);
-  if (s->down > 0) {
-    w->st.sho_dropped++;
-    w_msg_free(w, arg);
-    return; /* the download context times out and tries again */
-  }
-  if (d == NULL || d->kind != MSG_DOWNLOAD || d->phase != P_KEY) {
-    w_msg_free(w, arg);
-    return;
-  }
-  sim_cancel(w->sim, d->timer);
-  d->timer = SIM_EVENT_NONE;
+  d->ok = ok;
+  go_timed(w, did, d, D_AUTH_CHECK, wrng_dist(&s->r_auth, &s->cfg->auth_time));
+}
+
+static void
+download_done(World *w, Sho *s, PoolId did, ShoDl *d)
+{
+  SealUsim usim;
+  if (!imsi_make(1, s->mnc, s->mnc_len, s->next_msin++, 12 - s->mnc_len, &usim.imsi, NULL))
+    g_error("%s: IMSI range exhausted", s->cfg->name);
+  w_random(w, usim.k, 16);
+  mil_opc(w->mil, usim.k, s->op, usim.opc);
+  uint8_t k_seal[KDF_SEAL_KEY_LEN], nonce[SEAL_NONCE_LEN];
+  if (!kdf_seal_key(d->key, d->pimsi_imsi, k_seal))
+    g_error("kdf_seal_key failed");
+  w_random(w, nonce, sizeof nonce);
+  Msg *p = to_device(w, s, d, MSG_PACKAGE);
+  if (seal_pack(k_seal, d->pimsi_imsi, &usim, nonce, p->u.pkg) != SEAL_OK)
+    g_error("seal_pack failed");
+  OPENSSL_cleanse(&usim, sizeof usim);
+  OPENSSL_cleanse(k_seal, sizeof k_seal);
+  w->st.sho_downloads++;
+  HLOG(w, d, "sealed USIM sent");
+  net_send(w, p, 0);
+  end_dl(w, did, d);
+}
+
+/* The RS's K_SHO arrived: check the device's proof, then authenticate or download. */
+static void
+key_arrived(World *w, Sho *s, PoolId did, ShoDl *d, const Msg *k)
+{
+  d->req = POOL_NONE;
   bool ok = k->status == ST_OK;
   if (ok) {
     uint8_t proof[16];
     w_key_confirm(k->u.key, proof);
-    ok = CRYPTO_memcmp(proof, d->u.conn.proof, 16) == 0;
+    ok = CRYPTO_memcmp(proof, d->proof, 16) == 0;
   }
   if (!ok) {
-    w_msg_free(w, arg);
-    refuse_device(w, did, d);
+    refuse_device(w, s, did, d);
     return;
   }
-  memcpy(d->u.key, k->u.key, 32);
-  w_msg_free(w, arg);
+  memcpy(d->key, k->u.key, 32);
   switch (s->cfg->authenticate) {
   case SCN_SHO_AUTH_NONE:
     start_download(w, s, did, d);
     break;
-  case SCN_SHO_AUTH_AKA:
-    d->phase = P_AUTH;
-    d->tries = 0;
+  case SCN_SHO_AUTH_AKA: {
+    go(d, D_AUTH_AV);
     w->st.sho_av_requests++;
     HLOG(w, d, "device proved K_SHO; an AV from the RS for our own AKA");
-    send_to_rs(w, s, did, d);
+    Msg *r = to_rs(w, s, MSG_AV_REQUEST, d->dev, d->pimsi);
+    r->ctx = did;
+    d->req = req_send(w, &av_policy, r, did);
     break;
+  }
   case SCN_SHO_AUTH_CERTIFICATE:
-    d->phase = P_AUTH;
+    go(d, D_AUTH_CA);
     HLOG(w, d, "device proved K_SHO; checking its certificate");
     wcert_need_verifier(w, wcert_sho_trust(w, s->index), did);
     break;
@@ -275,148 +309,259 @@ sho_on_key(SimEngine *sim, void *ctx, uint64_t arg)
 }
 
 static void
-start_download(World *w, Sho *s, PoolId did, Msg *d)
+av_arrived(World *w, Sho *s, PoolId did, ShoDl *d, const Msg *a)
 {
-  d->phase = P_DOWNLOAD;
-  SimTime t = wrng_dist(&s->r_dl, &s->cfg->download_time);
-  HLOG(w, d, "downloading the USIM (%.3f s)", sim_time_to_s(t));
-  w_after(w, t, download_done, did);
-}
-
-/* The SHO's own authentication ended (d->status); it took a round trip to the device and
- * auth_time. */
-static void
-auth_done(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  Msg *d = w_msg_lookup(w, arg);
-  if (d == NULL || d->phase != P_AUTH)
-    return;
-  Sho *s = w->shos[d->from];
-  if (d->status != ST_OK) {
-    w->st.sho_auth_failures++;
-    HLOG(w, d, "the device failed our authentication");
-    OPENSSL_cleanse(d->u.key, 32);
-    refuse_device(w, arg, d);
+  d->req = POOL_NONE;
+  if (a->status != ST_OK || a->batch == POOL_NONE) {
+    refuse_device(w, s, did, d);
     return;
   }
-  w->st.sho_auth_ok++;
-  start_download(w, s, arg, d);
+  const AkaVector *av = idpool_get(w->batches, a->batch);
+  memcpy(d->xres, av->xres, MIL_MAC_LEN);
+  go_timed(w, did, d, D_AUTH_DEVICE, w->cfg->registration_service.request_timeout);
+  Msg *c = to_device(w, s, d, MSG_SHO_CHALLENGE);
+  c->ctx = did;
+  memcpy(c->u.chal.rand, av->rand, 16);
+  memcpy(c->u.chal.autn, av->autn, AKA_AUTN_LEN);
+  net_send(w, c, 0);
 }
 
 static void
-end_auth(World *w, Sho *s, PoolId did, Msg *d, bool ok)
+ca_ready(World *w, Sho *s, PoolId did, ShoDl *d)
 {
-  d->status = ok ? ST_OK : ST_REFUSED;
-  SimTime t = vo_roaming_delay(w, d->aux) + vo_roaming_delay(w, d->aux) +
-              wrng_dist(&s->r_auth, &s->cfg->auth_time);
-  w_after(w, t, auth_done, did);
-}
-
-void
-sho_on_av_answer(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  Msg *j = w_msg(w, arg);
-  Sho *s = w->shos[j->from];
-  PoolId did = j->ref, batch = j->batch;
-  uint8_t status = j->status;
-  w_msg_free(w, arg);
-  Msg *d = w_msg_lookup(w, did);
-  if (d == NULL || d->kind != MSG_DOWNLOAD || d->phase != P_AUTH || s->down > 0) {
-    if (batch != POOL_NONE)
-      idpool_release(w->batches, batch);
+  if (!wcert_has_verifier(w, wcert_sho_trust(w, s->index))) {
+    refuse_device(w, s, did, d);
     return;
   }
-  sim_cancel(w->sim, d->timer);
+  w_random(w, d->nonce, sizeof d->nonce);
+  go_timed(w, did, d, D_AUTH_DEVICE, w->cfg->registration_service.request_timeout);
+  Msg *c = to_device(w, s, d, MSG_SHO_CHALLENGE);
+  c->ctx = did;
+  memcpy(c->u.chal.rand, d->nonce, sizeof d->nonce);
+  net_send(w, c, 0);
+}
+
+static void
+device_answered(World *w, Sho *s, PoolId did, ShoDl *d, const Msg *m)
+{
+  bool ok;
+  if (s->cfg->authenticate == SCN_SHO_AUTH_AKA) {
+    ok = m->status == ST_OK && CRYPTO_memcmp(m->u.chal.res, d->xres, MIL_MAC_LEN) == 0;
+  } else {
+    /* The proof is in the device's entry (wcert.h), made for our nonce and name. */
+    ok = m->status == ST_OK && wcert_check_last(w, wcert_sho_trust(w, s->index), d->dev, d->nonce,
+                                                s->cfg->name) == CERT_OK;
+  }
+  check_device(w, s, did, d, ok);
+}
+
+static void
+dl_action(void *ctx, uint64_t id, unsigned event, void *data)
+{
+  World *w = ctx;
+  Sho *s = w->shos[id];
+  const DlArg *a = data;
+  PoolId did = a->did;
+  const Msg *m = a->m;
+  ShoDl *d = idpool_get(w->ctx[ROLE_SHO], did);
+  switch (event) {
+  case E_DOWNLOAD:
+    go(d, D_KEY);
+    HLOG(w, d, "download request; K_SHO from the RS");
+    {
+      Msg *r = to_rs(w, s, MSG_KEY_REQUEST, d->dev, d->pimsi);
+      r->ctx = did;
+      memcpy(r->u.conn.rand, d->rand, 16);
+      d->req = req_send(w, &key_policy, r, did);
+    }
+    break;
+  case E_KEY:
+    key_arrived(w, s, did, d, m);
+    break;
+  case E_AV_ANSWER:
+    av_arrived(w, s, did, d, m);
+    break;
+  case E_CA_READY:
+    ca_ready(w, s, did, d);
+    break;
+  case E_DEVICE_ANSWER:
+    device_answered(w, s, did, d, m);
+    break;
+  case E_CHECKED:
+    if (!d->ok) {
+      w->st.sho_auth_failures++;
+      HLOG(w, d, "the device failed our authentication");
+      refuse_device(w, s, did, d);
+      break;
+    }
+    w->st.sho_auth_ok++;
+    start_download(w, s, did, d);
+    break;
+  case E_DONE:
+    download_done(w, s, did, d);
+    break;
+  case E_GAVE_UP: /* the RS (key, AV) or the device (our challenge) did not answer */
+    d->req = POOL_NONE;
+    refuse_device(w, s, did, d);
+    break;
+  }
+}
+
+/* Runs event `event` on download `did` (with message m, or NULL). */
+static void
+dl_event(World *w, PoolId did, unsigned event, const Msg *m)
+{
+  ShoDl *d = idpool_get(w->ctx[ROLE_SHO], did);
+  DlArg a = {did, m};
+  fsm_dispatch(&sho_def, d->sho, d->state, event, w, &a);
+}
+
+static void
+on_timer(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  ShoDl *d = idpool_get(w->ctx[ROLE_SHO], arg);
   d->timer = SIM_EVENT_NONE;
-  if (status != ST_OK || batch == POOL_NONE) {
-    if (batch != POOL_NONE)
-      idpool_release(w->batches, batch);
-    OPENSSL_cleanse(d->u.key, 32);
-    refuse_device(w, did, d);
-    return;
-  }
-  AkaVector *av = idpool_get(w->batches, batch);
-  uint8_t res[MIL_MAC_LEN];
-  AkaStatus st = dev_usim_answer(w, d->dev, av->rand, av->autn, res);
-  bool ok = st == AKA_OK && CRYPTO_memcmp(res, av->xres, MIL_MAC_LEN) == 0;
-  OPENSSL_cleanse(res, sizeof res);
-  OPENSSL_cleanse(av, sizeof *av * w->cfg->registration_service.av_batch);
-  idpool_release(w->batches, batch);
-  end_auth(w, s, did, d, ok);
+  dl_event(w, arg, fsm_timer_event(&sho_def, fsm_state_timer(&sho_def, d->state)), NULL);
 }
 
 void
-sho_on_ca_ready(SimEngine *sim, void *ctx, uint64_t arg)
+sho_ca_ready(SimEngine *sim, void *ctx, uint64_t arg)
 {
   World *w = ctx;
-  Msg *d = w_msg_lookup(w, arg);
-  if (d == NULL || d->kind != MSG_DOWNLOAD || d->phase != P_AUTH)
+  ShoDl *d = idpool_lookup(w->ctx[ROLE_SHO], arg);
+  if (d == NULL || d->state != D_AUTH_CA)
     return;
-  Sho *s = w->shos[d->from];
-  uint32_t trust = wcert_sho_trust(w, s->index);
-  if (!wcert_has_verifier(w, trust)) {
-    OPENSSL_cleanse(d->u.key, 32);
-    refuse_device(w, arg, d);
-    return;
+  dl_event(w, arg, E_CA_READY, NULL);
+}
+
+/* ---- what arrives -------------------------------------------------------------------- */
+
+static void
+on_owner_register(World *w, Sho *s, const Msg *o)
+{
+  if (!knows(s, o->dev)) {
+    s->known[o->dev / 64] |= UINT64_C(1) << (o->dev % 64);
+    FSM_LOG(w->log, w_now(w), &sho_def, s->index, D_NEW,
+            "dev %u: registered by its owner; registering at the RS", o->dev);
+    req_send(w, &register_policy, to_rs(w, s, MSG_SHO_REGISTER, o->dev, o->pimsi), 0);
   }
-  uint8_t nonce[CERT_NONCE_LEN], master[CERT_MASTER_LEN];
-  w_random(w, nonce, sizeof nonce);
-  wcert_prove(w, d->dev, d->pimsi, dev_wrong_credentials(w, d->dev), nonce, s->cfg->name, false,
-              master);
-  OPENSSL_cleanse(master, sizeof master); /* the SHO keys stay those from the RS */
-  end_auth(w, s, arg, d, wcert_check_last(w, trust, d->dev, nonce, s->cfg->name) == CERT_OK);
+  net_send(w, net_answer_new(w, o, MSG_OWNER_ACK), 0);
 }
 
 static void
-download_done(SimEngine *sim, void *ctx, uint64_t arg)
+on_download(World *w, Sho *s, const Msg *m)
 {
-  World *w = ctx;
-  Msg *d = w_msg(w, arg);
-  Sho *s = w->shos[d->from];
-  Imsi pimsi = rs_pimsi_imsi(w, d->pimsi);
-  SealUsim usim;
-  if (!imsi_make(1, s->mnc, s->mnc_len, s->next_msin++, 12 - s->mnc_len, &usim.imsi, NULL))
-    g_error("%s: IMSI range exhausted", s->cfg->name);
-  w_random(w, usim.k, 16);
-  mil_opc(w->mil, usim.k, s->op, usim.opc);
-  uint8_t k_seal[KDF_SEAL_KEY_LEN], nonce[SEAL_NONCE_LEN];
-  if (!kdf_seal_key(d->u.key, pimsi, k_seal))
-    g_error("kdf_seal_key failed");
-  w_random(w, nonce, sizeof nonce);
-  Msg *p;
-  PoolId pid = w_msg_new(w, MSG_PACKAGE, &p);
-  p->dev = d->dev;
-  p->seq = d->seq;
-  p->from = s->index;
-  if (seal_pack(k_seal, pimsi, &usim, nonce, p->u.pkg) != SEAL_OK)
-    g_error("seal_pack failed");
-  OPENSSL_cleanse(&usim, sizeof usim);
-  OPENSSL_cleanse(k_seal, sizeof k_seal);
-  w->st.sho_downloads++;
-  HLOG(w, d, "sealed USIM sent");
-  w_after(w, vo_roaming_delay(w, d->aux), dev_on_package, pid);
-  OPENSSL_cleanse(d->u.key, 32);
-  w_msg_free(w, arg);
-}
-
-void
-sho_on_installed(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  Msg *r = w_msg(w, arg);
-  Sho *s = w->shos[r->from];
-  if (s->down > 0) {
-    /* Lost: this PIMSI will never be released (counted). */
-    w->st.sho_dropped++;
-    w->st.rs_orphaned++;
-    w_msg_free(w, arg);
+  void *p;
+  PoolId did = idpool_alloc(w->ctx[ROLE_SHO], &p);
+  ShoDl *d = p;
+  d->sho = s->index;
+  d->dev = m->dev;
+  d->seq = m->seq;
+  d->pimsi = m->pimsi;
+  d->via = m->via;
+  d->pimsi_imsi = m->u.conn.imsi;
+  memcpy(d->rand, m->u.conn.rand, 16);
+  memcpy(d->proof, m->u.conn.proof, 16);
+  if (!knows(s, m->dev)) {
+    refuse_device(w, s, did, d);
     return;
   }
-  r->phase = P_RELEASE;
-  r->tries = 0;
-  r->timer = SIM_EVENT_NONE;
-  HLOG(w, r, "USIM installed; PIMSI release at the RS");
-  send_to_rs(w, s, arg, r);
+  net_send(w, to_device(w, s, d, MSG_DOWNLOAD_STARTED), 0);
+  dl_event(w, did, E_DOWNLOAD, m);
 }
+
+/* An answer of the RS for download m->ctx, if its request is still pending. */
+static void
+rs_answer(World *w, const Msg *m, DlEvent event)
+{
+  uint64_t did;
+  if (!req_pending(w, m->txn, &did))
+    return;
+  req_done(w, m->txn);
+  dl_event(w, did, event, m);
+}
+
+static void
+sho_dispatch(World *w, Msg *m)
+{
+  Sho *s = w->shos[net_addr_index(m->to)];
+  switch (m->kind) {
+  case MSG_OWNER_REGISTER:
+    on_owner_register(w, s, m);
+    break;
+  case MSG_RS_ACK:
+    req_done(w, m->txn);
+    break;
+  case MSG_DOWNLOAD:
+    on_download(w, s, m);
+    break;
+  case MSG_KEY:
+    rs_answer(w, m, E_KEY);
+    break;
+  case MSG_AV_ANSWER:
+    rs_answer(w, m, E_AV_ANSWER);
+    break;
+  case MSG_SHO_AUTH_ANSWER: {
+    ShoDl *d = idpool_lookup(w->ctx[ROLE_SHO], m->ctx);
+    if (d != NULL && d->state == D_AUTH_DEVICE)
+      dl_event(w, m->ctx, E_DEVICE_ANSWER, m);
+    break;
+  }
+  case MSG_INSTALLED:
+    FSM_LOG(w->log, w_now(w), &sho_def, s->index, D_NEW,
+            "dev %u: USIM installed; PIMSI release at the RS", m->dev);
+    req_send(w, &release_policy, to_rs(w, s, MSG_RELEASE, m->dev, m->pimsi), 0);
+    break;
+  case MSG_CA_BUNDLE:
+    wcert_bundle_arrived(w, wcert_sho_trust(w, s->index), m);
+    break;
+  default:
+    g_error("HomeOperator: message %s not expected", msg_kind_info[m->kind].name);
+  }
+}
+
+/* Lost in an outage. An AV answer goes unnoticed (its request times out); a lost
+ * "installed" leaves the PIMSI held for good. */
+static void
+sho_lost(World *w, Msg *m)
+{
+  switch (m->kind) {
+  case MSG_AV_ANSWER:
+    return;
+  case MSG_RS_ACK:
+    if (!req_pending(w, m->txn, NULL))
+      return; /* a second ack: nobody waits for it */
+    break;
+  case MSG_INSTALLED:
+    w->st.rs_orphaned++;
+    break;
+  default:
+    break;
+  }
+  w->st.sho_dropped++;
+}
+
+static void
+sho_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries, bool give_up)
+{
+  if (sent->kind == MSG_CA_FETCH) {
+    wcert_fetch_timeout(w, (uint32_t)ref, give_up);
+    return;
+  }
+  w->st.rs_timeouts++;
+  if (give_up) { /* a download's key or AV request */
+    dl_event(w, ref, E_GAVE_UP, NULL);
+    return;
+  }
+  FSM_LOG(w->log, w_now(w), &sho_def, net_addr_index(sent->from), D_NEW,
+          "dev %u: no answer from the RS: again", sent->dev);
+}
+
+const RoleClass sho_role = {
+    .name = "HomeOperator",
+    .ctx_size = sizeof(ShoDl),
+    .dispatch = sho_dispatch,
+    .lost = sho_lost,
+    .req_timeout = sho_req_timeout,
+};

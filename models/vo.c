@@ -1,12 +1,12 @@
 /* A visited operator (see vo.h): TR 33.812 alternative 1, interactions 1 and 2.
  *
- * An attach that the VO accepts becomes its authentication context: the attach record
- * itself, kept with a timeout while the VO waits for AVs from the RS (phase WAIT_AV) or
- * for the device's answer (WAIT_RES). The RS is asked at most VO_RS_TRIES times
- * (request_timeout each); then the device is rejected with a network failure and backs
- * off. Spare AVs of a batch are kept per device (one batch id and an index per device,
- * only when av_batch > 1) for the device's next authentication after a failure; they
- * are dropped on a sync failure (known stale) and when access is granted.
+ * An attach that the VO accepts opens an authentication context in the VO's own table:
+ * it waits for AVs from the RS (WAIT_AV; the request goes through the request helper,
+ * tried twice at request_timeout each, then the device is rejected with a network
+ * failure and backs off) or for the device's answer (WAIT_RES, request_timeout). Spare
+ * AVs of a batch are kept per device (one batch id and an index per device, only when
+ * av_batch > 1) for the device's next authentication after a failure; they are dropped on
+ * a sync failure (known stale) and when access is granted.
  *
  * IND: the VO with index i stamps its AVs with IND = i mod 2^ind_bits (TS 33.102 Annex
  * C.3.4: one IND value per serving node), so spares of two VOs never conflict.
@@ -15,41 +15,79 @@
  * trust bundle instead (WAIT_CA: at once when the VO's cached copy is fresh), challenges
  * the device with a fresh nonce (WAIT_RES), then spends cert_verify_time checking the
  * certificate chain and the signature (VERIFY). Any refusal is an authentication
- * failure for the device, as a MAC failure is with AKA. */
+ * failure for the device, as a MAC failure is with AKA.
+ *
+ * An outage loses what arrives (net.h); an answer lost that way ends the context it was
+ * for (the device's guard timer brings it back). */
 #include "vo.h"
 
 #include <openssl/crypto.h>
 #include <string.h>
 
-#include "device.h"
-#include "rs.h"
+#include "net.h"
+#include "req.h"
 #include "wcert.h"
 #include "wrand.h"
 
-enum { VO_RS_TRIES = 2 };
-enum { P_WAIT_AV = 1, P_WAIT_RES = 2, P_WAIT_CA = 3, P_VERIFY = 4 };
+/* AV requests: request_timeout each, given up after two. */
+static const ReqPolicy av_policy = {"AV request", 2, false};
 
-/* One authentication context of a VO (the entity id in checks and logs is the VO's
- * index). Answers that arrive for a context in another phase are stale (a resend was
- * answered twice, a timeout came first) and are dropped before these checks. */
-enum { E_ATTACH, E_AV_ANSWER, E_AUTH_ANSWER, E_TIMEOUT, E_CA_READY, E_VERIFIED, E_N };
+typedef enum { P_NEW, P_WAIT_AV, P_WAIT_RES, P_WAIT_CA, P_VERIFY, P_N } CtxState;
+typedef enum {
+  E_ATTACH,
+  E_AV_ANSWER,
+  E_AUTH_ANSWER,
+  E_TIMEOUT,
+  E_CA_READY,
+  E_VERIFIED,
+  E_N
+} CtxEvent;
 static const char *const ctx_events[E_N] = {"ATTACH",  "AV_ANSWER", "AUTH_ANSWER",
                                             "TIMEOUT", "CA_READY",  "VERIFIED"};
-static const FsmState ctx_states[] = {
-    {"NEW", FSM_BIT(E_ATTACH), (1u << P_WAIT_AV) | (1u << P_WAIT_RES) | (1u << P_WAIT_CA)},
-    {"WAIT_AV", FSM_BIT(E_AV_ANSWER) | FSM_BIT(E_TIMEOUT), (1u << P_WAIT_AV) | (1u << P_WAIT_RES)},
-    {"WAIT_RES", FSM_BIT(E_AUTH_ANSWER) | FSM_BIT(E_TIMEOUT), (1u << P_WAIT_AV) | (1u << P_VERIFY)},
-    {"WAIT_CA", FSM_BIT(E_CA_READY), 1u << P_WAIT_RES},
-    {"VERIFY", FSM_BIT(E_VERIFIED), 0},
+/* Timers of a context (the RS's answer is the request helper's: av_policy). */
+enum { T_NONE, T_DEVICE_ANSWER, T_N };
+static const FsmTimer ctx_timers[T_N] = {{"none", 0}, {"request_timeout", E_TIMEOUT}};
+
+static void ctx_new(void *ctx, uint64_t id, unsigned event, void *data);
+static void ctx_wait_av(void *ctx, uint64_t id, unsigned event, void *data);
+static void ctx_wait_res(void *ctx, uint64_t id, unsigned event, void *data);
+static void ctx_wait_ca(void *ctx, uint64_t id, unsigned event, void *data);
+static void ctx_verify(void *ctx, uint64_t id, unsigned event, void *data);
+
+#define B FSM_BIT
+#define N(s) (1u << (s))
+/* One authentication context; the entity id in checks and logs is the VO's index. */
+static const FsmState ctx_states[P_N] = {
+    [P_NEW] = {"NEW", B(E_ATTACH), N(P_WAIT_AV) | N(P_WAIT_RES) | N(P_WAIT_CA), ctx_new, 0},
+    [P_WAIT_AV] = {"WAIT_AV", B(E_AV_ANSWER) | B(E_TIMEOUT), N(P_WAIT_AV) | N(P_WAIT_RES),
+                   ctx_wait_av, 0},
+    [P_WAIT_RES] = {"WAIT_RES", B(E_AUTH_ANSWER) | B(E_TIMEOUT), N(P_WAIT_AV) | N(P_VERIFY),
+                    ctx_wait_res, T_DEVICE_ANSWER},
+    [P_WAIT_CA] = {"WAIT_CA", B(E_CA_READY), N(P_WAIT_RES), ctx_wait_ca, 0},
+    [P_VERIFY] = {"VERIFY", B(E_VERIFIED), 0, ctx_verify, 0},
 };
-static const FsmDef vo_def = {"VisitedOperator", ctx_states, 5, ctx_events, E_N};
+#undef B
+#undef N
+static const FsmDef vo_def = {"VisitedOperator", ctx_states, P_N, ctx_events, E_N, ctx_timers, T_N};
+
+typedef struct {
+  uint8_t state;  /* CtxState */
+  uint8_t seq;    /* the device's attach sequence */
+  uint8_t status; /* ST_SYNC_FAILURE while a resync request is out */
+  uint8_t pad;
+  uint32_t dev, pimsi;
+  uint32_t vo;      /* the VO's index */
+  PoolId req;       /* the AV request in flight (WAIT_AV) */
+  SimEventId timer; /* the state's timer */
+  AkaVector av;     /* the AV in use (XRES), or the nonce in av.rand (certificates) */
+  uint8_t auts[AKA_AUTS_LEN];
+} VoCtx;
 
 struct Vo {
   uint32_t index;
   const ScnVisitedOperator *cfg;
-  int down; /* outages in force */
-  WRng r_attach, r_roaming, r_refuse, r_verify;
-  PoolId *spare;        /* per device: batch holding spare AVs (POOL_NONE: none); or NULL */
+  WRng r_refuse, r_verify;
+  PoolId *spare;       /* per device: batch holding spare AVs (POOL_NONE: none); or NULL */
   uint8_t *spare_next; /* per device: next unused AV in that batch */
 };
 
@@ -59,8 +97,7 @@ vo_new(World *w, uint32_t index, GError **error)
   Vo *vo = g_new0(Vo, 1);
   vo->index = index;
   vo->cfg = &w->cfg->visited_operators[index];
-  wrng_init(&vo->r_attach, w->seed, WR_VO, index, 1);
-  wrng_init(&vo->r_roaming, w->seed, WR_VO, index, 2);
+  /* Purposes 1 and 2 are the VO's access link and roaming interface (net.c). */
   wrng_init(&vo->r_refuse, w->seed, WR_VO, index, 3);
   wrng_init(&vo->r_verify, w->seed, WR_VO, index, 4);
   if (vo->cfg->accepts_pimsi && w->cfg->registration_service.av_batch > 1 &&
@@ -93,33 +130,24 @@ vo_memory(const World *w)
   size_t n = 0;
   for (size_t i = 0; i < w->n_vo; i++)
     if (w->vos[i]->spare)
-      n += w->devs ? (size_t)w->total_devices * (sizeof(PoolId) + 1) : 0;
-  return n;
+      n += (size_t)w->total_devices * (sizeof(PoolId) + 1);
+  return n + idpool_memory(w->ctx[ROLE_VO]);
 }
 
-void
-vo_set_down(World *w, uint32_t index, int delta)
+#define VLOG(w, c, fmt, ...)                                                                       \
+  FSM_LOG((w)->log, w_now(w), &vo_def, (c)->vo, (c)->state, "dev %u: " fmt, (c)->dev, ##__VA_ARGS__)
+
+static NetAddr
+self(const Vo *vo)
 {
-  w->vos[index]->down += delta;
+  return net_addr(ROLE_VO, vo->index);
 }
 
-SimTime
-vo_roaming_delay(World *w, uint32_t index)
+static void
+go(VoCtx *c, CtxState to)
 {
-  Vo *vo = w->vos[index];
-  return wrng_dist(&vo->r_roaming, &vo->cfg->roaming_delay);
+  fsm_goto(&vo_def, c->vo, &c->state, to);
 }
-
-SimTime
-vo_attach_delay(World *w, uint32_t index)
-{
-  Vo *vo = w->vos[index];
-  return wrng_dist(&vo->r_attach, &vo->cfg->attach_delay);
-}
-
-#define VLOG(w, ctx, fmt, ...)                                                                     \
-  FSM_LOG((w)->log, w_now(w), &vo_def, (ctx)->from, (ctx)->phase, "dev %u: " fmt, (ctx)->dev,      \
-          ##__VA_ARGS__)
 
 static void
 free_batch(World *w, PoolId batch)
@@ -138,126 +166,94 @@ drop_spares(World *w, Vo *vo, uint32_t dev)
 }
 
 static void
-end_ctx(World *w, PoolId cid, Msg *ctx)
+end_ctx(World *w, PoolId cid, VoCtx *c)
 {
-  sim_cancel(w->sim, ctx->timer);
-  w_msg_free(w, cid);
+  sim_cancel(w->sim, c->timer);
+  req_done(w, c->req);
+  explicit_bzero(c, sizeof *c);
+  idpool_release(w->ctx[ROLE_VO], cid);
+}
+
+/* A message from this VO to the device of context c. */
+static Msg *
+to_device(World *w, Vo *vo, const VoCtx *c, MsgKind kind)
+{
+  Msg *m = net_msg_new(w, kind, self(vo), net_addr(ROLE_DEV, c->dev));
+  m->dev = c->dev;
+  m->seq = c->seq;
+  return m;
 }
 
 static void
-reject(World *w, Vo *vo, PoolId cid, Msg *ctx, MsgStatus why)
+reject(World *w, Vo *vo, PoolId cid, VoCtx *c, MsgStatus why)
 {
-  VLOG(w, ctx, "reject (%s)", why == ST_MAC_FAILURE ? "authentication" : "network failure");
-  w_after(w, vo_attach_delay(w, vo->index) / 4, dev_on_rejected,
-          dev_arg(ctx->dev, ctx->seq, (uint8_t)why));
-  end_ctx(w, cid, ctx);
+  VLOG(w, c, "reject (%s)", why == ST_MAC_FAILURE ? "authentication" : "network failure");
+  Msg *m = to_device(w, vo, c, MSG_REJECTED);
+  m->status = (uint8_t)why;
+  net_send(w, m, 0);
+  end_ctx(w, cid, c);
 }
 
 static void
-request_av(World *w, Vo *vo, PoolId cid, Msg *ctx)
+grant(World *w, Vo *vo, PoolId cid, VoCtx *c)
 {
-  fsm_goto(&vo_def, vo->index, &ctx->phase, P_WAIT_AV);
-  ctx->tries++;
-  sim_cancel(w->sim, ctx->timer);
-  ctx->timer = w_after(w, w->cfg->registration_service.request_timeout, vo_on_timeout, cid);
-  w_after(w, vo_roaming_delay(w, vo->index), rs_on_av_request, cid);
-  VLOG(w, ctx, "%s request to the RS (try %u)",
-       ctx->status == ST_SYNC_FAILURE ? "resync + AV" : "AV", ctx->tries);
-}
-
-/* Sends the challenge in ctx (RAND and AUTN, or the nonce in u.chal.rand) to the device. */
-static void
-send_challenge(World *w, Vo *vo, PoolId cid, Msg *ctx, const uint8_t rand[16], const uint8_t *autn)
-{
-  fsm_goto(&vo_def, vo->index, &ctx->phase, P_WAIT_RES);
-  ctx->status = ST_OK;
-  sim_cancel(w->sim, ctx->timer);
-  ctx->timer = w_after(w, w->cfg->registration_service.request_timeout, vo_on_timeout, cid);
-  Msg *c;
-  PoolId mid = w_msg_new(w, MSG_CHALLENGE, &c);
-  c->dev = ctx->dev;
-  c->seq = ctx->seq;
-  c->from = vo->index;
-  c->ref = cid;
-  memcpy(c->u.chal.rand, rand, 16);
-  if (autn)
-    memcpy(c->u.chal.autn, autn, AKA_AUTN_LEN);
-  w_after(w, vo_attach_delay(w, vo->index) / 4, dev_on_challenge, mid);
-  VLOG(w, ctx, "challenge sent");
+  net_send(w, to_device(w, vo, c, MSG_GRANTED), 0);
+  end_ctx(w, cid, c);
 }
 
 static void
-challenge(World *w, Vo *vo, PoolId cid, Msg *ctx, const AkaVector *av)
+request_av(World *w, Vo *vo, PoolId cid, VoCtx *c)
 {
-  ctx->u.av = *av;
-  send_challenge(w, vo, cid, ctx, av->rand, av->autn);
-}
-
-/* Certificate mode: the trust bundle is there (or the fetch failed). */
-void
-vo_on_ca_ready(SimEngine *sim, void *ctx_, uint64_t arg)
-{
-  World *w = ctx_;
-  Msg *ctx = w_msg_lookup(w, arg);
-  if (ctx == NULL || ctx->kind != MSG_ATTACH || ctx->phase != P_WAIT_CA)
-    return;
-  Vo *vo = w->vos[ctx->from];
-  fsm_accept(&vo_def, vo->index, ctx->phase, E_CA_READY);
-  if (!wcert_has_verifier(w, vo->index)) {
-    reject(w, vo, arg, ctx, ST_FAILED);
-    return;
+  go(c, P_WAIT_AV);
+  Msg *m = net_msg_new(w, MSG_AV_REQUEST, self(vo), net_addr(ROLE_RS, 0));
+  m->dev = c->dev;
+  m->pimsi = c->pimsi;
+  m->ctx = cid;
+  m->status = c->status;
+  if (c->status == ST_SYNC_FAILURE) {
+    memcpy(m->u.chal.rand, c->av.rand, 16);
+    memcpy(m->u.chal.auts, c->auts, AKA_AUTS_LEN);
   }
-  uint8_t nonce[CERT_NONCE_LEN];
-  w_random(w, nonce, sizeof nonce);
-  memset(&ctx->u, 0, sizeof ctx->u);
-  memcpy(ctx->u.chal.rand, nonce, sizeof nonce);
-  send_challenge(w, vo, arg, ctx, nonce, NULL);
+  c->req = req_send(w, &av_policy, m, cid);
+  VLOG(w, c, "%s request to the RS (try 1)", c->status == ST_SYNC_FAILURE ? "resync + AV" : "AV");
+}
+
+static void on_timer(SimEngine *sim, void *ctx, uint64_t arg);
+
+/* Sends the challenge (RAND and AUTN, or the nonce in av.rand) to the device. */
+static void
+send_challenge(World *w, Vo *vo, PoolId cid, VoCtx *c, bool with_autn)
+{
+  go(c, P_WAIT_RES);
+  c->status = ST_OK;
+  sim_cancel(w->sim, c->timer);
+  c->timer = w_after(w, w->cfg->registration_service.request_timeout, on_timer, cid);
+  Msg *m = to_device(w, vo, c, MSG_CHALLENGE);
+  m->ctx = cid;
+  memcpy(m->u.chal.rand, c->av.rand, 16);
+  if (with_autn)
+    memcpy(m->u.chal.autn, c->av.autn, AKA_AUTN_LEN);
+  net_send(w, m, 0);
+  VLOG(w, c, "challenge sent");
 }
 
 static void
-verified(SimEngine *sim, void *ctx_, uint64_t arg)
+challenge(World *w, Vo *vo, PoolId cid, VoCtx *c, const AkaVector *av)
 {
-  World *w = ctx_;
-  Msg *ctx = w_msg_lookup(w, arg);
-  if (ctx == NULL)
-    return;
-  Vo *vo = w->vos[ctx->from];
-  fsm_accept(&vo_def, vo->index, ctx->phase, E_VERIFIED);
-  CertStatus st = wcert_check_last(w, vo->index, ctx->dev, ctx->u.chal.rand, vo->cfg->name);
-  if (st == CERT_OK) {
-    VLOG(w, ctx, "certificate and signature verified: temporary access granted");
-    w_after(w, 0, dev_on_granted, dev_arg(ctx->dev, ctx->seq, 0));
-    end_ctx(w, arg, ctx);
-  } else {
-    VLOG(w, ctx, "certificate refused (%s)", cert_status_name(st)); /* cert.refused_* */
-    reject(w, vo, arg, ctx, ST_MAC_FAILURE);
-  }
+  c->av = *av;
+  send_challenge(w, vo, cid, c, true);
 }
 
-void
-vo_on_attach(SimEngine *sim, void *ctx_, uint64_t arg)
+/* ---- the states -------------------------------------------------------------------- */
+
+static void
+ctx_new(void *ctx, uint64_t id, unsigned event, void *data)
 {
-  World *w = ctx_;
-  Msg *m = w_msg(w, arg);
-  Vo *vo = w->vos[m->from];
-  if (vo->down > 0) {
-    w->st.vo_dropped++;
-    w_msg_free(w, arg);
-    return;
-  }
-  if (!vo->cfg->accepts_pimsi) {
-    w->st.vo_refusals++;
-    w_after(w, wrng_dist(&vo->r_refuse, &vo->cfg->refuse_delay), dev_on_refused,
-            dev_arg(m->dev, m->seq, 0));
-    w_msg_free(w, arg);
-    return;
-  }
-  w->st.vo_attaches++;
-  m->phase = 0;
-  fsm_accept(&vo_def, vo->index, m->phase, E_ATTACH);
-  m->tries = 0;
-  m->status = ST_OK;
-  uint32_t dev = m->dev;
+  World *w = ctx;
+  Vo *vo = w->vos[id];
+  PoolId cid = *(const PoolId *)data;
+  VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
+  uint32_t dev = c->dev;
   if (vo->spare && vo->spare[dev] != POOL_NONE) {
     AkaVector *batch = idpool_get(w->batches, vo->spare[dev]);
     uint8_t k = vo->spare_next[dev]++;
@@ -265,141 +261,287 @@ vo_on_attach(SimEngine *sim, void *ctx_, uint64_t arg)
     if (vo->spare_next[dev] >= w->cfg->registration_service.av_batch)
       drop_spares(w, vo, dev);
     w->st.vo_spare_used++;
-    challenge(w, vo, arg, m, &av);
+    challenge(w, vo, cid, c, &av);
     OPENSSL_cleanse(&av, sizeof av);
     return;
   }
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
-    fsm_goto(&vo_def, vo->index, &m->phase, P_WAIT_CA);
-    wcert_need_verifier(w, vo->index, arg);
+    go(c, P_WAIT_CA);
+    wcert_need_verifier(w, vo->index, cid);
     return;
   }
-  request_av(w, vo, arg, m);
+  request_av(w, vo, cid, c);
 }
 
-void
-vo_on_av_answer(SimEngine *sim, void *ctx_, uint64_t arg)
+/* What the RS's answer (AV_ANSWER) brings to a context in WAIT_AV. */
+typedef struct {
+  PoolId cid;
+  Msg *m;
+} Arrival;
+
+static void
+ctx_wait_av(void *ctx, uint64_t id, unsigned event, void *data)
 {
-  World *w = ctx_;
-  Msg *j = w_msg(w, arg);
-  Vo *vo = w->vos[j->from];
-  PoolId cid = j->ref, batch = j->batch;
-  uint8_t status = j->status;
-  w_msg_free(w, arg);
-  Msg *ctx = w_msg_lookup(w, cid);
-  if (vo->down > 0) {
-    w->st.vo_dropped++;
-    free_batch(w, batch);
-    if (ctx)
-      end_ctx(w, cid, ctx);
+  World *w = ctx;
+  Vo *vo = w->vos[id];
+  const Arrival *a = data;
+  VoCtx *c = idpool_get(w->ctx[ROLE_VO], a->cid);
+  if (event == E_TIMEOUT) { /* the request helper gave up (vo_req_timeout) */
+    w->st.vo_timeouts_given_up++;
+    reject(w, vo, a->cid, c, ST_FAILED);
     return;
   }
-  if (ctx == NULL || ctx->kind != MSG_ATTACH || ctx->phase != P_WAIT_AV) {
-    /* An answer to a request already answered or given up. */
-    free_batch(w, batch);
+  Msg *m = a->m;
+  c->req = POOL_NONE;
+  if (m->status != ST_OK || m->batch == POOL_NONE) {
+    reject(w, vo, a->cid, c, ST_FAILED);
     return;
   }
-  if (status != ST_OK || batch == POOL_NONE) {
-    free_batch(w, batch);
-    reject(w, vo, cid, ctx, ST_FAILED);
-    return;
-  }
-  AkaVector *avs = idpool_get(w->batches, batch);
+  AkaVector *avs = idpool_get(w->batches, m->batch);
   AkaVector av = avs[0];
   if (vo->spare) {
-    drop_spares(w, vo, ctx->dev);
-    vo->spare[ctx->dev] = batch;
-    vo->spare_next[ctx->dev] = 1;
-  } else {
-    free_batch(w, batch);
+    drop_spares(w, vo, c->dev);
+    vo->spare[c->dev] = m->batch;
+    vo->spare_next[c->dev] = 1;
+    m->batch = POOL_NONE; /* kept */
   }
-  challenge(w, vo, cid, ctx, &av);
+  challenge(w, vo, a->cid, c, &av);
   OPENSSL_cleanse(&av, sizeof av);
 }
 
-void
-vo_on_auth_answer(SimEngine *sim, void *ctx_, uint64_t arg)
+static void verified(SimEngine *sim, void *ctx, uint64_t arg);
+
+static void
+ctx_wait_res(void *ctx, uint64_t id, unsigned event, void *data)
 {
-  World *w = ctx_;
-  Msg *c = w_msg(w, arg);
-  Vo *vo = w->vos[c->from];
-  PoolId cid = c->ref;
-  Msg *ctx = w_msg_lookup(w, cid);
-  if (vo->down > 0) {
-    w->st.vo_dropped++;
-    w_msg_free(w, arg);
-    if (ctx)
-      end_ctx(w, cid, ctx);
+  World *w = ctx;
+  Vo *vo = w->vos[id];
+  const Arrival *a = data;
+  PoolId cid = a->cid;
+  VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
+  if (event == E_TIMEOUT) {
+    VLOG(w, c, "no answer from the device");
+    explicit_bzero(c, sizeof *c);
+    idpool_release(w->ctx[ROLE_VO], cid);
     return;
   }
-  if (ctx == NULL || ctx->kind != MSG_ATTACH || ctx->phase != P_WAIT_RES) {
-    w_msg_free(w, arg);
-    return;
-  }
-  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE && c->status == ST_OK) {
+  const Msg *m = a->m;
+  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE && m->status == ST_OK) {
     /* The proof is in the device's entry (wcert.h); checking it takes cert_verify_time. */
-    fsm_goto(&vo_def, vo->index, &ctx->phase, P_VERIFY);
-    sim_cancel(w->sim, ctx->timer);
-    ctx->timer = SIM_EVENT_NONE;
+    go(c, P_VERIFY);
+    sim_cancel(w->sim, c->timer);
+    c->timer = SIM_EVENT_NONE;
     w_after(w, wrng_dist(&vo->r_verify, &vo->cfg->cert_verify_time), verified, cid);
-    w_msg_free(w, arg);
     return;
   }
-  switch (c->status) {
+  switch (m->status) {
   case ST_OK:
-    if (CRYPTO_memcmp(c->u.chal.res, ctx->u.av.xres, MIL_MAC_LEN) == 0) {
+    if (CRYPTO_memcmp(m->u.chal.res, c->av.xres, MIL_MAC_LEN) == 0) {
       w->st.aka_ok++;
       /* A granted device does not authenticate with its PIMSI again here (the secured
        * connection carries it to its USIM), so its spares go, as an MME deletes unused
        * vectors at detach; they serve only retries after failures. */
-      drop_spares(w, vo, ctx->dev);
-      VLOG(w, ctx, "RES = XRES: temporary access granted");
-      w_after(w, 0, dev_on_granted, dev_arg(ctx->dev, ctx->seq, 0));
-      end_ctx(w, cid, ctx);
+      drop_spares(w, vo, c->dev);
+      VLOG(w, c, "RES = XRES: temporary access granted");
+      grant(w, vo, cid, c);
     } else {
       w->st.aka_failures++;
       w->st.aka_res_mismatch++;
-      reject(w, vo, cid, ctx, ST_MAC_FAILURE);
+      reject(w, vo, cid, c, ST_MAC_FAILURE);
     }
     break;
   case ST_SYNC_FAILURE:
-    drop_spares(w, vo, ctx->dev);
-    ctx->status = ST_SYNC_FAILURE;
-    /* The context keeps RAND where the AV had it; the AUTS goes with it to the RS. */
-    memcpy(ctx->u.chal.rand, c->u.chal.rand, 16);
-    memcpy(ctx->u.chal.auts, c->u.chal.auts, AKA_AUTS_LEN);
-    ctx->tries = 0;
-    VLOG(w, ctx, "sync failure: AUTS to the RS");
-    request_av(w, vo, cid, ctx);
+    drop_spares(w, vo, c->dev);
+    c->status = ST_SYNC_FAILURE;
+    /* RAND stays where the AV had it; the AUTS goes with it to the RS. */
+    memcpy(c->av.rand, m->u.chal.rand, 16);
+    memcpy(c->auts, m->u.chal.auts, AKA_AUTS_LEN);
+    VLOG(w, c, "sync failure: AUTS to the RS");
+    sim_cancel(w->sim, c->timer);
+    c->timer = SIM_EVENT_NONE;
+    request_av(w, vo, cid, c);
     break;
   default:
     w->st.aka_failures++;
-    reject(w, vo, cid, ctx, ST_MAC_FAILURE);
+    reject(w, vo, cid, c, ST_MAC_FAILURE);
     break;
   }
-  w_msg_free(w, arg);
+}
+
+static void
+ctx_wait_ca(void *ctx, uint64_t id, unsigned event, void *data)
+{
+  World *w = ctx;
+  Vo *vo = w->vos[id];
+  PoolId cid = *(const PoolId *)data;
+  VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
+  if (!wcert_has_verifier(w, vo->index)) {
+    reject(w, vo, cid, c, ST_FAILED);
+    return;
+  }
+  uint8_t nonce[CERT_NONCE_LEN];
+  w_random(w, nonce, sizeof nonce);
+  memset(&c->av, 0, sizeof c->av);
+  memcpy(c->av.rand, nonce, sizeof nonce);
+  send_challenge(w, vo, cid, c, false);
+}
+
+static void
+ctx_verify(void *ctx, uint64_t id, unsigned event, void *data)
+{
+  World *w = ctx;
+  Vo *vo = w->vos[id];
+  PoolId cid = *(const PoolId *)data;
+  VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
+  CertStatus st = wcert_check_last(w, vo->index, c->dev, c->av.rand, vo->cfg->name);
+  if (st == CERT_OK) {
+    VLOG(w, c, "certificate and signature verified: temporary access granted");
+    grant(w, vo, cid, c);
+  } else {
+    VLOG(w, c, "certificate refused (%s)", cert_status_name(st)); /* cert.refused_* */
+    reject(w, vo, cid, c, ST_MAC_FAILURE);
+  }
+}
+
+/* ---- events -------------------------------------------------------------------------- */
+
+/* An internal event of context `arg` (its timer, the verifier, the end of a check). */
+static void
+ctx_event(World *w, PoolId cid, unsigned event)
+{
+  VoCtx *c = idpool_lookup(w->ctx[ROLE_VO], cid);
+  if (c == NULL)
+    return;
+  Arrival a = {cid, NULL};
+  fsm_dispatch(&vo_def, c->vo, c->state, event, w, event == E_TIMEOUT ? (void *)&a : (void *)&cid);
+}
+
+static void
+on_timer(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  VoCtx *c = idpool_lookup(w->ctx[ROLE_VO], arg);
+  if (c == NULL)
+    return;
+  c->timer = SIM_EVENT_NONE;
+  ctx_event(w, arg, fsm_timer_event(&vo_def, fsm_state_timer(&vo_def, c->state)));
+}
+
+static void
+verified(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  ctx_event(ctx, arg, E_VERIFIED);
 }
 
 void
-vo_on_timeout(SimEngine *sim, void *ctx_, uint64_t arg)
+vo_ca_ready(SimEngine *sim, void *ctx, uint64_t arg)
 {
-  World *w = ctx_;
-  Msg *ctx = w_msg_lookup(w, arg);
-  if (ctx == NULL)
+  World *w = ctx;
+  VoCtx *c = idpool_lookup(w->ctx[ROLE_VO], arg);
+  if (c == NULL || c->state != P_WAIT_CA)
     return;
-  ctx->timer = SIM_EVENT_NONE;
-  Vo *vo = w->vos[ctx->from];
-  fsm_accept(&vo_def, vo->index, ctx->phase, E_TIMEOUT);
-  if (ctx->phase == P_WAIT_AV) {
-    w->st.rs_timeouts++;
-    if (ctx->tries < VO_RS_TRIES) {
-      request_av(w, vo, arg, ctx);
-    } else {
-      w->st.vo_timeouts_given_up++;
-      reject(w, vo, arg, ctx, ST_FAILED);
-    }
-  } else {
-    VLOG(w, ctx, "no answer from the device");
-    w_msg_free(w, arg);
+  ctx_event(w, arg, E_CA_READY);
+}
+
+static void
+on_attach(World *w, Vo *vo, const Msg *m)
+{
+  if (!vo->cfg->accepts_pimsi) {
+    w->st.vo_refusals++;
+    Msg *r = net_answer_new(w, m, MSG_REFUSED);
+    net_send(w, r, wrng_dist(&vo->r_refuse, &vo->cfg->refuse_delay));
+    return;
+  }
+  w->st.vo_attaches++;
+  void *p;
+  PoolId cid = idpool_alloc(w->ctx[ROLE_VO], &p);
+  VoCtx *c = p;
+  c->vo = vo->index;
+  c->dev = m->dev;
+  c->pimsi = m->pimsi;
+  c->seq = m->seq;
+  c->status = ST_OK;
+  fsm_dispatch(&vo_def, vo->index, c->state, E_ATTACH, w, &cid);
+}
+
+/* The context an answer belongs to: that of its request while the request is pending
+ * (AV answers), or the one it names (the device's answer) if still in `state`. */
+static VoCtx *
+ctx_of(World *w, PoolId cid, CtxState state)
+{
+  VoCtx *c = idpool_lookup(w->ctx[ROLE_VO], cid);
+  return c != NULL && c->state == state ? c : NULL;
+}
+
+static void
+vo_dispatch(World *w, Msg *m)
+{
+  Vo *vo = w->vos[net_addr_index(m->to)];
+  switch (m->kind) {
+  case MSG_ATTACH:
+    on_attach(w, vo, m);
+    break;
+  case MSG_AV_ANSWER: {
+    uint64_t cid;
+    if (!req_pending(w, m->txn, &cid))
+      return; /* an answer to a request already answered or given up */
+    req_done(w, m->txn);
+    VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
+    Arrival a = {cid, m};
+    fsm_dispatch(&vo_def, vo->index, c->state, E_AV_ANSWER, w, &a);
+    break;
+  }
+  case MSG_AUTH_ANSWER: {
+    VoCtx *c = ctx_of(w, m->ctx, P_WAIT_RES);
+    if (c == NULL)
+      return;
+    Arrival a = {m->ctx, m};
+    fsm_dispatch(&vo_def, vo->index, c->state, E_AUTH_ANSWER, w, &a);
+    break;
+  }
+  case MSG_CA_BUNDLE:
+    wcert_bundle_arrived(w, vo->index, m);
+    break;
+  default:
+    g_error("VisitedOperator: message %s not expected", msg_kind_info[m->kind].name);
   }
 }
+
+/* Lost in an outage: an answer ends the context it was for. */
+static void
+vo_lost(World *w, Msg *m)
+{
+  w->st.vo_dropped++;
+  if (m->kind == MSG_AV_ANSWER || m->kind == MSG_AUTH_ANSWER) {
+    VoCtx *c = idpool_lookup(w->ctx[ROLE_VO], m->ctx);
+    if (c != NULL)
+      end_ctx(w, m->ctx, c);
+  }
+}
+
+static void
+vo_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries, bool give_up)
+{
+  if (sent->kind == MSG_CA_FETCH) {
+    wcert_fetch_timeout(w, (uint32_t)ref, give_up);
+    return;
+  }
+  w->st.rs_timeouts++;
+  VoCtx *c = idpool_get(w->ctx[ROLE_VO], ref);
+  if (!give_up) {
+    VLOG(w, c, "%s request to the RS (try %u)",
+         sent->status == ST_SYNC_FAILURE ? "resync + AV" : "AV", tries + 1);
+    return; /* the helper sends it again */
+  }
+  c->req = POOL_NONE; /* the helper forgets it */
+  Arrival a = {ref, NULL};
+  fsm_dispatch(&vo_def, c->vo, c->state, E_TIMEOUT, w, &a);
+}
+
+const RoleClass vo_role = {
+    .name = "VisitedOperator",
+    .ctx_size = sizeof(VoCtx),
+    .dispatch = vo_dispatch,
+    .lost = vo_lost,
+    .req_timeout = vo_req_timeout,
+};

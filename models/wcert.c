@@ -13,14 +13,13 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
-#include "device.h"
 #include "m2m/kdf.h"
-#include "rs.h"
-#include "sho.h"
-#include "vo.h"
+#include "net.h"
+#include "req.h"
 #include "wrand.h"
 
-enum { WC_FETCH_TRIES = 2 };
+/* A fetch of the trust bundle: request_timeout each, given up after two. */
+static const ReqPolicy fetch_policy = {"trust bundle fetch", 2, false};
 
 typedef struct {
   CertProof proof;
@@ -38,10 +37,9 @@ typedef struct {
 
 typedef struct {
   CertVerifier *v;
-  SimTime until;    /* the bundle is fresh before this time */
-  bool fetching;    /* a fetch is in flight */
-  GArray *waiting;  /* MsgIds of contexts waiting for the bundle */
-  GBytes *incoming; /* the bundle the RS sent for the fetch in flight */
+  SimTime until;   /* the bundle is fresh before this time */
+  bool fetching;   /* a fetch is in flight */
+  GArray *waiting; /* PoolIds of contexts waiting for the bundle */
   SimHandler ready;
 } WcTrust;
 
@@ -52,6 +50,11 @@ struct WCert {
   WcTrust *trust;         /* n_vo + n_sho */
   size_t n_trust;
   WRng r_revoke;
+  /* What the CA recorded at each device's registration: its certificate's subject (the
+   * PIMSI) and the start of its validity. */
+  Imsi *subject;
+  SimTime *issued_at;
+  uint64_t n_dev;
 };
 
 static int64_t
@@ -108,6 +111,14 @@ wcert_new(World *w, GError **error)
   for (size_t i = 0; i < c->n_trust; i++)
     c->trust[i].waiting = g_array_new(FALSE, FALSE, sizeof(PoolId));
   wrng_init(&c->r_revoke, w->seed, WR_RS, 0, 3);
+  c->subject = w_big_new0(w->total_devices, sizeof(Imsi));
+  c->issued_at = w_big_new0(w->total_devices, sizeof(SimTime));
+  if (c->subject == NULL || c->issued_at == NULL) {
+    g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP, "cannot allocate certificate records");
+    wcert_free(c);
+    return NULL;
+  }
+  c->n_dev = w->total_devices;
   return c;
 }
 
@@ -119,9 +130,9 @@ wcert_free(WCert *c)
   for (size_t i = 0; i < c->n_trust; i++) {
     cert_verifier_free(c->trust[i].v);
     g_array_unref(c->trust[i].waiting);
-    if (c->trust[i].incoming)
-      g_bytes_unref(c->trust[i].incoming);
   }
+  w_big_free(c->subject, c->n_dev, sizeof(Imsi));
+  w_big_free(c->issued_at, c->n_dev, sizeof(SimTime));
   g_free(c->trust);
   if (c->devs)
     g_hash_table_unref(c->devs);
@@ -145,39 +156,29 @@ serial_of(uint32_t dev)
 /* ---- the RS ------------------------------------------------------------------------- */
 
 void
-wcert_on_registered(World *w, uint32_t dev)
+wcert_on_registered(World *w, uint32_t dev, Imsi pimsi)
 {
   WCert *c = w->cert;
+  if (c == NULL)
+    return;
+  g_assert(dev < c->n_dev);
+  c->subject[dev] = pimsi;
+  c->issued_at[dev] = w_now(w);
   double f = w->cfg->registration_service.revoked_fraction;
-  if (c == NULL || !(f > 0) || wrng_u01(&c->r_revoke) >= f)
+  if (!(f > 0) || wrng_u01(&c->r_revoke) >= f)
     return;
   cert_ca_revoke(c->ca, serial_of(dev), cert_now(w));
   w->st.cert_revoked++;
 }
 
-void
-wcert_on_ca_request(SimEngine *sim, void *ctx, uint64_t arg)
+GBytes *
+wcert_bundle(World *w)
 {
-  World *w = ctx;
-  Msg *m = w_msg_lookup(w, arg);
-  if (m == NULL)
-    return;
-  if (rs_is_down(w)) {
-    w->st.rs_dropped++;
-    return;
-  }
-  WcTrust *t = &w->cert->trust[m->from];
   size_t len = 0;
   const uint8_t *bundle = cert_ca_bundle(w->cert->ca, cert_now(w), &len);
   if (bundle == NULL)
     g_error("cert_ca_bundle failed");
-  if (t->incoming)
-    g_bytes_unref(t->incoming);
-  t->incoming = g_bytes_new(bundle, len);
-  w->st.rs_ca_fetches++;
-  SimTime back = m->from < w->n_vo ? vo_roaming_delay(w, m->from)
-                                   : sho_rs_delay(w, m->from - (uint32_t)w->n_vo);
-  w_after(w, rs_service_time(w) + back, wcert_on_ca_answer, arg);
+  return g_bytes_new(bundle, len);
 }
 
 CertStatus
@@ -228,7 +229,7 @@ device_seed(const WCert *c, uint32_t dev, uint8_t purpose, uint8_t out[CERT_SEED
 }
 
 static WcDevice *
-device_entry(World *w, uint32_t dev, uint32_t pimsi, bool wrong)
+device_entry(World *w, uint32_t dev, bool wrong)
 {
   WCert *c = w->cert;
   WcDevice *d = g_hash_table_lookup(c->devs, GUINT_TO_POINTER(dev));
@@ -237,8 +238,8 @@ device_entry(World *w, uint32_t dev, uint32_t pimsi, bool wrong)
   d = g_new0(WcDevice, 1);
   const ScnRegistrationService *cfg = &w->cfg->registration_service;
   char subject[IMSI_STR_LEN + 1];
-  imsi_format(rs_pimsi_imsi(w, pimsi), subject);
-  int64_t from = (int64_t)(rs_pimsi_allocated_at(w, pimsi) / SIM_S);
+  imsi_format(c->subject[dev], subject);
+  int64_t from = (int64_t)(c->issued_at[dev] / SIM_S);
   int64_t life = (int64_t)(cfg->cert_lifetime / SIM_S);
   uint8_t seed[CERT_SEED_LEN], other[CERT_SEED_LEN];
   device_seed(c, dev, 1, seed);
@@ -260,10 +261,10 @@ device_entry(World *w, uint32_t dev, uint32_t pimsi, bool wrong)
 }
 
 void
-wcert_prove(World *w, uint32_t dev, uint32_t pimsi, bool wrong, const uint8_t nonce[CERT_NONCE_LEN],
+wcert_prove(World *w, uint32_t dev, bool wrong, const uint8_t nonce[CERT_NONCE_LEN],
             const char *context, bool keep, uint8_t master[CERT_MASTER_LEN])
 {
-  WcDevice *d = device_entry(w, dev, pimsi, wrong);
+  WcDevice *d = device_entry(w, dev, wrong);
   size_t clen = strlen(context);
   g_assert(clen <= CERT_MAX_CONTEXT_LEN);
   uint8_t eph[CERT_SEED_LEN];
@@ -302,16 +303,11 @@ wcert_has_verifier(World *w, uint32_t trust)
   return t->v != NULL && w_now(w) < t->until;
 }
 
-static void fetch_timeout(SimEngine *sim, void *ctx, uint64_t arg);
-
-static void
-send_fetch(World *w, PoolId id, Msg *m)
+/* The address a trust fetches from: visited operator i, or home operator i - n_vo. */
+static NetAddr
+trust_addr(const World *w, uint32_t trust)
 {
-  m->tries++;
-  m->timer = w_after(w, w->cfg->registration_service.request_timeout, fetch_timeout, id);
-  SimTime there = m->from < w->n_vo ? vo_roaming_delay(w, m->from)
-                                    : sho_rs_delay(w, m->from - (uint32_t)w->n_vo);
-  w_after(w, there, wcert_on_ca_request, id);
+  return trust < w->n_vo ? net_addr(ROLE_VO, trust) : net_addr(ROLE_SHO, trust - (uint32_t)w->n_vo);
 }
 
 /* Releases every waiting context to the trust's ready handler. */
@@ -336,51 +332,32 @@ wcert_need_verifier(World *w, uint32_t trust, PoolId ctx)
   if (t->fetching)
     return;
   t->fetching = true;
-  Msg *m;
-  PoolId id = w_msg_new(w, MSG_CA_FETCH, &m);
-  m->from = trust;
-  m->t0 = w_now(w);
-  send_fetch(w, id, m);
-}
-
-static void
-fetch_timeout(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  Msg *m = w_msg_lookup(w, arg);
-  if (m == NULL)
-    return;
-  m->timer = SIM_EVENT_NONE;
-  w->st.rs_timeouts++;
-  if (m->tries < WC_FETCH_TRIES) {
-    send_fetch(w, arg, m);
-    return;
-  }
-  WcTrust *t = &w->cert->trust[m->from];
-  w_msg_free(w, arg);
-  /* The waiting contexts find no fresh verifier and refuse (a network failure). */
-  release_waiting(w, t);
+  Msg *m = net_msg_new(w, MSG_CA_FETCH, trust_addr(w, trust), net_addr(ROLE_RS, 0));
+  req_send(w, &fetch_policy, m, trust);
 }
 
 void
-wcert_on_ca_answer(SimEngine *sim, void *ctx, uint64_t arg)
+wcert_fetch_timeout(World *w, uint32_t trust, bool give_up)
 {
-  World *w = ctx;
-  Msg *m = w_msg_lookup(w, arg);
-  if (m == NULL)
+  w->st.rs_timeouts++;
+  /* Given up: the waiting contexts find no fresh verifier and refuse (a network
+   * failure). */
+  if (give_up)
+    release_waiting(w, &w->cert->trust[trust]);
+}
+
+void
+wcert_bundle_arrived(World *w, uint32_t trust, Msg *m)
+{
+  if (!req_done(w, m->txn))
     return; /* the fetch was given up; its answer is late */
-  WcTrust *t = &w->cert->trust[m->from];
-  sim_cancel(w->sim, m->timer);
-  w_msg_free(w, arg);
-  g_return_if_fail(t->incoming != NULL);
+  WcTrust *t = &w->cert->trust[trust];
   gsize len = 0;
-  const uint8_t *bundle = g_bytes_get_data(t->incoming, &len);
+  const uint8_t *bundle = g_bytes_get_data(m->blob, &len);
   CertStatus st = CERT_OK;
   CertVerifier *v = cert_verifier_new(bundle, len, &st);
   if (v == NULL)
     g_error("the RS's trust bundle does not load: %s", cert_status_name(st));
-  g_bytes_unref(t->incoming);
-  t->incoming = NULL;
   cert_verifier_free(t->v);
   t->v = v;
   t->until = w_now(w) + w->cfg->registration_service.ca_cache_lifetime;

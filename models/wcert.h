@@ -21,6 +21,7 @@
 #pragma once
 
 #include "m2m/cert.h"
+#include "msg.h"
 #include "world-internal.h"
 
 typedef struct WCert WCert;
@@ -34,12 +35,13 @@ uint32_t wcert_sho_trust(const World *w, uint32_t sho);
 
 /* ---- the RS ------------------------------------------------------------------------- */
 
-/* At registration: decides (revoked_fraction) whether this device's certificate is
- * revoked before use, and if so revokes it now. */
-void wcert_on_registered(World *w, uint32_t dev);
+/* At registration: records the device's subject (its PIMSI) and the start of its
+ * certificate's validity (now), and decides (revoked_fraction) whether its certificate is
+ * revoked before use, and if so revokes it now. Nothing when certificates are not used. */
+void wcert_on_registered(World *w, uint32_t dev, Imsi pimsi);
 
-/* RS <- VO/SHO: arg = a MSG_CA_FETCH record. Answers wcert_on_ca_answer. */
-void wcert_on_ca_request(SimEngine *sim, void *ctx, uint64_t arg);
+/* The CA's trust bundle (root + CRL) as of now, for a MSG_CA_BUNDLE. */
+GBytes *wcert_bundle(World *w);
 
 /* The RS side of the key exchange for the device's attach proof, made for nonce at the VO
  * named context (what the device says on the secured connection): checks the
@@ -58,9 +60,8 @@ bool wcert_rs_master(World *w, uint32_t dev, uint8_t master[CERT_MASTER_LEN]);
  * and writes the session master. keep: remember this proof as the attach proof the RS
  * will check (VO challenges); otherwise (SHO challenges) it is checked at once with
  * wcert_check_last. */
-void wcert_prove(World *w, uint32_t dev, uint32_t pimsi, bool wrong,
-                 const uint8_t nonce[CERT_NONCE_LEN], const char *context, bool keep,
-                 uint8_t master[CERT_MASTER_LEN]);
+void wcert_prove(World *w, uint32_t dev, bool wrong, const uint8_t nonce[CERT_NONCE_LEN],
+                 const char *context, bool keep, uint8_t master[CERT_MASTER_LEN]);
 
 /* The device is done with its preliminary credentials (provisioned or failed). */
 void wcert_forget(World *w, uint32_t dev);
@@ -72,11 +73,16 @@ void wcert_forget(World *w, uint32_t dev);
 void wcert_set_ready(World *w, uint32_t trust, SimHandler ready);
 
 /* The context `ctx` needs a verifier: its ready handler runs now (scheduled at once) if
- * the cached bundle is fresh, else after a fetch from the RS. */
+ * the cached bundle is fresh, else after a fetch from the RS (a MSG_CA_FETCH request of
+ * the trust's operator, ref = the trust). */
 void wcert_need_verifier(World *w, uint32_t trust, PoolId ctx);
 
-/* The RS's answer to a fetch (arg = the MSG_CA_FETCH record). */
-void wcert_on_ca_answer(SimEngine *sim, void *ctx, uint64_t arg);
+/* The operator's fetch for `trust` timed out (its req_timeout, role.h): counted in
+ * rs.timeouts; on giving up the waiting contexts are released without a verifier. */
+void wcert_fetch_timeout(World *w, uint32_t trust, bool give_up);
+
+/* The RS's MSG_CA_BUNDLE arrived at the trust's operator. */
+void wcert_bundle_arrived(World *w, uint32_t trust, Msg *m);
 
 /* True if the trust holds a fresh verifier (the fetch did not fail). */
 bool wcert_has_verifier(World *w, uint32_t trust);

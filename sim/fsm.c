@@ -28,6 +28,12 @@ fsm_event_name(const FsmDef *def, unsigned event)
   return event < def->n_events && def->events[event] ? def->events[event] : "?";
 }
 
+const char *
+fsm_timer_name(const FsmDef *def, unsigned timer)
+{
+  return timer < def->n_timers && def->timers[timer].name ? def->timers[timer].name : "?";
+}
+
 void
 fsm_fail_event(const FsmDef *def, uint64_t id, unsigned state, unsigned event)
 {
@@ -75,6 +81,24 @@ fsm_def_check(const FsmDef *def, GError **error)
       g_set_error(error, FSM_ERROR, 0, "%s{%s}: may go to a state that does not exist", def->name,
                   st->name);
       return false;
+    }
+    if (st->events != 0 && st->action == NULL) {
+      g_set_error(error, FSM_ERROR, 0, "%s{%s}: accepts events but has no action", def->name,
+                  st->name);
+      return false;
+    }
+    if (st->timer != 0) {
+      if (st->timer >= def->n_timers || def->timers == NULL ||
+          def->timers[st->timer].name == NULL) {
+        g_set_error(error, FSM_ERROR, 0, "%s{%s}: runs a timer that does not exist", def->name,
+                    st->name);
+        return false;
+      }
+      if (!(st->events & FSM_BIT(def->timers[st->timer].event))) {
+        g_set_error(error, FSM_ERROR, 0, "%s{%s}: does not accept the expiry of its timer %s",
+                    def->name, st->name, def->timers[st->timer].name);
+        return false;
+      }
     }
   }
   return true;

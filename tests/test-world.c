@@ -428,19 +428,49 @@ test_determinism(void)
   g_assert_true(same_scalars(d, e));
 }
 
+/* A state action for the test tables: counts what it is given. */
+static void
+count_action(void *ctx, uint64_t id, unsigned event, void *data)
+{
+  unsigned *seen = ctx;
+  seen[event]++;
+}
+
 static void
 test_fsm_table_check(void)
 {
   static const char *const ev[] = {"GO", "STOP"};
-  static const FsmState ok_states[] = {{"IDLE", FSM_BIT(0), 1u << 1}, {"BUSY", FSM_BIT(1), 1u}};
-  FsmDef def = {"Thing", ok_states, 2, ev, 2};
+  static const FsmTimer timers[] = {{"none", 0}, {"stop_after", 1}};
+  static const FsmState ok_states[] = {{"IDLE", FSM_BIT(0), 1u << 1, count_action, 0},
+                                       {"BUSY", FSM_BIT(1), 1u, count_action, 1}};
+  FsmDef def = {"Thing", ok_states, 2, ev, 2, timers, 2};
   g_autoptr(GError) error = NULL;
   g_assert_true(fsm_def_check(&def, &error));
   g_assert_no_error(error);
-  static const FsmState bad_states[] = {{"IDLE", FSM_BIT(5), 1u << 1}, {"BUSY", 0, 1u}};
-  FsmDef bad = {"Thing", bad_states, 2, ev, 2};
+  /* fsm_dispatch runs the state's action with the event. */
+  unsigned seen[2] = {0, 0};
+  fsm_dispatch(&def, 1, 0, 0, seen, NULL);
+  fsm_dispatch(&def, 1, 1, fsm_timer_event(&def, fsm_state_timer(&def, 1)), seen, NULL);
+  g_assert_cmpuint(seen[0], ==, 1);
+  g_assert_cmpuint(seen[1], ==, 1);
+  g_assert_cmpstr(fsm_timer_name(&def, 1), ==, "stop_after");
+  static const FsmState bad_states[] = {{"IDLE", FSM_BIT(5), 1u << 1, count_action, 0},
+                                        {"BUSY", 0, 1u, NULL, 0}};
+  FsmDef bad = {"Thing", bad_states, 2, ev, 2, NULL, 0};
   g_assert_false(fsm_def_check(&bad, &error));
   g_assert_nonnull(strstr(error->message, "Thing{IDLE}"));
+  /* A state that accepts events needs an action; a state's timer must end in an event
+   * the state accepts. */
+  static const FsmState no_action[] = {{"IDLE", FSM_BIT(0), 0, NULL, 0}};
+  FsmDef bad2 = {"Thing", no_action, 1, ev, 2, NULL, 0};
+  g_clear_error(&error);
+  g_assert_false(fsm_def_check(&bad2, &error));
+  g_assert_nonnull(strstr(error->message, "no action"));
+  static const FsmState deaf_timer[] = {{"IDLE", FSM_BIT(0), 0, count_action, 1}};
+  FsmDef bad3 = {"Thing", deaf_timer, 1, ev, 2, timers, 2};
+  g_clear_error(&error);
+  g_assert_false(fsm_def_check(&bad3, &error));
+  g_assert_nonnull(strstr(error->message, "stop_after"));
   g_assert_true(fsm_accepts(&def, 0, 0));
   g_assert_false(fsm_accepts(&def, 0, 1));
   /* The device's own table is consistent, and a few of its rules hold. */

@@ -1,13 +1,17 @@
 /* Table-driven finite state machines for simulation entities, after libosmocore's
  * osmo_fsm: each entity type has one const table with a row per state naming the events
- * that state accepts and the states it may go to. Dispatching an event a state does not
- * accept, or moving to a state not listed, is an invariant violation (a bug in a model,
- * never user input): it aborts the run with the entity's "Name(id){STATE}" in the
- * message, because results computed past a broken invariant are worthless.
+ * that state accepts, the states it may go to, the action that handles what arrives, and
+ * the timer it runs (by name, from the type's timer table). fsm_dispatch() is the one way
+ * an event reaches an entity: an event the state does not accept, or a move to a state
+ * not listed, is an invariant violation (a bug in a model, never user input) and aborts
+ * the run with the entity's "Name(id){STATE}" in the message, because results computed
+ * past a broken invariant are worthless.
  *
  * Per-entity state is one byte owned by the entity (a million devices fit in memory);
  * the table is shared and read-only. The checks are inline bit tests, cheap enough to
- * stay on in every build.
+ * stay on in every build. Timers: the table says which timer a state runs and which
+ * event its expiry is; how long it runs is the entity type's business (a scenario value,
+ * a back-off), computed when the state is entered.
  *
  * Logging: every line reads "[T] Name(id){STATE}: message" with T the simulated time in
  * seconds. A FsmLog is off unless created, and the FSM_LOG macro tests it before doing
@@ -28,20 +32,34 @@ enum {
   FSM_MAX_EVENTS = 64, /* bits of FsmState.events */
 };
 
+/* What a state does with an accepted event: ctx is the entity type's context (the
+ * world), id the entity, data the event's payload (a message, or NULL for a timer). */
+typedef void (*FsmAction)(void *ctx, uint64_t id, unsigned event, void *data);
+
 /* One row of a state table. */
 typedef struct {
   const char *name; /* "ATTACHING": upper case by convention */
   uint64_t events;  /* bit e set: event e is accepted in this state */
   uint32_t next;    /* bit s set: this state may go to state s */
+  FsmAction action; /* handles the accepted events; NULL: the state accepts none */
+  uint8_t timer;    /* the timer this state runs: index in FsmDef.timers, 0 = none */
 } FsmState;
 
-/* An entity type: its name, its states (index = state value) and its events. */
+/* A named timer of an entity type; entry 0 of a timer table is "none". */
+typedef struct {
+  const char *name; /* "attach_guard": logs and docs */
+  unsigned event;   /* the event its expiry dispatches */
+} FsmTimer;
+
+/* An entity type: its name, its states (index = state value), events and timers. */
 typedef struct {
   const char *name; /* "Device" */
   const FsmState *states;
   unsigned n_states;         /* <= FSM_MAX_STATES */
   const char *const *events; /* event names, index = event value */
   unsigned n_events;         /* <= FSM_MAX_EVENTS */
+  const FsmTimer *timers;    /* NULL when the type has no timers */
+  unsigned n_timers;         /* entries of timers, "none" included */
 } FsmDef;
 
 #define FSM_BIT(x) (UINT64_C(1) << (x))
@@ -49,9 +67,10 @@ typedef struct {
 #define FSM_ERROR (fsm_error_quark())
 GQuark fsm_error_quark(void);
 
-/* Checks a table for consistency: counts within limits, every state and event named,
- * no bit set for a state or event that does not exist. Returns false with a message
- * naming the row (for unit tests of each entity's table). */
+/* Checks a table for consistency: counts within limits, every state, event and timer
+ * named, no bit set for a state or event that does not exist, an action for every state
+ * that accepts an event, every timer's event accepted by the states that run it. Returns false with
+ * a message naming the row (for unit tests of each entity's table). */
 bool fsm_def_check(const FsmDef *def, GError **error);
 
 /* Aborts with "Name(id){STATE}: event EVENT not accepted". Called by fsm_accept. */
@@ -81,6 +100,28 @@ fsm_goto(const FsmDef *def, uint64_t id, uint8_t *state, unsigned to)
   *state = (uint8_t)to;
 }
 
+/* The one entry of events: checks that `state` accepts `event` (aborts otherwise) and
+ * runs the state's action. */
+static inline void
+fsm_dispatch(const FsmDef *def, uint64_t id, unsigned state, unsigned event, void *ctx, void *data)
+{
+  fsm_accept(def, id, state, event);
+  def->states[state].action(ctx, id, event, data);
+}
+
+/* The timer `state` runs (0: none) and the event its expiry dispatches. */
+static inline unsigned
+fsm_state_timer(const FsmDef *def, unsigned state)
+{
+  return def->states[state].timer;
+}
+
+static inline unsigned
+fsm_timer_event(const FsmDef *def, unsigned timer)
+{
+  return def->timers[timer].event;
+}
+
 /* True if `state` accepts `event` (for code that must branch instead of abort). */
 static inline bool
 fsm_accepts(const FsmDef *def, unsigned state, unsigned event)
@@ -89,9 +130,10 @@ fsm_accepts(const FsmDef *def, unsigned state, unsigned event)
          (def->states[state].events & FSM_BIT(event));
 }
 
-/* Name of a state / event, "?" when out of range. */
+/* Name of a state / event / timer, "?" when out of range. */
 const char *fsm_state_name(const FsmDef *def, unsigned state);
 const char *fsm_event_name(const FsmDef *def, unsigned event);
+const char *fsm_timer_name(const FsmDef *def, unsigned timer);
 
 /* ---- Logging ---------------------------------------------------------------------- */
 

@@ -13,6 +13,8 @@ enum { MSG_CHUNK = 4096 };
 typedef struct {
   uint32_t gen;  /* generation of the record now (or last) in this slot; odd = live */
   uint32_t next; /* free list: next free slot + 1, 0 = end */
+  uint32_t slot; /* this slot's index (idpool_id_of) */
+  uint32_t pad;
 } SlotHead;
 
 struct IdPool {
@@ -65,6 +67,7 @@ idpool_alloc(IdPool *pool, void **record)
     if (slot / MSG_CHUNK >= pool->chunks->len)
       g_ptr_array_add(pool->chunks, g_malloc0((size_t)MSG_CHUNK * pool->stride));
     h = slot_head(pool, slot);
+    h->slot = slot;
   }
   h->gen++; /* even -> odd: live */
   h->next = 0;
@@ -93,21 +96,39 @@ idpool_get(IdPool *pool, PoolId id)
 {
   void *p = idpool_lookup(pool, id);
   if (G_UNLIKELY(p == NULL))
-    g_error("message %#" G_GINT64_MODIFIER "x is not live", (guint64)id);
+    g_error("record %#" G_GINT64_MODIFIER "x is not live", (guint64)id);
   return p;
+}
+
+PoolId
+idpool_id_of(const IdPool *pool, const void *record)
+{
+  const SlotHead *h = (const SlotHead *)record - 1;
+  g_assert(h->gen & 1);
+  return ((PoolId)h->gen << 32) | (PoolId)(h->slot + 1);
 }
 
 void
 idpool_release(IdPool *pool, PoolId id)
 {
   if (G_UNLIKELY(idpool_lookup(pool, id) == NULL))
-    g_error("release of message %#" G_GINT64_MODIFIER "x that is not live", (guint64)id);
+    g_error("release of record %#" G_GINT64_MODIFIER "x that is not live", (guint64)id);
   uint32_t slot = (uint32_t)id - 1;
   SlotHead *h = slot_head(pool, slot);
   h->gen++; /* odd -> even: free */
   h->next = pool->free_head;
   pool->free_head = slot + 1;
   pool->live--;
+}
+
+void
+idpool_foreach(IdPool *pool, void (*fn)(void *data, PoolId id, void *record), void *data)
+{
+  for (uint32_t slot = 0; slot < pool->n_slots; slot++) {
+    SlotHead *h = slot_head(pool, slot);
+    if (h->gen & 1)
+      fn(data, ((PoolId)h->gen << 32) | (PoolId)(slot + 1), h + 1);
+  }
 }
 
 size_t

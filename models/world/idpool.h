@@ -33,8 +33,14 @@ void *idpool_lookup(IdPool *pool, PoolId id);
 /* The record of an id that must be live (an invariant: aborts otherwise). */
 void *idpool_get(IdPool *pool, PoolId id);
 
+/* The id of a live record, from its pointer. */
+PoolId idpool_id_of(const IdPool *pool, const void *record);
+
 /* Releases a live record (aborts on a stale id: a double release is a model bug). */
 void idpool_release(IdPool *pool, PoolId id);
+
+/* Calls fn on every live record, in slot order (fn may release the record it is given). */
+void idpool_foreach(IdPool *pool, void (*fn)(void *data, PoolId id, void *record), void *data);
 
 /* Records live now, the most ever live at once, and heap octets held. */
 size_t idpool_live(const IdPool *pool);

@@ -10,7 +10,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK(m2m-limits-error-quark, lim_error)
+G_DEFINE_QUARK(m2m - limits - error - quark, lim_error)
 
 uint64_t
 lim_device_bytes(unsigned ind_bits)
@@ -179,7 +179,8 @@ lim_memory_available(LimMemory *out, GError **error)
     if (!lim_parse_size(env, &v)) {
       g_set_error(error, LIM_ERROR, LIM_ERROR_SETTING,
                   "M2M_MEMORY_LIMIT='%s': expected a size in octets, or with a K, M, G or T "
-                  "suffix (e.g. 8G)", env);
+                  "suffix (e.g. 8G)",
+                  env);
       return false;
     }
     consider(out, v, "M2M_MEMORY_LIMIT");
@@ -228,6 +229,6 @@ lim_check_run(const ScnConfig *cfg, GError **error)
   if (!lim_memory_available(&avail, error))
     return false;
   return lim_check(scn_config_total_devices(cfg),
-                   lim_device_bytes(cfg->registration_service.ind_bits), lim_run_bytes(cfg),
-                   &avail, error);
+                   lim_device_bytes(cfg->registration_service.ind_bits), lim_run_bytes(cfg), &avail,
+                   error);
 }

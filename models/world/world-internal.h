@@ -1,16 +1,15 @@
-/* What the entities of the provisioning world share: the World (engine, scenario,
- * random streams, the protocol DRBG, message pools, statistics) and the message record
- * format. Entity internals are NOT here: each entity keeps its state in its own file
- * and is reached only through the handlers its header declares.
+/* What the roles of the provisioning world share: the World (engine, scenario, random
+ * streams, the protocol DRBG, the network layer, the request helper, the record pools,
+ * statistics). Role internals are NOT here: each role keeps its state in its own file and
+ * is reached only by messages (msg.h) through the network layer (net.h); the builder
+ * (world.c) knows each role by its row in the role table (role.h).
  *
- * Conventions for every entity:
- *  - a handler is a SimHandler with ctx = the World and arg = packed ids (never a
- *    pointer held across time); payloads travel in Msg records (msg.h) whose id is the
- *    arg, and the receiver releases what it receives;
- *  - "sending" is scheduling the receiver's handler after the network delay;
- *  - a requester that waits for an answer keeps a pending Msg with its timeout timer;
- *    an answer names the pending record by id and is ignored when that record is gone.
- */
+ * Conventions for every role:
+ *  - an event handler is a SimHandler with ctx = the World and arg = an id (never a
+ *    pointer held across time);
+ *  - a role that waits for an answer keeps its pending state in its own tables (and its
+ *    request in the request helper, req.h); an answer names them by id and is dropped
+ *    when they are gone. */
 #pragma once
 
 #include <glib.h>
@@ -18,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "idpool.h"
 #include "m2m/aka.h"
 #include "m2m/engine.h"
 #include "m2m/fsm.h"
@@ -27,7 +27,7 @@
 #include "m2m/scenario.h"
 #include "m2m/seal.h"
 #include "m2m/world.h"
-#include "idpool.h"
+#include "msg.h"
 #include "wstats.h"
 
 typedef struct Rs Rs;
@@ -37,70 +37,13 @@ typedef struct Mfr Mfr;
 typedef struct Owners Owners;
 typedef struct DevTable DevTable;
 typedef struct WCert WCert;
+typedef struct Net Net;
+typedef struct RoleClass RoleClass;
 
 enum {
   W_NONE32 = UINT32_MAX, /* "no device / no PIMSI" */
   W_MAX_VO = 64,         /* bits of a device's tried-networks mask */
 };
-
-/* Message kinds (Msg.kind), for logs and checks. */
-typedef enum {
-  MSG_REGISTER,   /* manufacturer -> RS: a PIMSI for this equipment, please */
-  MSG_REG_ANSWER, /* RS -> manufacturer: PIMSI + K + OPc, or refused */
-  MSG_SHO_REG,    /* owner -> SHO, SHO -> RS: this equipment is mine */
-  MSG_ATTACH,     /* device -> VO (then the VO's authentication context) */
-  MSG_AV_JOB,     /* RS: an AV request being served, then the answer to the VO */
-  MSG_CHALLENGE,  /* VO -> device: RAND || AUTN; device -> VO: RES or AUTS */
-  MSG_LOOKUP,     /* device -> RS over the secured connection; RS -> device: SHO */
-  MSG_DOWNLOAD,   /* device -> SHO (then the SHO's download context) */
-  MSG_KEY,        /* RS -> SHO: K_SHO for a device */
-  MSG_PACKAGE,    /* SHO -> device: the sealed USIM */
-  MSG_RELEASE,    /* device -> SHO -> RS: USIM installed, PIMSI can go */
-  MSG_CA_FETCH,   /* VO/SHO -> RS -> VO/SHO: the trust bundle (root + CRL), wcert.h */
-} MsgKind;
-
-/* Status carried in answers. */
-typedef enum {
-  ST_OK = 0,
-  ST_REFUSED,      /* pool empty, device unknown, no SHO yet */
-  ST_MAC_FAILURE,  /* device: AUTN's MAC wrong */
-  ST_SYNC_FAILURE, /* device: SQN not fresh, AUTS inside */
-  ST_FAILED,       /* the network gave up (timeouts) */
-} MsgStatus;
-
-/* One message record (see the file comment). */
-typedef struct {
-  uint8_t kind;   /* MsgKind */
-  uint8_t status; /* MsgStatus */
-  uint8_t seq;    /* device request sequence this message belongs to */
-  uint8_t tries;  /* sends of a pending request so far */
-  uint8_t phase;  /* owner-specific sub-state of a pending record */
-  uint8_t pad[3];
-  uint32_t dev;     /* device id */
-  uint32_t pimsi;   /* PIMSI index in the pool */
-  uint32_t from;    /* index of the sending / requesting VO, SHO or manufacturer */
-  uint32_t aux;     /* AV batch slot + 1, SHO index + 1, ... */
-  PoolId ref;        /* the pending record an answer belongs to */
-  PoolId batch;      /* an AV batch (w->batches) travelling with an answer */
-  SimEventId timer; /* pending records: their timeout */
-  SimTime t0;       /* when the request was first made (waits, latencies) */
-  union {
-    AkaVector av; /* VO context: the AV in use */
-    struct {
-      uint8_t rand[MIL_K_LEN];
-      uint8_t autn[AKA_AUTN_LEN]; /* challenge */
-      uint8_t res[MIL_MAC_LEN];   /* answer: RES */
-      uint8_t auts[AKA_AUTS_LEN]; /* answer: AUTS */
-    } chal;
-    AkaKeys keys; /* registration answer: K, OPc */
-    struct {
-      uint8_t rand[MIL_K_LEN]; /* the AKA run the keys come from */
-      uint8_t proof[16];       /* MAC under K_RS / K_SHO */
-    } conn;
-    uint8_t key[32];               /* K_SHO */
-    uint8_t pkg[SEAL_PACKAGE_LEN]; /* sealed USIM */
-  } u;
-} Msg;
 
 struct World {
   SimEngine *sim;
@@ -112,8 +55,13 @@ struct World {
   AkaRandom aka_rand; /* RAND source for aka_he_generate: the DRBG */
   uint64_t seed;
 
-  IdPool *msgs;    /* Msg records */
-  IdPool *batches; /* arrays of av_batch AkaVectors */
+  IdPool *msgs;                   /* Msg records in flight (net.h) */
+  IdPool *reqs;                   /* pending requests (req.h) */
+  IdPool *batches;                /* arrays of av_batch AkaVectors */
+  Net *net;                       /* links and outages (net.h) */
+  const RoleClass *roles[ROLE_N]; /* the role table (role.h), by RoleKind */
+  IdPool *ctx[ROLE_N];            /* each role kind's procedure contexts (role.h) */
+  uint32_t next_device;           /* id of the next unit a manufacturer makes */
 
   Rs *rs;
   Vo **vos;
@@ -124,7 +72,7 @@ struct World {
   size_t n_mfr;
   Owners *owners;
   DevTable *devs;
-  WCert *cert; /* certificates (wcert.h); NULL when the scenario uses none */
+  WCert *cert;            /* certificates (wcert.h); NULL when the scenario uses none */
   uint64_t total_devices; /* over all manufacturers */
 
   WStats st;
@@ -151,36 +99,6 @@ static inline uint32_t
 w_hi(uint64_t arg)
 {
   return (uint32_t)(arg >> 32);
-}
-
-/* ---- Messages --------------------------------------------------------------------- */
-
-static inline PoolId
-w_msg_new(World *w, MsgKind kind, Msg **m)
-{
-  void *p;
-  PoolId id = idpool_alloc(w->msgs, &p);
-  *m = p;
-  (*m)->kind = (uint8_t)kind;
-  return id;
-}
-
-static inline Msg *
-w_msg(World *w, PoolId id)
-{
-  return idpool_get(w->msgs, id);
-}
-
-static inline Msg *
-w_msg_lookup(World *w, PoolId id)
-{
-  return idpool_lookup(w->msgs, id);
-}
-
-static inline void
-w_msg_free(World *w, PoolId id)
-{
-  idpool_release(w->msgs, id);
 }
 
 /* ---- Protocol randomness ---------------------------------------------------------- */

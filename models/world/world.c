@@ -19,12 +19,21 @@
 #include "device.h"
 #include "m2m/kdf.h"
 #include "manufacturer.h"
+#include "net.h"
 #include "owner.h"
+#include "req.h"
 #include "rs.h"
 #include "sho.h"
 #include "vo.h"
 #include "wcert.h"
 #include "wrand.h"
+
+/* The role table: how the network layer and the request helper reach each role. A new
+ * role is its own file, a row here, its pairs in net.c's links, and its scenario section. */
+static const RoleClass *const role_table[ROLE_N] = {
+    [ROLE_RS] = &rs_role,   [ROLE_VO] = &vo_role,       [ROLE_SHO] = &sho_role,
+    [ROLE_MFR] = &mfr_role, [ROLE_OWNER] = &owner_role, [ROLE_DEV] = &dev_role,
+};
 
 /* clang-format off */
 G_DEFINE_QUARK(m2m-world-error-quark, world_error)
@@ -64,13 +73,13 @@ fault_event(SimEngine *sim, void *ctx, uint64_t arg)
   int delta = w_hi(arg) ? +1 : -1;
   switch (f->target_kind) {
   case SCN_TARGET_RS:
-    rs_set_down(w, delta);
+    net_set_down(w, net_addr(ROLE_RS, 0), delta);
     break;
   case SCN_TARGET_VO:
-    vo_set_down(w, (uint32_t)f->target_index, delta);
+    net_set_down(w, net_addr(ROLE_VO, (uint32_t)f->target_index), delta);
     break;
   case SCN_TARGET_HO:
-    sho_set_down(w, (uint32_t)f->target_index, delta);
+    net_set_down(w, net_addr(ROLE_SHO, (uint32_t)f->target_index), delta);
     break;
   }
 }
@@ -172,13 +181,21 @@ world_new(const ScnConfig *cfg, GError **error)
   w->drbg = rng_drbg_new(cfg->seed, "m2msim world protocol bytes");
   w->aka_rand = (AkaRandom){rng_drbg_fill_cb, w->drbg};
   w->msgs = idpool_new(sizeof(Msg));
+  w->reqs = idpool_new(sizeof(Msg) + 32); /* req.c's records: a Msg and its bookkeeping */
   w->batches = idpool_new(cfg->registration_service.av_batch * sizeof(AkaVector));
+  for (int r = 0; r < ROLE_N; r++) {
+    w->roles[r] = role_table[r];
+    if (role_table[r]->ctx_size > 0)
+      w->ctx[r] = idpool_new(role_table[r]->ctx_size);
+  }
   w->total_devices = scn_config_total_devices(cfg);
   wstats_init(&w->st, true);
 
   w->n_vo = cfg->n_visited_operators;
   w->n_sho = cfg->n_home_operators;
   w->n_mfr = cfg->n_manufacturers;
+  if ((w->net = net_new(w, error)) == NULL)
+    return NULL;
   if ((w->devs = dev_table_new(w, w->total_devices, error)) == NULL)
     return NULL;
   w->vos = g_new0(Vo *, w->n_vo);
@@ -199,9 +216,9 @@ world_new(const ScnConfig *cfg, GError **error)
   }
   if (w->cert != NULL) {
     for (size_t i = 0; i < w->n_vo; i++)
-      wcert_set_ready(w, (uint32_t)i, vo_on_ca_ready);
+      wcert_set_ready(w, (uint32_t)i, vo_ca_ready);
     for (size_t i = 0; i < w->n_sho; i++)
-      wcert_set_ready(w, wcert_sho_trust(w, (uint32_t)i), sho_on_ca_ready);
+      wcert_set_ready(w, wcert_sho_trust(w, (uint32_t)i), sho_ca_ready);
   }
   if ((w->owners = owners_new(w, error)) == NULL)
     return NULL;
@@ -244,8 +261,13 @@ world_free(World *w)
   g_free(w->vos);
   dev_table_free(w->devs);
   sim_engine_free(w->sim); /* after the RS: its resource cancels its events */
+  net_drain(w);
+  net_free(w->net);
   idpool_free(w->msgs);
+  idpool_free(w->reqs);
   idpool_free(w->batches);
+  for (int r = 0; r < ROLE_N; r++)
+    idpool_free(w->ctx[r]);
   wstats_clear(&w->st);
   fsm_log_free(w->log);
   rng_drbg_free(w->drbg);
@@ -263,7 +285,7 @@ size_t
 w_memory(const World *w)
 {
   return dev_memory(w) + rs_memory(w) + vo_memory(w) + sho_memory(w) + idpool_memory(w->msgs) +
-         idpool_memory(w->batches);
+         idpool_memory(w->reqs) + idpool_memory(w->batches);
 }
 
 uint64_t
@@ -472,8 +494,8 @@ world_summary(const World *w_, WorldSummary *o)
   o->certificates = w->cert != NULL;
   o->cert_issued = s->cert_issued;
   o->cert_accepted = s->cert_accepted;
-  o->cert_refused = s->cert_refused_expired + s->cert_refused_revoked +
-                    s->cert_refused_signature + s->cert_refused_other;
+  o->cert_refused = s->cert_refused_expired + s->cert_refused_revoked + s->cert_refused_signature +
+                    s->cert_refused_other;
   o->cert_rs_checks = s->rs_cert_accepts + s->rs_cert_refusals;
   o->cert_bundles = s->rs_ca_fetches;
   o->events = w->events;

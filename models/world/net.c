@@ -1,0 +1,259 @@
+/* The network layer (see net.h).
+ *
+ * Messages live in the world's message pool (idpool.h) from net_msg_new to the end of
+ * their delivery; the delivery event carries the record's id. Payloads that hold keys are
+ * wiped when the record is freed, and what a message owns (an AV batch, a certificate
+ * proof, a trust bundle) is released with it unless the receiver took it (set the field
+ * to zero/NULL).
+ *
+ * Which link a message takes is decided by the pair of roles (link_of); adding a role
+ * means adding its pairs there. */
+#include "net.h"
+
+#include <string.h>
+
+#include "idpool.h"
+#include "role.h"
+#include "wrand.h"
+
+typedef struct {
+  const DistSpec *delay; /* NULL: no delay, no draw */
+  WRng r;
+} Link;
+
+struct Net {
+  Link *access;  /* per VO: device <-> VO */
+  Link *roaming; /* per VO: VO <-> RS, and device traffic through the VO */
+  Link *sho_rs;  /* per SHO: SHO <-> RS */
+  Link owners;   /* owners <-> SHO */
+  int *down[ROLE_N];
+  size_t n_of[ROLE_N];
+  uint64_t sent[MSG_N];
+};
+
+Net *
+net_new(World *w, GError **error)
+{
+  const ScnConfig *cfg = w->cfg;
+  Net *n = g_new0(Net, 1);
+  n->access = g_new0(Link, w->n_vo);
+  n->roaming = g_new0(Link, w->n_vo);
+  for (size_t i = 0; i < w->n_vo; i++) {
+    /* Stream numbers: those of the visited operator's attach and roaming draws. */
+    n->access[i].delay = &cfg->visited_operators[i].attach_delay;
+    wrng_init(&n->access[i].r, w->seed, WR_VO, (uint32_t)i, 1);
+    n->roaming[i].delay = &cfg->visited_operators[i].roaming_delay;
+    wrng_init(&n->roaming[i].r, w->seed, WR_VO, (uint32_t)i, 2);
+  }
+  n->sho_rs = g_new0(Link, w->n_sho);
+  for (size_t i = 0; i < w->n_sho; i++) {
+    n->sho_rs[i].delay = &cfg->home_operators[i].register_delay;
+    wrng_init(&n->sho_rs[i].r, w->seed, WR_SHO, (uint32_t)i, 1);
+  }
+  n->owners.delay = &cfg->owners.register_delay;
+  wrng_init(&n->owners.r, w->seed, WR_OWNER, 0, 3);
+  n->n_of[ROLE_RS] = 1;
+  n->n_of[ROLE_VO] = w->n_vo;
+  n->n_of[ROLE_SHO] = w->n_sho;
+  n->n_of[ROLE_MFR] = w->n_mfr;
+  n->n_of[ROLE_OWNER] = 1;
+  n->n_of[ROLE_DEV] = 0; /* devices are never down */
+  for (int r = 0; r < ROLE_N; r++)
+    n->down[r] = g_new0(int, MAX(n->n_of[r], 1));
+  (void)error;
+  return n;
+}
+
+static void release(World *w, PoolId id, Msg *m);
+
+static void
+drop_one(void *data, PoolId id, void *record)
+{
+  release(data, id, record);
+}
+
+void
+net_drain(World *w)
+{
+  if (w->msgs != NULL)
+    idpool_foreach(w->msgs, drop_one, w);
+}
+
+void
+net_free(Net *n)
+{
+  if (n == NULL)
+    return;
+  g_free(n->access);
+  g_free(n->roaming);
+  g_free(n->sho_rs);
+  for (int r = 0; r < ROLE_N; r++)
+    g_free(n->down[r]);
+  g_free(n);
+}
+
+Msg *
+net_msg_new(World *w, MsgKind kind, NetAddr from, NetAddr to)
+{
+  void *p;
+  idpool_alloc(w->msgs, &p);
+  Msg *m = p;
+  m->kind = (uint8_t)kind;
+  m->from = from;
+  m->to = to;
+  return m;
+}
+
+Msg *
+net_answer_new(World *w, const Msg *req, MsgKind kind)
+{
+  Msg *a = net_msg_new(w, kind, req->to, req->from);
+  a->txn = req->txn;
+  a->ctx = req->ctx;
+  a->dev = req->dev;
+  a->pimsi = req->pimsi;
+  a->seq = req->seq;
+  a->via = req->via;
+  return a;
+}
+
+/* The pool id of a live message record (messages are found by pointer while a role
+ * fills them; the pool keeps the id in the record's slot header). */
+static PoolId
+id_of(World *w, Msg *m)
+{
+  return idpool_id_of(w->msgs, m);
+}
+
+static void
+release(World *w, PoolId id, Msg *m)
+{
+  if (m->batch != POOL_NONE) {
+    AkaVector *avs = idpool_get(w->batches, m->batch);
+    explicit_bzero(avs, w->cfg->registration_service.av_batch * sizeof(AkaVector));
+    idpool_release(w->batches, m->batch);
+  }
+  if (m->cert != NULL) {
+    explicit_bzero(m->cert, sizeof *m->cert);
+    g_free(m->cert);
+  }
+  if (m->blob != NULL)
+    g_bytes_unref(m->blob);
+  explicit_bzero(&m->u, sizeof m->u);
+  idpool_release(w->msgs, id);
+}
+
+void
+net_msg_discard(World *w, Msg *m)
+{
+  release(w, id_of(w, m), m);
+}
+
+static SimTime
+draw(Link *l, unsigned leg)
+{
+  if (l->delay == NULL || leg == 0)
+    return 0;
+  return wrng_dist(&l->r, l->delay) / leg;
+}
+
+/* The link between the two ends of m, and the share of its delay m takes. */
+static SimTime
+link_delay(World *w, const Msg *m)
+{
+  Net *n = w->net;
+  RoleKind a = net_addr_role(m->from), b = net_addr_role(m->to);
+  uint32_t ia = net_addr_index(m->from), ib = net_addr_index(m->to);
+  if (a > b) { /* links are symmetric: order the pair */
+    RoleKind t = a;
+    a = b;
+    b = t;
+    uint32_t u = ia;
+    ia = ib;
+    ib = u;
+  }
+  switch (a * ROLE_N + b) {
+  case ROLE_VO *ROLE_N + ROLE_DEV:
+    return draw(&n->access[ia], msg_kind_info[m->kind].leg);
+  case ROLE_RS *ROLE_N + ROLE_VO:
+    return draw(&n->roaming[ib], 1);
+  case ROLE_RS *ROLE_N + ROLE_DEV:
+  case ROLE_SHO *ROLE_N + ROLE_DEV:
+    return draw(&n->roaming[m->via], 1);
+  case ROLE_RS *ROLE_N + ROLE_SHO:
+    return draw(&n->sho_rs[ib], 1);
+  case ROLE_SHO *ROLE_N + ROLE_OWNER:
+    return draw(&n->owners, 1);
+  case ROLE_RS *ROLE_N + ROLE_MFR:
+    return 0;
+  default:
+    g_error("no link between %s and %s (message %s)", w->roles[a]->name, w->roles[b]->name,
+            msg_kind_info[m->kind].name);
+  }
+}
+
+static void
+deliver(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  Msg *m = idpool_get(w->msgs, arg);
+  const RoleClass *rc = w->roles[net_addr_role(m->to)];
+  if (net_is_down(w, m->to)) {
+    if (rc->lost)
+      rc->lost(w, m);
+  } else {
+    rc->dispatch(w, m);
+  }
+  release(w, arg, m);
+}
+
+SimTime
+net_send(World *w, Msg *m, SimTime extra)
+{
+  g_assert(m->kind < MSG_N);
+  SimTime wire = link_delay(w, m);
+  w->net->sent[m->kind]++;
+  w_after(w, extra + wire, deliver, id_of(w, m));
+  return wire;
+}
+
+void
+net_hand_over(World *w, Msg *m)
+{
+  RoleKind a = net_addr_role(m->from), b = net_addr_role(m->to);
+  g_assert(a == ROLE_MFR && (b == ROLE_DEV || b == ROLE_OWNER));
+  w->net->sent[m->kind]++;
+  w->roles[b]->dispatch(w, m);
+  release(w, id_of(w, m), m);
+}
+
+SimTime
+net_attach_time(World *w, uint32_t vo)
+{
+  return draw(&w->net->access[vo], 1);
+}
+
+void
+net_set_down(World *w, NetAddr who, int delta)
+{
+  Net *n = w->net;
+  RoleKind r = net_addr_role(who);
+  uint32_t i = net_addr_index(who);
+  g_assert(r < ROLE_N && i < n->n_of[r]);
+  n->down[r][i] += delta;
+}
+
+bool
+net_is_down(const World *w, NetAddr who)
+{
+  const Net *n = w->net;
+  RoleKind r = net_addr_role(who);
+  uint32_t i = net_addr_index(who);
+  return i < n->n_of[r] && n->down[r][i] > 0;
+}
+
+uint64_t
+net_sent(const World *w, MsgKind kind)
+{
+  return kind < MSG_N ? w->net->sent[kind] : 0;
+}

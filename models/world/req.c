@@ -1,0 +1,120 @@
+/* The request helper (see req.h).
+ *
+ * A pending request is a record in the world's request pool: the policy, the sends so
+ * far, the timeout event and a copy of the message. Its pool id is the txn the message
+ * and its answers carry, so a late answer (after the request was answered or given up)
+ * finds no record. On each send the timeout is armed before the message leaves, as the
+ * roles did it before this helper existed (same event order, same figures). */
+#include "req.h"
+
+#include <string.h>
+
+#include "idpool.h"
+#include "net.h"
+#include "role.h"
+
+typedef struct {
+  const ReqPolicy *policy;
+  uint64_t ref;     /* the requester's handle */
+  SimEventId timer; /* the timeout of the last send */
+  uint32_t tries;   /* sends so far */
+  uint32_t pad;
+  Msg copy; /* the request as first sent (txn set) */
+} Req;
+
+static void on_timeout(SimEngine *sim, void *ctx, uint64_t arg);
+
+static SimTime
+wait_for(const World *w, const Req *r)
+{
+  return r->policy->growing ? w_timeout(w, r->tries) : w->cfg->registration_service.request_timeout;
+}
+
+static void
+send(World *w, PoolId id, Req *r)
+{
+  r->tries++;
+  sim_cancel(w->sim, r->timer);
+  r->timer = w_after(w, wait_for(w, r), on_timeout, id);
+  Msg *m = net_msg_new(w, (MsgKind)r->copy.kind, r->copy.from, r->copy.to);
+  memcpy(m, &r->copy, sizeof *m);
+  net_send(w, m, 0);
+}
+
+PoolId
+req_send(World *w, const ReqPolicy *p, Msg *m, uint64_t ref)
+{
+  g_assert(m->batch == POOL_NONE && m->cert == NULL && m->blob == NULL);
+  void *rec;
+  PoolId id = idpool_alloc(w->reqs, &rec);
+  Req *r = rec;
+  r->policy = p;
+  r->ref = ref;
+  m->txn = id;
+  memcpy(&r->copy, m, sizeof r->copy);
+  net_msg_discard(w, m);
+  send(w, id, r);
+  return id;
+}
+
+static void
+forget(World *w, PoolId id, Req *r)
+{
+  sim_cancel(w->sim, r->timer);
+  explicit_bzero(&r->copy.u, sizeof r->copy.u);
+  idpool_release(w->reqs, id);
+}
+
+static void
+on_timeout(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  Req *r = idpool_lookup(w->reqs, arg);
+  if (r == NULL)
+    return;
+  r->timer = SIM_EVENT_NONE;
+  bool give_up = r->policy->max_tries > 0 && r->tries >= r->policy->max_tries;
+  const RoleClass *rc = w->roles[net_addr_role(r->copy.from)];
+  rc->req_timeout(w, arg, r->ref, &r->copy, r->tries, give_up);
+  /* The requester may have closed the request itself meanwhile. */
+  if ((r = idpool_lookup(w->reqs, arg)) == NULL)
+    return;
+  if (give_up)
+    forget(w, arg, r);
+  else
+    send(w, arg, r);
+}
+
+bool
+req_pending(World *w, PoolId id, uint64_t *ref)
+{
+  Req *r = id != POOL_NONE ? idpool_lookup(w->reqs, id) : NULL;
+  if (r == NULL)
+    return false;
+  if (ref)
+    *ref = r->ref;
+  return true;
+}
+
+bool
+req_done(World *w, PoolId id)
+{
+  Req *r = id != POOL_NONE ? idpool_lookup(w->reqs, id) : NULL;
+  if (r == NULL)
+    return false;
+  forget(w, id, r);
+  return true;
+}
+
+unsigned
+req_tries(World *w, PoolId id)
+{
+  Req *r = id != POOL_NONE ? idpool_lookup(w->reqs, id) : NULL;
+  return r ? r->tries : 0;
+}
+
+size_t
+req_live(const World *w)
+{
+  return idpool_live(w->reqs);
+}

@@ -1,0 +1,31 @@
+/* A role of the world as the machinery sees it: one row of the world's role table
+ * (world.c), indexed by RoleKind (msg.h). The network layer delivers a message through
+ * `dispatch`, or through `lost` when the receiver is down; the request helper calls
+ * `req_timeout` when one of the role's pending requests times out. A role's own state
+ * (its instances, their tables) stays in its own file; the machinery never looks at it. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "msg.h"
+#include "world-internal.h"
+
+typedef struct RoleClass {
+  const char *name; /* "RegistrationService": logs and errors */
+  /* Octets of one procedure context of the role (an attach being authenticated, a
+   * download, an AV job): the builder makes the role kind's pool of them, w->ctx[kind],
+   * shared by its instances. 0: none. */
+  size_t ctx_size;
+  /* A message arrived for m->to. The receiver may take m->batch / m->cert / m->blob by
+   * setting them to zero; everything else is freed when it returns. */
+  void (*dispatch)(World *w, Msg *m);
+  /* A message arrived while m->to was down (faults): it is lost; count it, and drop what
+   * it belonged to. NULL: nothing to do. */
+  void (*lost)(World *w, Msg *m);
+  /* A pending request of this role (req.h) timed out after its `tries`-th send; `ref` is
+   * the role's own handle given to req_send, `sent` the request. With give_up the helper
+   * forgets the request after this returns; otherwise it sends it again. NULL: the role
+   * makes no requests. */
+  void (*req_timeout)(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries,
+                      bool give_up);
+} RoleClass;
