@@ -147,7 +147,37 @@ typedef struct {
   uint8_t k_sho[32];      /* K_SHO for that run */
 } Dev;
 
+/* What the devices count (registered in dev_table_new). */
+typedef struct {
+  uint64_t powered_on, failed_mac, failed_attempts, attached_real, timeouts, no_sho_retries;
+  uint64_t provisioned, seal_failures, rs_timeouts, sho_timeouts;
+  StatSamples latency;        /* power-on -> USIM installed, s */
+  StatSamples attach_latency; /* power-on -> first attach with the real IMSI, s */
+  StatSamples access_latency; /* power-on -> temporary access granted (authenticated), s */
+} DevFigures;
+
+static const StatCounterDef dev_counters[] = {
+    {"devices.powered_on", offsetof(DevFigures, powered_on)},
+    {"devices.failed_mac", offsetof(DevFigures, failed_mac)},
+    {"devices.failed_attempts", offsetof(DevFigures, failed_attempts)},
+    {"devices.attached_real", offsetof(DevFigures, attached_real)},
+    {"devices.timeouts", offsetof(DevFigures, timeouts)},
+    {"devices.no_sho_retries", offsetof(DevFigures, no_sho_retries)},
+    {"rs.timeouts", offsetof(DevFigures, rs_timeouts)},
+    {"sho.timeouts", offsetof(DevFigures, sho_timeouts)},
+    {"sho.seal_failures", offsetof(DevFigures, seal_failures)},
+};
+
+/* The outcome counts of every device (one pass over the table per figure read). */
+typedef enum { C_MANUFACTURED, C_PROVISIONED, C_FAILED, C_IN_PROGRESS } CountWhat;
+typedef struct {
+  World *w;
+  CountWhat what;
+} CountProbe;
+
 struct DevTable {
+  DevFigures fig;
+  CountProbe probes[4]; /* devices.manufactured, provisioned, failed, in_progress */
   Dev *devs;
   uint64_t *usim; /* (1 + slots) words per device: SQN_MS, SEQ_MS(0..slots-1) */
   unsigned slots; /* 2^ind_bits */
@@ -165,6 +195,39 @@ dev_get(World *w, uint32_t id)
   return &w->devs->devs[id];
 }
 
+static double
+count_probe(void *ctx)
+{
+  const CountProbe *c = ctx;
+  uint64_t n[4];
+  dev_count(c->w, &n[0], &n[1], &n[2], &n[3]);
+  return (double)n[c->what];
+}
+
+/* Devices provisioned so far, over the air or at the factory (the series). */
+static double
+provisioned_probe(void *ctx)
+{
+  const DevTable *t = ((World *)ctx)->devs;
+  return (double)(t->fig.provisioned + t->n_factory);
+}
+
+static void
+register_figures(World *w, DevTable *t)
+{
+  static const char *const names[] = {"devices.manufactured", "devices.provisioned",
+                                      "devices.failed", "devices.in_progress"};
+  for (int i = 0; i < 4; i++) {
+    t->probes[i] = (CountProbe){w, (CountWhat)i};
+    stat_registry_value(w->figs, names[i], count_probe, &t->probes[i]);
+  }
+  stat_registry_counters(w->figs, dev_counters, G_N_ELEMENTS(dev_counters), &t->fig);
+  stat_registry_samples(w->figs, "provision.latency", &t->fig.latency, true);
+  stat_registry_samples(w->figs, "provision.attach_latency", &t->fig.attach_latency, true);
+  stat_registry_samples(w->figs, "provision.access_latency", &t->fig.access_latency, true);
+  stat_sampler_add_probe(w->sampler, "devices.provisioned", provisioned_probe, w);
+}
+
 DevTable *
 dev_table_new(World *w, uint64_t capacity, GError **error)
 {
@@ -180,6 +243,10 @@ dev_table_new(World *w, uint64_t capacity, GError **error)
     dev_table_free(t);
     return NULL;
   }
+  stat_samples_init(&t->fig.latency, true);
+  stat_samples_init(&t->fig.attach_latency, true);
+  stat_samples_init(&t->fig.access_latency, true);
+  register_figures(w, t);
   wrng_init(&t->r_power_on, w->seed, WR_DEV, 0, 1);
   wrng_init(&t->r_vo, w->seed, WR_DEV, 0, 2);
   wrng_init(&t->r_desync, w->seed, WR_DEV, 0, 3);
@@ -204,7 +271,16 @@ dev_table_free(DevTable *t)
   w_big_free(t->devs, t->capacity, sizeof(Dev));
   w_big_free(t->usim, t->capacity * (1 + t->slots), sizeof(uint64_t));
   g_free(t->vo_share);
+  stat_samples_clear(&t->fig.latency);
+  stat_samples_clear(&t->fig.attach_latency);
+  stat_samples_clear(&t->fig.access_latency);
   g_free(t);
+}
+
+StatSamples *
+dev_latency(const World *w)
+{
+  return &w->devs->fig.latency;
 }
 
 size_t
@@ -353,7 +429,7 @@ attach_round_failed(World *w, uint32_t id, Dev *d, const char *why)
   d->tried = 0;
   uint32_t max = w->cfg->devices.max_attempts;
   if (max > 0 && d->attempts >= max) {
-    w->st.failed_attempts++;
+    w->devs->fig.failed_attempts++;
     fail(w, id, d, why);
     return;
   }
@@ -402,7 +478,7 @@ act_stored(void *ctx, uint64_t id, unsigned event, void *data)
   World *w = ctx;
   Dev *d = dev_get(w, (uint32_t)id);
   d->t_power_on = w_now(w);
-  w->st.powered_on++;
+  w->devs->fig.powered_on++;
   send_attach(w, (uint32_t)id, d);
 }
 
@@ -496,7 +572,7 @@ static void
 granted(World *w, uint32_t id, Dev *d)
 {
   disarm(w, d);
-  wtally_add(&w->st.access_latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  stat_samples_add(&w->devs->fig.access_latency, sim_time_to_s(w_now(w) - d->t_power_on));
   d->tried = 0;
   DLOG(w, id, d, "temporary access granted by %s", w->cfg->visited_operators[d->vo].name);
   send_lookup(w, id, d);
@@ -513,7 +589,7 @@ rejected(World *w, uint32_t id, Dev *d, unsigned why)
     if (max > 0 && max < limit)
       limit = max;
     if (d->mac_failures >= limit) {
-      w->st.failed_mac++;
+      w->devs->fig.failed_mac++;
       fail(w, id, d, "authentication failed (MAC) too often");
       return;
     }
@@ -547,7 +623,7 @@ act_attaching(void *ctx, uint64_t id_, unsigned event, void *data)
     rejected(w, id, d, m->status);
     break;
   case E_GUARD:
-    w->st.dev_timeouts++;
+    w->devs->fig.timeouts++;
     attach_round_failed(w, id, d, "attach timed out");
     break;
   }
@@ -572,7 +648,7 @@ no_sho_backoff(World *w, uint32_t id, Dev *d, const char *why)
 {
   go(w, id, d, S_NO_SHO);
   d->lookups++;
-  w->st.dev_no_sho_retries++;
+  w->devs->fig.no_sho_retries++;
   SimTime wait = backoff_wait(w, d->lookups);
   DLOG(w, id, d, "%s: ask the RS again in %.3f s", why, sim_time_to_s(wait));
   arm(w, id, d, wait);
@@ -598,8 +674,8 @@ act_lookup(void *ctx, uint64_t id_, unsigned event, void *data)
   Dev *d = dev_get(w, id);
   const Msg *m = data;
   if (event == E_GUARD) {
-    w->st.dev_timeouts++;
-    w->st.rs_timeouts++;
+    w->devs->fig.timeouts++;
+    w->devs->fig.rs_timeouts++;
     if (d->timeouts < UINT8_MAX)
       d->timeouts++;
     DLOG(w, id, d, "no answer from the RS: ask again");
@@ -629,7 +705,7 @@ package(World *w, uint32_t id, Dev *d, const Msg *m)
   SealStatus st = seal_open(k_seal, d->imsi, m->u.pkg, SEAL_PACKAGE_LEN, &usim);
   OPENSSL_cleanse(k_seal, sizeof k_seal);
   if (st != SEAL_OK) {
-    w->st.seal_failures++;
+    w->devs->fig.seal_failures++;
     no_sho_backoff(w, id, d, "USIM package refused");
     return;
   }
@@ -645,8 +721,8 @@ package(World *w, uint32_t id, Dev *d, const Msg *m)
   OPENSSL_cleanse(d->proof_rs, sizeof d->proof_rs);
   OPENSSL_cleanse(d->k_sho, sizeof d->k_sho);
   wcert_forget(w, id);
-  w->st.provisioned++;
-  wtally_add(&w->st.latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  w->devs->fig.provisioned++;
+  stat_samples_add(&w->devs->fig.latency, sim_time_to_s(w_now(w) - d->t_power_on));
   go(w, id, d, S_REATTACHING);
   d->seq++;
   DLOG(w, id, d, "USIM installed; attach with the real IMSI");
@@ -697,8 +773,8 @@ act_downloading(void *ctx, uint64_t id_, unsigned event, void *data)
     sho_challenge(w, id, d, m);
     break;
   case E_GUARD:
-    w->st.dev_timeouts++;
-    w->st.sho_timeouts++;
+    w->devs->fig.timeouts++;
+    w->devs->fig.sho_timeouts++;
     if (d->timeouts < UINT8_MAX)
       d->timeouts++;
     DLOG(w, id, d, "no answer from the SHO: connect again");
@@ -714,8 +790,8 @@ act_reattaching(void *ctx, uint64_t id, unsigned event, void *data)
   Dev *d = dev_get(w, (uint32_t)id);
   go(w, (uint32_t)id, d, S_DONE);
   w->devs->n_done_or_reattach++;
-  w->st.attached_real++;
-  wtally_add(&w->st.attach_latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  w->devs->fig.attached_real++;
+  stat_samples_add(&w->devs->fig.attach_latency, sim_time_to_s(w_now(w) - d->t_power_on));
   DLOG(w, id, d, "attached with the real IMSI");
 }
 
@@ -760,7 +836,6 @@ fail(World *w, uint32_t id, Dev *d, const char *why)
 {
   go(w, id, d, S_FAILED);
   disarm(w, d);
-  w->st.failed++;
   w->devs->n_failed++;
   wcert_forget(w, id);
   DLOG(w, id, d, "gives up: %s", why);

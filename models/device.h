@@ -18,4 +18,6 @@ void dev_table_free(DevTable *t);
 void dev_count(const World *w, uint64_t *manufactured, uint64_t *provisioned, uint64_t *failed,
                uint64_t *in_progress);
 const FsmDef *dev_fsm(void);
+/* Power-on -> USIM installed, s (the latency CDF series). */
+StatSamples *dev_latency(const World *w);
 size_t dev_memory(const World *w);

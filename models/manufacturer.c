@@ -37,7 +37,22 @@ static const FsmDef mfr_def = {"Manufacturer", mfr_states, M_N, mfr_events, E_N,
 /* Registrations: resent after growing waits while the RS does not answer (outages). */
 static const ReqPolicy register_policy = {"registration", 0, true};
 
+/* What a manufacturer counts. */
+typedef struct {
+  uint64_t produced, manufactured, via_rs, factory_usim, timeouts, rs_timeouts, orphaned;
+} MfrFigures;
+
+static const StatCounterDef mfr_counters[] = {
+    {"devices.produced", offsetof(MfrFigures, produced)},
+    {"devices.via_rs", offsetof(MfrFigures, via_rs)},
+    {"devices.factory_usim", offsetof(MfrFigures, factory_usim)},
+    {"manufacturer.timeouts", offsetof(MfrFigures, timeouts)},
+    {"rs.timeouts", offsetof(MfrFigures, rs_timeouts)},
+    {"rs.pimsi.orphaned", offsetof(MfrFigures, orphaned)},
+};
+
 struct Mfr {
+  MfrFigures fig;
   uint32_t index;
   const ScnManufacturer *cfg;
   WRng r_prod, r_known, r_wrong;
@@ -52,6 +67,14 @@ struct Mfr {
 
 #define MLOG(w, m, ...) FSM_LOG((w)->log, w_now(w), &mfr_def, (m)->index, (m)->state, __VA_ARGS__)
 
+/* Units made that have neither a PIMSI nor a factory USIM yet. */
+static double
+awaiting(void *ctx)
+{
+  const Mfr *m = ctx;
+  return (double)(m->fig.produced - m->fig.manufactured);
+}
+
 Mfr *
 mfr_new(World *w, uint32_t index, GError **error)
 {
@@ -63,6 +86,8 @@ mfr_new(World *w, uint32_t index, GError **error)
   wrng_init(&m->r_wrong, w->seed, WR_MFR, index, 3);
   m->b_cap = 64;
   m->backlog = g_new(uint32_t, m->b_cap);
+  stat_registry_counters(w->figs, mfr_counters, G_N_ELEMENTS(mfr_counters), &m->fig);
+  stat_registry_value(w->figs, "devices.awaiting_pimsi", awaiting, m);
   return m;
 }
 
@@ -179,12 +204,12 @@ produced(World *w, Mfr *m)
   m->produced++;
   g_assert(w->next_device < w->total_devices);
   uint32_t dev = w->next_device++;
-  w->st.produced++;
+  m->fig.produced++;
   hand_over(w, m, MSG_MADE, ROLE_DEV, dev, dev);
   if (m->cfg->home_operator_known > 0 && wrng_u01(&m->r_known) < m->cfg->home_operator_known) {
     hand_over(w, m, MSG_FACTORY_USIM, ROLE_DEV, dev, dev);
-    w->st.factory_usim++;
-    w->st.manufactured++;
+    m->fig.factory_usim++;
+    m->fig.manufactured++;
   } else if (m->state == M_BLOCKED) {
     push(m, dev);
   } else {
@@ -216,8 +241,8 @@ answered(World *w, Mfr *m, const Msg *a)
     c->status = wrong ? ST_MAC_FAILURE : ST_OK;
     c->u.reg = a->u.reg;
     net_hand_over(w, c);
-    w->st.manufactured++;
-    w->st.via_rs++;
+    m->fig.manufactured++;
+    m->fig.via_rs++;
     Msg *h = net_msg_new(w, MSG_HANDED_OVER, self(m), net_addr(ROLE_OWNER, 0));
     h->dev = dev;
     h->pimsi = a->pimsi;
@@ -281,21 +306,22 @@ static void
 mfr_dispatch(World *w, Msg *a)
 {
   g_assert(a->kind == MSG_REGISTER_ANSWER);
+  Mfr *m = w->mfrs[net_addr_index(a->to)];
   if (!req_done(w, a->txn)) {
     /* Answer to a request already answered: a PIMSI allocated twice stays unused. */
     if (a->status == ST_OK)
-      w->st.rs_orphaned++;
+      m->fig.orphaned++;
     return;
   }
-  Mfr *m = w->mfrs[net_addr_index(a->to)];
   fsm_dispatch(&mfr_def, m->index, m->state, E_ANSWER, w, a);
 }
 
 static void
 mfr_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries, bool give_up)
 {
-  w->st.mfr_timeouts++;
-  w->st.rs_timeouts++;
+  Mfr *m = w->mfrs[net_addr_index(sent->from)];
+  m->fig.timeouts++;
+  m->fig.rs_timeouts++;
 }
 
 const RoleClass mfr_role = {

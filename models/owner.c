@@ -35,6 +35,7 @@ static const ReqPolicy register_policy = {"owner registration", 0, true};
 
 struct Owners {
   WRng r_select, r_sho;
+  uint64_t timeouts; /* owner.timeouts */
 };
 
 Owners *
@@ -44,6 +45,7 @@ owners_new(World *w, GError **error)
   wrng_init(&o->r_select, w->seed, WR_OWNER, 0, 1);
   wrng_init(&o->r_sho, w->seed, WR_OWNER, 0, 2);
   /* Purpose 3 is the owners' link to the home operators (net.c). */
+  stat_registry_counter(w->figs, "owner.timeouts", &o->timeouts);
   return o;
 }
 
@@ -108,7 +110,7 @@ owner_dispatch(World *w, Msg *m)
 static void
 owner_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries, bool give_up)
 {
-  w->st.owner_timeouts++;
+  w->owners->timeouts++;
 }
 
 const RoleClass owner_role = {

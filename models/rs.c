@@ -28,6 +28,7 @@
  * own (n_vo + SHO index). */
 #include "rs.h"
 
+#include <math.h>
 #include <openssl/crypto.h>
 #include <string.h>
 
@@ -75,7 +76,33 @@ typedef struct {
   uint8_t proof_rs[16]; /* the device's verified proof of K_RS (the connection stays up) */
 } RsRecord;
 
+/* What the RS counts. */
+typedef struct {
+  uint64_t av_requests, av_vectors, resync_requests, resyncs, dropped, lookups, no_sho;
+  uint64_t lookup_refused, registrations, sho_registrations, releases;
+} RsFigures;
+
+static const StatCounterDef rs_counters[] = {
+    {"rs.av.requests", offsetof(RsFigures, av_requests)},
+    {"rs.av.vectors", offsetof(RsFigures, av_vectors)},
+    {"rs.av.resync_requests", offsetof(RsFigures, resync_requests)},
+    {"rs.pimsi.released", offsetof(RsFigures, releases)},
+    {"rs.registrations", offsetof(RsFigures, registrations)},
+    {"rs.sho_registrations", offsetof(RsFigures, sho_registrations)},
+    {"rs.lookups", offsetof(RsFigures, lookups)},
+    {"rs.lookups_no_sho", offsetof(RsFigures, no_sho)},
+    {"rs.lookups_refused", offsetof(RsFigures, lookup_refused)},
+    {"rs.dropped", offsetof(RsFigures, dropped)},
+    {"aka.resyncs", offsetof(RsFigures, resyncs)},
+};
+
 struct Rs {
+  RsFigures fig;
+  World *w;
+  StatLevel in_use;        /* PIMSIs held by equipment */
+  SimTime exhausted_at;    /* first time the pool had no free PIMSI; -1 never */
+  StatSamples hold;        /* PIMSI allocation -> release, s */
+  double busy_last_sample; /* server x s the AV servers were busy at the last sample */
   PimsiPool *pool;
   RsRecord *rec;
   uint64_t n_rec;
@@ -86,6 +113,8 @@ struct Rs {
 };
 
 #define RLOG(w, idx, st, ...) FSM_LOG((w)->log, w_now(w), &rec_def, (idx), (st), __VA_ARGS__)
+
+static void register_figures(World *w, Rs *rs);
 
 Rs *
 rs_new(World *w, GError **error)
@@ -118,6 +147,11 @@ rs_new(World *w, GError **error)
   wrng_init(&rs->r_av, w->seed, WR_RS, 0, 1);
   wrng_init(&rs->r_reg, w->seed, WR_RS, 0, 2);
   rs->av = sim_resource_new(w->sim, "rs.av", c->av_servers);
+  rs->w = w;
+  stat_level_init(&rs->in_use, 0, 0);
+  rs->exhausted_at = -1;
+  stat_samples_init(&rs->hold, false);
+  register_figures(w, rs);
   return rs;
 }
 
@@ -136,12 +170,6 @@ rs_free(Rs *rs)
   OPENSSL_cleanse(rs->op, sizeof rs->op);
   sim_resource_free(rs->av);
   g_free(rs);
-}
-
-size_t
-rs_memory(const World *w)
-{
-  return sizeof(Rs) + w->rs->n_rec * sizeof(RsRecord) + pool_memory(w->rs->pool);
 }
 
 static Imsi
@@ -171,9 +199,9 @@ static void
 note_pool(World *w)
 {
   Rs *rs = w->rs;
-  wtavg_set(&w->st.pimsi_in_use, w_now(w), (double)pool_n_in_use(rs->pool));
-  if (w->st.exhausted_at < 0 && pool_n_free(rs->pool) == 0)
-    w->st.exhausted_at = w_now(w);
+  stat_level_set(&rs->in_use, w_now(w), (double)pool_n_in_use(rs->pool));
+  if (rs->exhausted_at < 0 && pool_n_free(rs->pool) == 0)
+    rs->exhausted_at = w_now(w);
 }
 
 /* ---- registrations ---------------------------------------------------------------- */
@@ -216,7 +244,7 @@ on_register(World *w, const Msg *m, SimTime service)
     g_assert(idx < rs->n_rec);
     RsRecord *r = &rs->rec[idx];
     fsm_dispatch(&rec_def, idx, r->state, E_ALLOCATE, w, (void *)m);
-    w->st.rs_registrations++;
+    w->rs->fig.registrations++;
     a->pimsi = idx;
     a->status = ST_OK;
     a->u.reg.imsi = pimsi_imsi(w, idx);
@@ -238,7 +266,7 @@ on_sho_register(World *w, const Msg *m, SimTime service)
   uint32_t sho = net_addr_index(m->from);
   if (r) {
     r->sho = sho + 1;
-    w->st.rs_sho_registrations++;
+    w->rs->fig.sho_registrations++;
     RLOG(w, m->pimsi, r->state, "SHO %s", w->cfg->home_operators[sho].name);
   }
   net_send(w, net_answer_new(w, m, MSG_RS_ACK), service);
@@ -277,9 +305,10 @@ static void
 av_done(SimEngine *sim, void *ctx_, uint64_t arg)
 {
   World *w = ctx_;
+  Rs *rs = w->rs;
   RsJob *j = idpool_get(w->ctx[ROLE_RS], arg);
   if (is_down(w)) {
-    w->st.rs_dropped++;
+    w->rs->fig.dropped++;
     job_free(w, arg, j);
     return;
   }
@@ -291,10 +320,10 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
   if (r == NULL) {
     a->status = ST_REFUSED;
   } else if (q->status == ST_SYNC_FAILURE) {
-    w->st.av_resync_requests++;
+    rs->fig.resync_requests++;
     if (aka_he_resync(&w->aka, w->mil, &r->keys, &r->seq_he, q->u.chal.rand, q->u.chal.auts,
                       NULL) == AKA_OK) {
-      w->st.aka_resyncs++;
+      rs->fig.resyncs++;
       RLOG(w, q->pimsi, r->state, "SQN resynchronised");
     } else {
       a->status = ST_FAILED;
@@ -312,8 +341,8 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
     if (st == AKA_OK) {
       a->batch = bid;
       r->av_issued = 1;
-      w->st.av_requests++;
-      w->st.av_vectors += c->av_batch;
+      rs->fig.av_requests++;
+      rs->fig.av_vectors += c->av_batch;
     } else {
       idpool_release(w->batches, bid);
       a->status = ST_FAILED;
@@ -367,7 +396,7 @@ authenticated(World *w, RsRecord *r, const Msg *l)
 static void
 answer_lookup(World *w, const Msg *l, SimTime service)
 {
-  w->st.rs_lookups++;
+  w->rs->fig.lookups++;
   RsRecord *r = record_of(w, l->pimsi, l->dev);
   bool ok = false;
   if (r && r->conn_ok && CRYPTO_memcmp(r->proof_rs, l->u.conn.proof, 16) == 0) {
@@ -390,10 +419,10 @@ answer_lookup(World *w, const Msg *l, SimTime service)
   }
   Msg *a = net_answer_new(w, l, MSG_LOOKUP_ANSWER);
   if (!ok) {
-    w->st.rs_lookup_refused++;
+    w->rs->fig.lookup_refused++;
     a->status = ST_REFUSED;
   } else if (r->sho == 0) {
-    w->st.rs_no_sho++;
+    w->rs->fig.no_sho++;
     a->status = ST_REFUSED;
   } else {
     a->status = ST_OK;
@@ -408,7 +437,7 @@ cert_check_done(SimEngine *sim, void *ctx, uint64_t arg)
   World *w = ctx;
   RsJob *j = idpool_get(w->ctx[ROLE_RS], arg);
   if (is_down(w))
-    w->st.rs_dropped++;
+    w->rs->fig.dropped++;
   else
     answer_lookup(w, &j->req, 0);
   job_free(w, arg, j);
@@ -461,12 +490,12 @@ rec_release(void *ctx, uint64_t idx, unsigned event, void *data)
   if (w->cfg->registration_service.pimsi_recycle == SCN_RECYCLE_AFTER_PROVISIONING) {
     if (!pool_release(rs->pool, (uint32_t)idx, now))
       g_error("pool_release refused PIMSI %u", (uint32_t)idx);
-    wtally_add(&w->st.hold, sim_time_to_s(now - r->t_alloc));
+    stat_samples_add(&rs->hold, sim_time_to_s(now - r->t_alloc));
     SimTime q = MIN(w->cfg->registration_service.pimsi_quarantine, w->cfg->duration - now);
     rs->quarantine_area += sim_time_to_s(q);
     OPENSSL_cleanse(&r->keys, sizeof r->keys);
     fsm_goto(&rec_def, idx, &r->state, R_FREE);
-    w->st.rs_releases++;
+    rs->fig.releases++;
     RLOG(w, idx, r->state, "released to the pool (quarantine)");
   } else {
     fsm_goto(&rec_def, idx, &r->state, R_DONE);
@@ -491,7 +520,6 @@ on_ca_fetch(World *w, const Msg *m)
 {
   Msg *a = net_answer_new(w, m, MSG_CA_BUNDLE);
   a->blob = wcert_bundle(w);
-  w->st.rs_ca_fetches++;
   net_send(w, a, reg_time(w));
 }
 
@@ -531,7 +559,7 @@ rs_dispatch(World *w, Msg *m)
 static void
 rs_lost(World *w, Msg *m)
 {
-  w->st.rs_dropped++;
+  w->rs->fig.dropped++;
 }
 
 const RoleClass rs_role = {
@@ -543,48 +571,155 @@ const RoleClass rs_role = {
 
 /* ---- figures ----------------------------------------------------------------------- */
 
-void
-rs_sample(World *w, double *in_use, double *quarantined, double *av_queue)
+static double
+fig_wait_mean(void *ctx)
 {
-  Rs *rs = w->rs;
-  pool_advance(rs->pool, w_now(w));
-  *in_use = (double)pool_n_in_use(rs->pool);
-  *quarantined = (double)pool_n_quarantined(rs->pool);
-  *av_queue = (double)sim_resource_queue_length(rs->av);
+  const StatTally *wait = sim_resource_wait_tally(((Rs *)ctx)->av);
+  return wait->n > 0 ? stat_tally_mean(wait) / 1e6 : NAN;
 }
 
-uint64_t
-rs_pool_size(const World *w)
+static double
+fig_wait_p99(void *ctx)
 {
-  return pool_size(w->rs->pool);
+  Rs *rs = ctx;
+  if (sim_resource_wait_tally(rs->av)->n == 0)
+    return NAN;
+  return stat_quantiles_get(sim_resource_wait_quantiles(rs->av), 0.99) / 1e6;
 }
 
-uint64_t
-rs_pool_allocated(const World *w)
+static double
+fig_utilisation(void *ctx)
 {
-  return pool_n_allocations(w->rs->pool);
+  return sim_resource_utilisation(((Rs *)ctx)->av);
 }
 
-uint64_t
-rs_pool_blocked(const World *w)
+static double
+fig_queue_mean(void *ctx)
 {
-  return pool_n_refusals(w->rs->pool);
+  return sim_resource_mean_queue_length(((Rs *)ctx)->av);
 }
 
-double
-rs_quarantined_mean(const World *w)
+static double
+fig_pool_size(void *ctx)
 {
-  return w->rs->quarantine_area / sim_time_to_s(w->cfg->duration);
+  return (double)pool_size(((Rs *)ctx)->pool);
 }
 
-uint32_t
-rs_av_servers(const World *w)
+static double
+fig_allocated(void *ctx)
 {
-  return w->cfg->registration_service.av_servers;
+  return (double)pool_n_allocations(((Rs *)ctx)->pool);
 }
 
-SimResource *
-rs_av_resource(const World *w)
+static double
+fig_in_use_mean(void *ctx)
 {
-  return w->rs->av;
+  Rs *rs = ctx;
+  return stat_level_mean(&rs->in_use, rs->w->cfg->duration);
+}
+
+static double
+fig_in_use_peak(void *ctx)
+{
+  return ((Rs *)ctx)->in_use.max;
+}
+
+static double
+fig_quarantined_mean(void *ctx)
+{
+  Rs *rs = ctx;
+  return rs->quarantine_area / sim_time_to_s(rs->w->cfg->duration);
+}
+
+static double
+fig_hold_mean(void *ctx)
+{
+  return stat_samples_mean(&((Rs *)ctx)->hold);
+}
+
+static double
+fig_exhausted_at(void *ctx)
+{
+  Rs *rs = ctx;
+  return rs->exhausted_at >= 0 ? sim_time_to_s(rs->exhausted_at) : NAN;
+}
+
+static double
+fig_blocked(void *ctx)
+{
+  return (double)pool_n_refusals(((Rs *)ctx)->pool);
+}
+
+/* Series: the pool's occupancy (the quarantine advanced to now first), the AV queue, and
+ * the AV servers' utilisation over the interval since the last sample. */
+static double
+series_in_use(void *ctx)
+{
+  Rs *rs = ctx;
+  pool_advance(rs->pool, w_now(rs->w));
+  return (double)pool_n_in_use(rs->pool);
+}
+
+static double
+series_quarantined(void *ctx)
+{
+  return (double)pool_n_quarantined(((Rs *)ctx)->pool);
+}
+
+static double
+series_queue(void *ctx)
+{
+  return (double)sim_resource_queue_length(((Rs *)ctx)->av);
+}
+
+static double
+series_utilisation(void *ctx)
+{
+  Rs *rs = ctx;
+  World *w = rs->w;
+  SimTime now = w_now(w);
+  double servers = (double)w->cfg->registration_service.av_servers;
+  double area = sim_resource_utilisation(rs->av) * servers * sim_time_to_s(now);
+  double util = 0;
+  if (now > 0) {
+    SimTime span = MIN(w->cfg->output.series_interval, now);
+    util = (area - rs->busy_last_sample) / (servers * sim_time_to_s(span));
+  }
+  rs->busy_last_sample = area;
+  return util;
+}
+
+static void
+register_figures(World *w, Rs *rs)
+{
+  static const struct {
+    const char *name;
+    StatProbeFn fn;
+  } values[] = {
+      {"rs.av.wait_mean", fig_wait_mean},
+      {"rs.av.wait_p99", fig_wait_p99},
+      {"rs.av.utilization", fig_utilisation},
+      {"rs.av.queue_mean", fig_queue_mean},
+      {"rs.pimsi.pool_size", fig_pool_size},
+      {"rs.pimsi.allocated", fig_allocated},
+      {"rs.pimsi.in_use_mean", fig_in_use_mean},
+      {"rs.pimsi.in_use_peak", fig_in_use_peak},
+      {"rs.pimsi.quarantined_mean", fig_quarantined_mean},
+      {"rs.pimsi.hold_mean", fig_hold_mean},
+      {"rs.pimsi.exhausted_at", fig_exhausted_at},
+      {"rs.pimsi.blocked", fig_blocked},
+  };
+  stat_registry_counters(w->figs, rs_counters, G_N_ELEMENTS(rs_counters), &rs->fig);
+  for (size_t i = 0; i < G_N_ELEMENTS(values); i++)
+    stat_registry_value(w->figs, values[i].name, values[i].fn, rs);
+  stat_sampler_add_probe(w->sampler, "rs.pimsi.in_use", series_in_use, rs);
+  stat_sampler_add_probe(w->sampler, "rs.pimsi.quarantined", series_quarantined, rs);
+  stat_sampler_add_probe(w->sampler, "rs.av.queue", series_queue, rs);
+  stat_sampler_add_probe(w->sampler, "rs.av.utilization", series_utilisation, rs);
+}
+
+size_t
+rs_memory(const World *w)
+{
+  return sizeof(Rs) + w->rs->n_rec * sizeof(RsRecord) + pool_memory(w->rs->pool);
 }

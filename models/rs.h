@@ -15,13 +15,4 @@ extern const RoleClass rs_role;
 
 Rs *rs_new(World *w, GError **error);
 void rs_free(Rs *rs);
-
-/* For series and results. */
-void rs_sample(World *w, double *in_use, double *quarantined, double *av_queue);
-uint64_t rs_pool_size(const World *w);
-uint64_t rs_pool_allocated(const World *w);
-uint64_t rs_pool_blocked(const World *w);
-double rs_quarantined_mean(const World *w);
-uint32_t rs_av_servers(const World *w);
-SimResource *rs_av_resource(const World *w); /* waits, utilisation, queue */
 size_t rs_memory(const World *w);

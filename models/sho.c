@@ -111,7 +111,28 @@ typedef struct {
   const Msg *m; /* the message that arrived, or NULL (timers) */
 } DlArg;
 
+/* What a home operator counts. */
+typedef struct {
+  uint64_t refusals, downloads, dropped, auth_ok, auth_failures, av_requests, orphaned;
+  uint64_t rs_timeouts;
+} ShoFigures;
+
+static const StatCounterDef sho_counters[] = {
+    {"sho.downloads", offsetof(ShoFigures, downloads)},
+    {"sho.refusals", offsetof(ShoFigures, refusals)},
+    {"sho.dropped", offsetof(ShoFigures, dropped)},
+    {"rs.pimsi.orphaned", offsetof(ShoFigures, orphaned)},
+    {"rs.timeouts", offsetof(ShoFigures, rs_timeouts)},
+};
+/* Reported when some home operator authenticates devices itself. */
+static const StatCounterDef sho_auth_counters[] = {
+    {"sho.auth_ok", offsetof(ShoFigures, auth_ok)},
+    {"sho.auth_failures", offsetof(ShoFigures, auth_failures)},
+    {"sho.av_requests", offsetof(ShoFigures, av_requests)},
+};
+
 struct Sho {
+  ShoFigures fig;
   uint32_t index;
   const ScnHomeOperator *cfg;
   WRng r_dl, r_auth;
@@ -135,6 +156,12 @@ sho_new(World *w, uint32_t index, GError **error)
   /* Purpose 1 is the SHO's link to the RS (net.c). */
   wrng_init(&s->r_dl, w->seed, WR_SHO, index, 2);
   wrng_init(&s->r_auth, w->seed, WR_SHO, index, 3);
+  stat_registry_counters(w->figs, sho_counters, G_N_ELEMENTS(sho_counters), &s->fig);
+  bool auth = false;
+  for (size_t i = 0; i < w->cfg->n_home_operators; i++)
+    auth |= w->cfg->home_operators[i].authenticate != SCN_SHO_AUTH_NONE;
+  if (auth)
+    stat_registry_counters(w->figs, sho_auth_counters, G_N_ELEMENTS(sho_auth_counters), &s->fig);
   s->mnc = (uint16_t)(index + 1);
   s->mnc_len = s->mnc < 100 ? 2 : 3;
   s->next_msin = 1;
@@ -209,7 +236,7 @@ end_dl(World *w, PoolId did, ShoDl *d)
 static void
 refuse_device(World *w, Sho *s, PoolId did, ShoDl *d)
 {
-  w->st.sho_refusals++;
+  s->fig.refusals++;
   HLOG(w, d, "download refused");
   net_send(w, to_device(w, s, d, MSG_DOWNLOAD_REFUSED), 0);
   end_dl(w, did, d);
@@ -265,7 +292,7 @@ download_done(World *w, Sho *s, PoolId did, ShoDl *d)
     g_error("seal_pack failed");
   OPENSSL_cleanse(&usim, sizeof usim);
   OPENSSL_cleanse(k_seal, sizeof k_seal);
-  w->st.sho_downloads++;
+  s->fig.downloads++;
   HLOG(w, d, "sealed USIM sent");
   net_send(w, p, 0);
   end_dl(w, did, d);
@@ -293,7 +320,7 @@ key_arrived(World *w, Sho *s, PoolId did, ShoDl *d, const Msg *k)
     break;
   case SCN_SHO_AUTH_AKA: {
     go(d, D_AUTH_AV);
-    w->st.sho_av_requests++;
+    s->fig.av_requests++;
     HLOG(w, d, "device proved K_SHO; an AV from the RS for our own AKA");
     Msg *r = to_rs(w, s, MSG_AV_REQUEST, d->dev, d->pimsi);
     r->ctx = did;
@@ -389,12 +416,12 @@ dl_action(void *ctx, uint64_t id, unsigned event, void *data)
     break;
   case E_CHECKED:
     if (!d->ok) {
-      w->st.sho_auth_failures++;
+      s->fig.auth_failures++;
       HLOG(w, d, "the device failed our authentication");
       refuse_device(w, s, did, d);
       break;
     }
-    w->st.sho_auth_ok++;
+    s->fig.auth_ok++;
     start_download(w, s, did, d);
     break;
   case E_DONE:
@@ -526,6 +553,7 @@ sho_dispatch(World *w, Msg *m)
 static void
 sho_lost(World *w, Msg *m)
 {
+  Sho *s = w->shos[net_addr_index(m->to)];
   switch (m->kind) {
   case MSG_AV_ANSWER:
     return;
@@ -534,12 +562,12 @@ sho_lost(World *w, Msg *m)
       return; /* a second ack: nobody waits for it */
     break;
   case MSG_INSTALLED:
-    w->st.rs_orphaned++;
+    s->fig.orphaned++;
     break;
   default:
     break;
   }
-  w->st.sho_dropped++;
+  s->fig.dropped++;
 }
 
 static void
@@ -549,7 +577,7 @@ sho_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tr
     wcert_fetch_timeout(w, (uint32_t)ref, give_up);
     return;
   }
-  w->st.rs_timeouts++;
+  w->shos[net_addr_index(sent->from)]->fig.rs_timeouts++;
   if (give_up) { /* a download's key or AV request */
     dl_event(w, ref, E_GAVE_UP, NULL);
     return;

@@ -83,7 +83,26 @@ typedef struct {
   uint8_t auts[AKA_AUTS_LEN];
 } VoCtx;
 
+/* What a visited operator counts. */
+typedef struct {
+  uint64_t attaches, refusals, spare_used, dropped, gave_up, aka_ok, aka_failures, res_mismatch;
+  uint64_t rs_timeouts;
+} VoFigures;
+
+static const StatCounterDef vo_counters[] = {
+    {"vo.attaches", offsetof(VoFigures, attaches)},
+    {"vo.refusals", offsetof(VoFigures, refusals)},
+    {"vo.spare_used", offsetof(VoFigures, spare_used)},
+    {"vo.dropped", offsetof(VoFigures, dropped)},
+    {"vo.gave_up", offsetof(VoFigures, gave_up)},
+    {"aka.successes", offsetof(VoFigures, aka_ok)},
+    {"aka.failures", offsetof(VoFigures, aka_failures)},
+    {"aka.res_mismatch", offsetof(VoFigures, res_mismatch)},
+    {"rs.timeouts", offsetof(VoFigures, rs_timeouts)},
+};
+
 struct Vo {
+  VoFigures fig;
   uint32_t index;
   const ScnVisitedOperator *cfg;
   WRng r_refuse, r_verify;
@@ -100,6 +119,7 @@ vo_new(World *w, uint32_t index, GError **error)
   /* Purposes 1 and 2 are the VO's access link and roaming interface (net.c). */
   wrng_init(&vo->r_refuse, w->seed, WR_VO, index, 3);
   wrng_init(&vo->r_verify, w->seed, WR_VO, index, 4);
+  stat_registry_counters(w->figs, vo_counters, G_N_ELEMENTS(vo_counters), &vo->fig);
   if (vo->cfg->accepts_pimsi && w->cfg->registration_service.av_batch > 1 &&
       w->cfg->registration_service.auth == SCN_AUTH_MILENAGE) {
     vo->spare = g_try_malloc0_n(w->total_devices ? w->total_devices : 1, sizeof(PoolId));
@@ -260,7 +280,7 @@ ctx_new(void *ctx, uint64_t id, unsigned event, void *data)
     AkaVector av = batch[k];
     if (vo->spare_next[dev] >= w->cfg->registration_service.av_batch)
       drop_spares(w, vo, dev);
-    w->st.vo_spare_used++;
+    vo->fig.spare_used++;
     challenge(w, vo, cid, c, &av);
     OPENSSL_cleanse(&av, sizeof av);
     return;
@@ -287,7 +307,7 @@ ctx_wait_av(void *ctx, uint64_t id, unsigned event, void *data)
   const Arrival *a = data;
   VoCtx *c = idpool_get(w->ctx[ROLE_VO], a->cid);
   if (event == E_TIMEOUT) { /* the request helper gave up (vo_req_timeout) */
-    w->st.vo_timeouts_given_up++;
+    vo->fig.gave_up++;
     reject(w, vo, a->cid, c, ST_FAILED);
     return;
   }
@@ -337,7 +357,7 @@ ctx_wait_res(void *ctx, uint64_t id, unsigned event, void *data)
   switch (m->status) {
   case ST_OK:
     if (CRYPTO_memcmp(m->u.chal.res, c->av.xres, MIL_MAC_LEN) == 0) {
-      w->st.aka_ok++;
+      vo->fig.aka_ok++;
       /* A granted device does not authenticate with its PIMSI again here (the secured
        * connection carries it to its USIM), so its spares go, as an MME deletes unused
        * vectors at detach; they serve only retries after failures. */
@@ -345,8 +365,8 @@ ctx_wait_res(void *ctx, uint64_t id, unsigned event, void *data)
       VLOG(w, c, "RES = XRES: temporary access granted");
       grant(w, vo, cid, c);
     } else {
-      w->st.aka_failures++;
-      w->st.aka_res_mismatch++;
+      vo->fig.aka_failures++;
+      vo->fig.res_mismatch++;
       reject(w, vo, cid, c, ST_MAC_FAILURE);
     }
     break;
@@ -362,7 +382,7 @@ ctx_wait_res(void *ctx, uint64_t id, unsigned event, void *data)
     request_av(w, vo, cid, c);
     break;
   default:
-    w->st.aka_failures++;
+    vo->fig.aka_failures++;
     reject(w, vo, cid, c, ST_MAC_FAILURE);
     break;
   }
@@ -447,12 +467,12 @@ static void
 on_attach(World *w, Vo *vo, const Msg *m)
 {
   if (!vo->cfg->accepts_pimsi) {
-    w->st.vo_refusals++;
+    vo->fig.refusals++;
     Msg *r = net_answer_new(w, m, MSG_REFUSED);
     net_send(w, r, wrng_dist(&vo->r_refuse, &vo->cfg->refuse_delay));
     return;
   }
-  w->st.vo_attaches++;
+  vo->fig.attaches++;
   void *p;
   PoolId cid = idpool_alloc(w->ctx[ROLE_VO], &p);
   VoCtx *c = p;
@@ -511,7 +531,7 @@ vo_dispatch(World *w, Msg *m)
 static void
 vo_lost(World *w, Msg *m)
 {
-  w->st.vo_dropped++;
+  w->vos[net_addr_index(m->to)]->fig.dropped++;
   if (m->kind == MSG_AV_ANSWER || m->kind == MSG_AUTH_ANSWER) {
     VoCtx *c = idpool_lookup(w->ctx[ROLE_VO], m->ctx);
     if (c != NULL)
@@ -526,7 +546,7 @@ vo_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tri
     wcert_fetch_timeout(w, (uint32_t)ref, give_up);
     return;
   }
-  w->st.rs_timeouts++;
+  w->vos[net_addr_index(sent->from)]->fig.rs_timeouts++;
   VoCtx *c = idpool_get(w->ctx[ROLE_VO], ref);
   if (!give_up) {
     VLOG(w, c, "%s request to the RS (try %u)",

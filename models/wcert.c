@@ -43,7 +43,36 @@ typedef struct {
   SimHandler ready;
 } WcTrust;
 
+/* What the certificate side counts (reported only when certificates are in use). */
+typedef struct {
+  uint64_t issued, revoked, verifications, accepted, refused_expired, refused_revoked;
+  uint64_t refused_signature, refused_other, ca_fetches, rs_accepts, rs_refusals, rs_timeouts;
+  double issue_wall_s; /* wall time spent issuing device credentials (lazily) */
+} WcFigures;
+
+static const StatCounterDef wc_counters[] = {
+    {"cert.issued", offsetof(WcFigures, issued)},
+    {"cert.revoked", offsetof(WcFigures, revoked)},
+    {"cert.verifications", offsetof(WcFigures, verifications)},
+    {"cert.accepted", offsetof(WcFigures, accepted)},
+    {"cert.refused_expired", offsetof(WcFigures, refused_expired)},
+    {"cert.refused_revoked", offsetof(WcFigures, refused_revoked)},
+    {"cert.refused_signature", offsetof(WcFigures, refused_signature)},
+    {"cert.refused_other", offsetof(WcFigures, refused_other)},
+    {"rs.ca_fetches", offsetof(WcFigures, ca_fetches)},
+    {"rs.cert_accepts", offsetof(WcFigures, rs_accepts)},
+    {"rs.cert_refusals", offsetof(WcFigures, rs_refusals)},
+    {"rs.timeouts", offsetof(WcFigures, rs_timeouts)},
+};
+
+static double
+issue_wall_s(void *ctx)
+{
+  return ((const WcFigures *)ctx)->issue_wall_s;
+}
+
 struct WCert {
+  WcFigures fig;
   CertCa *ca;
   uint8_t dev_secret[32]; /* per-device seeds derive from it */
   GHashTable *devs;       /* device id -> WcDevice */
@@ -119,6 +148,8 @@ wcert_new(World *w, GError **error)
     return NULL;
   }
   c->n_dev = w->total_devices;
+  stat_registry_counters(w->figs, wc_counters, G_N_ELEMENTS(wc_counters), &c->fig);
+  stat_registry_value(w->figs, "cert.issue_wall_s", issue_wall_s, &c->fig);
   return c;
 }
 
@@ -168,7 +199,7 @@ wcert_on_registered(World *w, uint32_t dev, Imsi pimsi)
   if (!(f > 0) || wrng_u01(&c->r_revoke) >= f)
     return;
   cert_ca_revoke(c->ca, serial_of(dev), cert_now(w));
-  w->st.cert_revoked++;
+  w->cert->fig.revoked++;
 }
 
 GBytes *
@@ -178,6 +209,7 @@ wcert_bundle(World *w)
   const uint8_t *bundle = cert_ca_bundle(w->cert->ca, cert_now(w), &len);
   if (bundle == NULL)
     g_error("cert_ca_bundle failed");
+  w->cert->fig.ca_fetches++;
   return g_bytes_new(bundle, len);
 }
 
@@ -195,11 +227,11 @@ wcert_rs_accept(World *w, uint32_t dev, const uint8_t nonce[CERT_NONCE_LEN], con
   CertStatus st = cert_ca_accept(c->ca, der, len, &d->attach.proof, nonce, context, strlen(context),
                                  cert_now(w), master);
   if (st == CERT_OK) {
-    w->st.rs_cert_accepts++;
+    w->cert->fig.rs_accepts++;
     memcpy(d->rs_master, master, CERT_MASTER_LEN);
     d->rs_ok = true;
   } else {
-    w->st.rs_cert_refusals++;
+    w->cert->fig.rs_refusals++;
   }
   return st;
 }
@@ -250,12 +282,12 @@ device_entry(World *w, uint32_t dev, bool wrong)
   } else {
     d->cred = cert_device_new(c->ca, seed, serial_of(dev), subject, from, life);
   }
-  w->st.cert_issue_wall_s += (double)(g_get_monotonic_time() - t0) / 1e6;
+  w->cert->fig.issue_wall_s += (double)(g_get_monotonic_time() - t0) / 1e6;
   OPENSSL_cleanse(seed, sizeof seed);
   OPENSSL_cleanse(other, sizeof other);
   if (d->cred == NULL)
     g_error("cannot issue a device certificate (OpenSSL failed)");
-  w->st.cert_issued++;
+  w->cert->fig.issued++;
   g_hash_table_insert(c->devs, GUINT_TO_POINTER(dev), d);
   return d;
 }
@@ -339,7 +371,7 @@ wcert_need_verifier(World *w, uint32_t trust, PoolId ctx)
 void
 wcert_fetch_timeout(World *w, uint32_t trust, bool give_up)
 {
-  w->st.rs_timeouts++;
+  w->cert->fig.rs_timeouts++;
   /* Given up: the waiting contexts find no fresh verifier and refuse (a network
    * failure). */
   if (give_up)
@@ -372,7 +404,7 @@ wcert_check_last(World *w, uint32_t trust, uint32_t dev, const uint8_t nonce[CER
   WcTrust *t = &c->trust[trust];
   WcDevice *d = g_hash_table_lookup(c->devs, GUINT_TO_POINTER(dev));
   g_assert(t->v != NULL);
-  w->st.cert_verifications++;
+  w->cert->fig.verifications++;
   CertStatus st = CERT_BAD_ENCODING;
   if (d != NULL && d->cred != NULL) {
     size_t len = 0;
@@ -382,19 +414,19 @@ wcert_check_last(World *w, uint32_t trust, uint32_t dev, const uint8_t nonce[CER
   }
   switch (st) {
   case CERT_OK:
-    w->st.cert_accepted++;
+    w->cert->fig.accepted++;
     break;
   case CERT_EXPIRED:
-    w->st.cert_refused_expired++;
+    w->cert->fig.refused_expired++;
     break;
   case CERT_REVOKED:
-    w->st.cert_refused_revoked++;
+    w->cert->fig.refused_revoked++;
     break;
   case CERT_BAD_SIGNATURE:
-    w->st.cert_refused_signature++;
+    w->cert->fig.refused_signature++;
     break;
   default:
-    w->st.cert_refused_other++;
+    w->cert->fig.refused_other++;
     break;
   }
   return st;

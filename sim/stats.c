@@ -436,3 +436,219 @@ stat_sampler_value(const StatSampler *s, size_t row, size_t probe)
   g_assert(row < s->times->len && probe < s->probes->len);
   return g_array_index(s->values, double, row * s->probes->len + probe);
 }
+
+/* ---- samples with quantiles ------------------------------------------------------------ */
+
+void
+stat_samples_init(StatSamples *s, bool quantiles)
+{
+  stat_tally_init(&s->tally);
+  s->sum = 0;
+  s->q = quantiles ? stat_quantiles_new() : NULL;
+}
+
+void
+stat_samples_clear(StatSamples *s)
+{
+  stat_quantiles_free(s->q);
+  s->q = NULL;
+}
+
+void
+stat_samples_add(StatSamples *s, double x)
+{
+  stat_tally_add(&s->tally, x);
+  s->sum += x;
+  if (s->q)
+    stat_quantiles_add(s->q, x);
+}
+
+double
+stat_samples_mean(const StatSamples *s)
+{
+  return s->tally.n ? s->sum / (double)s->tally.n : NAN;
+}
+
+double
+stat_samples_quantile(StatSamples *s, double p)
+{
+  if (s->q == NULL || s->tally.n == 0)
+    return NAN;
+  return stat_quantiles_get(s->q, p);
+}
+
+/* ---- the registry ----------------------------------------------------------------------- */
+
+typedef enum { REG_COUNTER, REG_VALUE, REG_SAMPLES } RegKind;
+
+typedef struct {
+  RegKind kind;
+  char *name;
+  union {
+    const uint64_t *counter;
+    struct {
+      StatProbeFn fn;
+      void *ctx;
+    } value;
+    struct {
+      StatSamples *s;
+      bool mean_max;
+    } samples;
+  } u;
+} RegEntry;
+
+typedef struct {
+  char *name;
+  GArray *entries; /* RegEntry indices (guint) adding up to this figure */
+} RegFigure;
+
+struct StatRegistry {
+  GArray *entries;     /* RegEntry */
+  GArray *figures;     /* RegFigure, in order of first registration */
+  GHashTable *by_name; /* name -> figure index + 1 */
+};
+
+StatRegistry *
+stat_registry_new(void)
+{
+  StatRegistry *r = g_new0(StatRegistry, 1);
+  r->entries = g_array_new(FALSE, FALSE, sizeof(RegEntry));
+  r->figures = g_array_new(FALSE, FALSE, sizeof(RegFigure));
+  r->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+  return r;
+}
+
+void
+stat_registry_free(StatRegistry *r)
+{
+  if (r == NULL)
+    return;
+  for (guint i = 0; i < r->entries->len; i++)
+    g_free(g_array_index(r->entries, RegEntry, i).name);
+  for (guint i = 0; i < r->figures->len; i++) {
+    RegFigure *f = &g_array_index(r->figures, RegFigure, i);
+    g_free(f->name);
+    g_array_unref(f->entries);
+  }
+  g_array_unref(r->entries);
+  g_array_unref(r->figures);
+  g_hash_table_unref(r->by_name);
+  g_free(r);
+}
+
+/* Adds entry e under its name: a new figure, or one more term of an existing one. */
+static void
+reg_add(StatRegistry *r, RegEntry e)
+{
+  guint idx = r->entries->len;
+  g_array_append_val(r->entries, e);
+  guint f = GPOINTER_TO_UINT(g_hash_table_lookup(r->by_name, e.name));
+  if (f == 0) {
+    RegFigure fig = {g_strdup(e.name), g_array_new(FALSE, FALSE, sizeof(guint))};
+    g_array_append_val(r->figures, fig);
+    f = r->figures->len;
+    g_hash_table_insert(r->by_name, g_array_index(r->figures, RegFigure, f - 1).name,
+                        GUINT_TO_POINTER(f));
+  }
+  RegFigure *fig = &g_array_index(r->figures, RegFigure, f - 1);
+  g_assert(fig->entries->len == 0 ||
+           g_array_index(r->entries, RegEntry, g_array_index(fig->entries, guint, 0)).kind ==
+               e.kind);
+  g_assert(e.kind != REG_SAMPLES || fig->entries->len == 0); /* samples do not add up */
+  g_array_append_val(fig->entries, idx);
+}
+
+void
+stat_registry_counter(StatRegistry *r, const char *name, const uint64_t *c)
+{
+  reg_add(r, (RegEntry){REG_COUNTER, g_strdup(name), {.counter = c}});
+}
+
+void
+stat_registry_counters(StatRegistry *r, const StatCounterDef *defs, size_t n, const void *base)
+{
+  for (size_t i = 0; i < n; i++)
+    stat_registry_counter(r, defs[i].name, (const uint64_t *)((const char *)base + defs[i].offset));
+}
+
+void
+stat_registry_value(StatRegistry *r, const char *name, StatProbeFn fn, void *ctx)
+{
+  RegEntry e = {REG_VALUE, g_strdup(name), {.value = {fn, ctx}}};
+  reg_add(r, e);
+}
+
+void
+stat_registry_samples(StatRegistry *r, const char *prefix, StatSamples *s, bool mean_max)
+{
+  RegEntry e = {REG_SAMPLES, g_strdup(prefix), {.samples = {s, mean_max}}};
+  reg_add(r, e);
+}
+
+/* The value of a counter or value figure: the sum of its terms (NAN when every term is). */
+static double
+figure_value(StatRegistry *r, const RegFigure *f)
+{
+  double sum = 0;
+  bool any = false;
+  for (guint k = 0; k < f->entries->len; k++) {
+    const RegEntry *e = &g_array_index(r->entries, RegEntry, g_array_index(f->entries, guint, k));
+    double v = e->kind == REG_COUNTER ? (double)*e->u.counter : e->u.value.fn(e->u.value.ctx);
+    if (!isnan(v)) {
+      sum = any ? sum + v : v;
+      any = true;
+    }
+  }
+  return any ? sum : NAN;
+}
+
+static void
+samples_figures(const char *prefix, StatSamples *s, bool mean_max, StatFigureFn fn, void *data)
+{
+  if (s->tally.n == 0)
+    return;
+  char name[128];
+  if (mean_max) {
+    g_snprintf(name, sizeof name, "%s.mean", prefix);
+    fn(data, name, stat_samples_mean(s));
+  }
+  static const struct {
+    const char *suffix;
+    double q;
+  } qs[] = {{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}};
+  for (size_t i = 0; i < G_N_ELEMENTS(qs); i++) {
+    g_snprintf(name, sizeof name, "%s.%s", prefix, qs[i].suffix);
+    fn(data, name, stat_samples_quantile(s, qs[i].q));
+  }
+  if (mean_max) {
+    g_snprintf(name, sizeof name, "%s.max", prefix);
+    fn(data, name, s->tally.max);
+  }
+}
+
+void
+stat_registry_foreach(StatRegistry *r, StatFigureFn fn, void *data)
+{
+  for (guint i = 0; i < r->figures->len; i++) {
+    const RegFigure *f = &g_array_index(r->figures, RegFigure, i);
+    const RegEntry *e0 = &g_array_index(r->entries, RegEntry, g_array_index(f->entries, guint, 0));
+    if (e0->kind == REG_SAMPLES) {
+      samples_figures(f->name, e0->u.samples.s, e0->u.samples.mean_max, fn, data);
+      continue;
+    }
+    double v = figure_value(r, f);
+    if (!isnan(v))
+      fn(data, f->name, v);
+  }
+}
+
+double
+stat_registry_get(StatRegistry *r, const char *name)
+{
+  guint f = GPOINTER_TO_UINT(g_hash_table_lookup(r->by_name, name));
+  if (f == 0)
+    return NAN;
+  const RegFigure *fig = &g_array_index(r->figures, RegFigure, f - 1);
+  const RegEntry *e0 = &g_array_index(r->entries, RegEntry, g_array_index(fig->entries, guint, 0));
+  return e0->kind == REG_SAMPLES ? NAN : figure_value(r, fig);
+}

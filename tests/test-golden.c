@@ -11,7 +11,7 @@
  * A transcript starts with its recipe:
  *   scenario: scenarios/storm.yaml      (relative to the source root)
  *   set: KEY.PATH=VALUE                 (zero or more, as `m2msim run --set`)
- * then one line per figure:
+ * then one line per figure, by name:
  *   scalar NAME VALUE                   (VALUE as %.17g)
  *   series NAME ROWS HASH               (FNV-1a 64 over every "t value" row, %.17g) */
 #include <glib.h>
@@ -65,10 +65,16 @@ recipe_read(const char *path)
 static void
 add_scalar(void *data, const char *name, double value)
 {
-  GString *out = data;
+  GPtrArray *lines = data;
   if (strstr(name, "wall") != NULL)
     return; /* wall-clock figures differ between runs */
-  g_string_append_printf(out, "scalar %s %.17g\n", name, value);
+  g_ptr_array_add(lines, g_strdup_printf("scalar %s %.17g\n", name, value));
+}
+
+static int
+by_line(gconstpointer a, gconstpointer b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static uint64_t
@@ -136,7 +142,12 @@ transcript(const Recipe *r)
   g_string_append_printf(out, "scenario: %s\n", r->scenario);
   for (guint i = 0; i + 1 < r->sets->len; i++)
     g_string_append_printf(out, "set: %s\n", (const char *)r->sets->pdata[i]);
-  world_foreach_scalar(w, add_scalar, out);
+  /* The figures as a set: by name, whatever order the run lists them in. */
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+  world_foreach_scalar(w, add_scalar, lines);
+  g_ptr_array_sort(lines, by_line);
+  for (guint i = 0; i < lines->len; i++)
+    g_string_append(out, lines->pdata[i]);
 
   g_autofree char *dir = g_dir_make_tmp("m2m-golden-XXXXXX", &error);
   g_assert_no_error(error);

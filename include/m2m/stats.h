@@ -12,6 +12,13 @@
  *   default) of the exact sample quantile of the same rank; negative values mirror, zero
  *   has its own bucket (exact). Sketches with the same a merge exactly.
  *   The quantile of p in [0, 1] is the sample of rank floor(p (n - 1)) counting from 0.
+ * - StatSamples: what a run reports of a sampled quantity (latencies): a tally, the
+ *   plain sum (the reported mean is sum / n, exact to 2^53 for microsecond samples of a
+ *   few hundred years), and quantiles.
+ * - StatRegistry: every figure of a run, registered by whoever keeps it (a counter in a
+ *   role, a tally, a value computed at the end), listed in registration order. Figures
+ *   registered twice under one name add up (each visited operator registers its own
+ *   "vo.attaches"; the run reports their sum).
  * - StatSampler: a time series: every `interval` from its start up to `end` inclusive
  *   (t = start, start + interval, ..., and `end` itself), it calls each named probe and
  *   records (t, value). The sampling event runs in FIFO order among events at the same
@@ -143,3 +150,51 @@ SimTime stat_sampler_interval(const StatSampler *s);
 size_t stat_sampler_n_rows(const StatSampler *s);
 SimTime stat_sampler_time(const StatSampler *s, size_t row);
 double stat_sampler_value(const StatSampler *s, size_t row, size_t probe);
+
+/* ---- samples with quantiles ------------------------------------------------------------ */
+
+typedef struct {
+  StatTally tally;  /* n, min, max (and the Welford mean and variance) */
+  double sum;       /* of the samples: the reported mean is sum / n */
+  StatQuantiles *q; /* NULL when quantiles are not needed */
+} StatSamples;
+
+void stat_samples_init(StatSamples *s, bool quantiles);
+void stat_samples_clear(StatSamples *s);
+void stat_samples_add(StatSamples *s, double x);
+double stat_samples_mean(const StatSamples *s);         /* sum / n; NAN when empty */
+double stat_samples_quantile(StatSamples *s, double p); /* NAN when empty or without quantiles */
+
+/* ---- the registry of a run's figures ---------------------------------------------------- */
+
+typedef struct StatRegistry StatRegistry;
+
+StatRegistry *stat_registry_new(void);
+void stat_registry_free(StatRegistry *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StatRegistry, stat_registry_free)
+
+/* A counter kept by the caller at *c (which must outlive the registry). */
+void stat_registry_counter(StatRegistry *r, const char *name, const uint64_t *c);
+
+/* Counters that are fields of one struct: each {name, offset} of `defs` names the
+ * uint64_t at base + offset. */
+typedef struct {
+  const char *name;
+  size_t offset;
+} StatCounterDef;
+void stat_registry_counters(StatRegistry *r, const StatCounterDef *defs, size_t n,
+                            const void *base);
+
+/* A value computed when the figures are read: fn(ctx); NAN means "not reported". */
+void stat_registry_value(StatRegistry *r, const char *name, StatProbeFn fn, void *ctx);
+
+/* A sampled quantity: prefix.mean, .p50, .p95, .p99, .max (only the percentiles without
+ * mean_max), all absent while it has no sample. */
+void stat_registry_samples(StatRegistry *r, const char *prefix, StatSamples *s, bool mean_max);
+
+/* Calls fn for every figure, in registration order, same-name figures added up. */
+typedef void (*StatFigureFn)(void *data, const char *name, double value);
+void stat_registry_foreach(StatRegistry *r, StatFigureFn fn, void *data);
+
+/* One figure by name (NAN when absent or not registered). */
+double stat_registry_get(StatRegistry *r, const char *name);

@@ -28,7 +28,7 @@
 #include "m2m/seal.h"
 #include "m2m/world.h"
 #include "msg.h"
-#include "wstats.h"
+#include "m2m/stats.h"
 
 typedef struct Rs Rs;
 typedef struct Vo Vo;
@@ -75,7 +75,8 @@ struct World {
   WCert *cert;            /* certificates (wcert.h); NULL when the scenario uses none */
   uint64_t total_devices; /* over all manufacturers */
 
-  WStats st;
+  StatRegistry *figs;   /* every figure of the run, registered by the roles (stats.h) */
+  StatSampler *sampler; /* the series, probes registered by the roles */
   uint64_t events; /* after world_run */
   double wall_s;   /* wall time of world_run */
   bool ran;

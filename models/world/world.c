@@ -84,41 +84,6 @@ fault_event(SimEngine *sim, void *ctx, uint64_t arg)
   }
 }
 
-/* Server x seconds the AV servers have been busy since the start. */
-static double
-busy_area(const World *w, SimTime now)
-{
-  return sim_resource_utilisation(rs_av_resource(w)) * (double)rs_av_servers(w) *
-         sim_time_to_s(now);
-}
-
-static void
-sample_event(SimEngine *sim, void *ctx, uint64_t arg)
-{
-  World *w = ctx;
-  SimTime now = w_now(w);
-  double t = sim_time_to_s(now);
-  double in_use, quarantined, queue;
-  rs_sample(w, &in_use, &quarantined, &queue);
-  wseries_add(&w->st.s_in_use, t, in_use);
-  wseries_add(&w->st.s_quarantined, t, quarantined);
-  wseries_add(&w->st.s_av_queue, t, queue);
-  wseries_add(&w->st.s_provisioned, t, (double)(w->st.provisioned + w->st.factory_usim));
-  double area = busy_area(w, now);
-  double util = 0;
-  SimTime iv = w->cfg->output.series_interval;
-  if (now > 0) {
-    SimTime span = MIN(iv, now);
-    util = (area - w->st.av_busy_at_last_sample) / ((double)rs_av_servers(w) * sim_time_to_s(span));
-  }
-  w->st.av_busy_at_last_sample = area;
-  wseries_add(&w->st.s_av_util, t, util);
-  if (now < w->cfg->duration) {
-    SimTime next = MIN(now + iv, w->cfg->duration);
-    sim_schedule_at(w->sim, next, sample_event, w, 0);
-  }
-}
-
 /* ---- build ----------------------------------------------------------------------- */
 
 static bool
@@ -166,6 +131,18 @@ check_supported(const ScnConfig *cfg, GError **error)
   return true;
 }
 
+static double
+engine_events(void *ctx)
+{
+  return (double)((World *)ctx)->events;
+}
+
+static double
+engine_wall_s(void *ctx)
+{
+  return ((World *)ctx)->wall_s;
+}
+
 World *
 world_new(const ScnConfig *cfg, GError **error)
 {
@@ -189,7 +166,9 @@ world_new(const ScnConfig *cfg, GError **error)
       w->ctx[r] = idpool_new(role_table[r]->ctx_size);
   }
   w->total_devices = scn_config_total_devices(cfg);
-  wstats_init(&w->st, true);
+  /* Every role registers its figures and series here as it is built (role.h). */
+  w->figs = stat_registry_new();
+  w->sampler = stat_sampler_new(w->sim, cfg->output.series_interval, cfg->duration);
 
   w->n_vo = cfg->n_visited_operators;
   w->n_sho = cfg->n_home_operators;
@@ -235,7 +214,9 @@ world_new(const ScnConfig *cfg, GError **error)
     if (f->at + f->down_for < SIM_TIME_MAX - 1)
       sim_schedule_at(w->sim, f->at + f->down_for, fault_event, w, w_arg((uint32_t)i, 0));
   }
-  sim_schedule_at(w->sim, 0, sample_event, w, 0);
+  stat_registry_value(w->figs, "engine.events", engine_events, w);
+  stat_registry_value(w->figs, "engine.wall_s", engine_wall_s, w);
+  stat_sampler_start(w->sampler);
   return g_steal_pointer(&w);
 }
 
@@ -260,6 +241,8 @@ world_free(World *w)
       vo_free(w->vos[i]);
   g_free(w->vos);
   dev_table_free(w->devs);
+  stat_sampler_free(w->sampler); /* before the engine: it cancels its event */
+  w->sampler = NULL;
   sim_engine_free(w->sim); /* after the RS: its resource cancels its events */
   net_drain(w);
   net_free(w->net);
@@ -268,7 +251,8 @@ world_free(World *w)
   idpool_free(w->batches);
   for (int r = 0; r < ROLE_N; r++)
     idpool_free(w->ctx[r]);
-  wstats_clear(&w->st);
+  stat_sampler_free(w->sampler);
+  stat_registry_free(w->figs);
   fsm_log_free(w->log);
   rng_drbg_free(w->drbg);
   g_free(w);
@@ -306,151 +290,34 @@ world_run(World *w, WorldProgressFn progress, void *data)
   w->events = sim_events_executed(w->sim);
   w->wall_s = (double)(g_get_monotonic_time() - t0) / 1e6;
   w->ran = true;
-  wtavg_set(&w->st.pimsi_in_use, end, w->st.pimsi_in_use.level);
   return w->events;
 }
 
 /* ---- figures ------------------------------------------------------------------------ */
 
-static void
-tally_scalars(WTally *t, const char *prefix, bool mean_max, WorldScalarFn fn, void *data)
-{
-  if (t->n == 0)
-    return;
-  char name[96];
-  if (mean_max) {
-    g_snprintf(name, sizeof name, "%s.mean", prefix);
-    fn(data, name, wtally_mean(t));
-  }
-  static const struct {
-    const char *suffix;
-    double q;
-  } qs[] = {{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}};
-  for (size_t i = 0; i < G_N_ELEMENTS(qs); i++) {
-    g_snprintf(name, sizeof name, "%s.%s", prefix, qs[i].suffix);
-    fn(data, name, wtally_quantile(t, qs[i].q));
-  }
-  if (mean_max) {
-    g_snprintf(name, sizeof name, "%s.max", prefix);
-    fn(data, name, t->max);
-  }
-}
-
 void
 world_foreach_scalar(World *w, WorldScalarFn fn, void *data)
 {
-  WStats *s = &w->st;
-  SimTime end = w->cfg->duration;
-  uint64_t manufactured, provisioned, failed, in_progress;
-  dev_count(w, &manufactured, &provisioned, &failed, &in_progress);
-#define S(name, v) fn(data, name, (double)(v))
-  S("devices.produced", s->produced);
-  S("devices.manufactured", manufactured);
-  S("devices.via_rs", s->via_rs);
-  S("devices.factory_usim", s->factory_usim);
-  S("devices.awaiting_pimsi", s->produced - manufactured);
-  S("devices.powered_on", s->powered_on);
-  S("devices.provisioned", provisioned);
-  S("devices.failed", failed);
-  S("devices.failed_mac", s->failed_mac);
-  S("devices.failed_attempts", s->failed_attempts);
-  S("devices.in_progress", in_progress);
-  S("devices.attached_real", s->attached_real);
-  S("devices.timeouts", s->dev_timeouts);
-  S("devices.no_sho_retries", s->dev_no_sho_retries);
-  tally_scalars(&s->latency, "provision.latency", true, fn, data);
-  tally_scalars(&s->attach_latency, "provision.attach_latency", true, fn, data);
-  tally_scalars(&s->access_latency, "provision.access_latency", true, fn, data);
-  S("rs.av.requests", s->av_requests);
-  S("rs.av.vectors", s->av_vectors);
-  S("rs.av.resync_requests", s->av_resync_requests);
-  SimResource *av = rs_av_resource(w);
-  const StatTally *wait = sim_resource_wait_tally(av);
-  if (wait->n > 0) {
-    S("rs.av.wait_mean", stat_tally_mean(wait) / 1e6);
-    S("rs.av.wait_p99", stat_quantiles_get(sim_resource_wait_quantiles(av), 0.99) / 1e6);
-  }
-  S("rs.av.utilization", sim_resource_utilisation(av));
-  S("rs.av.queue_mean", sim_resource_mean_queue_length(av));
-  S("rs.pimsi.pool_size", rs_pool_size(w));
-  S("rs.pimsi.allocated", rs_pool_allocated(w));
-  S("rs.pimsi.in_use_mean", wtavg_mean(&s->pimsi_in_use, end));
-  S("rs.pimsi.in_use_peak", s->pimsi_in_use.peak);
-  S("rs.pimsi.quarantined_mean", rs_quarantined_mean(w));
-  if (s->hold.n > 0)
-    S("rs.pimsi.hold_mean", wtally_mean(&s->hold));
-  if (s->exhausted_at >= 0)
-    S("rs.pimsi.exhausted_at", sim_time_to_s(s->exhausted_at));
-  S("rs.pimsi.blocked", rs_pool_blocked(w));
-  S("rs.pimsi.released", s->rs_releases);
-  S("rs.pimsi.orphaned", s->rs_orphaned);
-  S("rs.registrations", s->rs_registrations);
-  S("rs.sho_registrations", s->rs_sho_registrations);
-  S("rs.lookups", s->rs_lookups);
-  S("rs.lookups_no_sho", s->rs_no_sho);
-  S("rs.lookups_refused", s->rs_lookup_refused);
-  S("rs.dropped", s->rs_dropped);
-  S("rs.timeouts", s->rs_timeouts);
-  S("vo.attaches", s->vo_attaches);
-  S("vo.refusals", s->vo_refusals);
-  S("vo.spare_used", s->vo_spare_used);
-  S("vo.dropped", s->vo_dropped);
-  S("vo.gave_up", s->vo_timeouts_given_up);
-  S("aka.successes", s->aka_ok);
-  S("aka.failures", s->aka_failures);
-  S("aka.res_mismatch", s->aka_res_mismatch);
-  S("aka.resyncs", s->aka_resyncs);
-  S("sho.downloads", s->sho_downloads);
-  S("sho.refusals", s->sho_refusals);
-  S("sho.dropped", s->sho_dropped);
-  S("sho.timeouts", s->sho_timeouts);
-  S("sho.seal_failures", s->seal_failures);
-  bool sho_auth = false;
-  for (size_t i = 0; i < w->n_sho; i++)
-    sho_auth |= w->cfg->home_operators[i].authenticate != SCN_SHO_AUTH_NONE;
-  if (sho_auth) {
-    S("sho.auth_ok", s->sho_auth_ok);
-    S("sho.auth_failures", s->sho_auth_failures);
-    S("sho.av_requests", s->sho_av_requests);
-  }
-  if (w->cert != NULL) {
-    S("cert.issued", s->cert_issued);
-    S("cert.issue_wall_s", s->cert_issue_wall_s);
-    S("cert.revoked", s->cert_revoked);
-    S("cert.verifications", s->cert_verifications);
-    S("cert.accepted", s->cert_accepted);
-    S("cert.refused_expired", s->cert_refused_expired);
-    S("cert.refused_revoked", s->cert_refused_revoked);
-    S("cert.refused_signature", s->cert_refused_signature);
-    S("cert.refused_other", s->cert_refused_other);
-    S("rs.ca_fetches", s->rs_ca_fetches);
-    S("rs.cert_accepts", s->rs_cert_accepts);
-    S("rs.cert_refusals", s->rs_cert_refusals);
-  }
-  S("owner.timeouts", s->owner_timeouts);
-  S("manufacturer.timeouts", s->mfr_timeouts);
-  S("engine.events", w->events);
-  S("engine.wall_s", w->wall_s);
-#undef S
+  stat_registry_foreach(w->figs, fn, data);
 }
 
 void
 world_foreach_series(World *w, WorldSeriesFn fn, void *data)
 {
-  WSeries *series[] = {&w->st.s_in_use, &w->st.s_quarantined, &w->st.s_av_queue,
-                       &w->st.s_provisioned, &w->st.s_av_util};
-  for (size_t i = 0; i < G_N_ELEMENTS(series); i++)
-    for (guint k = 0; k < series[i]->t->len; k++)
-      if (!fn(data, series[i]->name, g_array_index(series[i]->t, double, k),
-              g_array_index(series[i]->v, double, k)))
+  const StatSampler *sm = w->sampler;
+  for (size_t p = 0; p < stat_sampler_n_probes(sm); p++)
+    for (size_t row = 0; row < stat_sampler_n_rows(sm); row++)
+      if (!fn(data, stat_sampler_probe_name(sm, p), sim_time_to_s(stat_sampler_time(sm, row)),
+              stat_sampler_value(sm, row, p)))
         return;
   /* The latency distribution as a CDF: t = a latency (s), value = the fraction of
    * provisioned devices provisioned within it, at every percentile (the tally's quantiles:
    * exact up to output.quantile_exact_max samples, else within its sketch's accuracy). */
-  if (w->st.latency.n > 0)
+  StatSamples *lat = dev_latency(w);
+  if (lat->tally.n > 0)
     for (int pct = 1; pct <= 100; pct++) {
       double q = pct / 100.0;
-      double t = pct == 100 ? w->st.latency.max : wtally_quantile(&w->st.latency, q);
+      double t = pct == 100 ? lat->tally.max : stat_samples_quantile(lat, q);
       if (!fn(data, "provision.latency.cdf", t, q))
         return;
     }
@@ -472,32 +339,37 @@ void
 world_summary(const World *w_, WorldSummary *o)
 {
   World *w = (World *)w_; /* quantiles sort their samples once */
-  WStats *s = &w->st;
+  StatRegistry *r = w->figs;
+#define F(name) stat_registry_get(r, name)
+#define N(name) (isnan(F(name)) ? 0 : (uint64_t)F(name))
   memset(o, 0, sizeof *o);
-  o->produced = s->produced;
+  o->produced = N("devices.produced");
   dev_count(w, &o->manufactured, &o->provisioned, &o->failed, &o->in_progress);
-  o->latency_p50_s = wtally_quantile(&s->latency, 0.50);
-  o->latency_p95_s = wtally_quantile(&s->latency, 0.95);
-  o->latency_p99_s = wtally_quantile(&s->latency, 0.99);
-  o->av_requests = s->av_requests;
-  o->av_vectors = s->av_vectors;
-  o->av_wait_mean_s = stat_tally_mean(sim_resource_wait_tally(rs_av_resource(w))) / 1e6;
-  o->av_utilization = sim_resource_utilisation(rs_av_resource(w));
-  o->pool_size = rs_pool_size(w);
-  o->pool_in_use_peak = (uint64_t)s->pimsi_in_use.peak;
-  o->pool_blocked = rs_pool_blocked(w);
-  o->pool_exhausted_at_s = s->exhausted_at >= 0 ? sim_time_to_s(s->exhausted_at) : NAN;
-  o->aka_failures = s->aka_failures;
-  o->aka_resyncs = s->aka_resyncs;
-  o->rs_timeouts = s->rs_timeouts;
-  o->vo_refusals = s->vo_refusals;
+  StatSamples *lat = dev_latency(w);
+  o->latency_p50_s = stat_samples_quantile(lat, 0.50);
+  o->latency_p95_s = stat_samples_quantile(lat, 0.95);
+  o->latency_p99_s = stat_samples_quantile(lat, 0.99);
+  o->av_requests = N("rs.av.requests");
+  o->av_vectors = N("rs.av.vectors");
+  o->av_wait_mean_s = F("rs.av.wait_mean");
+  o->av_utilization = F("rs.av.utilization");
+  o->pool_size = N("rs.pimsi.pool_size");
+  o->pool_in_use_peak = N("rs.pimsi.in_use_peak");
+  o->pool_blocked = N("rs.pimsi.blocked");
+  o->pool_exhausted_at_s = F("rs.pimsi.exhausted_at");
+  o->aka_failures = N("aka.failures");
+  o->aka_resyncs = N("aka.resyncs");
+  o->rs_timeouts = N("rs.timeouts");
+  o->vo_refusals = N("vo.refusals");
   o->certificates = w->cert != NULL;
-  o->cert_issued = s->cert_issued;
-  o->cert_accepted = s->cert_accepted;
-  o->cert_refused = s->cert_refused_expired + s->cert_refused_revoked + s->cert_refused_signature +
-                    s->cert_refused_other;
-  o->cert_rs_checks = s->rs_cert_accepts + s->rs_cert_refusals;
-  o->cert_bundles = s->rs_ca_fetches;
+  o->cert_issued = N("cert.issued");
+  o->cert_accepted = N("cert.accepted");
+  o->cert_refused = N("cert.refused_expired") + N("cert.refused_revoked") +
+                    N("cert.refused_signature") + N("cert.refused_other");
+  o->cert_rs_checks = N("rs.cert_accepts") + N("rs.cert_refusals");
+  o->cert_bundles = N("rs.ca_fetches");
+#undef F
+#undef N
   o->events = w->events;
   o->wall_s = w->wall_s;
   o->bytes_per_device = w->total_devices ? w_memory(w) / w->total_devices : 0;
