@@ -2,6 +2,7 @@
  * average of a known piecewise-constant function, quantiles exact and sketched (within
  * the stated relative error of the exact answer), and sampled time series. */
 #include <glib.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -223,6 +224,74 @@ test_sampler_boundary(void)
   g_assert_cmpuint(sim_events_pending(sim), ==, 1e-12);
 }
 
+typedef struct {
+  GPtrArray *names;
+  GArray *values;
+} Seen;
+
+static void
+seen_add(void *data, const char *name, double value)
+{
+  Seen *s = data;
+  g_ptr_array_add(s->names, g_strdup(name));
+  g_array_append_val(s->values, value);
+}
+
+static double
+absent(void *ctx)
+{
+  return NAN;
+}
+
+static double
+half(void *ctx)
+{
+  return *(const double *)ctx / 2;
+}
+
+/* The registry lists figures in registration order, adds same-name figures up, leaves
+ * out values that are NAN and samples without a sample, and names samples' figures. */
+static void
+test_registry(void)
+{
+  g_autoptr(StatRegistry) r = stat_registry_new();
+  typedef struct {
+    uint64_t a, b;
+  } Two;
+  static const StatCounterDef defs[] = {{"x.a", offsetof(Two, a)}, {"x.b", offsetof(Two, b)}};
+  Two one = {1, 2}, other = {10, 20};
+  double ten = 10;
+  StatSamples lat, empty;
+  stat_samples_init(&lat, true);
+  stat_samples_init(&empty, true);
+  for (int i = 1; i <= 100; i++)
+    stat_samples_add(&lat, i);
+  stat_registry_counters(r, defs, 2, &one);
+  stat_registry_value(r, "x.gone", absent, NULL);
+  stat_registry_samples(r, "lat", &lat, true);
+  stat_registry_samples(r, "none", &empty, true);
+  stat_registry_counters(r, defs, 2, &other); /* a second instance: adds up */
+  stat_registry_value(r, "x.half", half, &ten);
+  one.a = 3; /* read when listed, not when registered */
+  Seen seen = {g_ptr_array_new_with_free_func(g_free), g_array_new(FALSE, FALSE, sizeof(double))};
+  stat_registry_foreach(r, seen_add, &seen);
+  static const char *const want[] = {"x.a",     "x.b",     "lat.mean", "lat.p50",
+                                     "lat.p95", "lat.p99", "lat.max",  "x.half"};
+  static const double want_v[] = {13, 22, 50.5, 50, 95, 99, 100, 5};
+  g_assert_cmpuint(seen.names->len, ==, G_N_ELEMENTS(want));
+  for (guint i = 0; i < seen.names->len; i++) {
+    g_assert_cmpstr(seen.names->pdata[i], ==, want[i]);
+    g_assert_cmpfloat_with_epsilon(g_array_index(seen.values, double, i), want_v[i], 1e-12);
+  }
+  g_assert_cmpfloat_with_epsilon(stat_registry_get(r, "x.b"), 22, 1e-12);
+  g_assert_true(isnan(stat_registry_get(r, "x.gone")));
+  g_assert_true(isnan(stat_registry_get(r, "nothing")));
+  g_ptr_array_unref(seen.names);
+  g_array_unref(seen.values);
+  stat_samples_clear(&lat);
+  stat_samples_clear(&empty);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -234,6 +303,7 @@ main(int argc, char **argv)
   g_test_add_func("/stats/quantiles/sketch", test_quantiles_sketch);
   g_test_add_func("/stats/quantiles/merge-exact", test_quantiles_merge_exact);
   g_test_add_func("/stats/sampler", test_sampler);
+  g_test_add_func("/stats/registry", test_registry);
   g_test_add_func("/stats/sampler-boundary", test_sampler_boundary);
   return g_test_run();
 }
