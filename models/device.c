@@ -19,9 +19,9 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
+#include "m2m/cert.h"
 #include "m2m/kdf.h"
 #include "net.h"
-#include "wcert.h"
 #include "wrand.h"
 
 enum { DEV_MAC_LIMIT = 3 };
@@ -175,9 +175,31 @@ typedef struct {
   CountWhat what;
 } CountProbe;
 
+/* Certificate credentials (cert.h) of a device that uses them: on paper issued at
+ * manufacture, here made at first use from per-device seeds (the outcome is the same
+ * certificate, and equipment that never powers on costs nothing), and dropped once the
+ * device has its real USIM or gives up. The attach proof is shown again to the RS on the
+ * secured connection. */
+typedef struct {
+  CertDevice *cred;
+  MsgCert attach; /* the proof made at the last VO challenge */
+} DevCred;
+
+/* What the devices' credentials count (certificate runs only). */
+typedef struct {
+  uint64_t issued;
+  double issue_wall_s; /* wall time spent making credentials (lazily) */
+} DevCertFigures;
+
 struct DevTable {
   DevFigures fig;
-  CountProbe probes[4]; /* devices.manufactured, provisioned, failed, in_progress */
+  DevCertFigures cert_fig;
+  /* certificates (NULL / unused when the run uses none) */
+  CertCa *issuer;         /* the RS's CA, from the first credentials (the voucher) */
+  int64_t *cert_from;     /* per device: its certificate's validity start, s */
+  GHashTable *creds;      /* device id -> DevCred, while it needs them */
+  uint8_t dev_secret[32]; /* per-device seeds derive from it */
+  CountProbe probes[4];   /* devices.manufactured, provisioned, failed, in_progress */
   Dev *devs;
   uint64_t *usim; /* (1 + slots) words per device: SQN_MS, SEQ_MS(0..slots-1) */
   unsigned slots; /* 2^ind_bits */
@@ -212,6 +234,21 @@ provisioned_probe(void *ctx)
   return (double)(t->fig.provisioned + t->n_factory);
 }
 
+static double
+issue_wall_s(void *ctx)
+{
+  return ((const DevCertFigures *)ctx)->issue_wall_s;
+}
+
+static void
+cred_free(gpointer p)
+{
+  DevCred *c = p;
+  cert_device_free(c->cred);
+  OPENSSL_cleanse(c, sizeof *c);
+  g_free(c);
+}
+
 static void
 register_figures(World *w, DevTable *t)
 {
@@ -226,6 +263,10 @@ register_figures(World *w, DevTable *t)
   stat_registry_samples(w->figs, "provision.attach_latency", &t->fig.attach_latency, true);
   stat_registry_samples(w->figs, "provision.access_latency", &t->fig.access_latency, true);
   stat_sampler_add_probe(w->sampler, "devices.provisioned", provisioned_probe, w);
+  if (w_uses_certificates(w->cfg)) {
+    stat_registry_counter(w->figs, "cert.issued", &t->cert_fig.issued);
+    stat_registry_value(w->figs, "cert.issue_wall_s", issue_wall_s, &t->cert_fig);
+  }
 }
 
 DevTable *
@@ -247,6 +288,16 @@ dev_table_new(World *w, uint64_t capacity, GError **error)
   stat_samples_init(&t->fig.attach_latency, true);
   stat_samples_init(&t->fig.access_latency, true);
   register_figures(w, t);
+  if (w_uses_certificates(cfg)) {
+    w_random(w, t->dev_secret, sizeof t->dev_secret);
+    t->cert_from = w_big_new0(capacity, sizeof(int64_t));
+    t->creds = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, cred_free);
+    if (t->cert_from == NULL) {
+      g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP, "cannot allocate certificate records");
+      dev_table_free(t);
+      return NULL;
+    }
+  }
   wrng_init(&t->r_power_on, w->seed, WR_DEV, 0, 1);
   wrng_init(&t->r_vo, w->seed, WR_DEV, 0, 2);
   wrng_init(&t->r_desync, w->seed, WR_DEV, 0, 3);
@@ -271,6 +322,10 @@ dev_table_free(DevTable *t)
   w_big_free(t->devs, t->capacity, sizeof(Dev));
   w_big_free(t->usim, t->capacity * (1 + t->slots), sizeof(uint64_t));
   g_free(t->vo_share);
+  if (t->creds)
+    g_hash_table_unref(t->creds);
+  w_big_free(t->cert_from, t->capacity, sizeof(int64_t));
+  OPENSSL_cleanse(t->dev_secret, sizeof t->dev_secret);
   stat_samples_clear(&t->fig.latency);
   stat_samples_clear(&t->fig.attach_latency);
   stat_samples_clear(&t->fig.access_latency);
@@ -330,6 +385,10 @@ install_credentials(World *w, uint32_t id, Dev *d, const Msg *m)
   bool wrong = m->status == ST_MAC_FAILURE;
   d->pimsi = m->pimsi;
   d->imsi = m->u.reg.imsi;
+  if (t->cert_from != NULL) {
+    t->issuer = m->u.reg.issuer;
+    t->cert_from[id] = m->u.reg.cert_from;
+  }
   memcpy(d->k, m->u.reg.keys.k, 16);
   memcpy(d->opc, m->u.reg.keys.opc, 16);
   if (wrong) {
@@ -517,6 +576,91 @@ answer_aka(World *w, uint32_t id, Dev *d, const Msg *m, Msg *a, bool keep)
   OPENSSL_cleanse(&ans, sizeof ans);
 }
 
+/* ---- certificates: the prover --------------------------------------------------------- */
+
+static void
+device_seed(const DevTable *t, uint32_t dev, uint8_t purpose, uint8_t out[CERT_SEED_LEN])
+{
+  static const char label[] = "m2m-device-seed";
+  uint8_t idb[4] = {(uint8_t)(dev >> 24), (uint8_t)(dev >> 16), (uint8_t)(dev >> 8), (uint8_t)dev};
+  KdfParam p[3] = {{label, sizeof label - 1}, {idb, sizeof idb}, {&purpose, 1}};
+  G_STATIC_ASSERT(CERT_SEED_LEN == KDF_OUT_LEN);
+  /* FC of the session master: the label keeps the two derivations apart. */
+  if (!kdf(t->dev_secret, sizeof t->dev_secret, KDF_FC_M2M_CERT, p, 3, out))
+    g_error("device seed derivation failed");
+}
+
+/* The device's credentials, made on first use (wrong: a key that does not match its
+ * certificate, as with wrong preliminary credentials). Serial = id + 1. */
+static DevCred *
+credentials(World *w, uint32_t id, const Dev *d)
+{
+  DevTable *t = w->devs;
+  DevCred *c = g_hash_table_lookup(t->creds, GUINT_TO_POINTER(id));
+  if (c != NULL)
+    return c;
+  c = g_new0(DevCred, 1);
+  const ScnRegistrationService *cfg = &w->cfg->registration_service;
+  char subject[IMSI_STR_LEN + 1];
+  imsi_format(d->imsi, subject);
+  int64_t life = (int64_t)(cfg->cert_lifetime / SIM_S);
+  uint8_t seed[CERT_SEED_LEN], other[CERT_SEED_LEN];
+  device_seed(t, id, 1, seed);
+  gint64 t0 = g_get_monotonic_time();
+  if (d->flags & F_WRONG_K) {
+    device_seed(t, id, 2, other);
+    c->cred = cert_device_new_mismatched(t->issuer, seed, other, (uint64_t)id + 1, subject,
+                                         t->cert_from[id], life);
+  } else {
+    c->cred = cert_device_new(t->issuer, seed, (uint64_t)id + 1, subject, t->cert_from[id], life);
+  }
+  t->cert_fig.issue_wall_s += (double)(g_get_monotonic_time() - t0) / 1e6;
+  OPENSSL_cleanse(seed, sizeof seed);
+  OPENSSL_cleanse(other, sizeof other);
+  if (c->cred == NULL)
+    g_error("cannot issue a device certificate (OpenSSL failed)");
+  t->cert_fig.issued++;
+  g_hash_table_insert(t->creds, GUINT_TO_POINTER(id), c);
+  return c;
+}
+
+/* Answers a certificate challenge (nonce, the verifier's name as context): a new proof
+ * with a fresh ephemeral key, the session master in `master`. The proof and certificate
+ * go into a new MsgCert (for the answer); `keep` remembers it as the attach proof. */
+static MsgCert *
+prove(World *w, uint32_t id, const Dev *d, const uint8_t nonce[CERT_NONCE_LEN], const char *context,
+      bool keep, uint8_t master[CERT_MASTER_LEN])
+{
+  DevCred *c = credentials(w, id, d);
+  size_t clen = strlen(context);
+  g_assert(clen <= CERT_MAX_CONTEXT_LEN);
+  uint8_t eph[CERT_SEED_LEN];
+  w_random(w, eph, sizeof eph);
+  MsgCert *p = g_new0(MsgCert, 1);
+  memcpy(p->nonce, nonce, CERT_NONCE_LEN);
+  size_t len = 0;
+  const uint8_t *der = cert_device_der(c->cred, &len);
+  g_assert(len <= sizeof p->der);
+  memcpy(p->der, der, len);
+  p->der_len = (uint16_t)len;
+  CertStatus st =
+      cert_device_prove(c->cred, w->devs->issuer, nonce, context, clen, eph, &p->proof, master);
+  OPENSSL_cleanse(eph, sizeof eph);
+  if (st != CERT_OK)
+    g_error("device proof failed: %s", cert_status_name(st));
+  if (keep)
+    c->attach = *p;
+  return p;
+}
+
+/* The device is done with its preliminary credentials (provisioned or failed). */
+static void
+forget_credentials(World *w, uint32_t id)
+{
+  if (w->devs->creds)
+    g_hash_table_remove(w->devs->creds, GUINT_TO_POINTER(id));
+}
+
 static void
 on_challenge(World *w, uint32_t id, Dev *d, const Msg *m)
 {
@@ -525,8 +669,7 @@ on_challenge(World *w, uint32_t id, Dev *d, const Msg *m)
     /* The nonce stands where RAND would: it binds the keys to this run like RAND does. */
     uint8_t master[CERT_MASTER_LEN];
     memcpy(d->rand, m->u.chal.rand, 16);
-    wcert_prove(w, id, (d->flags & F_WRONG_K) != 0, d->rand, w->cfg->visited_operators[d->vo].name,
-                true, master);
+    a->cert = prove(w, id, d, d->rand, w->cfg->visited_operators[d->vo].name, true, master);
     derive_keys(w, d, master, master + 16);
     OPENSSL_cleanse(master, sizeof master);
     a->status = ST_OK;
@@ -563,6 +706,12 @@ send_lookup(World *w, uint32_t id, Dev *d)
   memcpy(m->u.conn.rand, d->rand, 16);
   memcpy(m->u.conn.proof, d->proof_rs, 16);
   m->u.conn.imsi = d->imsi;
+  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
+    /* The secured connection shows the RS the certificate and proof of the attach. */
+    DevCred *c = g_hash_table_lookup(w->devs->creds, GUINT_TO_POINTER(id));
+    if (c != NULL)
+      m->cert = g_memdup2(&c->attach, sizeof c->attach);
+  }
   net_send(w, m, 0);
   arm(w, id, d, w_timeout(w, d->timeouts + 1u));
   DLOG(w, id, d, "secured connection to the RS: where is my SHO?");
@@ -720,7 +869,7 @@ package(World *w, uint32_t id, Dev *d, const Msg *m)
   OPENSSL_cleanse(d->rand, sizeof d->rand);
   OPENSSL_cleanse(d->proof_rs, sizeof d->proof_rs);
   OPENSSL_cleanse(d->k_sho, sizeof d->k_sho);
-  wcert_forget(w, id);
+  forget_credentials(w, id);
   w->devs->fig.provisioned++;
   stat_samples_add(&w->devs->fig.latency, sim_time_to_s(w_now(w) - d->t_power_on));
   go(w, id, d, S_REATTACHING);
@@ -737,8 +886,8 @@ sho_challenge(World *w, uint32_t id, Dev *d, const Msg *m)
   Msg *a = net_answer_new(w, m, MSG_SHO_AUTH_ANSWER);
   if (w->cfg->home_operators[net_addr_index(m->from)].authenticate == SCN_SHO_AUTH_CERTIFICATE) {
     uint8_t master[CERT_MASTER_LEN];
-    wcert_prove(w, id, (d->flags & F_WRONG_K) != 0, m->u.chal.rand,
-                w->cfg->home_operators[net_addr_index(m->from)].name, false, master);
+    a->cert = prove(w, id, d, m->u.chal.rand, w->cfg->home_operators[net_addr_index(m->from)].name,
+                    false, master);
     OPENSSL_cleanse(master, sizeof master); /* the SHO keys stay those from the RS */
     a->status = ST_OK;
     DLOG(w, id, d, "the SHO's challenge signed");
@@ -837,7 +986,7 @@ fail(World *w, uint32_t id, Dev *d, const char *why)
   go(w, id, d, S_FAILED);
   disarm(w, d);
   w->devs->n_failed++;
-  wcert_forget(w, id);
+  forget_credentials(w, id);
   DLOG(w, id, d, "gives up: %s", why);
 }
 

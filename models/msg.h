@@ -161,8 +161,10 @@ typedef struct {
       uint8_t auts[AKA_AUTS_LEN]; /* answer: AUTS */
     } chal;
     struct {
-      Imsi imsi;    /* the PIMSI as a number (the device's identity) */
-      AkaKeys keys; /* preliminary K, OPc */
+      Imsi imsi;         /* the PIMSI as a number (the device's identity) */
+      AkaKeys keys;      /* preliminary K, OPc */
+      CertCa *issuer;    /* certificates: the CA that issues the device's credentials */
+      int64_t cert_from; /* certificates: their validity starts here, s */
     } reg;
     struct {
       Imsi imsi;               /* the device's PIMSI */

@@ -19,13 +19,15 @@
  * unknown PIMSI and "no SHO yet" get the same answer, so an unauthenticated device
  * learns nothing.
  *
- * With registration_service.auth: certificate the RS serves no AVs to VOs: it is the CA
- * (wcert.h), and on the secured connection it checks the device's attach proof again
- * (its certificate against the current revocations, the signature) and derives the
- * session master by ECDH, a check that holds one of the av_servers for cert_check_time; K_RS and
- * K_SHO come from that master as they come from CK || IK after AKA. An SHO that authenticates with
- * AKA (home_operators[].authenticate: aka) gets its AV from the same AV servers, with an IND of its
- * own (n_vo + SHO index). */
+ * With registration_service.auth: certificate the RS serves no AVs to VOs. It is the CA
+ * (cert.h): a device's credentials are issued at registration (made at first use by the
+ * device; revoked_fraction of them are revoked at once), its trust bundle goes to the
+ * operators' verifiers (verifier.h), and on the secured connection it checks the
+ * device's attach proof again (its certificate against the current revocations, the
+ * signature) and derives the session master by ECDH, a check that holds one of the
+ * av_servers for cert_check_time; K_RS and K_SHO come from that master as they come from
+ * CK || IK after AKA. An SHO that authenticates with AKA (home_operators[].authenticate:
+ * aka) gets its AV from the same AV servers, with an IND of its own (n_vo + SHO index). */
 #include "rs.h"
 
 #include <math.h>
@@ -35,8 +37,8 @@
 #include "m2m/kdf.h"
 #include "m2m/pool.h"
 #include "m2m/resource.h"
+#include "m2m/cert.h"
 #include "net.h"
-#include "wcert.h"
 #include "wrand.h"
 
 typedef enum { R_FREE, R_ALLOCATED, R_DONE, R_N } RecState;
@@ -96,8 +98,24 @@ static const StatCounterDef rs_counters[] = {
     {"aka.resyncs", offsetof(RsFigures, resyncs)},
 };
 
+/* What the RS counts as certificate authority (certificate runs only). */
+typedef struct {
+  uint64_t revoked, ca_fetches, accepts, refusals;
+} RsCaFigures;
+
+static const StatCounterDef rs_ca_counters[] = {
+    {"cert.revoked", offsetof(RsCaFigures, revoked)},
+    {"rs.ca_fetches", offsetof(RsCaFigures, ca_fetches)},
+    {"rs.cert_accepts", offsetof(RsCaFigures, accepts)},
+    {"rs.cert_refusals", offsetof(RsCaFigures, refusals)},
+};
+
 struct Rs {
   RsFigures fig;
+  RsCaFigures ca_fig;
+  CertCa *ca;         /* the RS as certificate authority; NULL when no certificates */
+  GHashTable *master; /* device id -> the session master of its accepted proof (32 octets) */
+  WRng r_revoke;
   World *w;
   StatLevel in_use;        /* PIMSIs held by equipment */
   SimTime exhausted_at;    /* first time the pool had no free PIMSI; -1 never */
@@ -115,6 +133,36 @@ struct Rs {
 #define RLOG(w, idx, st, ...) FSM_LOG((w)->log, w_now(w), &rec_def, (idx), (st), __VA_ARGS__)
 
 static void register_figures(World *w, Rs *rs);
+
+static void
+master_free(gpointer p)
+{
+  OPENSSL_cleanse(p, CERT_MASTER_LEN);
+  g_free(p);
+}
+
+/* The certificate authority (cert.h): its seed from the DRBG; the root outlives every
+ * device certificate of the run. */
+static bool
+ca_new(World *w, Rs *rs, GError **error)
+{
+  const ScnRegistrationService *c = &w->cfg->registration_service;
+  uint8_t seed[CERT_SEED_LEN];
+  w_random(w, seed, sizeof seed);
+  CertAlg alg = c->cert_algorithm == SCN_CERT_ED25519 ? CERT_ED25519 : CERT_ECDSA_P256;
+  int64_t life = (int64_t)((w->cfg->duration + c->cert_lifetime) / SIM_S) + 86400;
+  rs->ca = cert_ca_new(alg, "m2m registration service", seed, 0, life);
+  OPENSSL_cleanse(seed, sizeof seed);
+  if (rs->ca == NULL) {
+    g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP,
+                "cannot create the RS's certificate authority (OpenSSL failed)");
+    return false;
+  }
+  rs->master = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, master_free);
+  wrng_init(&rs->r_revoke, w->seed, WR_RS, 0, 3);
+  stat_registry_counters(w->figs, rs_ca_counters, G_N_ELEMENTS(rs_ca_counters), &rs->ca_fig);
+  return true;
+}
 
 Rs *
 rs_new(World *w, GError **error)
@@ -148,6 +196,10 @@ rs_new(World *w, GError **error)
   wrng_init(&rs->r_reg, w->seed, WR_RS, 0, 2);
   rs->av = sim_resource_new(w->sim, "rs.av", c->av_servers);
   rs->w = w;
+  if (w_uses_certificates(w->cfg) && !ca_new(w, rs, error)) {
+    rs_free(rs);
+    return NULL;
+  }
   stat_level_init(&rs->in_use, 0, 0);
   rs->exhausted_at = -1;
   stat_samples_init(&rs->hold, false);
@@ -169,6 +221,9 @@ rs_free(Rs *rs)
   pool_free(rs->pool);
   OPENSSL_cleanse(rs->op, sizeof rs->op);
   sim_resource_free(rs->av);
+  if (rs->master)
+    g_hash_table_unref(rs->master);
+  cert_ca_free(rs->ca);
   g_free(rs);
 }
 
@@ -234,6 +289,21 @@ rec_allocate(void *ctx, uint64_t idx, unsigned event, void *data)
   fsm_goto(&rec_def, idx, &r->state, R_ALLOCATED);
 }
 
+/* Certificates: the device's credentials are issued now (made when it first needs them,
+ * device.c): the answer carries the CA and the validity start; revoked_fraction of them
+ * are revoked before use. Serial = device id + 1. */
+static void
+issue_voucher(World *w, Rs *rs, uint32_t dev, Msg *a)
+{
+  a->u.reg.issuer = rs->ca;
+  a->u.reg.cert_from = w_now(w) / SIM_S;
+  double f = w->cfg->registration_service.revoked_fraction;
+  if (!(f > 0) || wrng_u01(&rs->r_revoke) >= f)
+    return;
+  cert_ca_revoke(rs->ca, (uint64_t)dev + 1, w_now(w) / SIM_S);
+  rs->ca_fig.revoked++;
+}
+
 static void
 on_register(World *w, const Msg *m, SimTime service)
 {
@@ -249,7 +319,8 @@ on_register(World *w, const Msg *m, SimTime service)
     a->status = ST_OK;
     a->u.reg.imsi = pimsi_imsi(w, idx);
     a->u.reg.keys = r->keys;
-    wcert_on_registered(w, m->dev, a->u.reg.imsi);
+    if (rs->ca != NULL)
+      issue_voucher(w, rs, m->dev, a);
     RLOG(w, idx, r->state, "allocated to device %u", m->dev);
   } else {
     a->pimsi = W_NONE32;
@@ -278,24 +349,26 @@ static void av_done(SimEngine *sim, void *ctx, uint64_t arg);
 
 /* Holds a copy of m on one of the AV servers for `service`, then runs `done`. */
 static void
-hold_server(World *w, const Msg *m, SimTime service, SimHandler done)
+hold_server(World *w, Msg *m, SimTime service, SimHandler done)
 {
   void *p;
   PoolId jid = idpool_alloc(w->ctx[ROLE_RS], &p);
   RsJob *j = p;
   j->req = *m;
+  m->cert = NULL; /* the job has it now */
   sim_resource_request(w->rs->av, service, done, w, jid);
 }
 
 static void
 job_free(World *w, PoolId jid, RsJob *j)
 {
+  g_free(j->req.cert);
   explicit_bzero(j, sizeof *j);
   idpool_release(w->ctx[ROLE_RS], jid);
 }
 
 static void
-on_av_request(World *w, const Msg *m)
+on_av_request(World *w, Msg *m)
 {
   SimTime service = wrng_dist(&w->rs->r_av, &w->cfg->registration_service.av_service_time);
   hold_server(w, m, service, av_done);
@@ -360,12 +433,11 @@ ck_ik(World *w, const RsRecord *r, const uint8_t rand[16], uint8_t ck[16], uint8
 {
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
     /* The session master the RS derived when it accepted the proof (on_lookup). */
-    uint8_t master[CERT_MASTER_LEN];
-    if (!wcert_rs_master(w, r->dev, master))
+    const uint8_t *master = g_hash_table_lookup(w->rs->master, GUINT_TO_POINTER(r->dev));
+    if (master == NULL)
       g_error("no session master for device %u", r->dev);
     memcpy(ck, master, 16);
     memcpy(ik, master + 16, 16);
-    OPENSSL_cleanse(master, sizeof master);
     return;
   }
   static const uint8_t sqn[MIL_SQN_LEN] = {0}, amf[MIL_AMF_LEN] = {0};
@@ -383,12 +455,24 @@ authenticated(World *w, RsRecord *r, const Msg *l)
 {
   if (w->cfg->registration_service.auth != SCN_AUTH_CERTIFICATE)
     return r->av_issued;
+  /* The certificate and attach proof the device shows, checked against the CA's current
+   * revocations; the session master comes from the key exchange. */
+  Rs *rs = w->rs;
+  const char *context = w->cfg->visited_operators[l->via].name;
   uint8_t master[CERT_MASTER_LEN];
-  CertStatus st =
-      wcert_rs_accept(w, l->dev, l->u.conn.rand, w->cfg->visited_operators[l->via].name, master);
-  OPENSSL_cleanse(master, sizeof master);
-  if (st != CERT_OK)
+  CertStatus st = CERT_BAD_ENCODING;
+  if (l->cert != NULL)
+    st = cert_ca_accept(rs->ca, l->cert->der, l->cert->der_len, &l->cert->proof, l->u.conn.rand,
+                        context, strlen(context), w_now(w) / SIM_S, master);
+  if (st != CERT_OK) {
+    if (l->cert != NULL) /* no certificate shown: nothing was checked */
+      rs->ca_fig.refusals++;
+    OPENSSL_cleanse(master, sizeof master);
     return false;
+  }
+  rs->ca_fig.accepts++;
+  g_hash_table_insert(rs->master, GUINT_TO_POINTER(l->dev), g_memdup2(master, sizeof master));
+  OPENSSL_cleanse(master, sizeof master);
   r->av_issued = 1; /* "authenticated": the key request may derive K_SHO */
   return true;
 }
@@ -444,7 +528,7 @@ cert_check_done(SimEngine *sim, void *ctx, uint64_t arg)
 }
 
 static void
-on_lookup(World *w, const Msg *l)
+on_lookup(World *w, Msg *l)
 {
   /* With certificates, a connection not yet up needs the proof checked (signature, ECDH):
    * that work queues for the RS's authentication servers, as AV requests do with AKA. An
@@ -487,6 +571,8 @@ rec_release(void *ctx, uint64_t idx, unsigned event, void *data)
   Rs *rs = w->rs;
   RsRecord *r = &rs->rec[idx];
   SimTime now = w_now(w);
+  if (rs->master != NULL) /* provisioned: no key will be derived from it again */
+    g_hash_table_remove(rs->master, GUINT_TO_POINTER(r->dev));
   if (w->cfg->registration_service.pimsi_recycle == SCN_RECYCLE_AFTER_PROVISIONING) {
     if (!pool_release(rs->pool, (uint32_t)idx, now))
       g_error("pool_release refused PIMSI %u", (uint32_t)idx);
@@ -519,7 +605,12 @@ static void
 on_ca_fetch(World *w, const Msg *m)
 {
   Msg *a = net_answer_new(w, m, MSG_CA_BUNDLE);
-  a->blob = wcert_bundle(w);
+  size_t len = 0;
+  const uint8_t *bundle = cert_ca_bundle(w->rs->ca, w_now(w) / SIM_S, &len);
+  if (bundle == NULL)
+    g_error("cert_ca_bundle failed");
+  a->blob = g_bytes_new(bundle, len);
+  w->rs->ca_fig.ca_fetches++;
   net_send(w, a, reg_time(w));
 }
 
@@ -562,9 +653,17 @@ rs_lost(World *w, Msg *m)
   w->rs->fig.dropped++;
 }
 
+static void
+rs_ctx_clear(void *ctx)
+{
+  RsJob *j = ctx;
+  g_free(j->req.cert);
+}
+
 const RoleClass rs_role = {
     .name = "RegistrationService",
     .ctx_size = sizeof(RsJob),
+    .ctx_clear = rs_ctx_clear,
     .dispatch = rs_dispatch,
     .lost = rs_lost,
 };

@@ -14,7 +14,7 @@
  *  - aka: an AV from the RS's AV servers (IND of its own), sent to the device as a
  *    challenge; the device's USIM checks AUTN (its SQN advances) and answers RES, which is
  *    compared with XRES in constant time;
- *  - certificate: the RS's trust bundle (cached like a VO's, wcert.h), a fresh nonce sent
+ *  - certificate: the RS's trust bundle (cached like a VO's, verifier.h), a fresh nonce sent
  *    to the device, the device's signature and certificate checked;
  * the challenge and the answer each travel the device's roaming link, then the check takes
  * auth_time; a device that fails is refused and comes back after its back-off. Then it
@@ -29,7 +29,7 @@
 #include "m2m/kdf.h"
 #include "net.h"
 #include "req.h"
-#include "wcert.h"
+#include "verifier.h"
 #include "wrand.h"
 
 /* Requests to the RS: registrations and releases until acknowledged; the key and the AV
@@ -133,6 +133,7 @@ static const StatCounterDef sho_auth_counters[] = {
 
 struct Sho {
   ShoFigures fig;
+  Verifier *verifier; /* authenticate: certificate: the RS's trust bundle and the checks */
   uint32_t index;
   const ScnHomeOperator *cfg;
   WRng r_dl, r_auth;
@@ -162,6 +163,8 @@ sho_new(World *w, uint32_t index, GError **error)
     auth |= w->cfg->home_operators[i].authenticate != SCN_SHO_AUTH_NONE;
   if (auth)
     stat_registry_counters(w->figs, sho_auth_counters, G_N_ELEMENTS(sho_auth_counters), &s->fig);
+  if (s->cfg->authenticate == SCN_SHO_AUTH_CERTIFICATE)
+    s->verifier = verifier_new(w, net_addr(ROLE_SHO, index), sho_ca_ready);
   s->mnc = (uint16_t)(index + 1);
   s->mnc_len = s->mnc < 100 ? 2 : 3;
   s->next_msin = 1;
@@ -181,6 +184,7 @@ sho_free(Sho *s)
   if (s == NULL)
     return;
   OPENSSL_cleanse(s->op, sizeof s->op);
+  verifier_free(s->verifier);
   g_free(s->known);
   g_free(s);
 }
@@ -330,7 +334,7 @@ key_arrived(World *w, Sho *s, PoolId did, ShoDl *d, const Msg *k)
   case SCN_SHO_AUTH_CERTIFICATE:
     go(d, D_AUTH_CA);
     HLOG(w, d, "device proved K_SHO; checking its certificate");
-    wcert_need_verifier(w, wcert_sho_trust(w, s->index), did);
+    verifier_need(w, s->verifier, did);
     break;
   }
 }
@@ -356,7 +360,7 @@ av_arrived(World *w, Sho *s, PoolId did, ShoDl *d, const Msg *a)
 static void
 ca_ready(World *w, Sho *s, PoolId did, ShoDl *d)
 {
-  if (!wcert_has_verifier(w, wcert_sho_trust(w, s->index))) {
+  if (!verifier_ready(w, s->verifier)) {
     refuse_device(w, s, did, d);
     return;
   }
@@ -375,9 +379,9 @@ device_answered(World *w, Sho *s, PoolId did, ShoDl *d, const Msg *m)
   if (s->cfg->authenticate == SCN_SHO_AUTH_AKA) {
     ok = m->status == ST_OK && CRYPTO_memcmp(m->u.chal.res, d->xres, MIL_MAC_LEN) == 0;
   } else {
-    /* The proof is in the device's entry (wcert.h), made for our nonce and name. */
-    ok = m->status == ST_OK && wcert_check_last(w, wcert_sho_trust(w, s->index), d->dev, d->nonce,
-                                                s->cfg->name) == CERT_OK;
+    /* The certificate and proof the device sent, made for our nonce and name. */
+    ok = m->status == ST_OK &&
+         verifier_check(w, s->verifier, m->cert, d->nonce, s->cfg->name) == CERT_OK;
   }
   check_device(w, s, did, d, ok);
 }
@@ -541,7 +545,7 @@ sho_dispatch(World *w, Msg *m)
     req_send(w, &release_policy, to_rs(w, s, MSG_RELEASE, m->dev, m->pimsi), 0);
     break;
   case MSG_CA_BUNDLE:
-    wcert_bundle_arrived(w, wcert_sho_trust(w, s->index), m);
+    verifier_bundle_arrived(w, s->verifier, m);
     break;
   default:
     g_error("HomeOperator: message %s not expected", msg_kind_info[m->kind].name);
@@ -574,7 +578,7 @@ static void
 sho_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries, bool give_up)
 {
   if (sent->kind == MSG_CA_FETCH) {
-    wcert_fetch_timeout(w, (uint32_t)ref, give_up);
+    verifier_fetch_timeout(w, w->shos[net_addr_index(sent->from)]->verifier, give_up);
     return;
   }
   w->shos[net_addr_index(sent->from)]->fig.rs_timeouts++;

@@ -14,5 +14,5 @@ Sho *sho_new(World *w, uint32_t index, GError **error);
 void sho_free(Sho *sho);
 size_t sho_memory(const World *w);
 
-/* Certificate mode: the handler the SHO's trust calls when its bundle is ready (wcert.h). */
+/* Certificates: what the SHO's verifier calls when a download may go on (verifier.h). */
 void sho_ca_ready(SimEngine *sim, void *ctx, uint64_t arg);

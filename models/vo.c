@@ -11,7 +11,7 @@
  * IND: the VO with index i stamps its AVs with IND = i mod 2^ind_bits (TS 33.102 Annex
  * C.3.4: one IND value per serving node), so spares of two VOs never conflict.
  *
- * With registration_service.auth: certificate (wcert.h) the context waits for the RS's
+ * With registration_service.auth: certificate (verifier.h) the context waits for the RS's
  * trust bundle instead (WAIT_CA: at once when the VO's cached copy is fresh), challenges
  * the device with a fresh nonce (WAIT_RES), then spends cert_verify_time checking the
  * certificate chain and the signature (VERIFY). Any refusal is an authentication
@@ -26,7 +26,7 @@
 
 #include "net.h"
 #include "req.h"
-#include "wcert.h"
+#include "verifier.h"
 #include "wrand.h"
 
 /* AV requests: request_timeout each, given up after two. */
@@ -80,6 +80,7 @@ typedef struct {
   PoolId req;       /* the AV request in flight (WAIT_AV) */
   SimEventId timer; /* the state's timer */
   AkaVector av;     /* the AV in use (XRES), or the nonce in av.rand (certificates) */
+  MsgCert *cert;    /* VERIFY: the device\'s certificate and proof, being checked */
   uint8_t auts[AKA_AUTS_LEN];
 } VoCtx;
 
@@ -103,6 +104,7 @@ static const StatCounterDef vo_counters[] = {
 
 struct Vo {
   VoFigures fig;
+  Verifier *verifier; /* certificate mode: the RS's trust bundle and the checks */
   uint32_t index;
   const ScnVisitedOperator *cfg;
   WRng r_refuse, r_verify;
@@ -120,6 +122,8 @@ vo_new(World *w, uint32_t index, GError **error)
   wrng_init(&vo->r_refuse, w->seed, WR_VO, index, 3);
   wrng_init(&vo->r_verify, w->seed, WR_VO, index, 4);
   stat_registry_counters(w->figs, vo_counters, G_N_ELEMENTS(vo_counters), &vo->fig);
+  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE)
+    vo->verifier = verifier_new(w, net_addr(ROLE_VO, index), vo_ca_ready);
   if (vo->cfg->accepts_pimsi && w->cfg->registration_service.av_batch > 1 &&
       w->cfg->registration_service.auth == SCN_AUTH_MILENAGE) {
     vo->spare = g_try_malloc0_n(w->total_devices ? w->total_devices : 1, sizeof(PoolId));
@@ -141,6 +145,7 @@ vo_free(Vo *vo)
     return;
   g_free(vo->spare);
   g_free(vo->spare_next);
+  verifier_free(vo->verifier);
   g_free(vo);
 }
 
@@ -190,6 +195,7 @@ end_ctx(World *w, PoolId cid, VoCtx *c)
 {
   sim_cancel(w->sim, c->timer);
   req_done(w, c->req);
+  g_free(c->cert);
   explicit_bzero(c, sizeof *c);
   idpool_release(w->ctx[ROLE_VO], cid);
 }
@@ -287,7 +293,7 @@ ctx_new(void *ctx, uint64_t id, unsigned event, void *data)
   }
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
     go(c, P_WAIT_CA);
-    wcert_need_verifier(w, vo->index, cid);
+    verifier_need(w, vo->verifier, cid);
     return;
   }
   request_av(w, vo, cid, c);
@@ -345,9 +351,11 @@ ctx_wait_res(void *ctx, uint64_t id, unsigned event, void *data)
     idpool_release(w->ctx[ROLE_VO], cid);
     return;
   }
-  const Msg *m = a->m;
+  Msg *m = a->m;
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE && m->status == ST_OK) {
-    /* The proof is in the device's entry (wcert.h); checking it takes cert_verify_time. */
+    /* The certificate and proof the device sent; checking them takes cert_verify_time. */
+    c->cert = m->cert;
+    m->cert = NULL; /* kept */
     go(c, P_VERIFY);
     sim_cancel(w->sim, c->timer);
     c->timer = SIM_EVENT_NONE;
@@ -395,7 +403,7 @@ ctx_wait_ca(void *ctx, uint64_t id, unsigned event, void *data)
   Vo *vo = w->vos[id];
   PoolId cid = *(const PoolId *)data;
   VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
-  if (!wcert_has_verifier(w, vo->index)) {
+  if (!verifier_ready(w, vo->verifier)) {
     reject(w, vo, cid, c, ST_FAILED);
     return;
   }
@@ -413,7 +421,7 @@ ctx_verify(void *ctx, uint64_t id, unsigned event, void *data)
   Vo *vo = w->vos[id];
   PoolId cid = *(const PoolId *)data;
   VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
-  CertStatus st = wcert_check_last(w, vo->index, c->dev, c->av.rand, vo->cfg->name);
+  CertStatus st = verifier_check(w, vo->verifier, c->cert, c->av.rand, vo->cfg->name);
   if (st == CERT_OK) {
     VLOG(w, c, "certificate and signature verified: temporary access granted");
     grant(w, vo, cid, c);
@@ -520,7 +528,7 @@ vo_dispatch(World *w, Msg *m)
     break;
   }
   case MSG_CA_BUNDLE:
-    wcert_bundle_arrived(w, vo->index, m);
+    verifier_bundle_arrived(w, vo->verifier, m);
     break;
   default:
     g_error("VisitedOperator: message %s not expected", msg_kind_info[m->kind].name);
@@ -543,7 +551,7 @@ static void
 vo_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries, bool give_up)
 {
   if (sent->kind == MSG_CA_FETCH) {
-    wcert_fetch_timeout(w, (uint32_t)ref, give_up);
+    verifier_fetch_timeout(w, w->vos[net_addr_index(sent->from)]->verifier, give_up);
     return;
   }
   w->vos[net_addr_index(sent->from)]->fig.rs_timeouts++;
@@ -558,9 +566,17 @@ vo_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tri
   fsm_dispatch(&vo_def, c->vo, c->state, E_TIMEOUT, w, &a);
 }
 
+static void
+vo_ctx_clear(void *ctx)
+{
+  VoCtx *c = ctx;
+  g_free(c->cert);
+}
+
 const RoleClass vo_role = {
     .name = "VisitedOperator",
     .ctx_size = sizeof(VoCtx),
+    .ctx_clear = vo_ctx_clear,
     .dispatch = vo_dispatch,
     .lost = vo_lost,
     .req_timeout = vo_req_timeout,

@@ -13,5 +13,5 @@ Vo *vo_new(World *w, uint32_t index, GError **error);
 void vo_free(Vo *vo);
 size_t vo_memory(const World *w);
 
-/* Certificate mode: the handler the VO's trust calls when its bundle is ready (wcert.h). */
+/* Certificate mode: what the VO's verifier calls when a context may go on (verifier.h). */
 void vo_ca_ready(SimEngine *sim, void *ctx, uint64_t arg);

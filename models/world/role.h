@@ -16,6 +16,8 @@ typedef struct RoleClass {
    * download, an AV job): the builder makes the role kind's pool of them, w->ctx[kind],
    * shared by its instances. 0: none. */
   size_t ctx_size;
+  /* Releases what a context still live at the end of the run owns. NULL: nothing. */
+  void (*ctx_clear)(void *ctx);
   /* A message arrived for m->to. The receiver may take m->batch / m->cert / m->blob by
    * setting them to zero; everything else is freed when it returns. */
   void (*dispatch)(World *w, Msg *m);

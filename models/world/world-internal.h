@@ -36,7 +36,6 @@ typedef struct Sho Sho;
 typedef struct Mfr Mfr;
 typedef struct Owners Owners;
 typedef struct DevTable DevTable;
-typedef struct WCert WCert;
 typedef struct Net Net;
 typedef struct RoleClass RoleClass;
 
@@ -72,13 +71,12 @@ struct World {
   size_t n_mfr;
   Owners *owners;
   DevTable *devs;
-  WCert *cert;            /* certificates (wcert.h); NULL when the scenario uses none */
   uint64_t total_devices; /* over all manufacturers */
 
   StatRegistry *figs;   /* every figure of the run, registered by the roles (stats.h) */
   StatSampler *sampler; /* the series, probes registered by the roles */
-  uint64_t events; /* after world_run */
-  double wall_s;   /* wall time of world_run */
+  uint64_t events;      /* after world_run */
+  double wall_s;        /* wall time of world_run */
   bool ran;
 };
 
@@ -100,6 +98,18 @@ static inline uint32_t
 w_hi(uint64_t arg)
 {
   return (uint32_t)(arg >> 32);
+}
+
+/* Does the run use certificates anywhere (the RS's auth, or an SHO's own check)? */
+static inline bool
+w_uses_certificates(const ScnConfig *cfg)
+{
+  if (cfg->registration_service.auth == SCN_AUTH_CERTIFICATE)
+    return true;
+  for (size_t i = 0; i < cfg->n_home_operators; i++)
+    if (cfg->home_operators[i].authenticate == SCN_SHO_AUTH_CERTIFICATE)
+      return true;
+  return false;
 }
 
 /* ---- Protocol randomness ---------------------------------------------------------- */

@@ -25,7 +25,6 @@
 #include "rs.h"
 #include "sho.h"
 #include "vo.h"
-#include "wcert.h"
 #include "wrand.h"
 
 /* The role table: how the network layer and the request helper reach each role. A new
@@ -187,18 +186,6 @@ world_new(const ScnConfig *cfg, GError **error)
   for (size_t i = 0; i < w->n_sho; i++)
     if ((w->shos[i] = sho_new(w, (uint32_t)i, error)) == NULL)
       return NULL;
-  GError *cert_error = NULL;
-  w->cert = wcert_new(w, &cert_error);
-  if (cert_error != NULL) {
-    g_propagate_error(error, cert_error);
-    return NULL;
-  }
-  if (w->cert != NULL) {
-    for (size_t i = 0; i < w->n_vo; i++)
-      wcert_set_ready(w, (uint32_t)i, vo_ca_ready);
-    for (size_t i = 0; i < w->n_sho; i++)
-      wcert_set_ready(w, wcert_sho_trust(w, (uint32_t)i), sho_ca_ready);
-  }
   if ((w->owners = owners_new(w, error)) == NULL)
     return NULL;
   w->mfrs = g_new0(Mfr *, w->n_mfr);
@@ -220,6 +207,13 @@ world_new(const ScnConfig *cfg, GError **error)
   return g_steal_pointer(&w);
 }
 
+static void
+clear_ctx(void *data, PoolId id, void *ctx)
+{
+  const RoleClass *rc = data;
+  rc->ctx_clear(ctx);
+}
+
 void
 world_free(World *w)
 {
@@ -234,7 +228,6 @@ world_free(World *w)
     for (size_t i = 0; i < w->n_sho; i++)
       sho_free(w->shos[i]);
   g_free(w->shos);
-  wcert_free(w->cert);
   rs_free(w->rs);
   if (w->vos)
     for (size_t i = 0; i < w->n_vo; i++)
@@ -249,8 +242,11 @@ world_free(World *w)
   idpool_free(w->msgs);
   idpool_free(w->reqs);
   idpool_free(w->batches);
-  for (int r = 0; r < ROLE_N; r++)
+  for (int r = 0; r < ROLE_N; r++) {
+    if (w->ctx[r] != NULL && w->roles[r]->ctx_clear != NULL)
+      idpool_foreach(w->ctx[r], clear_ctx, (void *)w->roles[r]);
     idpool_free(w->ctx[r]);
+  }
   stat_sampler_free(w->sampler);
   stat_registry_free(w->figs);
   fsm_log_free(w->log);
@@ -361,7 +357,7 @@ world_summary(const World *w_, WorldSummary *o)
   o->aka_resyncs = N("aka.resyncs");
   o->rs_timeouts = N("rs.timeouts");
   o->vo_refusals = N("vo.refusals");
-  o->certificates = w->cert != NULL;
+  o->certificates = w_uses_certificates(w->cfg);
   o->cert_issued = N("cert.issued");
   o->cert_accepted = N("cert.accepted");
   o->cert_refused = N("cert.refused_expired") + N("cert.refused_revoked") +
