@@ -210,11 +210,20 @@ struct DevTable {
   uint64_t n_factory, n_done_or_reattach, n_failed, n_stored_or_later;
 };
 
+static DevTable *
+devs(const World *w)
+{
+  return w_inst(w, ROLE_DEV, 0);
+}
+
+static void dev_count(const World *w, uint64_t *manufactured, uint64_t *provisioned,
+                      uint64_t *failed, uint64_t *in_progress);
+
 static inline Dev *
 dev_get(World *w, uint32_t id)
 {
-  g_assert(id < w->devs->n);
-  return &w->devs->devs[id];
+  g_assert(id < devs(w)->n);
+  return &devs(w)->devs[id];
 }
 
 static double
@@ -230,7 +239,7 @@ count_probe(void *ctx)
 static double
 provisioned_probe(void *ctx)
 {
-  const DevTable *t = ((World *)ctx)->devs;
+  const DevTable *t = devs(ctx);
   return (double)(t->fig.provisioned + t->n_factory);
 }
 
@@ -269,9 +278,13 @@ register_figures(World *w, DevTable *t)
   }
 }
 
-DevTable *
-dev_table_new(World *w, uint64_t capacity, GError **error)
+static void dev_destroy(void *p);
+
+/* The one table of every device. */
+static void *
+dev_create(World *w, uint32_t index, GError **error)
 {
+  uint64_t capacity = w->total_devices;
   const ScnConfig *cfg = w->cfg;
   DevTable *t = g_new0(DevTable, 1);
   t->capacity = capacity;
@@ -281,7 +294,7 @@ dev_table_new(World *w, uint64_t capacity, GError **error)
   if (t->devs == NULL || t->usim == NULL) {
     g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP,
                 "cannot allocate the state of %" G_GUINT64_FORMAT " devices", capacity);
-    dev_table_free(t);
+    dev_destroy(t);
     return NULL;
   }
   stat_samples_init(&t->fig.latency, true);
@@ -294,7 +307,7 @@ dev_table_new(World *w, uint64_t capacity, GError **error)
     t->creds = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, cred_free);
     if (t->cert_from == NULL) {
       g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP, "cannot allocate certificate records");
-      dev_table_free(t);
+      dev_destroy(t);
       return NULL;
     }
   }
@@ -312,11 +325,10 @@ dev_table_new(World *w, uint64_t capacity, GError **error)
   return t;
 }
 
-void
-dev_table_free(DevTable *t)
+static void
+dev_destroy(void *p)
 {
-  if (t == NULL)
-    return;
+  DevTable *t = p;
   if (t->devs)
     OPENSSL_cleanse(t->devs, t->n * sizeof(Dev));
   w_big_free(t->devs, t->capacity, sizeof(Dev));
@@ -332,16 +344,10 @@ dev_table_free(DevTable *t)
   g_free(t);
 }
 
-StatSamples *
-dev_latency(const World *w)
+static size_t
+dev_memory(const World *w, const void *p)
 {
-  return &w->devs->fig.latency;
-}
-
-size_t
-dev_memory(const World *w)
-{
-  const DevTable *t = w->devs;
+  const DevTable *t = p;
   return sizeof *t + t->n * (sizeof(Dev) + (1 + t->slots) * sizeof(uint64_t));
 }
 
@@ -367,7 +373,7 @@ static void dev_on_timer(SimEngine *sim, void *ctx, uint64_t arg);
 static void
 made(World *w, uint32_t id, uint32_t mfr)
 {
-  DevTable *t = w->devs;
+  DevTable *t = devs(w);
   g_assert(id == t->n && t->n < t->capacity);
   t->n++;
   Dev *d = &t->devs[id];
@@ -381,7 +387,7 @@ made(World *w, uint32_t id, uint32_t mfr)
 static void
 install_credentials(World *w, uint32_t id, Dev *d, const Msg *m)
 {
-  DevTable *t = w->devs;
+  DevTable *t = devs(w);
   bool wrong = m->status == ST_MAC_FAILURE;
   d->pimsi = m->pimsi;
   d->imsi = m->u.reg.imsi;
@@ -428,8 +434,8 @@ act_produced(void *ctx, uint64_t id, unsigned event, void *data)
   }
   /* E_FACTORY_USIM: the home operator was known; the SHO's USIM is in (no PIMSI). */
   go(w, (uint32_t)id, d, S_FACTORY);
-  w->devs->n_factory++;
-  w->devs->n_stored_or_later++;
+  devs(w)->n_factory++;
+  devs(w)->n_stored_or_later++;
   DLOG(w, id, d, "SHO USIM installed at the factory");
 }
 
@@ -454,7 +460,7 @@ disarm(World *w, Dev *d)
 static int
 pick_vo(World *w, Dev *d)
 {
-  DevTable *t = w->devs;
+  DevTable *t = devs(w);
   double wts[W_MAX_VO];
   double sum = 0;
   for (size_t i = 0; i < w->n_vo; i++) {
@@ -488,7 +494,7 @@ attach_round_failed(World *w, uint32_t id, Dev *d, const char *why)
   d->tried = 0;
   uint32_t max = w->cfg->devices.max_attempts;
   if (max > 0 && d->attempts >= max) {
-    w->devs->fig.failed_attempts++;
+    devs(w)->fig.failed_attempts++;
     fail(w, id, d, why);
     return;
   }
@@ -537,7 +543,7 @@ act_stored(void *ctx, uint64_t id, unsigned event, void *data)
   World *w = ctx;
   Dev *d = dev_get(w, (uint32_t)id);
   d->t_power_on = w_now(w);
-  w->devs->fig.powered_on++;
+  devs(w)->fig.powered_on++;
   send_attach(w, (uint32_t)id, d);
 }
 
@@ -595,7 +601,7 @@ device_seed(const DevTable *t, uint32_t dev, uint8_t purpose, uint8_t out[CERT_S
 static DevCred *
 credentials(World *w, uint32_t id, const Dev *d)
 {
-  DevTable *t = w->devs;
+  DevTable *t = devs(w);
   DevCred *c = g_hash_table_lookup(t->creds, GUINT_TO_POINTER(id));
   if (c != NULL)
     return c;
@@ -644,7 +650,7 @@ prove(World *w, uint32_t id, const Dev *d, const uint8_t nonce[CERT_NONCE_LEN], 
   memcpy(p->der, der, len);
   p->der_len = (uint16_t)len;
   CertStatus st =
-      cert_device_prove(c->cred, w->devs->issuer, nonce, context, clen, eph, &p->proof, master);
+      cert_device_prove(c->cred, devs(w)->issuer, nonce, context, clen, eph, &p->proof, master);
   OPENSSL_cleanse(eph, sizeof eph);
   if (st != CERT_OK)
     g_error("device proof failed: %s", cert_status_name(st));
@@ -657,8 +663,8 @@ prove(World *w, uint32_t id, const Dev *d, const uint8_t nonce[CERT_NONCE_LEN], 
 static void
 forget_credentials(World *w, uint32_t id)
 {
-  if (w->devs->creds)
-    g_hash_table_remove(w->devs->creds, GUINT_TO_POINTER(id));
+  if (devs(w)->creds)
+    g_hash_table_remove(devs(w)->creds, GUINT_TO_POINTER(id));
 }
 
 static void
@@ -708,7 +714,7 @@ send_lookup(World *w, uint32_t id, Dev *d)
   m->u.conn.imsi = d->imsi;
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
     /* The secured connection shows the RS the certificate and proof of the attach. */
-    DevCred *c = g_hash_table_lookup(w->devs->creds, GUINT_TO_POINTER(id));
+    DevCred *c = g_hash_table_lookup(devs(w)->creds, GUINT_TO_POINTER(id));
     if (c != NULL)
       m->cert = g_memdup2(&c->attach, sizeof c->attach);
   }
@@ -721,7 +727,7 @@ static void
 granted(World *w, uint32_t id, Dev *d)
 {
   disarm(w, d);
-  stat_samples_add(&w->devs->fig.access_latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  stat_samples_add(&devs(w)->fig.access_latency, sim_time_to_s(w_now(w) - d->t_power_on));
   d->tried = 0;
   DLOG(w, id, d, "temporary access granted by %s", w->cfg->visited_operators[d->vo].name);
   send_lookup(w, id, d);
@@ -738,7 +744,7 @@ rejected(World *w, uint32_t id, Dev *d, unsigned why)
     if (max > 0 && max < limit)
       limit = max;
     if (d->mac_failures >= limit) {
-      w->devs->fig.failed_mac++;
+      devs(w)->fig.failed_mac++;
       fail(w, id, d, "authentication failed (MAC) too often");
       return;
     }
@@ -772,7 +778,7 @@ act_attaching(void *ctx, uint64_t id_, unsigned event, void *data)
     rejected(w, id, d, m->status);
     break;
   case E_GUARD:
-    w->devs->fig.timeouts++;
+    devs(w)->fig.timeouts++;
     attach_round_failed(w, id, d, "attach timed out");
     break;
   }
@@ -797,7 +803,7 @@ no_sho_backoff(World *w, uint32_t id, Dev *d, const char *why)
 {
   go(w, id, d, S_NO_SHO);
   d->lookups++;
-  w->devs->fig.no_sho_retries++;
+  devs(w)->fig.no_sho_retries++;
   SimTime wait = backoff_wait(w, d->lookups);
   DLOG(w, id, d, "%s: ask the RS again in %.3f s", why, sim_time_to_s(wait));
   arm(w, id, d, wait);
@@ -823,8 +829,8 @@ act_lookup(void *ctx, uint64_t id_, unsigned event, void *data)
   Dev *d = dev_get(w, id);
   const Msg *m = data;
   if (event == E_GUARD) {
-    w->devs->fig.timeouts++;
-    w->devs->fig.rs_timeouts++;
+    devs(w)->fig.timeouts++;
+    devs(w)->fig.rs_timeouts++;
     if (d->timeouts < UINT8_MAX)
       d->timeouts++;
     DLOG(w, id, d, "no answer from the RS: ask again");
@@ -854,7 +860,7 @@ package(World *w, uint32_t id, Dev *d, const Msg *m)
   SealStatus st = seal_open(k_seal, d->imsi, m->u.pkg, SEAL_PACKAGE_LEN, &usim);
   OPENSSL_cleanse(k_seal, sizeof k_seal);
   if (st != SEAL_OK) {
-    w->devs->fig.seal_failures++;
+    devs(w)->fig.seal_failures++;
     no_sho_backoff(w, id, d, "USIM package refused");
     return;
   }
@@ -870,8 +876,8 @@ package(World *w, uint32_t id, Dev *d, const Msg *m)
   OPENSSL_cleanse(d->proof_rs, sizeof d->proof_rs);
   OPENSSL_cleanse(d->k_sho, sizeof d->k_sho);
   forget_credentials(w, id);
-  w->devs->fig.provisioned++;
-  stat_samples_add(&w->devs->fig.latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  devs(w)->fig.provisioned++;
+  stat_samples_add(&devs(w)->fig.latency, sim_time_to_s(w_now(w) - d->t_power_on));
   go(w, id, d, S_REATTACHING);
   d->seq++;
   DLOG(w, id, d, "USIM installed; attach with the real IMSI");
@@ -922,8 +928,8 @@ act_downloading(void *ctx, uint64_t id_, unsigned event, void *data)
     sho_challenge(w, id, d, m);
     break;
   case E_GUARD:
-    w->devs->fig.timeouts++;
-    w->devs->fig.sho_timeouts++;
+    devs(w)->fig.timeouts++;
+    devs(w)->fig.sho_timeouts++;
     if (d->timeouts < UINT8_MAX)
       d->timeouts++;
     DLOG(w, id, d, "no answer from the SHO: connect again");
@@ -938,9 +944,9 @@ act_reattaching(void *ctx, uint64_t id, unsigned event, void *data)
   World *w = ctx;
   Dev *d = dev_get(w, (uint32_t)id);
   go(w, (uint32_t)id, d, S_DONE);
-  w->devs->n_done_or_reattach++;
-  w->devs->fig.attached_real++;
-  stat_samples_add(&w->devs->fig.attach_latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  devs(w)->n_done_or_reattach++;
+  devs(w)->fig.attached_real++;
+  stat_samples_add(&devs(w)->fig.attach_latency, sim_time_to_s(w_now(w) - d->t_power_on));
   DLOG(w, id, d, "attached with the real IMSI");
 }
 
@@ -950,7 +956,7 @@ static AkaStatus
 usim_check(World *w, uint32_t id, const Dev *d, const uint8_t rand_in[16],
            const uint8_t autn_in[AKA_AUTN_LEN], AkaUsimAnswer *ans)
 {
-  DevTable *t = w->devs;
+  DevTable *t = devs(w);
   uint64_t *u = &t->usim[(size_t)id * (1 + t->slots)];
   /* With 2^5 slots a row has exactly AkaUsim's layout and is checked in place;
    * otherwise it is copied in and (on success) back. */
@@ -985,7 +991,7 @@ fail(World *w, uint32_t id, Dev *d, const char *why)
 {
   go(w, id, d, S_FAILED);
   disarm(w, d);
-  w->devs->n_failed++;
+  devs(w)->n_failed++;
   forget_credentials(w, id);
   DLOG(w, id, d, "gives up: %s", why);
 }
@@ -1053,16 +1059,26 @@ dev_dispatch(World *w, Msg *m)
   fsm_dispatch(&dev_def, id, d->state, event_of[m->kind], w, m);
 }
 
+static size_t
+dev_instances(const ScnConfig *cfg)
+{
+  return 1; /* one table of all devices */
+}
+
 const RoleClass dev_role = {
     .name = "Device",
+    .count = dev_instances,
+    .create = dev_create,
+    .destroy = dev_destroy,
+    .memory = dev_memory,
     .dispatch = dev_dispatch,
 };
 
-void
+static void
 dev_count(const World *w, uint64_t *manufactured, uint64_t *provisioned, uint64_t *failed,
           uint64_t *in_progress)
 {
-  const DevTable *t = w->devs;
+  const DevTable *t = devs(w);
   uint64_t m = 0, p = 0, f = 0;
   for (uint32_t i = 0; i < t->n; i++) {
     switch (t->devs[i].state) {

@@ -75,8 +75,14 @@ awaiting(void *ctx)
   return (double)(m->fig.produced - m->fig.manufactured);
 }
 
-Mfr *
-mfr_new(World *w, uint32_t index, GError **error)
+static Mfr *
+mfr_at(World *w, uint64_t index)
+{
+  return w_inst(w, ROLE_MFR, (uint32_t)index);
+}
+
+static void *
+mfr_create(World *w, uint32_t index, GError **error)
 {
   Mfr *m = g_new0(Mfr, 1);
   m->index = index;
@@ -91,11 +97,10 @@ mfr_new(World *w, uint32_t index, GError **error)
   return m;
 }
 
-void
-mfr_free(Mfr *m)
+static void
+mfr_destroy(void *p)
 {
-  if (m == NULL)
-    return;
+  Mfr *m = p;
   dist_arrivals_clear(&m->arr);
   g_free(m->backlog);
   g_free(m);
@@ -157,7 +162,7 @@ static void
 on_timer(SimEngine *sim, void *ctx, uint64_t arg)
 {
   World *w = ctx;
-  Mfr *m = w->mfrs[arg];
+  Mfr *m = mfr_at(w, arg);
   m->retry = SIM_EVENT_NONE;
   fsm_dispatch(&mfr_def, m->index, m->state, fsm_timer_event(&mfr_def, T_RETRY), w, NULL);
 }
@@ -191,7 +196,7 @@ static void
 on_produce(SimEngine *sim, void *ctx, uint64_t arg)
 {
   World *w = ctx;
-  Mfr *m = w->mfrs[arg];
+  Mfr *m = mfr_at(w, arg);
   fsm_dispatch(&mfr_def, m->index, m->state, E_PRODUCED, w, NULL);
   schedule_next(w, m);
 }
@@ -217,10 +222,10 @@ produced(World *w, Mfr *m)
   }
 }
 
-void
-mfr_start(World *w, uint32_t index)
+static void
+mfr_start(World *w, void *p)
 {
-  Mfr *m = w->mfrs[index];
+  Mfr *m = p;
   dist_arrivals_init(&m->arr, &m->cfg->production, 0, m->cfg->devices, &m->r_prod);
   schedule_next(w, m);
 }
@@ -273,7 +278,7 @@ static void
 producing(void *ctx, uint64_t id, unsigned event, void *data)
 {
   World *w = ctx;
-  Mfr *m = w->mfrs[id];
+  Mfr *m = mfr_at(w, id);
   if (event == E_PRODUCED)
     produced(w, m);
   else if (event == E_ANSWER)
@@ -284,7 +289,7 @@ static void
 blocked(void *ctx, uint64_t id, unsigned event, void *data)
 {
   World *w = ctx;
-  Mfr *m = w->mfrs[id];
+  Mfr *m = mfr_at(w, id);
   switch (event) {
   case E_PRODUCED:
     produced(w, m);
@@ -306,7 +311,7 @@ static void
 mfr_dispatch(World *w, Msg *a)
 {
   g_assert(a->kind == MSG_REGISTER_ANSWER);
-  Mfr *m = w->mfrs[net_addr_index(a->to)];
+  Mfr *m = mfr_at(w, net_addr_index(a->to));
   if (!req_done(w, a->txn)) {
     /* Answer to a request already answered: a PIMSI allocated twice stays unused. */
     if (a->status == ST_OK)
@@ -319,13 +324,23 @@ mfr_dispatch(World *w, Msg *a)
 static void
 mfr_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries, bool give_up)
 {
-  Mfr *m = w->mfrs[net_addr_index(sent->from)];
+  Mfr *m = mfr_at(w, net_addr_index(sent->from));
   m->fig.timeouts++;
   m->fig.rs_timeouts++;
 }
 
+static size_t
+mfr_count(const ScnConfig *cfg)
+{
+  return cfg->n_manufacturers;
+}
+
 const RoleClass mfr_role = {
     .name = "Manufacturer",
+    .count = mfr_count,
+    .create = mfr_create,
+    .destroy = mfr_destroy,
+    .start = mfr_start,
     .dispatch = mfr_dispatch,
     .req_timeout = mfr_req_timeout,
 };

@@ -3,17 +3,9 @@
  * home operator is known), writes them into the device, and hands it to its owner. When
  * the pool is empty the RS refuses: the unit waits in a FIFO backlog and the
  * manufacturer asks again every retry_after, oldest unit first.
- *
- * Reached only through its row in the role table (role.h); the builder calls mfr_new /
- * mfr_free / mfr_start. */
+ * Reached only by messages, through its row in the role table (role.h). */
 #pragma once
 
 #include "role.h"
 
 extern const RoleClass mfr_role;
-
-Mfr *mfr_new(World *w, uint32_t index, GError **error);
-void mfr_free(Mfr *m);
-
-/* Schedules the first production event(s). */
-void mfr_start(World *w, uint32_t index);

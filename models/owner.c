@@ -38,8 +38,14 @@ struct Owners {
   uint64_t timeouts; /* owner.timeouts */
 };
 
-Owners *
-owners_new(World *w, GError **error)
+static Owners *
+owners_of(World *w)
+{
+  return w_inst(w, ROLE_OWNER, 0);
+}
+
+static void *
+owners_create(World *w, uint32_t index, GError **error)
 {
   Owners *o = g_new0(Owners, 1);
   wrng_init(&o->r_select, w->seed, WR_OWNER, 0, 1);
@@ -49,10 +55,16 @@ owners_new(World *w, GError **error)
   return o;
 }
 
-void
-owners_free(Owners *o)
+static void
+owners_destroy(void *p)
 {
-  g_free(o);
+  g_free(p);
+}
+
+static size_t
+owners_count(const ScnConfig *cfg)
+{
+  return 1; /* one role for all the owners */
 }
 
 static void
@@ -65,7 +77,7 @@ static void
 holding(void *ctx, uint64_t id, unsigned event, void *data)
 {
   World *w = ctx;
-  Owners *o = w->owners;
+  Owners *o = owners_of(w);
   const ScnConfig *cfg = w->cfg;
   if (event == E_HANDED_OVER) {
     const Msg *h = data;
@@ -110,11 +122,14 @@ owner_dispatch(World *w, Msg *m)
 static void
 owner_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries, bool give_up)
 {
-  w->owners->timeouts++;
+  owners_of(w)->timeouts++;
 }
 
 const RoleClass owner_role = {
     .name = "Owner",
+    .count = owners_count,
+    .create = owners_create,
+    .destroy = owners_destroy,
     .dispatch = owner_dispatch,
     .req_timeout = owner_req_timeout,
 };

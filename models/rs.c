@@ -164,8 +164,16 @@ ca_new(World *w, Rs *rs, GError **error)
   return true;
 }
 
-Rs *
-rs_new(World *w, GError **error)
+static Rs *
+rs_of(const World *w)
+{
+  return w_inst(w, ROLE_RS, 0);
+}
+
+static void rs_destroy(void *p);
+
+static void *
+rs_create(World *w, uint32_t index, GError **error)
 {
   const ScnRegistrationService *c = &w->cfg->registration_service;
   const ScnPimsiPool *p = &c->pimsi_pool;
@@ -174,13 +182,13 @@ rs_new(World *w, GError **error)
   Imsi first;
   if (!imsi_make((uint16_t)atoi(p->mcc), (uint16_t)atoi(p->mnc), mnc_len, p->first_msin,
                  12 - mnc_len, &first, error)) {
-    rs_free(rs);
+    rs_destroy(rs);
     return NULL;
   }
   SimTime q = c->pimsi_recycle == SCN_RECYCLE_NEVER ? SIM_TIME_MAX : c->pimsi_quarantine;
   rs->pool = pool_new(first, p->size, q, error);
   if (rs->pool == NULL) {
-    rs_free(rs);
+    rs_destroy(rs);
     return NULL;
   }
   rs->n_rec = MIN(p->size, w->total_devices);
@@ -188,7 +196,7 @@ rs_new(World *w, GError **error)
   if (rs->rec == NULL) {
     g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP,
                 "cannot allocate %" G_GUINT64_FORMAT " PIMSI records", rs->n_rec);
-    rs_free(rs);
+    rs_destroy(rs);
     return NULL;
   }
   w_random(w, rs->op, sizeof rs->op);
@@ -197,7 +205,7 @@ rs_new(World *w, GError **error)
   rs->av = sim_resource_new(w->sim, "rs.av", c->av_servers);
   rs->w = w;
   if (w_uses_certificates(w->cfg) && !ca_new(w, rs, error)) {
-    rs_free(rs);
+    rs_destroy(rs);
     return NULL;
   }
   stat_level_init(&rs->in_use, 0, 0);
@@ -207,11 +215,10 @@ rs_new(World *w, GError **error)
   return rs;
 }
 
-void
-rs_free(Rs *rs)
+static void
+rs_destroy(void *p)
 {
-  if (rs == NULL)
-    return;
+  Rs *rs = p;
   if (rs->rec) {
     /* Records ever used: indices below the number of allocations (pool.h order). */
     uint64_t used = MIN(rs->n_rec, pool_n_allocations(rs->pool));
@@ -230,20 +237,20 @@ rs_free(Rs *rs)
 static Imsi
 pimsi_imsi(World *w, uint32_t pimsi)
 {
-  return pool_imsi(w->rs->pool, pimsi);
+  return pool_imsi(rs_of(w)->pool, pimsi);
 }
 
 static SimTime
 reg_time(World *w)
 {
-  return wrng_dist(&w->rs->r_reg, &w->cfg->registration_service.register_service_time);
+  return wrng_dist(&rs_of(w)->r_reg, &w->cfg->registration_service.register_service_time);
 }
 
 /* The record of `pimsi` if it is allocated to `dev`, else NULL. */
 static RsRecord *
 record_of(World *w, uint32_t pimsi, uint32_t dev)
 {
-  Rs *rs = w->rs;
+  Rs *rs = rs_of(w);
   if (pimsi >= rs->n_rec)
     return NULL;
   RsRecord *r = &rs->rec[pimsi];
@@ -253,7 +260,7 @@ record_of(World *w, uint32_t pimsi, uint32_t dev)
 static void
 note_pool(World *w)
 {
-  Rs *rs = w->rs;
+  Rs *rs = rs_of(w);
   stat_level_set(&rs->in_use, w_now(w), (double)pool_n_in_use(rs->pool));
   if (rs->exhausted_at < 0 && pool_n_free(rs->pool) == 0)
     rs->exhausted_at = w_now(w);
@@ -278,7 +285,7 @@ static void
 rec_allocate(void *ctx, uint64_t idx, unsigned event, void *data)
 {
   World *w = ctx;
-  Rs *rs = w->rs;
+  Rs *rs = rs_of(w);
   const Msg *m = data;
   RsRecord *r = &rs->rec[idx];
   memset(r, 0, sizeof *r);
@@ -307,14 +314,14 @@ issue_voucher(World *w, Rs *rs, uint32_t dev, Msg *a)
 static void
 on_register(World *w, const Msg *m, SimTime service)
 {
-  Rs *rs = w->rs;
+  Rs *rs = rs_of(w);
   Msg *a = net_answer_new(w, m, MSG_REGISTER_ANSWER);
   uint32_t idx;
   if (pool_alloc(rs->pool, w_now(w), &idx)) {
     g_assert(idx < rs->n_rec);
     RsRecord *r = &rs->rec[idx];
     fsm_dispatch(&rec_def, idx, r->state, E_ALLOCATE, w, (void *)m);
-    w->rs->fig.registrations++;
+    rs_of(w)->fig.registrations++;
     a->pimsi = idx;
     a->status = ST_OK;
     a->u.reg.imsi = pimsi_imsi(w, idx);
@@ -337,7 +344,7 @@ on_sho_register(World *w, const Msg *m, SimTime service)
   uint32_t sho = net_addr_index(m->from);
   if (r) {
     r->sho = sho + 1;
-    w->rs->fig.sho_registrations++;
+    rs_of(w)->fig.sho_registrations++;
     RLOG(w, m->pimsi, r->state, "SHO %s", w->cfg->home_operators[sho].name);
   }
   net_send(w, net_answer_new(w, m, MSG_RS_ACK), service);
@@ -356,7 +363,7 @@ hold_server(World *w, Msg *m, SimTime service, SimHandler done)
   RsJob *j = p;
   j->req = *m;
   m->cert = NULL; /* the job has it now */
-  sim_resource_request(w->rs->av, service, done, w, jid);
+  sim_resource_request(rs_of(w)->av, service, done, w, jid);
 }
 
 static void
@@ -370,7 +377,7 @@ job_free(World *w, PoolId jid, RsJob *j)
 static void
 on_av_request(World *w, Msg *m)
 {
-  SimTime service = wrng_dist(&w->rs->r_av, &w->cfg->registration_service.av_service_time);
+  SimTime service = wrng_dist(&rs_of(w)->r_av, &w->cfg->registration_service.av_service_time);
   hold_server(w, m, service, av_done);
 }
 
@@ -378,10 +385,10 @@ static void
 av_done(SimEngine *sim, void *ctx_, uint64_t arg)
 {
   World *w = ctx_;
-  Rs *rs = w->rs;
+  Rs *rs = rs_of(w);
   RsJob *j = idpool_get(w->ctx[ROLE_RS], arg);
   if (is_down(w)) {
-    w->rs->fig.dropped++;
+    rs_of(w)->fig.dropped++;
     job_free(w, arg, j);
     return;
   }
@@ -433,7 +440,7 @@ ck_ik(World *w, const RsRecord *r, const uint8_t rand[16], uint8_t ck[16], uint8
 {
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
     /* The session master the RS derived when it accepted the proof (on_lookup). */
-    const uint8_t *master = g_hash_table_lookup(w->rs->master, GUINT_TO_POINTER(r->dev));
+    const uint8_t *master = g_hash_table_lookup(rs_of(w)->master, GUINT_TO_POINTER(r->dev));
     if (master == NULL)
       g_error("no session master for device %u", r->dev);
     memcpy(ck, master, 16);
@@ -457,7 +464,7 @@ authenticated(World *w, RsRecord *r, const Msg *l)
     return r->av_issued;
   /* The certificate and attach proof the device shows, checked against the CA's current
    * revocations; the session master comes from the key exchange. */
-  Rs *rs = w->rs;
+  Rs *rs = rs_of(w);
   const char *context = w->cfg->visited_operators[l->via].name;
   uint8_t master[CERT_MASTER_LEN];
   CertStatus st = CERT_BAD_ENCODING;
@@ -480,7 +487,7 @@ authenticated(World *w, RsRecord *r, const Msg *l)
 static void
 answer_lookup(World *w, const Msg *l, SimTime service)
 {
-  w->rs->fig.lookups++;
+  rs_of(w)->fig.lookups++;
   RsRecord *r = record_of(w, l->pimsi, l->dev);
   bool ok = false;
   if (r && r->conn_ok && CRYPTO_memcmp(r->proof_rs, l->u.conn.proof, 16) == 0) {
@@ -503,10 +510,10 @@ answer_lookup(World *w, const Msg *l, SimTime service)
   }
   Msg *a = net_answer_new(w, l, MSG_LOOKUP_ANSWER);
   if (!ok) {
-    w->rs->fig.lookup_refused++;
+    rs_of(w)->fig.lookup_refused++;
     a->status = ST_REFUSED;
   } else if (r->sho == 0) {
-    w->rs->fig.no_sho++;
+    rs_of(w)->fig.no_sho++;
     a->status = ST_REFUSED;
   } else {
     a->status = ST_OK;
@@ -521,7 +528,7 @@ cert_check_done(SimEngine *sim, void *ctx, uint64_t arg)
   World *w = ctx;
   RsJob *j = idpool_get(w->ctx[ROLE_RS], arg);
   if (is_down(w))
-    w->rs->fig.dropped++;
+    rs_of(w)->fig.dropped++;
   else
     answer_lookup(w, &j->req, 0);
   job_free(w, arg, j);
@@ -536,7 +543,7 @@ on_lookup(World *w, Msg *l)
   const RsRecord *r = record_of(w, l->pimsi, l->dev);
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE &&
       !(r != NULL && r->conn_ok && CRYPTO_memcmp(r->proof_rs, l->u.conn.proof, 16) == 0)) {
-    SimTime service = wrng_dist(&w->rs->r_av, &w->cfg->registration_service.cert_check_time);
+    SimTime service = wrng_dist(&rs_of(w)->r_av, &w->cfg->registration_service.cert_check_time);
     hold_server(w, l, service, cert_check_done);
     return;
   }
@@ -568,7 +575,7 @@ static void
 rec_release(void *ctx, uint64_t idx, unsigned event, void *data)
 {
   World *w = ctx;
-  Rs *rs = w->rs;
+  Rs *rs = rs_of(w);
   RsRecord *r = &rs->rec[idx];
   SimTime now = w_now(w);
   if (rs->master != NULL) /* provisioned: no key will be derived from it again */
@@ -606,11 +613,11 @@ on_ca_fetch(World *w, const Msg *m)
 {
   Msg *a = net_answer_new(w, m, MSG_CA_BUNDLE);
   size_t len = 0;
-  const uint8_t *bundle = cert_ca_bundle(w->rs->ca, w_now(w) / SIM_S, &len);
+  const uint8_t *bundle = cert_ca_bundle(rs_of(w)->ca, w_now(w) / SIM_S, &len);
   if (bundle == NULL)
     g_error("cert_ca_bundle failed");
   a->blob = g_bytes_new(bundle, len);
-  w->rs->ca_fig.ca_fetches++;
+  rs_of(w)->ca_fig.ca_fetches++;
   net_send(w, a, reg_time(w));
 }
 
@@ -650,7 +657,7 @@ rs_dispatch(World *w, Msg *m)
 static void
 rs_lost(World *w, Msg *m)
 {
-  w->rs->fig.dropped++;
+  rs_of(w)->fig.dropped++;
 }
 
 static void
@@ -659,14 +666,6 @@ rs_ctx_clear(void *ctx)
   RsJob *j = ctx;
   g_free(j->req.cert);
 }
-
-const RoleClass rs_role = {
-    .name = "RegistrationService",
-    .ctx_size = sizeof(RsJob),
-    .ctx_clear = rs_ctx_clear,
-    .dispatch = rs_dispatch,
-    .lost = rs_lost,
-};
 
 /* ---- figures ----------------------------------------------------------------------- */
 
@@ -817,8 +816,27 @@ register_figures(World *w, Rs *rs)
   stat_sampler_add_probe(w->sampler, "rs.av.utilization", series_utilisation, rs);
 }
 
-size_t
-rs_memory(const World *w)
+static size_t
+rs_memory(const World *w, const void *p)
 {
-  return sizeof(Rs) + w->rs->n_rec * sizeof(RsRecord) + pool_memory(w->rs->pool);
+  const Rs *rs = p;
+  return sizeof(Rs) + rs->n_rec * sizeof(RsRecord) + pool_memory(rs->pool);
 }
+
+static size_t
+rs_count(const ScnConfig *cfg)
+{
+  return 1;
+}
+
+const RoleClass rs_role = {
+    .name = "RegistrationService",
+    .count = rs_count,
+    .create = rs_create,
+    .destroy = rs_destroy,
+    .memory = rs_memory,
+    .ctx_size = sizeof(RsJob),
+    .ctx_clear = rs_ctx_clear,
+    .dispatch = rs_dispatch,
+    .lost = rs_lost,
+};

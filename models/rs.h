@@ -3,16 +3,10 @@
  * with); serves AV requests of visited operators on `av_servers` FIFO servers (the M/M/c
  * queue of the scenario), resynchronises SQN on AUTS, tells an authenticated device its
  * SHO over the secured connection (K_RS), hands K_SHO to the SHO, releases PIMSIs, and in
- * certificate mode serves the CA's trust bundle. During an outage every request that
- * arrives is lost (net.h). Reached only through its row in the role table (role.h); the
- * builder and the figures use the functions below. */
+ * certificate mode is the certificate authority. Reached only by messages, through its
+ * row in the role table (role.h). */
 #pragma once
 
-#include "m2m/resource.h"
 #include "role.h"
 
 extern const RoleClass rs_role;
-
-Rs *rs_new(World *w, GError **error);
-void rs_free(Rs *rs);
-size_t rs_memory(const World *w);

@@ -148,8 +148,16 @@ struct Sho {
   FSM_LOG((w)->log, w_now(w), &sho_def, (d)->sho, (d)->state, "dev %u: " fmt, (d)->dev,            \
           ##__VA_ARGS__)
 
-Sho *
-sho_new(World *w, uint32_t index, GError **error)
+static Sho *
+sho_at(World *w, uint32_t index)
+{
+  return w_inst(w, ROLE_SHO, index);
+}
+
+static void sho_destroy(void *p);
+
+static void *
+sho_create(World *w, uint32_t index, GError **error)
 {
   Sho *s = g_new0(Sho, 1);
   s->index = index;
@@ -172,28 +180,32 @@ sho_new(World *w, uint32_t index, GError **error)
   s->known = g_try_malloc0_n((w->total_devices + 63) / 64 + 1, sizeof(uint64_t));
   if (s->known == NULL) {
     g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP, "%s: cannot allocate", s->cfg->name);
-    sho_free(s);
+    sho_destroy(s);
     return NULL;
   }
   return s;
 }
 
-void
-sho_free(Sho *s)
+static void
+sho_destroy(void *p)
 {
-  if (s == NULL)
-    return;
+  Sho *s = p;
   OPENSSL_cleanse(s->op, sizeof s->op);
   verifier_free(s->verifier);
   g_free(s->known);
   g_free(s);
 }
 
-size_t
-sho_memory(const World *w)
+static size_t
+sho_memory(const World *w, const void *p)
 {
-  return w->n_sho * ((w->total_devices + 63) / 64 + 1) * sizeof(uint64_t) +
-         idpool_memory(w->ctx[ROLE_SHO]);
+  return ((w->total_devices + 63) / 64 + 1) * sizeof(uint64_t); /* the known-devices bits */
+}
+
+static size_t
+sho_count(const ScnConfig *cfg)
+{
+  return cfg->n_home_operators;
 }
 
 static bool
@@ -390,7 +402,7 @@ static void
 dl_action(void *ctx, uint64_t id, unsigned event, void *data)
 {
   World *w = ctx;
-  Sho *s = w->shos[id];
+  Sho *s = sho_at(w, id);
   const DlArg *a = data;
   PoolId did = a->did;
   const Msg *m = a->m;
@@ -516,7 +528,7 @@ rs_answer(World *w, const Msg *m, DlEvent event)
 static void
 sho_dispatch(World *w, Msg *m)
 {
-  Sho *s = w->shos[net_addr_index(m->to)];
+  Sho *s = sho_at(w, net_addr_index(m->to));
   switch (m->kind) {
   case MSG_OWNER_REGISTER:
     on_owner_register(w, s, m);
@@ -557,7 +569,7 @@ sho_dispatch(World *w, Msg *m)
 static void
 sho_lost(World *w, Msg *m)
 {
-  Sho *s = w->shos[net_addr_index(m->to)];
+  Sho *s = sho_at(w, net_addr_index(m->to));
   switch (m->kind) {
   case MSG_AV_ANSWER:
     return;
@@ -578,10 +590,10 @@ static void
 sho_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries, bool give_up)
 {
   if (sent->kind == MSG_CA_FETCH) {
-    verifier_fetch_timeout(w, w->shos[net_addr_index(sent->from)]->verifier, give_up);
+    verifier_fetch_timeout(w, sho_at(w, net_addr_index(sent->from))->verifier, give_up);
     return;
   }
-  w->shos[net_addr_index(sent->from)]->fig.rs_timeouts++;
+  sho_at(w, net_addr_index(sent->from))->fig.rs_timeouts++;
   if (give_up) { /* a download's key or AV request */
     dl_event(w, ref, E_GAVE_UP, NULL);
     return;
@@ -592,6 +604,10 @@ sho_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tr
 
 const RoleClass sho_role = {
     .name = "HomeOperator",
+    .count = sho_count,
+    .create = sho_create,
+    .destroy = sho_destroy,
+    .memory = sho_memory,
     .ctx_size = sizeof(ShoDl),
     .dispatch = sho_dispatch,
     .lost = sho_lost,

@@ -112,8 +112,16 @@ struct Vo {
   uint8_t *spare_next; /* per device: next unused AV in that batch */
 };
 
-Vo *
-vo_new(World *w, uint32_t index, GError **error)
+static Vo *
+vo_at(World *w, uint32_t index)
+{
+  return w_inst(w, ROLE_VO, index);
+}
+
+static void vo_destroy(void *p);
+
+static void *
+vo_create(World *w, uint32_t index, GError **error)
 {
   Vo *vo = g_new0(Vo, 1);
   vo->index = index;
@@ -131,32 +139,34 @@ vo_new(World *w, uint32_t index, GError **error)
     if (vo->spare == NULL || vo->spare_next == NULL) {
       g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP, "%s: cannot allocate spare AV slots",
                   vo->cfg->name);
-      vo_free(vo);
+      vo_destroy(vo);
       return NULL;
     }
   }
   return vo;
 }
 
-void
-vo_free(Vo *vo)
+static void
+vo_destroy(void *p)
 {
-  if (vo == NULL)
-    return;
+  Vo *vo = p;
   g_free(vo->spare);
   g_free(vo->spare_next);
   verifier_free(vo->verifier);
   g_free(vo);
 }
 
-size_t
-vo_memory(const World *w)
+static size_t
+vo_memory(const World *w, const void *p)
 {
-  size_t n = 0;
-  for (size_t i = 0; i < w->n_vo; i++)
-    if (w->vos[i]->spare)
-      n += (size_t)w->total_devices * (sizeof(PoolId) + 1);
-  return n + idpool_memory(w->ctx[ROLE_VO]);
+  const Vo *vo = p;
+  return vo->spare ? (size_t)w->total_devices * (sizeof(PoolId) + 1) : 0;
+}
+
+static size_t
+vo_count(const ScnConfig *cfg)
+{
+  return cfg->n_visited_operators;
 }
 
 #define VLOG(w, c, fmt, ...)                                                                       \
@@ -276,7 +286,7 @@ static void
 ctx_new(void *ctx, uint64_t id, unsigned event, void *data)
 {
   World *w = ctx;
-  Vo *vo = w->vos[id];
+  Vo *vo = vo_at(w, id);
   PoolId cid = *(const PoolId *)data;
   VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
   uint32_t dev = c->dev;
@@ -309,7 +319,7 @@ static void
 ctx_wait_av(void *ctx, uint64_t id, unsigned event, void *data)
 {
   World *w = ctx;
-  Vo *vo = w->vos[id];
+  Vo *vo = vo_at(w, id);
   const Arrival *a = data;
   VoCtx *c = idpool_get(w->ctx[ROLE_VO], a->cid);
   if (event == E_TIMEOUT) { /* the request helper gave up (vo_req_timeout) */
@@ -341,7 +351,7 @@ static void
 ctx_wait_res(void *ctx, uint64_t id, unsigned event, void *data)
 {
   World *w = ctx;
-  Vo *vo = w->vos[id];
+  Vo *vo = vo_at(w, id);
   const Arrival *a = data;
   PoolId cid = a->cid;
   VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
@@ -400,7 +410,7 @@ static void
 ctx_wait_ca(void *ctx, uint64_t id, unsigned event, void *data)
 {
   World *w = ctx;
-  Vo *vo = w->vos[id];
+  Vo *vo = vo_at(w, id);
   PoolId cid = *(const PoolId *)data;
   VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
   if (!verifier_ready(w, vo->verifier)) {
@@ -418,7 +428,7 @@ static void
 ctx_verify(void *ctx, uint64_t id, unsigned event, void *data)
 {
   World *w = ctx;
-  Vo *vo = w->vos[id];
+  Vo *vo = vo_at(w, id);
   PoolId cid = *(const PoolId *)data;
   VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
   CertStatus st = verifier_check(w, vo->verifier, c->cert, c->av.rand, vo->cfg->name);
@@ -504,7 +514,7 @@ ctx_of(World *w, PoolId cid, CtxState state)
 static void
 vo_dispatch(World *w, Msg *m)
 {
-  Vo *vo = w->vos[net_addr_index(m->to)];
+  Vo *vo = vo_at(w, net_addr_index(m->to));
   switch (m->kind) {
   case MSG_ATTACH:
     on_attach(w, vo, m);
@@ -539,7 +549,7 @@ vo_dispatch(World *w, Msg *m)
 static void
 vo_lost(World *w, Msg *m)
 {
-  w->vos[net_addr_index(m->to)]->fig.dropped++;
+  vo_at(w, net_addr_index(m->to))->fig.dropped++;
   if (m->kind == MSG_AV_ANSWER || m->kind == MSG_AUTH_ANSWER) {
     VoCtx *c = idpool_lookup(w->ctx[ROLE_VO], m->ctx);
     if (c != NULL)
@@ -551,10 +561,10 @@ static void
 vo_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries, bool give_up)
 {
   if (sent->kind == MSG_CA_FETCH) {
-    verifier_fetch_timeout(w, w->vos[net_addr_index(sent->from)]->verifier, give_up);
+    verifier_fetch_timeout(w, vo_at(w, net_addr_index(sent->from))->verifier, give_up);
     return;
   }
-  w->vos[net_addr_index(sent->from)]->fig.rs_timeouts++;
+  vo_at(w, net_addr_index(sent->from))->fig.rs_timeouts++;
   VoCtx *c = idpool_get(w->ctx[ROLE_VO], ref);
   if (!give_up) {
     VLOG(w, c, "%s request to the RS (try %u)",
@@ -575,6 +585,10 @@ vo_ctx_clear(void *ctx)
 
 const RoleClass vo_role = {
     .name = "VisitedOperator",
+    .count = vo_count,
+    .create = vo_create,
+    .destroy = vo_destroy,
+    .memory = vo_memory,
     .ctx_size = sizeof(VoCtx),
     .ctx_clear = vo_ctx_clear,
     .dispatch = vo_dispatch,

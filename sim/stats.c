@@ -652,3 +652,14 @@ stat_registry_get(StatRegistry *r, const char *name)
   const RegEntry *e0 = &g_array_index(r->entries, RegEntry, g_array_index(fig->entries, guint, 0));
   return e0->kind == REG_SAMPLES ? NAN : figure_value(r, fig);
 }
+
+StatSamples *
+stat_registry_samples_of(StatRegistry *r, const char *prefix)
+{
+  guint f = GPOINTER_TO_UINT(g_hash_table_lookup(r->by_name, prefix));
+  if (f == 0)
+    return NULL;
+  const RegFigure *fig = &g_array_index(r->figures, RegFigure, f - 1);
+  const RegEntry *e0 = &g_array_index(r->entries, RegEntry, g_array_index(fig->entries, guint, 0));
+  return e0->kind == REG_SAMPLES ? e0->u.samples.s : NULL;
+}

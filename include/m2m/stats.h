@@ -196,5 +196,8 @@ void stat_registry_samples(StatRegistry *r, const char *prefix, StatSamples *s, 
 typedef void (*StatFigureFn)(void *data, const char *name, double value);
 void stat_registry_foreach(StatRegistry *r, StatFigureFn fn, void *data);
 
+/* The samples registered under `prefix` (NULL when none). */
+StatSamples *stat_registry_samples_of(StatRegistry *r, const char *prefix);
+
 /* One figure by name (NAN when absent or not registered). */
 double stat_registry_get(StatRegistry *r, const char *name);

@@ -2,7 +2,10 @@
  * (world.c), indexed by RoleKind (msg.h). The network layer delivers a message through
  * `dispatch`, or through `lost` when the receiver is down; the request helper calls
  * `req_timeout` when one of the role's pending requests times out. A role's own state
- * (its instances, their tables) stays in its own file; the machinery never looks at it. */
+ * (its instances, their tables) stays in its own file; the machinery never looks inside.
+ *
+ * A new role: its file with its RoleClass, a row in the role table (world.c), its links
+ * (net.c) and its scenario section. */
 #pragma once
 
 #include <stdbool.h>
@@ -12,6 +15,15 @@
 
 typedef struct RoleClass {
   const char *name; /* "RegistrationService": logs and errors */
+  /* Instances: how many the scenario has, and each one's constructor and destructor; the
+   * builder keeps them in w->inst[kind], in scenario order (index = address index). */
+  size_t (*count)(const ScnConfig *cfg);
+  void *(*create)(World *w, uint32_t index, GError **error);
+  void (*destroy)(void *instance);
+  /* An instance's first events (after every role is built). NULL: none. */
+  void (*start)(World *w, void *instance);
+  /* Octets an instance holds (the memory estimate). NULL: nothing worth counting. */
+  size_t (*memory)(const World *w, const void *instance);
   /* Octets of one procedure context of the role (an attach being authenticated, a
    * download, an AV job): the builder makes the role kind's pool of them, w->ctx[kind],
    * shared by its instances. 0: none. */
@@ -31,3 +43,11 @@ typedef struct RoleClass {
   void (*req_timeout)(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tries,
                       bool give_up);
 } RoleClass;
+
+/* Instance `index` of role kind `kind` (as the role's create made it). */
+static inline void *
+w_inst(const World *w, RoleKind kind, uint32_t index)
+{
+  g_assert(index < w->n_inst[kind]);
+  return w->inst[kind][index];
+}

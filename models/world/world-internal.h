@@ -62,16 +62,10 @@ struct World {
   IdPool *ctx[ROLE_N];            /* each role kind's procedure contexts (role.h) */
   uint32_t next_device;           /* id of the next unit a manufacturer makes */
 
-  Rs *rs;
-  Vo **vos;
-  size_t n_vo;
-  Sho **shos;
-  size_t n_sho;
-  Mfr **mfrs;
-  size_t n_mfr;
-  Owners *owners;
-  DevTable *devs;
-  uint64_t total_devices; /* over all manufacturers */
+  void **inst[ROLE_N]; /* each role kind's instances (role.h), scenario order */
+  size_t n_inst[ROLE_N];
+  size_t n_vo, n_sho, n_mfr; /* = n_inst of VOs, SHOs, manufacturers */
+  uint64_t total_devices;    /* over all manufacturers */
 
   StatRegistry *figs;   /* every figure of the run, registered by the roles (stats.h) */
   StatSampler *sampler; /* the series, probes registered by the roles */

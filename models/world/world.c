@@ -29,6 +29,12 @@
 
 /* The role table: how the network layer and the request helper reach each role. A new
  * role is its own file, a row here, its pairs in net.c's links, and its scenario section. */
+/* The order the roles are built in: the devices' table first (the others refer to it),
+ * then the operators, the owners and the manufacturers (protocol bytes are drawn from the
+ * DRBG in this order: a run's numbers depend on it). */
+static const RoleKind build_order[ROLE_N] = {ROLE_DEV, ROLE_VO,    ROLE_RS,
+                                             ROLE_SHO, ROLE_OWNER, ROLE_MFR};
+
 static const RoleClass *const role_table[ROLE_N] = {
     [ROLE_RS] = &rs_role,   [ROLE_VO] = &vo_role,       [ROLE_SHO] = &sho_role,
     [ROLE_MFR] = &mfr_role, [ROLE_OWNER] = &owner_role, [ROLE_DEV] = &dev_role,
@@ -174,27 +180,21 @@ world_new(const ScnConfig *cfg, GError **error)
   w->n_mfr = cfg->n_manufacturers;
   if ((w->net = net_new(w, error)) == NULL)
     return NULL;
-  if ((w->devs = dev_table_new(w, w->total_devices, error)) == NULL)
-    return NULL;
-  w->vos = g_new0(Vo *, w->n_vo);
-  for (size_t i = 0; i < w->n_vo; i++)
-    if ((w->vos[i] = vo_new(w, (uint32_t)i, error)) == NULL)
-      return NULL;
-  if ((w->rs = rs_new(w, error)) == NULL)
-    return NULL;
-  w->shos = g_new0(Sho *, w->n_sho);
-  for (size_t i = 0; i < w->n_sho; i++)
-    if ((w->shos[i] = sho_new(w, (uint32_t)i, error)) == NULL)
-      return NULL;
-  if ((w->owners = owners_new(w, error)) == NULL)
-    return NULL;
-  w->mfrs = g_new0(Mfr *, w->n_mfr);
-  for (size_t i = 0; i < w->n_mfr; i++)
-    if ((w->mfrs[i] = mfr_new(w, (uint32_t)i, error)) == NULL)
-      return NULL;
-
-  for (size_t i = 0; i < w->n_mfr; i++)
-    mfr_start(w, (uint32_t)i);
+  for (size_t k = 0; k < ROLE_N; k++) {
+    RoleKind kind = build_order[k];
+    const RoleClass *rc = role_table[kind];
+    size_t n = rc->count(cfg);
+    w->inst[kind] = g_new0(void *, MAX(n, 1));
+    for (size_t i = 0; i < n; i++, w->n_inst[kind]++)
+      if ((w->inst[kind][i] = rc->create(w, (uint32_t)i, error)) == NULL)
+        return NULL;
+  }
+  for (size_t k = 0; k < ROLE_N; k++) {
+    RoleKind kind = build_order[k];
+    if (role_table[kind]->start != NULL)
+      for (size_t i = 0; i < w->n_inst[kind]; i++)
+        role_table[kind]->start(w, w->inst[kind][i]);
+  }
   for (size_t i = 0; i < cfg->n_faults; i++) {
     const ScnFault *f = &cfg->faults[i];
     sim_schedule_at(w->sim, f->at, fault_event, w, w_arg((uint32_t)i, 1));
@@ -219,21 +219,13 @@ world_free(World *w)
 {
   if (w == NULL)
     return;
-  if (w->mfrs)
-    for (size_t i = 0; i < w->n_mfr; i++)
-      mfr_free(w->mfrs[i]);
-  g_free(w->mfrs);
-  owners_free(w->owners);
-  if (w->shos)
-    for (size_t i = 0; i < w->n_sho; i++)
-      sho_free(w->shos[i]);
-  g_free(w->shos);
-  rs_free(w->rs);
-  if (w->vos)
-    for (size_t i = 0; i < w->n_vo; i++)
-      vo_free(w->vos[i]);
-  g_free(w->vos);
-  dev_table_free(w->devs);
+  /* Roles go in the reverse of the order they were built in. */
+  for (size_t k = ROLE_N; k-- > 0;) {
+    RoleKind kind = build_order[k];
+    for (size_t i = w->n_inst[kind]; i-- > 0;)
+      role_table[kind]->destroy(w->inst[kind][i]);
+    g_free(w->inst[kind]);
+  }
   stat_sampler_free(w->sampler); /* before the engine: it cancels its event */
   w->sampler = NULL;
   sim_engine_free(w->sim); /* after the RS: its resource cancels its events */
@@ -264,8 +256,15 @@ world_set_log(World *w, FILE *out)
 size_t
 w_memory(const World *w)
 {
-  return dev_memory(w) + rs_memory(w) + vo_memory(w) + sho_memory(w) + idpool_memory(w->msgs) +
-         idpool_memory(w->reqs) + idpool_memory(w->batches);
+  size_t n = idpool_memory(w->msgs) + idpool_memory(w->reqs) + idpool_memory(w->batches);
+  for (int kind = 0; kind < ROLE_N; kind++) {
+    if (w->ctx[kind] != NULL)
+      n += idpool_memory(w->ctx[kind]);
+    if (role_table[kind]->memory != NULL)
+      for (size_t i = 0; i < w->n_inst[kind]; i++)
+        n += role_table[kind]->memory(w, w->inst[kind][i]);
+  }
+  return n;
 }
 
 uint64_t
@@ -309,8 +308,8 @@ world_foreach_series(World *w, WorldSeriesFn fn, void *data)
   /* The latency distribution as a CDF: t = a latency (s), value = the fraction of
    * provisioned devices provisioned within it, at every percentile (the tally's quantiles:
    * exact up to output.quantile_exact_max samples, else within its sketch's accuracy). */
-  StatSamples *lat = dev_latency(w);
-  if (lat->tally.n > 0)
+  StatSamples *lat = stat_registry_samples_of(w->figs, "provision.latency");
+  if (lat != NULL && lat->tally.n > 0)
     for (int pct = 1; pct <= 100; pct++) {
       double q = pct / 100.0;
       double t = pct == 100 ? lat->tally.max : stat_samples_quantile(lat, q);
@@ -340,8 +339,11 @@ world_summary(const World *w_, WorldSummary *o)
 #define N(name) (isnan(F(name)) ? 0 : (uint64_t)F(name))
   memset(o, 0, sizeof *o);
   o->produced = N("devices.produced");
-  dev_count(w, &o->manufactured, &o->provisioned, &o->failed, &o->in_progress);
-  StatSamples *lat = dev_latency(w);
+  o->manufactured = N("devices.manufactured");
+  o->provisioned = N("devices.provisioned");
+  o->failed = N("devices.failed");
+  o->in_progress = N("devices.in_progress");
+  StatSamples *lat = stat_registry_samples_of(r, "provision.latency");
   o->latency_p50_s = stat_samples_quantile(lat, 0.50);
   o->latency_p95_s = stat_samples_quantile(lat, 0.95);
   o->latency_p99_s = stat_samples_quantile(lat, 0.99);
