@@ -68,6 +68,8 @@ static const char *const ev_names[E_N] = {
 
 /* Timers, one running at a time per device: which one is the state's (table below). */
 enum { T_NONE, T_ATTACH_GUARD, T_RS_GUARD, T_SHO_GUARD, T_BACKOFF, T_NO_SHO, T_REATTACH, T_N };
+static void dev_action(void *ctx, uint64_t id, unsigned event, void *data);
+
 static const FsmTimer dev_timers[T_N] = {
     {"none", 0},
     /* the VO tries the RS twice (request_timeout each) before it gives up, plus the
@@ -80,35 +82,26 @@ static const FsmTimer dev_timers[T_N] = {
     {"attach_delay", E_ATTACHED},
 };
 
-static void act_produced(void *ctx, uint64_t id, unsigned event, void *data);
-static void act_stored(void *ctx, uint64_t id, unsigned event, void *data);
-static void act_attaching(void *ctx, uint64_t id, unsigned event, void *data);
-static void act_waiting(void *ctx, uint64_t id, unsigned event, void *data);
-static void act_lookup(void *ctx, uint64_t id, unsigned event, void *data);
-static void act_downloading(void *ctx, uint64_t id, unsigned event, void *data);
-static void act_reattaching(void *ctx, uint64_t id, unsigned event, void *data);
-
 #define B FSM_BIT
 #define N(s) (UINT32_C(1) << (s))
 static const FsmState states[S_N] = {
     [S_PRODUCED] = {"PRODUCED", B(E_CREDENTIALS) | B(E_FACTORY_USIM), N(S_STORED) | N(S_FACTORY),
-                    act_produced, 0},
-    [S_STORED] = {"STORED", B(E_POWER_ON), N(S_ATTACHING), act_stored, 0},
+                    dev_action, 0},
+    [S_STORED] = {"STORED", B(E_POWER_ON), N(S_ATTACHING), dev_action, 0},
     [S_FACTORY] = {"FACTORY", 0, 0, NULL, 0},
     [S_ATTACHING] = {"ATTACHING",
                      B(E_REFUSED) | B(E_CHALLENGE) | B(E_GRANTED) | B(E_REJECTED) | B(E_GUARD),
-                     N(S_ATTACHING) | N(S_BACKOFF) | N(S_LOOKUP) | N(S_FAILED), act_attaching,
+                     N(S_ATTACHING) | N(S_BACKOFF) | N(S_LOOKUP) | N(S_FAILED), dev_action,
                      T_ATTACH_GUARD},
-    [S_BACKOFF] = {"BACKOFF", B(E_BACKOFF_END), N(S_ATTACHING), act_waiting, T_BACKOFF},
+    [S_BACKOFF] = {"BACKOFF", B(E_BACKOFF_END), N(S_ATTACHING), dev_action, T_BACKOFF},
     [S_LOOKUP] = {"LOOKUP", B(E_LOOKUP_ANSWER) | B(E_GUARD),
-                  N(S_LOOKUP) | N(S_NO_SHO) | N(S_DOWNLOADING), act_lookup, T_RS_GUARD},
-    [S_NO_SHO] = {"NO_SHO", B(E_BACKOFF_END), N(S_LOOKUP), act_waiting, T_NO_SHO},
+                  N(S_LOOKUP) | N(S_NO_SHO) | N(S_DOWNLOADING), dev_action, T_RS_GUARD},
+    [S_NO_SHO] = {"NO_SHO", B(E_BACKOFF_END), N(S_LOOKUP), dev_action, T_NO_SHO},
     [S_DOWNLOADING] = {"DOWNLOADING",
                        B(E_DL_STARTED) | B(E_DL_REFUSED) | B(E_PACKAGE) | B(E_GUARD) |
                            B(E_SHO_CHALLENGE),
-                       N(S_DOWNLOADING) | N(S_NO_SHO) | N(S_REATTACHING), act_downloading,
-                       T_SHO_GUARD},
-    [S_REATTACHING] = {"REATTACHING", B(E_ATTACHED), N(S_DONE), act_reattaching, T_REATTACH},
+                       N(S_DOWNLOADING) | N(S_NO_SHO) | N(S_REATTACHING), dev_action, T_SHO_GUARD},
+    [S_REATTACHING] = {"REATTACHING", B(E_ATTACHED), N(S_DONE), dev_action, T_REATTACH},
     [S_DONE] = {"DONE", 0, 0, NULL, 0},
     [S_FAILED] = {"FAILED", 0, 0, NULL, 0},
 };
@@ -147,26 +140,14 @@ typedef struct {
   uint8_t k_sho[32];      /* K_SHO for that run */
 } Dev;
 
-/* What the devices count (registered in dev_table_new). */
+/* What the devices count (DEV_FIGURES names the fields, in order). */
 typedef struct {
   uint64_t powered_on, failed_mac, failed_attempts, attached_real, timeouts, no_sho_retries;
-  uint64_t provisioned, seal_failures, rs_timeouts, sho_timeouts;
-  StatSamples latency;        /* power-on -> USIM installed, s */
-  StatSamples attach_latency; /* power-on -> first attach with the real IMSI, s */
-  StatSamples access_latency; /* power-on -> temporary access granted (authenticated), s */
+  uint64_t rs_timeouts, sho_timeouts, seal_failures;
 } DevFigures;
-
-static const StatCounterDef dev_counters[] = {
-    {"devices.powered_on", offsetof(DevFigures, powered_on)},
-    {"devices.failed_mac", offsetof(DevFigures, failed_mac)},
-    {"devices.failed_attempts", offsetof(DevFigures, failed_attempts)},
-    {"devices.attached_real", offsetof(DevFigures, attached_real)},
-    {"devices.timeouts", offsetof(DevFigures, timeouts)},
-    {"devices.no_sho_retries", offsetof(DevFigures, no_sho_retries)},
-    {"rs.timeouts", offsetof(DevFigures, rs_timeouts)},
-    {"sho.timeouts", offsetof(DevFigures, sho_timeouts)},
-    {"sho.seal_failures", offsetof(DevFigures, seal_failures)},
-};
+#define DEV_FIGURES                                                                                \
+  "devices.powered_on devices.failed_mac devices.failed_attempts devices.attached_real "           \
+  "devices.timeouts devices.no_sho_retries rs.timeouts sho.timeouts sho.seal_failures"
 
 /* The outcome counts of every device (one pass over the table per figure read). */
 typedef enum { C_MANUFACTURED, C_PROVISIONED, C_FAILED, C_IN_PROGRESS } CountWhat;
@@ -193,6 +174,10 @@ typedef struct {
 
 struct DevTable {
   DevFigures fig;
+  uint64_t provisioned;       /* over the air (the series adds the factory's) */
+  StatSamples latency;        /* power-on -> USIM installed, s */
+  StatSamples attach_latency; /* power-on -> first attach with the real IMSI, s */
+  StatSamples access_latency; /* power-on -> temporary access granted (authenticated), s */
   DevCertFigures cert_fig;
   /* certificates (NULL / unused when the run uses none) */
   CertCa *issuer;         /* the RS's CA, from the first credentials (the voucher) */
@@ -240,7 +225,7 @@ static double
 provisioned_probe(void *ctx)
 {
   const DevTable *t = devs(ctx);
-  return (double)(t->fig.provisioned + t->n_factory);
+  return (double)(t->provisioned + t->n_factory);
 }
 
 static double
@@ -267,10 +252,10 @@ register_figures(World *w, DevTable *t)
     t->probes[i] = (CountProbe){w, (CountWhat)i};
     stat_registry_value(w->figs, names[i], count_probe, &t->probes[i]);
   }
-  stat_registry_counters(w->figs, dev_counters, G_N_ELEMENTS(dev_counters), &t->fig);
-  stat_registry_samples(w->figs, "provision.latency", &t->fig.latency, true);
-  stat_registry_samples(w->figs, "provision.attach_latency", &t->fig.attach_latency, true);
-  stat_registry_samples(w->figs, "provision.access_latency", &t->fig.access_latency, true);
+  stat_registry_counter_fields(w->figs, DEV_FIGURES, &t->fig, sizeof t->fig);
+  stat_registry_samples(w->figs, "provision.latency", &t->latency, true);
+  stat_registry_samples(w->figs, "provision.attach_latency", &t->attach_latency, true);
+  stat_registry_samples(w->figs, "provision.access_latency", &t->access_latency, true);
   stat_sampler_add_probe(w->sampler, "devices.provisioned", provisioned_probe, w);
   if (w_uses_certificates(w->cfg)) {
     stat_registry_counter(w->figs, "cert.issued", &t->cert_fig.issued);
@@ -297,9 +282,9 @@ dev_create(World *w, uint32_t index, GError **error)
     dev_destroy(t);
     return NULL;
   }
-  stat_samples_init(&t->fig.latency, true);
-  stat_samples_init(&t->fig.attach_latency, true);
-  stat_samples_init(&t->fig.access_latency, true);
+  stat_samples_init(&t->latency, true);
+  stat_samples_init(&t->attach_latency, true);
+  stat_samples_init(&t->access_latency, true);
   register_figures(w, t);
   if (w_uses_certificates(cfg)) {
     w_random(w, t->dev_secret, sizeof t->dev_secret);
@@ -338,9 +323,9 @@ dev_destroy(void *p)
     g_hash_table_unref(t->creds);
   w_big_free(t->cert_from, t->capacity, sizeof(int64_t));
   OPENSSL_cleanse(t->dev_secret, sizeof t->dev_secret);
-  stat_samples_clear(&t->fig.latency);
-  stat_samples_clear(&t->fig.attach_latency);
-  stat_samples_clear(&t->fig.access_latency);
+  stat_samples_clear(&t->latency);
+  stat_samples_clear(&t->attach_latency);
+  stat_samples_clear(&t->access_latency);
   g_free(t);
 }
 
@@ -424,16 +409,14 @@ install_credentials(World *w, uint32_t id, Dev *d, const Msg *m)
 }
 
 static void
-act_produced(void *ctx, uint64_t id, unsigned event, void *data)
+on_produced(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 {
-  World *w = ctx;
-  Dev *d = dev_get(w, (uint32_t)id);
   if (event == E_CREDENTIALS) {
-    install_credentials(w, (uint32_t)id, d, data);
+    install_credentials(w, id, d, m);
     return;
   }
   /* E_FACTORY_USIM: the home operator was known; the SHO's USIM is in (no PIMSI). */
-  go(w, (uint32_t)id, d, S_FACTORY);
+  go(w, id, d, S_FACTORY);
   devs(w)->n_factory++;
   devs(w)->n_stored_or_later++;
   DLOG(w, id, d, "SHO USIM installed at the factory");
@@ -538,13 +521,11 @@ send_attach(World *w, uint32_t id, Dev *d)
 }
 
 static void
-act_stored(void *ctx, uint64_t id, unsigned event, void *data)
+on_stored(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 {
-  World *w = ctx;
-  Dev *d = dev_get(w, (uint32_t)id);
   d->t_power_on = w_now(w);
   devs(w)->fig.powered_on++;
-  send_attach(w, (uint32_t)id, d);
+  send_attach(w, id, d);
 }
 
 static void derive_keys(World *w, Dev *d, const uint8_t ck[16], const uint8_t ik[16]);
@@ -667,21 +648,30 @@ forget_credentials(World *w, uint32_t id)
     g_hash_table_remove(devs(w)->creds, GUINT_TO_POINTER(id));
 }
 
+/* A challenge: the VO's at attach (its answer's keys are those of the temporary access),
+ * or the SHO's own (the SHO keys stay those from the RS). With certificates the nonce
+ * stands where RAND would: it binds the keys to the run as RAND does. */
 static void
-on_challenge(World *w, uint32_t id, Dev *d, const Msg *m)
+answer_challenge(World *w, uint32_t id, Dev *d, const Msg *m)
 {
-  Msg *a = net_answer_new(w, m, MSG_AUTH_ANSWER);
-  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
-    /* The nonce stands where RAND would: it binds the keys to this run like RAND does. */
+  bool attach = m->kind == MSG_CHALLENGE;
+  const ScnHomeOperator *sho = attach ? NULL : &w->cfg->home_operators[net_addr_index(m->from)];
+  bool cert = attach ? w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE
+                     : sho->authenticate == SCN_SHO_AUTH_CERTIFICATE;
+  Msg *a = net_answer_new(w, m, attach ? MSG_AUTH_ANSWER : MSG_SHO_AUTH_ANSWER);
+  if (!cert) {
+    answer_aka(w, id, d, m, a, attach);
+  } else {
     uint8_t master[CERT_MASTER_LEN];
-    memcpy(d->rand, m->u.chal.rand, 16);
-    a->cert = prove(w, id, d, d->rand, w->cfg->visited_operators[d->vo].name, true, master);
-    derive_keys(w, d, master, master + 16);
+    const char *context = attach ? w->cfg->visited_operators[d->vo].name : sho->name;
+    a->cert = prove(w, id, d, m->u.chal.rand, context, attach, master);
+    if (attach) {
+      memcpy(d->rand, m->u.chal.rand, 16);
+      derive_keys(w, d, master, master + 16);
+    }
     OPENSSL_cleanse(master, sizeof master);
     a->status = ST_OK;
     DLOG(w, id, d, "challenge signed, certificate sent");
-  } else {
-    answer_aka(w, id, d, m, a, true);
   }
   net_send(w, a, 0);
 }
@@ -727,7 +717,7 @@ static void
 granted(World *w, uint32_t id, Dev *d)
 {
   disarm(w, d);
-  stat_samples_add(&devs(w)->fig.access_latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  stat_samples_add(&devs(w)->access_latency, sim_time_to_s(w_now(w) - d->t_power_on));
   d->tried = 0;
   DLOG(w, id, d, "temporary access granted by %s", w->cfg->visited_operators[d->vo].name);
   send_lookup(w, id, d);
@@ -755,12 +745,8 @@ rejected(World *w, uint32_t id, Dev *d, unsigned why)
 }
 
 static void
-act_attaching(void *ctx, uint64_t id_, unsigned event, void *data)
+on_attaching(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 {
-  World *w = ctx;
-  uint32_t id = (uint32_t)id_;
-  Dev *d = dev_get(w, id);
-  const Msg *m = data;
   switch (event) {
   case E_REFUSED:
     disarm(w, d);
@@ -769,7 +755,7 @@ act_attaching(void *ctx, uint64_t id_, unsigned event, void *data)
     send_attach(w, id, d);
     break;
   case E_CHALLENGE:
-    on_challenge(w, id, d, m);
+    answer_challenge(w, id, d, m);
     break;
   case E_GRANTED:
     granted(w, id, d);
@@ -811,23 +797,17 @@ no_sho_backoff(World *w, uint32_t id, Dev *d, const char *why)
 
 /* BACKOFF and NO_SHO: the wait is over; attach again, or ask the RS again. */
 static void
-act_waiting(void *ctx, uint64_t id, unsigned event, void *data)
+on_waiting(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 {
-  World *w = ctx;
-  Dev *d = dev_get(w, (uint32_t)id);
   if (d->state == S_BACKOFF)
-    send_attach(w, (uint32_t)id, d);
+    send_attach(w, id, d);
   else
-    send_lookup(w, (uint32_t)id, d);
+    send_lookup(w, id, d);
 }
 
 static void
-act_lookup(void *ctx, uint64_t id_, unsigned event, void *data)
+on_lookup(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 {
-  World *w = ctx;
-  uint32_t id = (uint32_t)id_;
-  Dev *d = dev_get(w, id);
-  const Msg *m = data;
   if (event == E_GUARD) {
     devs(w)->fig.timeouts++;
     devs(w)->fig.rs_timeouts++;
@@ -876,8 +856,8 @@ package(World *w, uint32_t id, Dev *d, const Msg *m)
   OPENSSL_cleanse(d->proof_rs, sizeof d->proof_rs);
   OPENSSL_cleanse(d->k_sho, sizeof d->k_sho);
   forget_credentials(w, id);
-  devs(w)->fig.provisioned++;
-  stat_samples_add(&devs(w)->fig.latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  devs(w)->provisioned++;
+  stat_samples_add(&devs(w)->latency, sim_time_to_s(w_now(w) - d->t_power_on));
   go(w, id, d, S_REATTACHING);
   d->seq++;
   DLOG(w, id, d, "USIM installed; attach with the real IMSI");
@@ -885,31 +865,9 @@ package(World *w, uint32_t id, Dev *d, const Msg *m)
   arm(w, id, d, net_attach_time(w, d->vo));
 }
 
-/* The SHO's own authentication: its challenge (AKA, or a nonce to sign). */
 static void
-sho_challenge(World *w, uint32_t id, Dev *d, const Msg *m)
+on_downloading(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 {
-  Msg *a = net_answer_new(w, m, MSG_SHO_AUTH_ANSWER);
-  if (w->cfg->home_operators[net_addr_index(m->from)].authenticate == SCN_SHO_AUTH_CERTIFICATE) {
-    uint8_t master[CERT_MASTER_LEN];
-    a->cert = prove(w, id, d, m->u.chal.rand, w->cfg->home_operators[net_addr_index(m->from)].name,
-                    false, master);
-    OPENSSL_cleanse(master, sizeof master); /* the SHO keys stay those from the RS */
-    a->status = ST_OK;
-    DLOG(w, id, d, "the SHO's challenge signed");
-  } else {
-    answer_aka(w, id, d, m, a, false);
-  }
-  net_send(w, a, 0);
-}
-
-static void
-act_downloading(void *ctx, uint64_t id_, unsigned event, void *data)
-{
-  World *w = ctx;
-  uint32_t id = (uint32_t)id_;
-  Dev *d = dev_get(w, id);
-  const Msg *m = data;
   switch (event) {
   case E_DL_STARTED:
     /* The SHO has the request: no more guard, the download takes its time. */
@@ -925,7 +883,7 @@ act_downloading(void *ctx, uint64_t id_, unsigned event, void *data)
     package(w, id, d, m);
     break;
   case E_SHO_CHALLENGE:
-    sho_challenge(w, id, d, m);
+    answer_challenge(w, id, d, m);
     break;
   case E_GUARD:
     devs(w)->fig.timeouts++;
@@ -939,14 +897,12 @@ act_downloading(void *ctx, uint64_t id_, unsigned event, void *data)
 }
 
 static void
-act_reattaching(void *ctx, uint64_t id, unsigned event, void *data)
+on_reattaching(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 {
-  World *w = ctx;
-  Dev *d = dev_get(w, (uint32_t)id);
-  go(w, (uint32_t)id, d, S_DONE);
+  go(w, id, d, S_DONE);
   devs(w)->n_done_or_reattach++;
   devs(w)->fig.attached_real++;
-  stat_samples_add(&devs(w)->fig.attach_latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  stat_samples_add(&devs(w)->attach_latency, sim_time_to_s(w_now(w) - d->t_power_on));
   DLOG(w, id, d, "attached with the real IMSI");
 }
 
@@ -985,6 +941,22 @@ usim_check(World *w, uint32_t id, const Dev *d, const uint8_t rand_in[16],
 }
 
 /* ---- timers, messages and the end ---------------------------------------------------- */
+
+/* The one action of the state table: the state's handler, with the device and the message
+ * that arrived (NULL for timers). */
+static void
+dev_action(void *ctx, uint64_t id, unsigned event, void *data)
+{
+  static void (*const on[S_N])(World *, uint32_t, Dev *, unsigned, const Msg *) = {
+      [S_PRODUCED] = on_produced,       [S_STORED] = on_stored,
+      [S_ATTACHING] = on_attaching,     [S_BACKOFF] = on_waiting,
+      [S_LOOKUP] = on_lookup,           [S_NO_SHO] = on_waiting,
+      [S_DOWNLOADING] = on_downloading, [S_REATTACHING] = on_reattaching,
+  };
+  World *w = ctx;
+  Dev *d = dev_get(w, (uint32_t)id);
+  on[d->state](w, (uint32_t)id, d, event, data);
+}
 
 static void
 fail(World *w, uint32_t id, Dev *d, const char *why)
@@ -1059,20 +1031,11 @@ dev_dispatch(World *w, Msg *m)
   fsm_dispatch(&dev_def, id, d->state, event_of[m->kind], w, m);
 }
 
-static size_t
-dev_instances(const ScnConfig *cfg)
-{
-  return 1; /* one table of all devices */
-}
-
+/* clang-format off */
 const RoleClass dev_role = {
-    .name = "Device",
-    .count = dev_instances,
-    .create = dev_create,
-    .destroy = dev_destroy,
-    .memory = dev_memory,
-    .dispatch = dev_dispatch,
-};
+    .name = "Device", .instances = ROLE_ONE, .create = dev_create, .destroy = dev_destroy,
+    .memory = dev_memory, .dispatch = dev_dispatch};
+/* clang-format on */
 
 static void
 dev_count(const World *w, uint64_t *manufactured, uint64_t *provisioned, uint64_t *failed,

@@ -37,22 +37,18 @@ static const FsmDef mfr_def = {"Manufacturer", mfr_states, M_N, mfr_events, E_N,
 /* Registrations: resent after growing waits while the RS does not answer (outages). */
 static const ReqPolicy register_policy = {"registration", 0, true};
 
-/* What a manufacturer counts. */
+/* What a manufacturer counts (MFR_FIGURES names the fields, in order). */
 typedef struct {
-  uint64_t produced, manufactured, via_rs, factory_usim, timeouts, rs_timeouts, orphaned;
+  uint64_t produced, via_rs, factory_usim, timeouts, rs_timeouts, orphaned;
 } MfrFigures;
 
-static const StatCounterDef mfr_counters[] = {
-    {"devices.produced", offsetof(MfrFigures, produced)},
-    {"devices.via_rs", offsetof(MfrFigures, via_rs)},
-    {"devices.factory_usim", offsetof(MfrFigures, factory_usim)},
-    {"manufacturer.timeouts", offsetof(MfrFigures, timeouts)},
-    {"rs.timeouts", offsetof(MfrFigures, rs_timeouts)},
-    {"rs.pimsi.orphaned", offsetof(MfrFigures, orphaned)},
-};
+#define MFR_FIGURES                                                                                \
+  "devices.produced devices.via_rs devices.factory_usim manufacturer.timeouts rs.timeouts "        \
+  "rs.pimsi.orphaned"
 
 struct Mfr {
   MfrFigures fig;
+  uint64_t manufactured; /* units that got a PIMSI or a factory USIM */
   uint32_t index;
   const ScnManufacturer *cfg;
   WRng r_prod, r_known, r_wrong;
@@ -72,7 +68,7 @@ static double
 awaiting(void *ctx)
 {
   const Mfr *m = ctx;
-  return (double)(m->fig.produced - m->fig.manufactured);
+  return (double)(m->fig.produced - m->manufactured);
 }
 
 static Mfr *
@@ -92,7 +88,7 @@ mfr_create(World *w, uint32_t index, GError **error)
   wrng_init(&m->r_wrong, w->seed, WR_MFR, index, 3);
   m->b_cap = 64;
   m->backlog = g_new(uint32_t, m->b_cap);
-  stat_registry_counters(w->figs, mfr_counters, G_N_ELEMENTS(mfr_counters), &m->fig);
+  stat_registry_counter_fields(w->figs, MFR_FIGURES, &m->fig, sizeof m->fig);
   stat_registry_value(w->figs, "devices.awaiting_pimsi", awaiting, m);
   return m;
 }
@@ -214,7 +210,7 @@ produced(World *w, Mfr *m)
   if (m->cfg->home_operator_known > 0 && wrng_u01(&m->r_known) < m->cfg->home_operator_known) {
     hand_over(w, m, MSG_FACTORY_USIM, ROLE_DEV, dev, dev);
     m->fig.factory_usim++;
-    m->fig.manufactured++;
+    m->manufactured++;
   } else if (m->state == M_BLOCKED) {
     push(m, dev);
   } else {
@@ -246,7 +242,7 @@ answered(World *w, Mfr *m, const Msg *a)
     c->status = wrong ? ST_MAC_FAILURE : ST_OK;
     c->u.reg = a->u.reg;
     net_hand_over(w, c);
-    m->fig.manufactured++;
+    m->manufactured++;
     m->fig.via_rs++;
     Msg *h = net_msg_new(w, MSG_HANDED_OVER, self(m), net_addr(ROLE_OWNER, 0));
     h->dev = dev;
@@ -329,18 +325,9 @@ mfr_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tr
   m->fig.rs_timeouts++;
 }
 
-static size_t
-mfr_count(const ScnConfig *cfg)
-{
-  return cfg->n_manufacturers;
-}
-
+/* clang-format off */
 const RoleClass mfr_role = {
-    .name = "Manufacturer",
-    .count = mfr_count,
-    .create = mfr_create,
-    .destroy = mfr_destroy,
-    .start = mfr_start,
-    .dispatch = mfr_dispatch,
-    .req_timeout = mfr_req_timeout,
-};
+    .name = "Manufacturer", .instances = offsetof(ScnConfig, n_manufacturers),
+    .create = mfr_create, .destroy = mfr_destroy, .start = mfr_start, .dispatch = mfr_dispatch,
+    .req_timeout = mfr_req_timeout};
+/* clang-format on */

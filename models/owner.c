@@ -61,12 +61,6 @@ owners_destroy(void *p)
   g_free(p);
 }
 
-static size_t
-owners_count(const ScnConfig *cfg)
-{
-  return 1; /* one role for all the owners */
-}
-
 static void
 select_timer(SimEngine *sim, void *ctx, uint64_t arg)
 {
@@ -125,11 +119,8 @@ owner_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned 
   owners_of(w)->timeouts++;
 }
 
+/* clang-format off */
 const RoleClass owner_role = {
-    .name = "Owner",
-    .count = owners_count,
-    .create = owners_create,
-    .destroy = owners_destroy,
-    .dispatch = owner_dispatch,
-    .req_timeout = owner_req_timeout,
-};
+    .name = "Owner", .instances = ROLE_ONE, .create = owners_create, .destroy = owners_destroy,
+    .dispatch = owner_dispatch, .req_timeout = owner_req_timeout};
+/* clang-format on */

@@ -84,34 +84,42 @@ typedef struct {
   uint64_t lookup_refused, registrations, sho_registrations, releases;
 } RsFigures;
 
-static const StatCounterDef rs_counters[] = {
-    {"rs.av.requests", offsetof(RsFigures, av_requests)},
-    {"rs.av.vectors", offsetof(RsFigures, av_vectors)},
-    {"rs.av.resync_requests", offsetof(RsFigures, resync_requests)},
-    {"rs.pimsi.released", offsetof(RsFigures, releases)},
-    {"rs.registrations", offsetof(RsFigures, registrations)},
-    {"rs.sho_registrations", offsetof(RsFigures, sho_registrations)},
-    {"rs.lookups", offsetof(RsFigures, lookups)},
-    {"rs.lookups_no_sho", offsetof(RsFigures, no_sho)},
-    {"rs.lookups_refused", offsetof(RsFigures, lookup_refused)},
-    {"rs.dropped", offsetof(RsFigures, dropped)},
-    {"aka.resyncs", offsetof(RsFigures, resyncs)},
-};
+#define RS_FIGURES                                                                                 \
+  "rs.av.requests rs.av.vectors rs.av.resync_requests aka.resyncs rs.dropped rs.lookups "          \
+  "rs.lookups_no_sho rs.lookups_refused rs.registrations rs.sho_registrations rs.pimsi.released"
 
 /* What the RS counts as certificate authority (certificate runs only). */
 typedef struct {
   uint64_t revoked, ca_fetches, accepts, refusals;
 } RsCaFigures;
 
-static const StatCounterDef rs_ca_counters[] = {
-    {"cert.revoked", offsetof(RsCaFigures, revoked)},
-    {"rs.ca_fetches", offsetof(RsCaFigures, ca_fetches)},
-    {"rs.cert_accepts", offsetof(RsCaFigures, accepts)},
-    {"rs.cert_refusals", offsetof(RsCaFigures, refusals)},
-};
+#define RS_CA_FIGURES "cert.revoked rs.ca_fetches rs.cert_accepts rs.cert_refusals"
+
+/* The RS's computed figures, by name: probes[i] = {rs, i} reads value i. */
+typedef enum {
+  V_WAIT_MEAN,
+  V_WAIT_P99,
+  V_UTILISATION,
+  V_QUEUE_MEAN,
+  V_POOL_SIZE,
+  V_ALLOCATED,
+  V_IN_USE_MEAN,
+  V_IN_USE_PEAK,
+  V_QUARANTINED_MEAN,
+  V_HOLD_MEAN,
+  V_EXHAUSTED_AT,
+  V_BLOCKED,
+  V_N
+} RsValue;
+
+typedef struct {
+  Rs *rs;
+  RsValue what;
+} RsProbe;
 
 struct Rs {
   RsFigures fig;
+  RsProbe probes[V_N]; /* the computed figures (value()) */
   RsCaFigures ca_fig;
   CertCa *ca;         /* the RS as certificate authority; NULL when no certificates */
   GHashTable *master; /* device id -> the session master of its accepted proof (32 octets) */
@@ -160,7 +168,7 @@ ca_new(World *w, Rs *rs, GError **error)
   }
   rs->master = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, master_free);
   wrng_init(&rs->r_revoke, w->seed, WR_RS, 0, 3);
-  stat_registry_counters(w->figs, rs_ca_counters, G_N_ELEMENTS(rs_ca_counters), &rs->ca_fig);
+  stat_registry_counter_fields(w->figs, RS_CA_FIGURES, &rs->ca_fig, sizeof rs->ca_fig);
   return true;
 }
 
@@ -669,83 +677,48 @@ rs_ctx_clear(void *ctx)
 
 /* ---- figures ----------------------------------------------------------------------- */
 
-static double
-fig_wait_mean(void *ctx)
-{
-  const StatTally *wait = sim_resource_wait_tally(((Rs *)ctx)->av);
-  return wait->n > 0 ? stat_tally_mean(wait) / 1e6 : NAN;
-}
+static const char *const value_names[V_N] = {
+    "rs.av.wait_mean",      "rs.av.wait_p99",        "rs.av.utilization",
+    "rs.av.queue_mean",     "rs.pimsi.pool_size",    "rs.pimsi.allocated",
+    "rs.pimsi.in_use_mean", "rs.pimsi.in_use_peak",  "rs.pimsi.quarantined_mean",
+    "rs.pimsi.hold_mean",   "rs.pimsi.exhausted_at", "rs.pimsi.blocked",
+};
 
 static double
-fig_wait_p99(void *ctx)
+value(void *ctx)
 {
-  Rs *rs = ctx;
-  if (sim_resource_wait_tally(rs->av)->n == 0)
-    return NAN;
-  return stat_quantiles_get(sim_resource_wait_quantiles(rs->av), 0.99) / 1e6;
-}
-
-static double
-fig_utilisation(void *ctx)
-{
-  return sim_resource_utilisation(((Rs *)ctx)->av);
-}
-
-static double
-fig_queue_mean(void *ctx)
-{
-  return sim_resource_mean_queue_length(((Rs *)ctx)->av);
-}
-
-static double
-fig_pool_size(void *ctx)
-{
-  return (double)pool_size(((Rs *)ctx)->pool);
-}
-
-static double
-fig_allocated(void *ctx)
-{
-  return (double)pool_n_allocations(((Rs *)ctx)->pool);
-}
-
-static double
-fig_in_use_mean(void *ctx)
-{
-  Rs *rs = ctx;
-  return stat_level_mean(&rs->in_use, rs->w->cfg->duration);
-}
-
-static double
-fig_in_use_peak(void *ctx)
-{
-  return ((Rs *)ctx)->in_use.max;
-}
-
-static double
-fig_quarantined_mean(void *ctx)
-{
-  Rs *rs = ctx;
-  return rs->quarantine_area / sim_time_to_s(rs->w->cfg->duration);
-}
-
-static double
-fig_hold_mean(void *ctx)
-{
-  return stat_samples_mean(&((Rs *)ctx)->hold);
-}
-
-static double
-fig_exhausted_at(void *ctx)
-{
-  Rs *rs = ctx;
-  return rs->exhausted_at >= 0 ? sim_time_to_s(rs->exhausted_at) : NAN;
-}
-
-static double
-fig_blocked(void *ctx)
-{
-  return (double)pool_n_refusals(((Rs *)ctx)->pool);
+  const RsProbe *p = ctx;
+  Rs *rs = p->rs;
+  SimTime end = rs->w->cfg->duration;
+  const StatTally *wait = sim_resource_wait_tally(rs->av);
+  switch (p->what) {
+  case V_WAIT_MEAN: /* seconds; absent without a request */
+    return wait->n > 0 ? stat_tally_mean(wait) / 1e6 : NAN;
+  case V_WAIT_P99:
+    return wait->n > 0 ? stat_quantiles_get(sim_resource_wait_quantiles(rs->av), 0.99) / 1e6 : NAN;
+  case V_UTILISATION:
+    return sim_resource_utilisation(rs->av);
+  case V_QUEUE_MEAN:
+    return sim_resource_mean_queue_length(rs->av);
+  case V_POOL_SIZE:
+    return (double)pool_size(rs->pool);
+  case V_ALLOCATED:
+    return (double)pool_n_allocations(rs->pool);
+  case V_IN_USE_MEAN:
+    return stat_level_mean(&rs->in_use, end);
+  case V_IN_USE_PEAK:
+    return rs->in_use.max;
+  case V_QUARANTINED_MEAN:
+    return rs->quarantine_area / sim_time_to_s(end);
+  case V_HOLD_MEAN:
+    return stat_samples_mean(&rs->hold);
+  case V_EXHAUSTED_AT:
+    return rs->exhausted_at >= 0 ? sim_time_to_s(rs->exhausted_at) : NAN;
+  case V_BLOCKED:
+    return (double)pool_n_refusals(rs->pool);
+  default:
+    g_assert_not_reached();
+  }
 }
 
 /* Series: the pool's occupancy (the quarantine advanced to now first), the AV queue, and
@@ -790,26 +763,11 @@ series_utilisation(void *ctx)
 static void
 register_figures(World *w, Rs *rs)
 {
-  static const struct {
-    const char *name;
-    StatProbeFn fn;
-  } values[] = {
-      {"rs.av.wait_mean", fig_wait_mean},
-      {"rs.av.wait_p99", fig_wait_p99},
-      {"rs.av.utilization", fig_utilisation},
-      {"rs.av.queue_mean", fig_queue_mean},
-      {"rs.pimsi.pool_size", fig_pool_size},
-      {"rs.pimsi.allocated", fig_allocated},
-      {"rs.pimsi.in_use_mean", fig_in_use_mean},
-      {"rs.pimsi.in_use_peak", fig_in_use_peak},
-      {"rs.pimsi.quarantined_mean", fig_quarantined_mean},
-      {"rs.pimsi.hold_mean", fig_hold_mean},
-      {"rs.pimsi.exhausted_at", fig_exhausted_at},
-      {"rs.pimsi.blocked", fig_blocked},
-  };
-  stat_registry_counters(w->figs, rs_counters, G_N_ELEMENTS(rs_counters), &rs->fig);
-  for (size_t i = 0; i < G_N_ELEMENTS(values); i++)
-    stat_registry_value(w->figs, values[i].name, values[i].fn, rs);
+  stat_registry_counter_fields(w->figs, RS_FIGURES, &rs->fig, sizeof rs->fig);
+  for (int i = 0; i < V_N; i++) {
+    rs->probes[i] = (RsProbe){rs, (RsValue)i};
+    stat_registry_value(w->figs, value_names[i], value, &rs->probes[i]);
+  }
   stat_sampler_add_probe(w->sampler, "rs.pimsi.in_use", series_in_use, rs);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.quarantined", series_quarantined, rs);
   stat_sampler_add_probe(w->sampler, "rs.av.queue", series_queue, rs);
@@ -823,20 +781,9 @@ rs_memory(const World *w, const void *p)
   return sizeof(Rs) + rs->n_rec * sizeof(RsRecord) + pool_memory(rs->pool);
 }
 
-static size_t
-rs_count(const ScnConfig *cfg)
-{
-  return 1;
-}
-
+/* clang-format off */
 const RoleClass rs_role = {
-    .name = "RegistrationService",
-    .count = rs_count,
-    .create = rs_create,
-    .destroy = rs_destroy,
-    .memory = rs_memory,
-    .ctx_size = sizeof(RsJob),
-    .ctx_clear = rs_ctx_clear,
-    .dispatch = rs_dispatch,
-    .lost = rs_lost,
-};
+    .name = "RegistrationService", .instances = ROLE_ONE, .create = rs_create,
+    .destroy = rs_destroy, .memory = rs_memory, .ctx_size = sizeof(RsJob),
+    .ctx_clear = rs_ctx_clear, .dispatch = rs_dispatch, .lost = rs_lost};
+/* clang-format on */

@@ -24,6 +24,7 @@
 #include "sho.h"
 
 #include <openssl/crypto.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "m2m/kdf.h"
@@ -111,28 +112,20 @@ typedef struct {
   const Msg *m; /* the message that arrived, or NULL (timers) */
 } DlArg;
 
-/* What a home operator counts. */
+/* What a home operator counts (SHO_FIGURES names the fields, in order), and what it
+ * counts of its own authentication (reported when some home operator authenticates). */
 typedef struct {
-  uint64_t refusals, downloads, dropped, auth_ok, auth_failures, av_requests, orphaned;
-  uint64_t rs_timeouts;
+  uint64_t downloads, refusals, dropped, orphaned, rs_timeouts;
 } ShoFigures;
-
-static const StatCounterDef sho_counters[] = {
-    {"sho.downloads", offsetof(ShoFigures, downloads)},
-    {"sho.refusals", offsetof(ShoFigures, refusals)},
-    {"sho.dropped", offsetof(ShoFigures, dropped)},
-    {"rs.pimsi.orphaned", offsetof(ShoFigures, orphaned)},
-    {"rs.timeouts", offsetof(ShoFigures, rs_timeouts)},
-};
-/* Reported when some home operator authenticates devices itself. */
-static const StatCounterDef sho_auth_counters[] = {
-    {"sho.auth_ok", offsetof(ShoFigures, auth_ok)},
-    {"sho.auth_failures", offsetof(ShoFigures, auth_failures)},
-    {"sho.av_requests", offsetof(ShoFigures, av_requests)},
-};
+#define SHO_FIGURES "sho.downloads sho.refusals sho.dropped rs.pimsi.orphaned rs.timeouts"
+typedef struct {
+  uint64_t auth_ok, auth_failures, av_requests;
+} ShoAuthFigures;
+#define SHO_AUTH_FIGURES "sho.auth_ok sho.auth_failures sho.av_requests"
 
 struct Sho {
   ShoFigures fig;
+  ShoAuthFigures auth_fig;
   Verifier *verifier; /* authenticate: certificate: the RS's trust bundle and the checks */
   uint32_t index;
   const ScnHomeOperator *cfg;
@@ -165,12 +158,12 @@ sho_create(World *w, uint32_t index, GError **error)
   /* Purpose 1 is the SHO's link to the RS (net.c). */
   wrng_init(&s->r_dl, w->seed, WR_SHO, index, 2);
   wrng_init(&s->r_auth, w->seed, WR_SHO, index, 3);
-  stat_registry_counters(w->figs, sho_counters, G_N_ELEMENTS(sho_counters), &s->fig);
+  stat_registry_counter_fields(w->figs, SHO_FIGURES, &s->fig, sizeof s->fig);
   bool auth = false;
   for (size_t i = 0; i < w->cfg->n_home_operators; i++)
     auth |= w->cfg->home_operators[i].authenticate != SCN_SHO_AUTH_NONE;
   if (auth)
-    stat_registry_counters(w->figs, sho_auth_counters, G_N_ELEMENTS(sho_auth_counters), &s->fig);
+    stat_registry_counter_fields(w->figs, SHO_AUTH_FIGURES, &s->auth_fig, sizeof s->auth_fig);
   if (s->cfg->authenticate == SCN_SHO_AUTH_CERTIFICATE)
     s->verifier = verifier_new(w, net_addr(ROLE_SHO, index), sho_ca_ready);
   s->mnc = (uint16_t)(index + 1);
@@ -200,12 +193,6 @@ static size_t
 sho_memory(const World *w, const void *p)
 {
   return ((w->total_devices + 63) / 64 + 1) * sizeof(uint64_t); /* the known-devices bits */
-}
-
-static size_t
-sho_count(const ScnConfig *cfg)
-{
-  return cfg->n_home_operators;
 }
 
 static bool
@@ -336,7 +323,7 @@ key_arrived(World *w, Sho *s, PoolId did, ShoDl *d, const Msg *k)
     break;
   case SCN_SHO_AUTH_AKA: {
     go(d, D_AUTH_AV);
-    s->fig.av_requests++;
+    s->auth_fig.av_requests++;
     HLOG(w, d, "device proved K_SHO; an AV from the RS for our own AKA");
     Msg *r = to_rs(w, s, MSG_AV_REQUEST, d->dev, d->pimsi);
     r->ctx = did;
@@ -432,12 +419,12 @@ dl_action(void *ctx, uint64_t id, unsigned event, void *data)
     break;
   case E_CHECKED:
     if (!d->ok) {
-      s->fig.auth_failures++;
+      s->auth_fig.auth_failures++;
       HLOG(w, d, "the device failed our authentication");
       refuse_device(w, s, did, d);
       break;
     }
-    s->fig.auth_ok++;
+    s->auth_fig.auth_ok++;
     start_download(w, s, did, d);
     break;
   case E_DONE:
@@ -602,14 +589,10 @@ sho_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tr
           "dev %u: no answer from the RS: again", sent->dev);
 }
 
+/* clang-format off */
 const RoleClass sho_role = {
-    .name = "HomeOperator",
-    .count = sho_count,
-    .create = sho_create,
-    .destroy = sho_destroy,
-    .memory = sho_memory,
-    .ctx_size = sizeof(ShoDl),
-    .dispatch = sho_dispatch,
-    .lost = sho_lost,
-    .req_timeout = sho_req_timeout,
-};
+    .name = "HomeOperator", .instances = offsetof(ScnConfig, n_home_operators),
+    .create = sho_create, .destroy = sho_destroy, .memory = sho_memory,
+    .ctx_size = sizeof(ShoDl), .dispatch = sho_dispatch, .lost = sho_lost,
+    .req_timeout = sho_req_timeout};
+/* clang-format on */

@@ -15,15 +15,9 @@ typedef struct {
   uint64_t refused_other, rs_timeouts;
 } VerifierFigures;
 
-static const StatCounterDef verifier_counters[] = {
-    {"cert.verifications", offsetof(VerifierFigures, verifications)},
-    {"cert.accepted", offsetof(VerifierFigures, accepted)},
-    {"cert.refused_expired", offsetof(VerifierFigures, refused_expired)},
-    {"cert.refused_revoked", offsetof(VerifierFigures, refused_revoked)},
-    {"cert.refused_signature", offsetof(VerifierFigures, refused_signature)},
-    {"cert.refused_other", offsetof(VerifierFigures, refused_other)},
-    {"rs.timeouts", offsetof(VerifierFigures, rs_timeouts)},
-};
+#define VERIFIER_FIGURES                                                                           \
+  "cert.verifications cert.accepted cert.refused_expired cert.refused_revoked "                    \
+  "cert.refused_signature cert.refused_other rs.timeouts"
 
 struct Verifier {
   VerifierFigures fig;
@@ -42,7 +36,7 @@ verifier_new(World *w, NetAddr owner, SimHandler ready)
   v->owner = owner;
   v->ready = ready;
   v->waiting = g_array_new(FALSE, FALSE, sizeof(PoolId));
-  stat_registry_counters(w->figs, verifier_counters, G_N_ELEMENTS(verifier_counters), &v->fig);
+  stat_registry_counter_fields(w->figs, VERIFIER_FIGURES, &v->fig, sizeof v->fig);
   return v;
 }
 

@@ -22,6 +22,7 @@
 #include "vo.h"
 
 #include <openssl/crypto.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "net.h"
@@ -48,23 +49,19 @@ static const char *const ctx_events[E_N] = {"ATTACH",  "AV_ANSWER", "AUTH_ANSWER
 enum { T_NONE, T_DEVICE_ANSWER, T_N };
 static const FsmTimer ctx_timers[T_N] = {{"none", 0}, {"request_timeout", E_TIMEOUT}};
 
-static void ctx_new(void *ctx, uint64_t id, unsigned event, void *data);
-static void ctx_wait_av(void *ctx, uint64_t id, unsigned event, void *data);
-static void ctx_wait_res(void *ctx, uint64_t id, unsigned event, void *data);
-static void ctx_wait_ca(void *ctx, uint64_t id, unsigned event, void *data);
-static void ctx_verify(void *ctx, uint64_t id, unsigned event, void *data);
+static void ctx_action(void *ctx, uint64_t id, unsigned event, void *data);
 
 #define B FSM_BIT
 #define N(s) (1u << (s))
 /* One authentication context; the entity id in checks and logs is the VO's index. */
 static const FsmState ctx_states[P_N] = {
-    [P_NEW] = {"NEW", B(E_ATTACH), N(P_WAIT_AV) | N(P_WAIT_RES) | N(P_WAIT_CA), ctx_new, 0},
+    [P_NEW] = {"NEW", B(E_ATTACH), N(P_WAIT_AV) | N(P_WAIT_RES) | N(P_WAIT_CA), ctx_action, 0},
     [P_WAIT_AV] = {"WAIT_AV", B(E_AV_ANSWER) | B(E_TIMEOUT), N(P_WAIT_AV) | N(P_WAIT_RES),
-                   ctx_wait_av, 0},
+                   ctx_action, 0},
     [P_WAIT_RES] = {"WAIT_RES", B(E_AUTH_ANSWER) | B(E_TIMEOUT), N(P_WAIT_AV) | N(P_VERIFY),
-                    ctx_wait_res, T_DEVICE_ANSWER},
-    [P_WAIT_CA] = {"WAIT_CA", B(E_CA_READY), N(P_WAIT_RES), ctx_wait_ca, 0},
-    [P_VERIFY] = {"VERIFY", B(E_VERIFIED), 0, ctx_verify, 0},
+                    ctx_action, T_DEVICE_ANSWER},
+    [P_WAIT_CA] = {"WAIT_CA", B(E_CA_READY), N(P_WAIT_RES), ctx_action, 0},
+    [P_VERIFY] = {"VERIFY", B(E_VERIFIED), 0, ctx_action, 0},
 };
 #undef B
 #undef N
@@ -84,23 +81,15 @@ typedef struct {
   uint8_t auts[AKA_AUTS_LEN];
 } VoCtx;
 
-/* What a visited operator counts. */
+/* What a visited operator counts (VO_FIGURES names the fields, in order). */
 typedef struct {
   uint64_t attaches, refusals, spare_used, dropped, gave_up, aka_ok, aka_failures, res_mismatch;
   uint64_t rs_timeouts;
 } VoFigures;
 
-static const StatCounterDef vo_counters[] = {
-    {"vo.attaches", offsetof(VoFigures, attaches)},
-    {"vo.refusals", offsetof(VoFigures, refusals)},
-    {"vo.spare_used", offsetof(VoFigures, spare_used)},
-    {"vo.dropped", offsetof(VoFigures, dropped)},
-    {"vo.gave_up", offsetof(VoFigures, gave_up)},
-    {"aka.successes", offsetof(VoFigures, aka_ok)},
-    {"aka.failures", offsetof(VoFigures, aka_failures)},
-    {"aka.res_mismatch", offsetof(VoFigures, res_mismatch)},
-    {"rs.timeouts", offsetof(VoFigures, rs_timeouts)},
-};
+#define VO_FIGURES                                                                                 \
+  "vo.attaches vo.refusals vo.spare_used vo.dropped vo.gave_up aka.successes aka.failures "        \
+  "aka.res_mismatch rs.timeouts"
 
 struct Vo {
   VoFigures fig;
@@ -129,7 +118,7 @@ vo_create(World *w, uint32_t index, GError **error)
   /* Purposes 1 and 2 are the VO's access link and roaming interface (net.c). */
   wrng_init(&vo->r_refuse, w->seed, WR_VO, index, 3);
   wrng_init(&vo->r_verify, w->seed, WR_VO, index, 4);
-  stat_registry_counters(w->figs, vo_counters, G_N_ELEMENTS(vo_counters), &vo->fig);
+  stat_registry_counter_fields(w->figs, VO_FIGURES, &vo->fig, sizeof vo->fig);
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE)
     vo->verifier = verifier_new(w, net_addr(ROLE_VO, index), vo_ca_ready);
   if (vo->cfg->accepts_pimsi && w->cfg->registration_service.av_batch > 1 &&
@@ -161,12 +150,6 @@ vo_memory(const World *w, const void *p)
 {
   const Vo *vo = p;
   return vo->spare ? (size_t)w->total_devices * (sizeof(PoolId) + 1) : 0;
-}
-
-static size_t
-vo_count(const ScnConfig *cfg)
-{
-  return cfg->n_visited_operators;
 }
 
 #define VLOG(w, c, fmt, ...)                                                                       \
@@ -282,13 +265,16 @@ challenge(World *w, Vo *vo, PoolId cid, VoCtx *c, const AkaVector *av)
 
 /* ---- the states -------------------------------------------------------------------- */
 
+/* What an event brings to a context's state action: the context, and the message that
+ * arrived (NULL for the context's own events). */
+typedef struct {
+  PoolId cid;
+  Msg *m;
+} Arrival;
+
 static void
-ctx_new(void *ctx, uint64_t id, unsigned event, void *data)
+on_new(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
 {
-  World *w = ctx;
-  Vo *vo = vo_at(w, id);
-  PoolId cid = *(const PoolId *)data;
-  VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
   uint32_t dev = c->dev;
   if (vo->spare && vo->spare[dev] != POOL_NONE) {
     AkaVector *batch = idpool_get(w->batches, vo->spare[dev]);
@@ -309,28 +295,17 @@ ctx_new(void *ctx, uint64_t id, unsigned event, void *data)
   request_av(w, vo, cid, c);
 }
 
-/* What the RS's answer (AV_ANSWER) brings to a context in WAIT_AV. */
-typedef struct {
-  PoolId cid;
-  Msg *m;
-} Arrival;
-
 static void
-ctx_wait_av(void *ctx, uint64_t id, unsigned event, void *data)
+on_wait_av(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
 {
-  World *w = ctx;
-  Vo *vo = vo_at(w, id);
-  const Arrival *a = data;
-  VoCtx *c = idpool_get(w->ctx[ROLE_VO], a->cid);
   if (event == E_TIMEOUT) { /* the request helper gave up (vo_req_timeout) */
     vo->fig.gave_up++;
-    reject(w, vo, a->cid, c, ST_FAILED);
+    reject(w, vo, cid, c, ST_FAILED);
     return;
   }
-  Msg *m = a->m;
   c->req = POOL_NONE;
   if (m->status != ST_OK || m->batch == POOL_NONE) {
-    reject(w, vo, a->cid, c, ST_FAILED);
+    reject(w, vo, cid, c, ST_FAILED);
     return;
   }
   AkaVector *avs = idpool_get(w->batches, m->batch);
@@ -341,27 +316,21 @@ ctx_wait_av(void *ctx, uint64_t id, unsigned event, void *data)
     vo->spare_next[c->dev] = 1;
     m->batch = POOL_NONE; /* kept */
   }
-  challenge(w, vo, a->cid, c, &av);
+  challenge(w, vo, cid, c, &av);
   OPENSSL_cleanse(&av, sizeof av);
 }
 
 static void verified(SimEngine *sim, void *ctx, uint64_t arg);
 
 static void
-ctx_wait_res(void *ctx, uint64_t id, unsigned event, void *data)
+on_wait_res(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
 {
-  World *w = ctx;
-  Vo *vo = vo_at(w, id);
-  const Arrival *a = data;
-  PoolId cid = a->cid;
-  VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
   if (event == E_TIMEOUT) {
     VLOG(w, c, "no answer from the device");
     explicit_bzero(c, sizeof *c);
     idpool_release(w->ctx[ROLE_VO], cid);
     return;
   }
-  Msg *m = a->m;
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE && m->status == ST_OK) {
     /* The certificate and proof the device sent; checking them takes cert_verify_time. */
     c->cert = m->cert;
@@ -407,12 +376,8 @@ ctx_wait_res(void *ctx, uint64_t id, unsigned event, void *data)
 }
 
 static void
-ctx_wait_ca(void *ctx, uint64_t id, unsigned event, void *data)
+on_wait_ca(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
 {
-  World *w = ctx;
-  Vo *vo = vo_at(w, id);
-  PoolId cid = *(const PoolId *)data;
-  VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
   if (!verifier_ready(w, vo->verifier)) {
     reject(w, vo, cid, c, ST_FAILED);
     return;
@@ -425,12 +390,8 @@ ctx_wait_ca(void *ctx, uint64_t id, unsigned event, void *data)
 }
 
 static void
-ctx_verify(void *ctx, uint64_t id, unsigned event, void *data)
+on_verify(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
 {
-  World *w = ctx;
-  Vo *vo = vo_at(w, id);
-  PoolId cid = *(const PoolId *)data;
-  VoCtx *c = idpool_get(w->ctx[ROLE_VO], cid);
   CertStatus st = verifier_check(w, vo->verifier, c->cert, c->av.rand, vo->cfg->name);
   if (st == CERT_OK) {
     VLOG(w, c, "certificate and signature verified: temporary access granted");
@@ -439,6 +400,19 @@ ctx_verify(void *ctx, uint64_t id, unsigned event, void *data)
     VLOG(w, c, "certificate refused (%s)", cert_status_name(st)); /* cert.refused_* */
     reject(w, vo, cid, c, ST_MAC_FAILURE);
   }
+}
+
+static void
+ctx_action(void *ctx, uint64_t id, unsigned event, void *data)
+{
+  World *w = ctx;
+  const Arrival *a = data;
+  VoCtx *c = idpool_get(w->ctx[ROLE_VO], a->cid);
+  static void (*const on[P_N])(World *, Vo *, PoolId, VoCtx *, unsigned, Msg *) = {
+      [P_NEW] = on_new,         [P_WAIT_AV] = on_wait_av, [P_WAIT_RES] = on_wait_res,
+      [P_WAIT_CA] = on_wait_ca, [P_VERIFY] = on_verify,
+  };
+  on[c->state](w, vo_at(w, (uint32_t)id), a->cid, c, event, a->m);
 }
 
 /* ---- events -------------------------------------------------------------------------- */
@@ -451,7 +425,7 @@ ctx_event(World *w, PoolId cid, unsigned event)
   if (c == NULL)
     return;
   Arrival a = {cid, NULL};
-  fsm_dispatch(&vo_def, c->vo, c->state, event, w, event == E_TIMEOUT ? (void *)&a : (void *)&cid);
+  fsm_dispatch(&vo_def, c->vo, c->state, event, w, &a);
 }
 
 static void
@@ -499,7 +473,8 @@ on_attach(World *w, Vo *vo, const Msg *m)
   c->pimsi = m->pimsi;
   c->seq = m->seq;
   c->status = ST_OK;
-  fsm_dispatch(&vo_def, vo->index, c->state, E_ATTACH, w, &cid);
+  Arrival a = {cid, NULL};
+  fsm_dispatch(&vo_def, vo->index, c->state, E_ATTACH, w, &a);
 }
 
 /* The context an answer belongs to: that of its request while the request is pending
@@ -583,15 +558,10 @@ vo_ctx_clear(void *ctx)
   g_free(c->cert);
 }
 
+/* clang-format off */
 const RoleClass vo_role = {
-    .name = "VisitedOperator",
-    .count = vo_count,
-    .create = vo_create,
-    .destroy = vo_destroy,
-    .memory = vo_memory,
-    .ctx_size = sizeof(VoCtx),
-    .ctx_clear = vo_ctx_clear,
-    .dispatch = vo_dispatch,
-    .lost = vo_lost,
-    .req_timeout = vo_req_timeout,
-};
+    .name = "VisitedOperator", .instances = offsetof(ScnConfig, n_visited_operators),
+    .create = vo_create, .destroy = vo_destroy, .memory = vo_memory, .ctx_size = sizeof(VoCtx),
+    .ctx_clear = vo_ctx_clear, .dispatch = vo_dispatch, .lost = vo_lost,
+    .req_timeout = vo_req_timeout};
+/* clang-format on */

@@ -565,10 +565,19 @@ stat_registry_counter(StatRegistry *r, const char *name, const uint64_t *c)
 }
 
 void
-stat_registry_counters(StatRegistry *r, const StatCounterDef *defs, size_t n, const void *base)
+stat_registry_counter_fields(StatRegistry *r, const char *names, const void *fields, size_t size)
 {
-  for (size_t i = 0; i < n; i++)
-    stat_registry_counter(r, defs[i].name, (const uint64_t *)((const char *)base + defs[i].offset));
+  g_auto(GStrv) list = g_strsplit_set(names, " \n", -1);
+  const uint64_t *c = fields;
+  size_t n = 0;
+  for (char **name = list; *name; name++)
+    if (**name != '\0') {
+      if (n >= size / sizeof(uint64_t))
+        g_error("stat_registry_counter_fields: more names than fields in \"%s\"", names);
+      stat_registry_counter(r, *name, &c[n++]);
+    }
+  if (n * sizeof(uint64_t) != size)
+    g_error("stat_registry_counter_fields: %zu names for %zu fields", n, size / sizeof(uint64_t));
 }
 
 void

@@ -258,7 +258,6 @@ test_registry(void)
   typedef struct {
     uint64_t a, b;
   } Two;
-  static const StatCounterDef defs[] = {{"x.a", offsetof(Two, a)}, {"x.b", offsetof(Two, b)}};
   Two one = {1, 2}, other = {10, 20};
   double ten = 10;
   StatSamples lat, empty;
@@ -266,11 +265,11 @@ test_registry(void)
   stat_samples_init(&empty, true);
   for (int i = 1; i <= 100; i++)
     stat_samples_add(&lat, i);
-  stat_registry_counters(r, defs, 2, &one);
+  stat_registry_counter_fields(r, "x.a x.b", &one, sizeof one);
   stat_registry_value(r, "x.gone", absent, NULL);
   stat_registry_samples(r, "lat", &lat, true);
   stat_registry_samples(r, "none", &empty, true);
-  stat_registry_counters(r, defs, 2, &other); /* a second instance: adds up */
+  stat_registry_counter_fields(r, "x.a\n  x.b", &other, sizeof other); /* adds up */
   stat_registry_value(r, "x.half", half, &ten);
   one.a = 3; /* read when listed, not when registered */
   Seen seen = {g_ptr_array_new_with_free_func(g_free), g_array_new(FALSE, FALSE, sizeof(double))};
@@ -292,6 +291,21 @@ test_registry(void)
   stat_samples_clear(&empty);
 }
 
+/* Names that do not match the fields are a bug caught at registration. */
+static void
+test_registry_mismatch(void)
+{
+  if (g_test_subprocess()) {
+    g_autoptr(StatRegistry) r = stat_registry_new();
+    uint64_t three[3] = {0, 0, 0};
+    stat_registry_counter_fields(r, "a b", three, sizeof three);
+    return;
+  }
+  g_test_trap_subprocess(NULL, 0, 0);
+  g_test_trap_assert_failed();
+  g_test_trap_assert_stderr("*2 names for 3 fields*");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -304,6 +318,7 @@ main(int argc, char **argv)
   g_test_add_func("/stats/quantiles/merge-exact", test_quantiles_merge_exact);
   g_test_add_func("/stats/sampler", test_sampler);
   g_test_add_func("/stats/registry", test_registry);
+  g_test_add_func("/stats/registry-mismatch", test_registry_mismatch);
   g_test_add_func("/stats/sampler-boundary", test_sampler_boundary);
   return g_test_run();
 }

@@ -176,14 +176,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(StatRegistry, stat_registry_free)
 /* A counter kept by the caller at *c (which must outlive the registry). */
 void stat_registry_counter(StatRegistry *r, const char *name, const uint64_t *c);
 
-/* Counters that are fields of one struct: each {name, offset} of `defs` names the
- * uint64_t at base + offset. */
-typedef struct {
-  const char *name;
-  size_t offset;
-} StatCounterDef;
-void stat_registry_counters(StatRegistry *r, const StatCounterDef *defs, size_t n,
-                            const void *base);
+/* Counters that are all the fields of one struct of uint64_t, in order: `names` lists
+ * their names in the same order, separated by spaces (size = sizeof the struct; a count
+ * that does not match is a bug: aborts). */
+void stat_registry_counter_fields(StatRegistry *r, const char *names, const void *fields,
+                                  size_t size);
 
 /* A value computed when the figures are read: fn(ctx); NAN means "not reported". */
 void stat_registry_value(StatRegistry *r, const char *name, StatProbeFn fn, void *ctx);

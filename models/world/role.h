@@ -13,11 +13,14 @@
 #include "msg.h"
 #include "world-internal.h"
 
+#define ROLE_ONE SIZE_MAX /* RoleClass.instances: one instance (the RS, all the devices) */
+
 typedef struct RoleClass {
   const char *name; /* "RegistrationService": logs and errors */
-  /* Instances: how many the scenario has, and each one's constructor and destructor; the
-   * builder keeps them in w->inst[kind], in scenario order (index = address index). */
-  size_t (*count)(const ScnConfig *cfg);
+  /* Instances: how many the scenario has (the size_t at this offset in ScnConfig, or
+   * ROLE_ONE), and each one's constructor and destructor; the builder keeps them in
+   * w->inst[kind], in scenario order (index = address index). */
+  size_t instances;
   void *(*create)(World *w, uint32_t index, GError **error);
   void (*destroy)(void *instance);
   /* An instance's first events (after every role is built). NULL: none. */

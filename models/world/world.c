@@ -183,7 +183,7 @@ world_new(const ScnConfig *cfg, GError **error)
   for (size_t k = 0; k < ROLE_N; k++) {
     RoleKind kind = build_order[k];
     const RoleClass *rc = role_table[kind];
-    size_t n = rc->count(cfg);
+    size_t n = rc->instances == ROLE_ONE ? 1 : *(const size_t *)((const char *)cfg + rc->instances);
     w->inst[kind] = g_new0(void *, MAX(n, 1));
     for (size_t i = 0; i < n; i++, w->n_inst[kind]++)
       if ((w->inst[kind][i] = rc->create(w, (uint32_t)i, error)) == NULL)
