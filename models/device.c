@@ -805,16 +805,24 @@ on_waiting(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
     send_lookup(w, id, d);
 }
 
+/* The RS or the SHO did not answer in time: count it, and ask again with a longer wait. */
+static void
+timed_out(World *w, uint32_t id, Dev *d, uint64_t *counter, const char *why,
+          void (*again)(World *w, uint32_t id, Dev *d))
+{
+  devs(w)->fig.timeouts++;
+  (*counter)++;
+  if (d->timeouts < UINT8_MAX)
+    d->timeouts++;
+  DLOG(w, id, d, "%s", why);
+  again(w, id, d);
+}
+
 static void
 on_lookup(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 {
   if (event == E_GUARD) {
-    devs(w)->fig.timeouts++;
-    devs(w)->fig.rs_timeouts++;
-    if (d->timeouts < UINT8_MAX)
-      d->timeouts++;
-    DLOG(w, id, d, "no answer from the RS: ask again");
-    send_lookup(w, id, d);
+    timed_out(w, id, d, &devs(w)->fig.rs_timeouts, "no answer from the RS: ask again", send_lookup);
     return;
   }
   /* E_LOOKUP_ANSWER */
@@ -886,12 +894,8 @@ on_downloading(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
     answer_challenge(w, id, d, m);
     break;
   case E_GUARD:
-    devs(w)->fig.timeouts++;
-    devs(w)->fig.sho_timeouts++;
-    if (d->timeouts < UINT8_MAX)
-      d->timeouts++;
-    DLOG(w, id, d, "no answer from the SHO: connect again");
-    send_download(w, id, d);
+    timed_out(w, id, d, &devs(w)->fig.sho_timeouts, "no answer from the SHO: connect again",
+              send_download);
     break;
   }
 }

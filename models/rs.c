@@ -320,8 +320,9 @@ issue_voucher(World *w, Rs *rs, uint32_t dev, Msg *a)
 }
 
 static void
-on_register(World *w, const Msg *m, SimTime service)
+on_register(World *w, Msg *m)
 {
+  SimTime service = reg_time(w);
   Rs *rs = rs_of(w);
   Msg *a = net_answer_new(w, m, MSG_REGISTER_ANSWER);
   uint32_t idx;
@@ -346,8 +347,9 @@ on_register(World *w, const Msg *m, SimTime service)
 }
 
 static void
-on_sho_register(World *w, const Msg *m, SimTime service)
+on_sho_register(World *w, Msg *m)
 {
+  SimTime service = reg_time(w);
   RsRecord *r = record_of(w, m->pimsi, m->dev);
   uint32_t sho = net_addr_index(m->from);
   if (r) {
@@ -559,8 +561,9 @@ on_lookup(World *w, Msg *l)
 }
 
 static void
-on_key_request(World *w, const Msg *q, SimTime service)
+on_key_request(World *w, Msg *q)
 {
+  SimTime service = reg_time(w);
   Msg *k = net_answer_new(w, q, MSG_KEY);
   RsRecord *r = record_of(w, q->pimsi, q->dev);
   if (r && r->av_issued && r->sho == net_addr_index(q->from) + 1) {
@@ -606,8 +609,9 @@ rec_release(void *ctx, uint64_t idx, unsigned event, void *data)
 }
 
 static void
-on_release(World *w, const Msg *m, SimTime service)
+on_release(World *w, Msg *m)
 {
+  SimTime service = reg_time(w);
   RsRecord *r = record_of(w, m->pimsi, m->dev);
   if (r)
     fsm_dispatch(&rec_def, m->pimsi, r->state, E_RELEASE, w, (void *)m);
@@ -617,7 +621,7 @@ on_release(World *w, const Msg *m, SimTime service)
 /* ---- certificates -------------------------------------------------------------------- */
 
 static void
-on_ca_fetch(World *w, const Msg *m)
+on_ca_fetch(World *w, Msg *m)
 {
   Msg *a = net_answer_new(w, m, MSG_CA_BUNDLE);
   size_t len = 0;
@@ -634,31 +638,15 @@ on_ca_fetch(World *w, const Msg *m)
 static void
 rs_dispatch(World *w, Msg *m)
 {
-  switch (m->kind) {
-  case MSG_REGISTER:
-    on_register(w, m, reg_time(w));
-    break;
-  case MSG_SHO_REGISTER:
-    on_sho_register(w, m, reg_time(w));
-    break;
-  case MSG_AV_REQUEST:
-    on_av_request(w, m);
-    break;
-  case MSG_LOOKUP:
-    on_lookup(w, m);
-    break;
-  case MSG_KEY_REQUEST:
-    on_key_request(w, m, reg_time(w));
-    break;
-  case MSG_RELEASE:
-    on_release(w, m, reg_time(w));
-    break;
-  case MSG_CA_FETCH:
-    on_ca_fetch(w, m);
-    break;
-  default:
+  static void (*const on[MSG_N])(World *, Msg *) = {
+      [MSG_REGISTER] = on_register,       [MSG_SHO_REGISTER] = on_sho_register,
+      [MSG_AV_REQUEST] = on_av_request,   [MSG_LOOKUP] = on_lookup,
+      [MSG_KEY_REQUEST] = on_key_request, [MSG_RELEASE] = on_release,
+      [MSG_CA_FETCH] = on_ca_fetch,
+  };
+  if (on[m->kind] == NULL)
     g_error("RegistrationService: message %s not expected", msg_kind_info[m->kind].name);
-  }
+  on[m->kind](w, m);
 }
 
 /* An RS that is down drops every request. */

@@ -651,24 +651,29 @@ stat_registry_foreach(StatRegistry *r, StatFigureFn fn, void *data)
   }
 }
 
-double
-stat_registry_get(StatRegistry *r, const char *name)
+/* The figure registered under `name`, and its first entry; NULL when none. */
+static const RegFigure *
+find(StatRegistry *r, const char *name, const RegEntry **first)
 {
   guint f = GPOINTER_TO_UINT(g_hash_table_lookup(r->by_name, name));
   if (f == 0)
-    return NAN;
+    return NULL;
   const RegFigure *fig = &g_array_index(r->figures, RegFigure, f - 1);
-  const RegEntry *e0 = &g_array_index(r->entries, RegEntry, g_array_index(fig->entries, guint, 0));
-  return e0->kind == REG_SAMPLES ? NAN : figure_value(r, fig);
+  *first = &g_array_index(r->entries, RegEntry, g_array_index(fig->entries, guint, 0));
+  return fig;
+}
+
+double
+stat_registry_get(StatRegistry *r, const char *name)
+{
+  const RegEntry *e0;
+  const RegFigure *fig = find(r, name, &e0);
+  return fig == NULL || e0->kind == REG_SAMPLES ? NAN : figure_value(r, fig);
 }
 
 StatSamples *
 stat_registry_samples_of(StatRegistry *r, const char *prefix)
 {
-  guint f = GPOINTER_TO_UINT(g_hash_table_lookup(r->by_name, prefix));
-  if (f == 0)
-    return NULL;
-  const RegFigure *fig = &g_array_index(r->figures, RegFigure, f - 1);
-  const RegEntry *e0 = &g_array_index(r->entries, RegEntry, g_array_index(fig->entries, guint, 0));
-  return e0->kind == REG_SAMPLES ? e0->u.samples.s : NULL;
+  const RegEntry *e0;
+  return find(r, prefix, &e0) != NULL && e0->kind == REG_SAMPLES ? e0->u.samples.s : NULL;
 }

@@ -1,9 +1,12 @@
 /* Key options for the AKA commands (see cli-aka.h). */
 #include "cli-aka.h"
 
+#include <stdio.h>
+
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "m2m/hex.h"
 
 bool
 cli_aka_keys(const char *cmd, const char *k, const char *op, const char *opc, AkaKeys *keys)
@@ -36,4 +39,13 @@ cli_no_extra_args(const char *cmd, int argc, char **argv)
     return false;
   }
   return true;
+}
+
+void
+cli_print_hex(const char *label, const uint8_t *v, size_t len)
+{
+  char buf[2 * 16 + 1];
+  g_assert(len <= 16);
+  hex_encode(v, len, buf);
+  printf("%s: %s\n", label, buf);
 }

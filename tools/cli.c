@@ -1,6 +1,8 @@
 /* Option-parsing helpers shared by every subcommand. */
 #include "cli.h"
 
+#include <glib/gstdio.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,4 +119,18 @@ cli_bench_seconds(const char *cmd, const char *params, const char *summary, cons
   }
   *seconds = v;
   return true;
+}
+
+void
+cli_remove_tree(const char *dir)
+{
+  GDir *d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)) != NULL) {
+    g_autofree char *p = g_build_filename(dir, name, NULL);
+    g_unlink(p);
+  }
+  if (d)
+    g_dir_close(d);
+  g_rmdir(dir);
 }

@@ -21,6 +21,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* Parses options with GOptionContext; on failure prints one line and returns false.
  * `summary` is shown by --help. Leaves non-option arguments in argc/argv. */
+/* Removes a directory this process made and the files in it (no subdirectories). */
+void cli_remove_tree(const char *dir);
+
 bool cli_parse(const char *cmd, const char *params, const char *summary,
                const GOptionEntry *entries, int *argc, char ***argv);
 
@@ -29,8 +32,7 @@ bool cli_parse(const char *cmd, const char *params, const char *summary,
 bool cli_hex_arg(const char *cmd, const char *opt, const char *value, uint8_t *out, size_t len);
 
 /* Parses an unsigned decimal integer option (no sign, no junk) up to `max`. */
-bool cli_uint_arg(const char *cmd, const char *opt, const char *value, uint64_t max,
-                  uint64_t *out);
+bool cli_uint_arg(const char *cmd, const char *opt, const char *value, uint64_t max, uint64_t *out);
 
 /* Seconds on the monotonic clock, for benchmarks. */
 double cli_now_s(void);
@@ -38,8 +40,8 @@ double cli_now_s(void);
 /* The command line of a bench whose only option is --seconds S, the measuring time per
  * workload (`what`, for --help): a number above 0 and at most 3600, default 1. False, the
  * error printed, on bad input (exit CLI_EXIT_USAGE). */
-bool cli_bench_seconds(const char *cmd, const char *params, const char *summary,
-                       const char *what, int argc, char **argv, double *seconds);
+bool cli_bench_seconds(const char *cmd, const char *params, const char *summary, const char *what,
+                       int argc, char **argv, double *seconds);
 
 /* Subcommands (one cmd-*.c each). */
 int cmd_av(int argc, char **argv);

@@ -22,23 +22,13 @@ static const char summary[] =
     "  m2msim av --k 465b5ce8b199b49faa5f0a2ee238a6bc --opc cd63cb71954a9f4e48a5994e37a02baf \\\n"
     "    --rand 23553cbe9637a89d218ae64dae47bf35 --sqn 33 --amf 8000";
 
-static void
-print_hex(const char *label, const uint8_t *v, size_t len)
-{
-  char buf[2 * 16 + 1];
-  hex_encode(v, len, buf);
-  printf("%s: %s\n", label, buf);
-}
-
 int
 cmd_av(int argc, char **argv)
 {
   g_autofree char *k = NULL, *op = NULL, *opc = NULL, *rand_s = NULL, *sqn_s = NULL;
   g_autofree char *amf_s = NULL, *auts_s = NULL;
   const GOptionEntry entries[] = {
-      {"k", 0, 0, G_OPTION_ARG_STRING, &k, "subscriber key K (32 hex digits)", "HEX"},
-      {"op", 0, 0, G_OPTION_ARG_STRING, &op, "operator variant OP (32 hex digits)", "HEX"},
-      {"opc", 0, 0, G_OPTION_ARG_STRING, &opc, "OPc = OP xor E_K(OP) (32 hex digits)", "HEX"},
+      CLI_AKA_KEY_OPTIONS(k, op, opc),
       {"rand", 0, 0, G_OPTION_ARG_STRING, &rand_s, "RAND (32 hex digits; random if absent)", "HEX"},
       {"sqn", 0, 0, G_OPTION_ARG_STRING, &sqn_s, "sequence number, decimal, 0 to 2^48-1", "N"},
       {"amf", 0, 0, G_OPTION_ARG_STRING, &amf_s,
@@ -100,11 +90,11 @@ cmd_av(int argc, char **argv)
   mil_sqn_put(sqn, sqn_b);
   for (int i = 0; i < MIL_SQN_LEN; i++)
     ak[i] = av.autn[i] ^ sqn_b[i];
-  print_hex("RAND", av.rand, sizeof av.rand);
-  print_hex("AUTN", av.autn, sizeof av.autn);
-  print_hex("IK", av.ik, sizeof av.ik);
-  print_hex("CK", av.ck, sizeof av.ck);
-  print_hex("RES", av.xres, sizeof av.xres);
-  print_hex("AK", ak, sizeof ak);
+  cli_print_hex("RAND", av.rand, sizeof av.rand);
+  cli_print_hex("AUTN", av.autn, sizeof av.autn);
+  cli_print_hex("IK", av.ik, sizeof av.ik);
+  cli_print_hex("CK", av.ck, sizeof av.ck);
+  cli_print_hex("RES", av.xres, sizeof av.xres);
+  cli_print_hex("AK", ak, sizeof ak);
   return CLI_EXIT_OK;
 }

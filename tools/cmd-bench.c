@@ -9,10 +9,10 @@ static const struct {
   CliCommand fn;
   const char *summary;
 } benches[] = {
-  {"av", bench_av, "AVs per second: fast path, portable path, libosmocore"},
-  {"engine", bench_engine, "PHOLD events per second and peak RSS"},
-  {"world", bench_world, "whole provisioning world, end to end"},
-  {"auth", bench_auth, "authentications per second: AKA and certificates"},
+    {"av", bench_av, "AVs per second: fast path, portable path, libosmocore"},
+    {"engine", bench_engine, "PHOLD events per second and peak RSS"},
+    {"world", bench_world, "whole provisioning world, end to end"},
+    {"auth", bench_auth, "authentications per second: AKA and certificates"},
 };
 
 int

@@ -13,13 +13,12 @@ cmd_check(int argc, char **argv)
   g_auto(GStrv) sets = NULL;
   gboolean params = FALSE;
   const GOptionEntry entries[] = {
-    {"params", 0, 0, G_OPTION_ARG_NONE, &params,
-     "after 'FILE: ok', print every effective parameter (defaults included) as KEY=VALUE",
-     NULL},
-    {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
-     "override a key before checking, e.g. manufacturers.0.devices=5000 (repeatable)",
-     "KEY.PATH=VALUE"},
-    {NULL},
+      {"params", 0, 0, G_OPTION_ARG_NONE, &params,
+       "after 'FILE: ok', print every effective parameter (defaults included) as KEY=VALUE", NULL},
+      {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets,
+       "override a key before checking, e.g. manufacturers.0.devices=5000 (repeatable)",
+       "KEY.PATH=VALUE"},
+      {NULL},
   };
   if (!cli_parse("check", "FILE...",
                  "Validates scenario files (see scenarios/README.md) without running them.",

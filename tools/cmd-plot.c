@@ -15,21 +15,6 @@
 
 #define CMD "plot"
 
-/* Removes a directory we created and the files in it. */
-static void
-remove_tree(const char *dir)
-{
-  GDir *d = g_dir_open(dir, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name(d)) != NULL) {
-    g_autofree char *p = g_build_filename(dir, name, NULL);
-    g_unlink(p);
-  }
-  if (d)
-    g_dir_close(d);
-  g_rmdir(dir);
-}
-
 /* Default DIR: the database's name without .db, plus "-plots". */
 static char *
 default_dir(const char *db)
@@ -87,7 +72,7 @@ cmd_plot(int argc, char **argv)
     ok = plot_point(s, p, gnuplot, tmpl, fmt, figs, &error);
   if (!ok) {
     fprintf(stderr, "m2msim plot: %s\n", error->message);
-    remove_tree(tmpl);
+    cli_remove_tree(tmpl);
     return CLI_EXIT_FAIL;
   }
   /* Into place: the whole directory by one rename when DIR is new, else file by file
@@ -99,13 +84,13 @@ cmd_plot(int argc, char **argv)
     g_autofree char *dest = g_build_filename(dir, name, NULL);
     if (!moved && g_rename(f->path, dest) != 0) {
       fprintf(stderr, "m2msim plot: cannot move %s to %s: %s\n", f->path, dest, g_strerror(errno));
-      remove_tree(tmpl);
+      cli_remove_tree(tmpl);
       return CLI_EXIT_FAIL;
     }
     printf("%s\n", dest);
   }
   if (!moved)
-    remove_tree(tmpl);
+    cli_remove_tree(tmpl);
   if (figs->len == 0)
     fprintf(stderr,
             "m2msim plot: %s has none of the series plotted (rs.pimsi.in_use, "

@@ -302,20 +302,6 @@ run_table(GString *h, const Study *s)
   g_string_append(h, "</tbody></table></div>\n");
 }
 
-static void
-remove_tree(const char *dir)
-{
-  GDir *d = g_dir_open(dir, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name(d)) != NULL) {
-    g_autofree char *p = g_build_filename(dir, name, NULL);
-    g_unlink(p);
-  }
-  if (d)
-    g_dir_close(d);
-  g_rmdir(dir);
-}
-
 /* The whole page; gnuplot NULL leaves the figures out. */
 static bool
 build(GString *h, Study *s, const char *db, const char *gnuplot, const char *tmp, GError **error)
@@ -453,7 +439,7 @@ cmd_report(int argc, char **argv)
     return cli_usage_error(CMD, "%s", error->message);
   GString *h = g_string_new(NULL);
   bool ok = build(h, s, argv[1], gnuplot, tmp, &error);
-  remove_tree(tmp);
+  cli_remove_tree(tmp);
   if (ok)
     ok = g_file_set_contents_full(out, h->str, (gssize)h->len,
                                   G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,

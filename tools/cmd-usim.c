@@ -32,23 +32,13 @@ static const char summary[] =
     "    --rand 23553cbe9637a89d218ae64dae47bf35 --autn aa689c648351800041ed662ae8c74ecd \\\n"
     "    --sqn-ms 32";
 
-static void
-print_hex(const char *label, const uint8_t *v, size_t len)
-{
-  char buf[2 * 16 + 1];
-  hex_encode(v, len, buf);
-  printf("%s: %s\n", label, buf);
-}
-
 int
 cmd_usim(int argc, char **argv)
 {
   g_autofree char *k = NULL, *op = NULL, *opc = NULL, *rand_s = NULL, *autn_s = NULL;
   g_autofree char *sqn_ms_s = NULL, *ind_bits_s = NULL, *limit_s = NULL;
   const GOptionEntry entries[] = {
-      {"k", 0, 0, G_OPTION_ARG_STRING, &k, "subscriber key K (32 hex digits)", "HEX"},
-      {"op", 0, 0, G_OPTION_ARG_STRING, &op, "operator variant OP (32 hex digits)", "HEX"},
-      {"opc", 0, 0, G_OPTION_ARG_STRING, &opc, "OPc = OP xor E_K(OP) (32 hex digits)", "HEX"},
+      CLI_AKA_KEY_OPTIONS(k, op, opc),
       {"rand", 0, 0, G_OPTION_ARG_STRING, &rand_s, "RAND of the challenge (32 hex digits)", "HEX"},
       {"autn", 0, 0, G_OPTION_ARG_STRING, &autn_s, "AUTN of the challenge (32 hex digits)", "HEX"},
       {"sqn-ms", 0, 0, G_OPTION_ARG_STRING, &sqn_ms_s,
@@ -92,13 +82,13 @@ cmd_usim(int argc, char **argv)
   AkaUsimAnswer ans;
   switch (aka_usim_check(&cfg, NULL, &keys, &usim, rand, autn, &ans)) {
   case AKA_OK:
-    print_hex("RES", ans.res, sizeof ans.res);
-    print_hex("CK", ans.ck, sizeof ans.ck);
-    print_hex("IK", ans.ik, sizeof ans.ik);
+    cli_print_hex("RES", ans.res, sizeof ans.res);
+    cli_print_hex("CK", ans.ck, sizeof ans.ck);
+    cli_print_hex("IK", ans.ik, sizeof ans.ik);
     return CLI_EXIT_OK;
   case AKA_SYNC_FAILURE:
     printf("SYNC_FAILURE\n");
-    print_hex("AUTS", ans.auts, sizeof ans.auts);
+    cli_print_hex("AUTS", ans.auts, sizeof ans.auts);
     return USIM_EXIT_SYNC_FAILURE;
   case AKA_MAC_FAILURE:
     printf("MAC_FAILURE\n");

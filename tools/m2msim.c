@@ -11,15 +11,15 @@ static const struct {
   CliCommand fn;
   const char *summary;
 } commands[] = {
-  {"run", cmd_run, "run a scenario and write its results database"},
-  {"check", cmd_check, "validate scenario files without running them"},
-  {"sweep", cmd_sweep, "run a parameter grid x replications (resumable)"},
-  {"merge", cmd_merge, "join run databases into one"},
-  {"plot", cmd_plot, "draw a results database with gnuplot"},
-  {"report", cmd_report, "write a self-contained HTML report of a results database"},
-  {"av", cmd_av, "compute a MILENAGE authentication vector, or check an AUTS"},
-  {"usim", cmd_usim, "play the USIM side of AKA on an AUTN"},
-  {"bench", cmd_bench, "benchmarks: av, engine, world, auth"},
+    {"run", cmd_run, "run a scenario and write its results database"},
+    {"check", cmd_check, "validate scenario files without running them"},
+    {"sweep", cmd_sweep, "run a parameter grid x replications (resumable)"},
+    {"merge", cmd_merge, "join run databases into one"},
+    {"plot", cmd_plot, "draw a results database with gnuplot"},
+    {"report", cmd_report, "write a self-contained HTML report of a results database"},
+    {"av", cmd_av, "compute a MILENAGE authentication vector, or check an AUTS"},
+    {"usim", cmd_usim, "play the USIM side of AKA on an AUTN"},
+    {"bench", cmd_bench, "benchmarks: av, engine, world, auth"},
 };
 
 static void

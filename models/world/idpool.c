@@ -46,10 +46,10 @@ idpool_new(size_t size)
 void
 idpool_free(IdPool *pool)
 {
-  if (pool == NULL)
-    return;
-  g_ptr_array_unref(pool->chunks);
-  g_free(pool);
+  if (pool != NULL) { /* NULL: a role kind without contexts */
+    g_ptr_array_unref(pool->chunks);
+    g_free(pool);
+  }
 }
 
 PoolId

@@ -22,10 +22,11 @@ typedef struct {
 } Link;
 
 struct Net {
+  Link *links;   /* all of them, in one block: */
   Link *access;  /* per VO: device <-> VO */
   Link *roaming; /* per VO: VO <-> RS, and device traffic through the VO */
   Link *sho_rs;  /* per SHO: SHO <-> RS */
-  Link owners;   /* owners <-> SHO */
+  Link *owners;  /* owners <-> SHO */
   int *down[ROLE_N];
   size_t n_of[ROLE_N];
   uint64_t sent[MSG_N];
@@ -36,8 +37,11 @@ net_new(World *w, GError **error)
 {
   const ScnConfig *cfg = w->cfg;
   Net *n = g_new0(Net, 1);
-  n->access = g_new0(Link, w->n_vo);
-  n->roaming = g_new0(Link, w->n_vo);
+  n->links = g_new0(Link, 2 * w->n_vo + w->n_sho + 1);
+  n->access = n->links;
+  n->roaming = n->access + w->n_vo;
+  n->sho_rs = n->roaming + w->n_vo;
+  n->owners = n->sho_rs + w->n_sho;
   for (size_t i = 0; i < w->n_vo; i++) {
     /* Stream numbers: those of the visited operator's attach and roaming draws. */
     n->access[i].delay = &cfg->visited_operators[i].attach_delay;
@@ -45,13 +49,12 @@ net_new(World *w, GError **error)
     n->roaming[i].delay = &cfg->visited_operators[i].roaming_delay;
     wrng_init(&n->roaming[i].r, w->seed, WR_VO, (uint32_t)i, 2);
   }
-  n->sho_rs = g_new0(Link, w->n_sho);
   for (size_t i = 0; i < w->n_sho; i++) {
     n->sho_rs[i].delay = &cfg->home_operators[i].register_delay;
     wrng_init(&n->sho_rs[i].r, w->seed, WR_SHO, (uint32_t)i, 1);
   }
-  n->owners.delay = &cfg->owners.register_delay;
-  wrng_init(&n->owners.r, w->seed, WR_OWNER, 0, 3);
+  n->owners->delay = &cfg->owners.register_delay;
+  wrng_init(&n->owners->r, w->seed, WR_OWNER, 0, 3);
   n->n_of[ROLE_RS] = 1;
   n->n_of[ROLE_VO] = w->n_vo;
   n->n_of[ROLE_SHO] = w->n_sho;
@@ -82,14 +85,12 @@ net_drain(World *w)
 void
 net_free(Net *n)
 {
-  if (n == NULL)
-    return;
-  g_free(n->access);
-  g_free(n->roaming);
-  g_free(n->sho_rs);
-  for (int r = 0; r < ROLE_N; r++)
-    g_free(n->down[r]);
-  g_free(n);
+  if (n != NULL) { /* NULL: the world was not built that far */
+    g_free(n->links);
+    for (int r = 0; r < ROLE_N; r++)
+      g_free(n->down[r]);
+    g_free(n);
+  }
 }
 
 Msg *
@@ -183,7 +184,7 @@ link_delay(World *w, const Msg *m)
   case ROLE_RS *ROLE_N + ROLE_SHO:
     return draw(&n->sho_rs[ib], 1);
   case ROLE_SHO *ROLE_N + ROLE_OWNER:
-    return draw(&n->owners, 1);
+    return draw(n->owners, 1);
   case ROLE_RS *ROLE_N + ROLE_MFR:
     return 0;
   default:

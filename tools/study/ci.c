@@ -6,6 +6,22 @@
 
 #include <math.h>
 
+/* One modified-Lentz step with coefficient aa: updates the running c and d (kept away from
+ * zero) and returns the factor the fraction's value takes. */
+static double
+lentz_step(double aa, double *c, double *d)
+{
+  const double tiny = 1e-300;
+  *d = 1 + aa * *d;
+  if (fabs(*d) < tiny)
+    *d = tiny;
+  *c = 1 + aa / *c;
+  if (fabs(*c) < tiny)
+    *c = tiny;
+  *d = 1 / *d;
+  return *d * *c;
+}
+
 /* Continued fraction of I_x(a, b) (A&S 26.5.8), valid for x < (a + 1) / (a + b + 2). */
 static double
 betacf(double a, double b, double x)
@@ -19,24 +35,8 @@ betacf(double a, double b, double x)
   double h = d;
   for (int m = 1; m <= 1000; m++) {
     int m2 = 2 * m;
-    double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-    d = 1 + aa * d;
-    if (fabs(d) < tiny)
-      d = tiny;
-    c = 1 + aa / c;
-    if (fabs(c) < tiny)
-      c = tiny;
-    d = 1 / d;
-    h *= d * c;
-    aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-    d = 1 + aa * d;
-    if (fabs(d) < tiny)
-      d = tiny;
-    c = 1 + aa / c;
-    if (fabs(c) < tiny)
-      c = tiny;
-    d = 1 / d;
-    double del = d * c;
+    h *= lentz_step(m * (b - m) * x / ((qam + m2) * (a + m2)), &c, &d);
+    double del = lentz_step(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), &c, &d);
     h *= del;
     if (fabs(del - 1) < eps)
       break;
