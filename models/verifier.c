@@ -115,22 +115,11 @@ verifier_check(World *w, Verifier *v, const MsgCert *p, const uint8_t nonce[CERT
   if (p != NULL)
     st = cert_verifier_check(v->v, p->der, p->der_len, &p->proof, nonce, context, strlen(context),
                              w_now(w) / SIM_S);
-  switch (st) {
-  case CERT_OK:
-    v->fig.accepted++;
-    break;
-  case CERT_EXPIRED:
-    v->fig.refused_expired++;
-    break;
-  case CERT_REVOKED:
-    v->fig.refused_revoked++;
-    break;
-  case CERT_BAD_SIGNATURE:
-    v->fig.refused_signature++;
-    break;
-  default:
-    v->fig.refused_other++;
-    break;
-  }
+  uint64_t *n = st == CERT_OK              ? &v->fig.accepted
+                : st == CERT_EXPIRED       ? &v->fig.refused_expired
+                : st == CERT_REVOKED       ? &v->fig.refused_revoked
+                : st == CERT_BAD_SIGNATURE ? &v->fig.refused_signature
+                                           : &v->fig.refused_other;
+  (*n)++;
   return st;
 }

@@ -115,10 +115,10 @@ fsm_log_new(FILE *out)
 void
 fsm_log_free(FsmLog *log)
 {
-  if (log == NULL)
-    return;
-  fflush(log->out);
-  g_free(log);
+  if (log != NULL) {
+    fflush(log->out);
+    g_free(log);
+  }
 }
 
 uint64_t

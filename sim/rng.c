@@ -111,10 +111,10 @@ rng_drbg_new(uint64_t seed, const char *label)
 void
 rng_drbg_free(RngDrbg *d)
 {
-  if (d == NULL)
-    return;
-  EVP_CIPHER_CTX_free(d->ctx);
-  g_free(d);
+  if (d != NULL) {
+    EVP_CIPHER_CTX_free(d->ctx);
+    g_free(d);
+  }
 }
 
 void

@@ -28,11 +28,11 @@ static const char *const c_blue = "#1f77b4", *const c_orange = "#ff7f0e",
 void
 plot_figure_free(PlotFigure *f)
 {
-  if (f == NULL)
-    return;
-  g_free(f->path);
-  g_free(f->caption);
-  g_free(f);
+  if (f != NULL) {
+    g_free(f->path);
+    g_free(f->caption);
+    g_free(f);
+  }
 }
 
 char *

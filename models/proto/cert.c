@@ -984,11 +984,11 @@ cert_device_new(CertCa *ca, const uint8_t seed[CERT_SEED_LEN], uint64_t serial, 
 void
 cert_device_free(CertDevice *dev)
 {
-  if (dev == NULL)
-    return;
-  EVP_PKEY_free(dev->key);
-  g_free(dev->der);
-  g_free(dev);
+  if (dev != NULL) {
+    EVP_PKEY_free(dev->key);
+    g_free(dev->der);
+    g_free(dev);
+  }
 }
 
 const uint8_t *

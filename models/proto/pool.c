@@ -96,12 +96,12 @@ pool_new(Imsi first, uint64_t size, int64_t quarantine, GError **error)
 void
 pool_free(PimsiPool *pool)
 {
-  if (pool == NULL)
-    return;
-  g_free(pool->in_use);
-  g_free(pool->ring_index);
-  g_free(pool->ring_free_at);
-  g_free(pool);
+  if (pool != NULL) {
+    g_free(pool->in_use);
+    g_free(pool->ring_index);
+    g_free(pool->ring_free_at);
+    g_free(pool);
+  }
 }
 
 static uint64_t

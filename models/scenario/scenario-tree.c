@@ -87,8 +87,7 @@ scn_diag_format(ScnDiag *d)
     if (i > 0) {
       /* the same problem reached twice (e.g. via two paths) is said once */
       const ScnProblem *q = &g_array_index(d->problems, ScnProblem, i - 1);
-      if (q->set == p->set && q->line == p->line && q->col == p->col &&
-          strcmp(q->msg, p->msg) == 0)
+      if (q->set == p->set && q->line == p->line && q->col == p->col && strcmp(q->msg, p->msg) == 0)
         continue;
       g_string_append_c(out, '\n');
     }
@@ -129,12 +128,12 @@ scn_node_new_scalar(const char *text, int line, int col, int set)
 void
 scn_node_free(ScnNode *n)
 {
-  if (n == NULL)
-    return;
-  g_free(n->text);
-  if (n->items)
-    g_ptr_array_unref(n->items);
-  g_free(n);
+  if (n != NULL) {
+    g_free(n->text);
+    if (n->items)
+      g_ptr_array_unref(n->items);
+    g_free(n);
+  }
 }
 
 ScnNode *
@@ -278,7 +277,8 @@ scn_yaml_problem(const yaml_parser_t *p, const char *data, size_t len, int set, 
       off--;
     scn_offset_to_mark(data, len, off, &line, &col);
     if (off < len && ((unsigned char)data[off] & 0x80))
-      g_string_append_printf(msg, "not UTF-8 text: octet 0x%02x starts no valid UTF-8 "
+      g_string_append_printf(msg,
+                             "not UTF-8 text: octet 0x%02x starts no valid UTF-8 "
                              "character (%s); save the file as UTF-8",
                              (unsigned char)data[off], problem);
     else
@@ -314,8 +314,8 @@ typedef struct {
   GPtrArray *stack; /* open maps / sequences (borrowed) */
 } ScnBuild;
 
-static void
-scn_build_problem(ScnBuild *b, const yaml_mark_t *m, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void scn_build_problem(ScnBuild *b, const yaml_mark_t *m, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
 
 static void
 scn_build_problem(ScnBuild *b, const yaml_mark_t *m, const char *fmt, ...)
@@ -355,8 +355,10 @@ scn_build_check_props(ScnBuild *b, const yaml_mark_t *m, const yaml_char_t *anch
                       const yaml_char_t *tag)
 {
   if (anchor)
-    scn_build_problem(b, m, "YAML anchors (&%s) are not supported in scenarios: write the "
-                      "value out", (const char *)anchor);
+    scn_build_problem(b, m,
+                      "YAML anchors (&%s) are not supported in scenarios: write the "
+                      "value out",
+                      (const char *)anchor);
   if (tag)
     scn_build_problem(b, m, "YAML tags (%s) are not supported in scenarios: remove the tag",
                       (const char *)tag);
@@ -398,14 +400,17 @@ scn_tree_parse(const char *data, size_t len, int set, ScnDiag *d)
       break;
     case YAML_DOCUMENT_START_EVENT:
       if (++docs > 1) {
-        scn_build_problem(&b, m, "a scenario is one YAML document; remove the second "
+        scn_build_problem(&b, m,
+                          "a scenario is one YAML document; remove the second "
                           "document (and its '---')");
         done = true;
       }
       break;
     case YAML_ALIAS_EVENT:
-      scn_build_problem(&b, m, "YAML aliases (*%s) are not supported in scenarios: write the "
-                        "value out", (const char *)ev.data.alias.anchor);
+      scn_build_problem(&b, m,
+                        "YAML aliases (*%s) are not supported in scenarios: write the "
+                        "value out",
+                        (const char *)ev.data.alias.anchor);
       scn_build_add(&b, scn_node_new_scalar("", line, col, set), m);
       break;
     case YAML_SCALAR_EVENT: {
@@ -424,8 +429,7 @@ scn_tree_parse(const char *data, size_t len, int set, ScnDiag *d)
       if (is_map)
         scn_build_check_props(&b, m, ev.data.mapping_start.anchor, ev.data.mapping_start.tag);
       else
-        scn_build_check_props(&b, m, ev.data.sequence_start.anchor,
-                              ev.data.sequence_start.tag);
+        scn_build_check_props(&b, m, ev.data.sequence_start.anchor, ev.data.sequence_start.tag);
       if (b.stack->len >= SCN_MAX_DEPTH) {
         scn_build_problem(&b, m, "nested deeper than %d levels", SCN_MAX_DEPTH);
         done = true;

@@ -108,14 +108,14 @@ axis_clear(gpointer p)
 void
 sweep_plan_free(SweepPlan *plan)
 {
-  if (plan == NULL)
-    return;
-  g_free(plan->scenario);
-  g_free(plan->sha256);
-  g_strfreev(plan->sets);
-  if (plan->axes)
-    g_array_unref(plan->axes);
-  g_free(plan);
+  if (plan != NULL) {
+    g_free(plan->scenario);
+    g_free(plan->sha256);
+    g_strfreev(plan->sets);
+    if (plan->axes)
+      g_array_unref(plan->axes);
+    g_free(plan);
+  }
 }
 
 /* Key of a "key=value" override (up to '='), trimmed. */
