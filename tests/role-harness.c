@@ -40,6 +40,13 @@ static void
 record(World *w, Msg *m)
 {
   Msg *copy = g_memdup2(m, sizeof *m);
+  SimTime now = w_now(w);
+  g_array_append_val(current->at, now);
+  g_ptr_array_add(current->avs,
+                  m->batch == POOL_NONE
+                      ? NULL
+                      : g_memdup2(idpool_get(w->batches, m->batch),
+                                  w->cfg->registration_service.av_batch * sizeof(AkaVector)));
   copy->cert = NULL;
   copy->blob = NULL;
   copy->batch = POOL_NONE;
@@ -69,6 +76,8 @@ harness_new(RoleKind real, const char *const *sets)
   g_assert_no_error(error);
   h->real = real;
   h->got = g_ptr_array_new_with_free_func(g_free);
+  h->at = g_array_new(FALSE, FALSE, sizeof(SimTime));
+  h->avs = g_ptr_array_new_with_free_func(g_free);
   for (int r = 0; r < ROLE_N; r++)
     if (r != (int)real)
       h->w->roles[r] = &recorder;
@@ -84,6 +93,8 @@ harness_free(Harness *h)
   world_free(h->w);
   scn_config_free(h->cfg);
   g_ptr_array_unref(h->got);
+  g_array_unref(h->at);
+  g_ptr_array_unref(h->avs);
   current = NULL;
   g_free(h);
 }
@@ -97,7 +108,8 @@ harness_msg(Harness *h, MsgKind kind, NetAddr from, uint32_t to_index)
 void
 harness_send(Harness *h, Msg *m)
 {
-  if (net_addr_role(m->from) == ROLE_MFR)
+  RoleKind to = net_addr_role(m->to);
+  if (net_addr_role(m->from) == ROLE_MFR && (to == ROLE_DEV || to == ROLE_OWNER))
     net_hand_over(h->w, m);
   else
     net_send(h->w, m, 0);
@@ -133,6 +145,36 @@ harness_count(Harness *h, MsgKind kind)
   for (guint i = 0; i < h->got->len; i++)
     n += kind == MSG_N || ((const Msg *)h->got->pdata[i])->kind == kind;
   return n;
+}
+
+static guint
+index_of(Harness *h, const Msg *m)
+{
+  guint i;
+  g_assert_true(g_ptr_array_find(h->got, m, &i));
+  return i;
+}
+
+SimTime
+harness_at(Harness *h, const Msg *m)
+{
+  return g_array_index(h->at, SimTime, index_of(h, m));
+}
+
+const AkaVector *
+harness_batch(Harness *h, const Msg *m)
+{
+  return h->avs->pdata[index_of(h, m)];
+}
+
+PoolId
+harness_batch_new(Harness *h, const AkaVector *avs, size_t n)
+{
+  g_assert_cmpuint(n, <=, h->w->cfg->registration_service.av_batch);
+  void *p;
+  PoolId id = idpool_alloc(h->w->batches, &p);
+  memcpy(p, avs, n * sizeof *avs);
+  return id;
 }
 
 double

@@ -17,6 +17,8 @@ typedef struct {
   ScnConfig *cfg;
   RoleKind real;
   GPtrArray *got; /* Msg copies (g_free), in arrival order; cert / blob / batch dropped */
+  GArray *at;     /* SimTime: when each message of `got` arrived */
+  GPtrArray *avs; /* per message of `got`: a copy of its AV batch (g_free), or NULL */
 } Harness;
 
 /* The world of the harness scenario (harness.c: two VOs, vo-a accepting PIMSIs and vo-b
@@ -29,7 +31,8 @@ void harness_free(Harness *h);
 /* A message of `kind` from `from` to the role under test's instance `to_index`. */
 Msg *harness_msg(Harness *h, MsgKind kind, NetAddr from, uint32_t to_index);
 
-/* Sends m over its link (net_send), or by hand for factory kinds. */
+/* Sends m over its link (net_send), or by hand from the factory (manufacturer -> device
+ * or owner). */
 void harness_send(Harness *h, Msg *m);
 
 /* Runs the world until simulated time `until` (absolute). */
@@ -40,6 +43,18 @@ void harness_run(Harness *h, SimTime until);
 const Msg *harness_got(Harness *h, guint i);
 const Msg *harness_last(Harness *h, MsgKind kind);
 guint harness_count(Harness *h, MsgKind kind);
+
+/* When a message of harness_got / harness_last arrived. */
+SimTime harness_at(Harness *h, const Msg *m);
+
+/* The av_batch AVs of a message that carried a batch (a copy kept by the recorder), or
+ * NULL. */
+const AkaVector *harness_batch(Harness *h, const Msg *m);
+
+/* A new AV batch in the world's pool holding avs[0..n) (the rest of the av_batch slots
+ * zero), for a hand-made MSG_AV_ANSWER (Msg.batch; the network layer frees it after
+ * delivery unless the receiver keeps it). */
+PoolId harness_batch_new(Harness *h, const AkaVector *avs, size_t n);
 
 /* A figure of the run by name (NAN when absent). */
 double harness_figure(Harness *h, const char *name);
