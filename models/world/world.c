@@ -1,13 +1,15 @@
-/* The world builder (see include/m2m/world.h): scenario -> entities -> first events ->
- * run -> figures.
+/* The world builder (see include/m2m/world.h): scenario -> roles -> first events -> run
+ * -> figures.
  *
- * What lives here and nowhere else: the engine and the shared pools, the protocol DRBG,
- * faults (outages of the RS, a VO or an SHO, switched on and off by events), the
- * time-series sampler, and the list of scalars a run records (one function, used by the
- * results writer, --json and the summary alike, so they can never disagree).
+ * What lives here and nowhere else: the role table (how the machinery reaches each role)
+ * and the order roles are built in, the engine and the shared pools, the protocol DRBG,
+ * faults (outages of the RS, a VO or an SHO, switched on and off by events through the
+ * network layer), and the figures registry and series sampler the roles register with
+ * (read by the results writer, --json and the summary alike, so they can never
+ * disagree).
  *
  * Determinism: everything random comes from the streams (wrand.h) and the DRBG, both
- * from the seed; entities are kept in arrays in scenario order; nothing iterates a hash
+ * from the seed; instances are kept in arrays in scenario order; nothing iterates a hash
  * table or looks at a pointer value or the wall clock (except engine.wall_s). */
 #include "world-internal.h"
 
@@ -17,11 +19,9 @@
 #include <sys/mman.h>
 
 #include "device.h"
-#include "m2m/kdf.h"
 #include "manufacturer.h"
 #include "net.h"
 #include "owner.h"
-#include "req.h"
 #include "rs.h"
 #include "sho.h"
 #include "vo.h"
