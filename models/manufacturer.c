@@ -39,12 +39,11 @@ static const ReqPolicy register_policy = {"registration", 0, true};
 
 /* What a manufacturer counts (MFR_FIGURES names the fields, in order). */
 typedef struct {
-  uint64_t produced, via_rs, factory_usim, timeouts, rs_timeouts, orphaned;
+  uint64_t produced, via_rs, factory_usim, timeouts, rs_timeouts;
 } MfrFigures;
 
 #define MFR_FIGURES                                                                                \
-  "devices.produced devices.via_rs devices.factory_usim manufacturer.timeouts rs.timeouts "        \
-  "rs.pimsi.orphaned"
+  "devices.produced devices.via_rs devices.factory_usim manufacturer.timeouts rs.timeouts"
 
 struct Mfr {
   MfrFigures fig;
@@ -308,12 +307,8 @@ mfr_dispatch(World *w, Msg *a)
 {
   g_assert(a->kind == MSG_REGISTER_ANSWER);
   Mfr *m = mfr_at(w, net_addr_index(a->to));
-  if (!req_done(w, a->txn)) {
-    /* Answer to a request already answered: a PIMSI allocated twice stays unused. */
-    if (a->status == ST_OK)
-      m->fig.orphaned++;
-    return;
-  }
+  if (!req_done(w, a->txn))
+    return; /* the answer to a copy of a request already answered: the same registration */
   fsm_dispatch(&mfr_def, m->index, m->state, E_ANSWER, w, a);
 }
 

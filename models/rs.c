@@ -81,12 +81,13 @@ typedef struct {
 /* What the RS counts. */
 typedef struct {
   uint64_t av_requests, av_vectors, resync_requests, resyncs, dropped, lookups, no_sho;
-  uint64_t lookup_refused, registrations, sho_registrations, releases;
+  uint64_t lookup_refused, registrations, sho_registrations, releases, repeated;
 } RsFigures;
 
 #define RS_FIGURES                                                                                 \
   "rs.av.requests rs.av.vectors rs.av.resync_requests aka.resyncs rs.dropped rs.lookups "          \
-  "rs.lookups_no_sho rs.lookups_refused rs.registrations rs.sho_registrations rs.pimsi.released"
+  "rs.lookups_no_sho rs.lookups_refused rs.registrations rs.sho_registrations rs.pimsi.released "  \
+  "rs.registrations_repeated"
 
 /* What the RS counts as certificate authority (certificate runs only). */
 typedef struct {
@@ -119,6 +120,8 @@ typedef struct {
 
 struct Rs {
   RsFigures fig;
+  uint32_t *registered; /* per device: its PIMSI index + 1, 0 = not registered (yet) */
+  uint64_t n_dev;
   RsProbe probes[V_N]; /* the computed figures (value()) */
   RsCaFigures ca_fig;
   CertCa *ca;         /* the RS as certificate authority; NULL when no certificates */
@@ -201,7 +204,9 @@ rs_create(World *w, uint32_t index, GError **error)
   }
   rs->n_rec = MIN(p->size, w->total_devices);
   rs->rec = w_big_new0(rs->n_rec, sizeof(RsRecord));
-  if (rs->rec == NULL) {
+  rs->registered = w_big_new0(w->total_devices, sizeof(uint32_t));
+  rs->n_dev = w->total_devices;
+  if (rs->rec == NULL || rs->registered == NULL) {
     g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP,
                 "cannot allocate %" G_GUINT64_FORMAT " PIMSI records", rs->n_rec);
     rs_destroy(rs);
@@ -233,6 +238,7 @@ rs_destroy(void *p)
     OPENSSL_cleanse(rs->rec, used * sizeof(RsRecord));
   }
   w_big_free(rs->rec, rs->n_rec, sizeof(RsRecord));
+  w_big_free(rs->registered, rs->n_dev, sizeof(uint32_t));
   pool_free(rs->pool);
   OPENSSL_cleanse(rs->op, sizeof rs->op);
   sim_resource_free(rs->av);
@@ -319,12 +325,42 @@ issue_voucher(World *w, Rs *rs, uint32_t dev, Msg *a)
   rs->ca_fig.revoked++;
 }
 
+/* A registration of equipment that has one already: a copy the manufacturer resent while
+ * the first was served (it cannot tell a slow RS from a lost request). The RS knows the
+ * equipment and answers with the same PIMSI and keys while it holds them, and refuses
+ * once the unit has gone through; one unit never holds two PIMSIs. */
+static void
+repeat_registration(World *w, Rs *rs, const Msg *m, Msg *a)
+{
+  uint32_t idx = rs->registered[m->dev] - 1;
+  const RsRecord *r = record_of(w, idx, m->dev);
+  rs->fig.repeated++;
+  if (r == NULL) {
+    a->pimsi = W_NONE32;
+    a->status = ST_REFUSED;
+    return;
+  }
+  a->pimsi = idx;
+  a->status = ST_OK;
+  a->u.reg.imsi = pimsi_imsi(w, idx);
+  a->u.reg.keys = r->keys;
+  if (rs->ca != NULL) {
+    a->u.reg.issuer = rs->ca;
+    a->u.reg.cert_from = r->t_alloc / SIM_S;
+  }
+}
+
 static void
 on_register(World *w, Msg *m)
 {
   SimTime service = reg_time(w);
   Rs *rs = rs_of(w);
   Msg *a = net_answer_new(w, m, MSG_REGISTER_ANSWER);
+  if (rs->registered[m->dev] != 0) {
+    repeat_registration(w, rs, m, a);
+    net_send(w, a, service);
+    return;
+  }
   uint32_t idx;
   if (pool_alloc(rs->pool, w_now(w), &idx)) {
     g_assert(idx < rs->n_rec);
@@ -335,6 +371,7 @@ on_register(World *w, Msg *m)
     a->status = ST_OK;
     a->u.reg.imsi = pimsi_imsi(w, idx);
     a->u.reg.keys = r->keys;
+    rs->registered[m->dev] = idx + 1;
     if (rs->ca != NULL)
       issue_voucher(w, rs, m->dev, a);
     RLOG(w, idx, r->state, "allocated to device %u", m->dev);
@@ -766,7 +803,8 @@ static size_t
 rs_memory(const World *w, const void *p)
 {
   const Rs *rs = p;
-  return sizeof(Rs) + rs->n_rec * sizeof(RsRecord) + pool_memory(rs->pool);
+  return sizeof(Rs) + rs->n_rec * sizeof(RsRecord) + rs->n_dev * sizeof(uint32_t) +
+         pool_memory(rs->pool);
 }
 
 /* clang-format off */

@@ -520,16 +520,18 @@ vo_dispatch(World *w, Msg *m)
   }
 }
 
-/* Lost in an outage: an answer ends the context it was for. */
+/* Lost in an outage: an answer ends the attach it was for -- the RS's answer to the
+ * request still pending, or the device's answer to the challenge still out; a late copy
+ * of an answer already had ends nothing. */
 static void
 vo_lost(World *w, Msg *m)
 {
   vo_at(w, net_addr_index(m->to))->fig.dropped++;
-  if (m->kind == MSG_AV_ANSWER || m->kind == MSG_AUTH_ANSWER) {
-    VoCtx *c = idpool_lookup(w->ctx[ROLE_VO], m->ctx);
-    if (c != NULL)
-      end_ctx(w, m->ctx, c);
-  }
+  bool current = (m->kind == MSG_AV_ANSWER && req_pending(w, m->txn, NULL)) ||
+                 (m->kind == MSG_AUTH_ANSWER && ctx_of(w, m->ctx, P_WAIT_RES) != NULL);
+  VoCtx *c = current ? idpool_lookup(w->ctx[ROLE_VO], m->ctx) : NULL;
+  if (c != NULL)
+    end_ctx(w, m->ctx, c);
 }
 
 static void

@@ -145,6 +145,26 @@ test_register(void)
   harness_free(h);
 }
 
+/* A registration repeated for the same unit (a resend that crossed a slow answer) gets
+ * the same PIMSI and keys, allocates nothing more, and is counted; once the unit has
+ * released its PIMSI a late copy is refused. */
+static void
+test_register_repeated(void)
+{
+  Harness *h = harness_new(ROLE_RS, NULL);
+  Msg first = *register_dev(h, 0);
+  const Msg *again = register_dev(h, 0);
+  g_assert_cmpuint(again->status, ==, ST_OK);
+  g_assert_cmpuint(again->pimsi, ==, first.pimsi);
+  g_assert_cmpmem(again->u.reg.keys.k, 16, first.u.reg.keys.k, 16);
+  g_assert_cmpfloat_with_epsilon(harness_figure(h, "rs.registrations"), 1, 1e-9);
+  g_assert_cmpfloat_with_epsilon(harness_figure(h, "rs.registrations_repeated"), 1, 1e-9);
+  g_assert_cmpfloat_with_epsilon(harness_figure(h, "rs.pimsi.allocated"), 1, 1e-9);
+  const Msg *b = register_dev(h, 1);
+  g_assert_cmpuint(b->pimsi, ==, first.pimsi + 1);
+  harness_free(h);
+}
+
 /* A pool of 2: the third registration is refused; a released PIMSI comes back after its
  * quarantine (1 h). */
 static void
@@ -548,6 +568,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/rs/register", test_register);
+  g_test_add_func("/rs/register-repeated", test_register_repeated);
   g_test_add_func("/rs/pool-exhausted", test_pool_exhausted);
   g_test_add_func("/rs/av-request", test_av_request);
   g_test_add_func("/rs/av-batch", test_av_batch);

@@ -398,6 +398,29 @@ test_outage(void)
   harness_free(h);
 }
 
+/* A late copy of an answer lost in an outage ends nothing: the attach it no longer
+ * belongs to goes on (the device's RES after the outage is granted). */
+static void
+test_outage_late_copy(void)
+{
+  const char *sets[] = {"faults=[{at: 2s, target: vo-a, down_for: 1s}]", NULL};
+  Harness *h = harness_new(ROLE_VO, sets);
+  const Msg *q = attach_a(h, SEQ);
+  Msg request = *q;
+  AkaVector av = vector(1);
+  const Msg *c = answer_av(h, &request, ST_OK, &av, 1);
+  assert_challenge(c, &av, SEQ);
+  Msg challenge = *c;
+  harness_run(h, 2200 * SIM_MS);
+  g_assert_null(answer_av(h, &request, ST_OK, &av, 1)); /* the second copy: lost */
+  g_assert_cmpfloat_with_epsilon(harness_figure(h, "vo.dropped"), 1, 1e-9);
+  g_assert_cmpuint(idpool_live(h->w->ctx[ROLE_VO]), ==, 1);
+  harness_run(h, 3100 * SIM_MS);
+  answer_challenge(h, &challenge, ST_OK, av.xres, NULL);
+  g_assert_cmpuint(harness_count(h, MSG_GRANTED), ==, 1);
+  harness_free(h);
+}
+
 /* A message the VO never receives (an INSTALLED from the device) aborts the run. Its
  * context table cannot be driven into an event its state refuses with messages: an AV
  * answer finds its context through the pending request, the device's answer only a
@@ -432,6 +455,7 @@ main(int argc, char **argv)
   g_test_add_func("/vo/challenge-timeout", test_challenge_timeout);
   g_test_add_func("/vo/spares", test_spares);
   g_test_add_func("/vo/outage", test_outage);
+  g_test_add_func("/vo/outage-late-copy", test_outage_late_copy);
   g_test_add_func("/vo/unexpected-message", test_unexpected_message);
   return g_test_run();
 }
