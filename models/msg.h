@@ -12,8 +12,8 @@
  * answer echoes both, so the requester finds what the answer belongs to and drops it
  * when that request is no longer pending (answered already, given up).
  *
- * Adding a message kind: one row in MsgKind and one in msg_kind_info (msg.c), the sender
- * fills it, the receiver's dispatch handles it. */
+ * Adding a message kind: one row in MSG_KINDS below; the sender fills it, the receiver's
+ * dispatch handles it. */
 #pragma once
 
 #include <stdint.h>
@@ -61,48 +61,56 @@ net_addr_index(NetAddr a)
 
 /* ---- message kinds ------------------------------------------------------------------ */
 
+/* The kinds: X(NAME, LEG) and who sends it to whom, carrying what. LEG: the share of one
+ * attach_delay draw the message takes on the access link device <-> VO (1/LEG; 0: no
+ * draw, no time on that link); 1 elsewhere. A new kind is a row here. */
+/* clang-format off */
+#define MSG_KINDS(X) \
+  /* TR 33.812 alternative 1, step 1: manufacture */                                             \
+  X(REGISTER, 1)         /* manufacturer -> RS: a PIMSI for unit dev */                          \
+  X(REGISTER_ANSWER, 1)  /* RS -> manufacturer: pimsi + u.reg, or ST_REFUSED */                  \
+  /* in the factory's hands (net_hand_over: no link, at once) */                                 \
+  X(MADE, 0)             /* manufacturer -> device: a new unit */                                \
+  X(CREDENTIALS, 0)      /* manufacturer -> device: pimsi + u.reg (ST_MAC_FAILURE: a wrong K) */ \
+  X(FACTORY_USIM, 0)     /* manufacturer -> device: the SHO's USIM, at the factory */            \
+  X(HANDED_OVER, 0)      /* manufacturer -> owner: unit dev (pimsi) is the owner's */            \
+  /* step 2: the owner picks a home operator, which registers the unit at the RS */              \
+  X(OWNER_REGISTER, 1)   /* owner -> SHO: this unit (dev, pimsi) is mine */                      \
+  X(OWNER_ACK, 1)        /* SHO -> owner: noted */                                               \
+  X(SHO_REGISTER, 1)     /* SHO -> RS: dev / pimsi is ours */                                    \
+  X(RS_ACK, 1)           /* RS -> SHO: registration or release done */                           \
+  /* interactions 1-2: attach with the PIMSI, AKA through the visited operator */                \
+  X(ATTACH, 2)           /* device -> VO: attach with pimsi (seq) */                             \
+  X(REFUSED, 0)          /* VO -> device: no PIMSIs here (its time is refuse_delay) */           \
+  X(CHALLENGE, 4)        /* VO -> device: u.chal RAND || AUTN (certificates: a nonce) */         \
+  X(AUTH_ANSWER, 4)      /* device -> VO: RES, AUTS or ST_MAC_FAILURE; or `cert` */              \
+  X(GRANTED, 0)          /* VO -> device: temporary access granted */                            \
+  X(REJECTED, 4)         /* VO -> device: status ST_MAC_FAILURE or ST_FAILED */                  \
+  X(AV_REQUEST, 1)       /* VO or SHO -> RS: AVs (ST_SYNC_FAILURE: u.chal RAND, AUTS) */         \
+  X(AV_ANSWER, 1)        /* RS -> VO or SHO: `batch` of av_batch AVs, or a failure */            \
+  /* interaction 3: the secured connection to the RS */                                          \
+  X(LOOKUP, 1)           /* device -> RS (via): u.conn RAND, K_RS proof; my SHO? */              \
+  X(LOOKUP_ANSWER, 1)    /* RS -> device: aux = SHO + 1, or ST_REFUSED (any reason) */           \
+  /* interaction 4: the USIM download */                                                         \
+  X(DOWNLOAD, 1)         /* device -> SHO (via): u.conn RAND, K_SHO proof, IMSI */               \
+  X(DOWNLOAD_STARTED, 1) /* SHO -> device: taken; the download takes its time */                 \
+  X(DOWNLOAD_REFUSED, 1) /* SHO -> device: unknown, bad proof, failed authentication */          \
+  X(KEY_REQUEST, 1)      /* SHO -> RS: K_SHO for dev / pimsi, RAND in u.conn */                  \
+  X(KEY, 1)              /* RS -> SHO: u.key = K_SHO, or ST_REFUSED */                           \
+  X(SHO_CHALLENGE, 1)    /* SHO -> device: its own AKA (u.chal) or a nonce */                    \
+  X(SHO_AUTH_ANSWER, 1)  /* device -> SHO: RES or `cert`, or a failure */                        \
+  X(PACKAGE, 1)          /* SHO -> device: u.pkg, the sealed USIM */                             \
+  X(INSTALLED, 1)        /* device -> SHO: USIM installed (dev, pimsi) */                        \
+  X(RELEASE, 1)          /* SHO -> RS: the PIMSI may go back to the pool */                      \
+  /* certificates (auth: certificate, or an SHO that checks them) */                             \
+  X(CA_FETCH, 1)         /* VO or SHO -> RS: the trust bundle, please */                         \
+  X(CA_BUNDLE, 1)        /* RS -> VO or SHO: the bundle (root + CRL) in `blob` */               
+/* clang-format on */
+
 typedef enum {
-  /* TR 33.812 alternative 1, step 1: manufacture */
-  MSG_REGISTER,        /* manufacturer -> RS: a PIMSI for this equipment (dev) */
-  MSG_REGISTER_ANSWER, /* RS -> manufacturer: pimsi + u.reg (IMSI, K, OPc), or ST_REFUSED */
-  /* in the factory's hands (net_hand_over: no link, at once) */
-  MSG_MADE,         /* manufacturer -> device: a new unit (dev) */
-  MSG_CREDENTIALS,  /* manufacturer -> device: pimsi + u.reg; status ST_MAC_FAILURE: the
-                       factory wrote a wrong K (wrong_credentials) */
-  MSG_FACTORY_USIM, /* manufacturer -> device: the SHO's USIM installed at the factory */
-  MSG_HANDED_OVER,  /* manufacturer -> owner: unit dev (pimsi) is the owner's now */
-  /* step 2: the owner selects a home operator, which registers the equipment at the RS */
-  MSG_OWNER_REGISTER, /* owner -> SHO: this equipment (dev, pimsi) is mine */
-  MSG_OWNER_ACK,      /* SHO -> owner: noted */
-  MSG_SHO_REGISTER,   /* SHO -> RS: dev / pimsi is ours */
-  MSG_RS_ACK,         /* RS -> SHO: registration or release done */
-  /* interactions 1-2: attach with the PIMSI, AKA through the visited operator */
-  MSG_ATTACH,      /* device -> VO: attach with pimsi (seq) */
-  MSG_REFUSED,     /* VO -> device: this network takes no PIMSI */
-  MSG_CHALLENGE,   /* VO -> device: u.chal.rand || autn (certificates: the nonce in rand) */
-  MSG_AUTH_ANSWER, /* device -> VO: RES (ST_OK), AUTS (ST_SYNC_FAILURE) or ST_MAC_FAILURE;
-                      certificates: u.cert (the proof) */
-  MSG_GRANTED,     /* VO -> device: temporary access granted */
-  MSG_REJECTED,    /* VO -> device: attach rejected; status ST_MAC_FAILURE or ST_FAILED */
-  MSG_AV_REQUEST,  /* VO or SHO -> RS: AVs for pimsi; ST_SYNC_FAILURE with u.chal rand/auts */
-  MSG_AV_ANSWER,   /* RS -> VO or SHO: `batch` holds av_batch AVs, or a failure status */
-  /* interaction 3: the secured connection to the RS */
-  MSG_LOOKUP,        /* device -> RS (via its VO): u.conn RAND + proof of K_RS; where is my SHO? */
-  MSG_LOOKUP_ANSWER, /* RS -> device: aux = SHO + 1, or ST_REFUSED (alike for every reason) */
-  /* interaction 4: the USIM download */
-  MSG_DOWNLOAD,         /* device -> SHO (via its VO): u.conn RAND + proof of K_SHO, imsi */
-  MSG_DOWNLOAD_STARTED, /* SHO -> device: request taken, the download takes its time */
-  MSG_DOWNLOAD_REFUSED, /* SHO -> device: unknown device, bad proof, failed authentication */
-  MSG_KEY_REQUEST,      /* SHO -> RS: K_SHO for dev / pimsi, RAND in u.conn */
-  MSG_KEY,              /* RS -> SHO: u.key = K_SHO, or ST_REFUSED */
-  MSG_SHO_CHALLENGE,    /* SHO -> device: its own AKA (u.chal) or certificate nonce */
-  MSG_SHO_AUTH_ANSWER,  /* device -> SHO: RES or the proof (u.cert), or a failure status */
-  MSG_PACKAGE,          /* SHO -> device: u.pkg, the sealed USIM */
-  MSG_INSTALLED,        /* device -> SHO: USIM installed (dev, pimsi) */
-  MSG_RELEASE,          /* SHO -> RS: the PIMSI may go back to the pool */
-  /* certificates (registration_service.auth: certificate, or an SHO that checks them) */
-  MSG_CA_FETCH,  /* VO or SHO -> RS: the trust bundle, please */
-  MSG_CA_BUNDLE, /* RS -> VO or SHO: the bundle (root + CRL) in `blob` */
+#define MSG_KIND_ENUM(name, leg) MSG_##name,
+  MSG_KINDS(MSG_KIND_ENUM)
+#undef MSG_KIND_ENUM
   MSG_N
 } MsgKind;
 
