@@ -421,6 +421,31 @@ test_outage_late_copy(void)
   harness_free(h);
 }
 
+/* Certificates: a trust bundle that reaches a VO in outage is lost like any message; the
+ * fetch is not answered for the VO, so it times out and is sent again. */
+static void
+test_outage_loses_bundle(void)
+{
+  const char *sets[] = {"registration_service.auth=certificate",
+                        "faults=[{at: 1s, target: vo-a, down_for: 3s}]", NULL};
+  Harness *h = harness_new(ROLE_VO, sets);
+  attach(h, 0, SEQ);
+  harness_run(h, ATTACH_LEG + ROAM);
+  g_assert_cmpuint(harness_count(h, MSG_CA_FETCH), ==, 1);
+  Msg fetch = *harness_last(h, MSG_CA_FETCH);
+  harness_run(h, 2 * SIM_S);
+  Msg *b = net_answer_new(h->w, &fetch, MSG_CA_BUNDLE);
+  b->blob = g_bytes_new("not parsed when lost", 20);
+  harness_send(h, b);
+  harness_run(h, 3 * SIM_S);
+  g_assert_cmpfloat_with_epsilon(harness_figure(h, "vo.dropped"), 1, 1e-9);
+  g_assert_cmpuint(harness_count(h, MSG_CHALLENGE), ==, 0);
+  harness_run(h, ATTACH_LEG + TIMEOUT + ROAM);
+  g_assert_cmpuint(harness_count(h, MSG_CA_FETCH), ==, 2); /* resent after request_timeout */
+  g_assert_cmpfloat_with_epsilon(harness_figure(h, "rs.timeouts"), 1, 1e-9);
+  harness_free(h);
+}
+
 /* A message the VO never receives (an INSTALLED from the device) aborts the run. Its
  * context table cannot be driven into an event its state refuses with messages: an AV
  * answer finds its context through the pending request, the device's answer only a
@@ -456,6 +481,7 @@ main(int argc, char **argv)
   g_test_add_func("/vo/spares", test_spares);
   g_test_add_func("/vo/outage", test_outage);
   g_test_add_func("/vo/outage-late-copy", test_outage_late_copy);
+  g_test_add_func("/vo/outage-loses-bundle", test_outage_loses_bundle);
   g_test_add_func("/vo/unexpected-message", test_unexpected_message);
   return g_test_run();
 }
