@@ -566,14 +566,15 @@ answer_aka(World *w, uint32_t id, Dev *d, const Msg *m, Msg *a, bool keep)
 /* ---- certificates: the prover --------------------------------------------------------- */
 
 static void
-device_seed(const DevTable *t, uint32_t dev, uint8_t purpose, uint8_t out[CERT_SEED_LEN])
+device_seed(World *w, const DevTable *t, uint32_t dev, uint8_t purpose,
+            uint8_t out[CERT_SEED_LEN])
 {
   static const char label[] = "m2m-device-seed";
   uint8_t idb[4] = {(uint8_t)(dev >> 24), (uint8_t)(dev >> 16), (uint8_t)(dev >> 8), (uint8_t)dev};
   KdfParam p[3] = {{label, sizeof label - 1}, {idb, sizeof idb}, {&purpose, 1}};
   G_STATIC_ASSERT(CERT_SEED_LEN == KDF_OUT_LEN);
   /* FC of the session master: the label keeps the two derivations apart. */
-  if (!kdf(t->dev_secret, sizeof t->dev_secret, KDF_FC_M2M_CERT, p, 3, out))
+  if (!kdf_ctx_derive(w->kdf, t->dev_secret, sizeof t->dev_secret, KDF_FC_M2M_CERT, p, 3, out))
     g_error("device seed derivation failed");
 }
 
@@ -592,10 +593,10 @@ credentials(World *w, uint32_t id, const Dev *d)
   imsi_format(d->imsi, subject);
   int64_t life = (int64_t)(cfg->cert_lifetime / SIM_S);
   uint8_t seed[CERT_SEED_LEN], other[CERT_SEED_LEN];
-  device_seed(t, id, 1, seed);
+  device_seed(w, t, id, 1, seed);
   gint64 t0 = g_get_monotonic_time();
   if (d->flags & F_WRONG_K) {
-    device_seed(t, id, 2, other);
+    device_seed(w, t, id, 2, other);
     c->cred = cert_device_new_mismatched(t->issuer, seed, other, (uint64_t)id + 1, subject,
                                          t->cert_from[id], life);
   } else {
@@ -686,8 +687,8 @@ static void
 derive_keys(World *w, Dev *d, const uint8_t ck[16], const uint8_t ik[16])
 {
   uint8_t k_rs[KDF_OUT_LEN];
-  if (!kdf_rs_key(ck, ik, d->imsi, d->rand, k_rs) ||
-      !kdf_sho_key(ck, ik, d->imsi, d->rand, d->k_sho))
+  if (!kdf_rs_key(w->kdf, ck, ik, d->imsi, d->rand, k_rs) ||
+      !kdf_sho_key(w->kdf, ck, ik, d->imsi, d->rand, d->k_sho))
     g_error("key derivation failed");
   w_key_confirm(k_rs, d->proof_rs);
   OPENSSL_cleanse(k_rs, sizeof k_rs);
@@ -842,10 +843,10 @@ package(World *w, uint32_t id, Dev *d, const Msg *m)
 {
   disarm(w, d);
   uint8_t k_seal[KDF_SEAL_KEY_LEN];
-  if (!kdf_seal_key(d->k_sho, d->imsi, k_seal))
+  if (!kdf_seal_key(w->kdf, d->k_sho, d->imsi, k_seal))
     g_error("key derivation failed");
   SealUsim usim;
-  SealStatus st = seal_open(k_seal, d->imsi, m->u.pkg, SEAL_PACKAGE_LEN, &usim);
+  SealStatus st = seal_open(w->seal, k_seal, d->imsi, m->u.pkg, SEAL_PACKAGE_LEN, &usim);
   OPENSSL_cleanse(k_seal, sizeof k_seal);
   if (st != SEAL_OK) {
     devs(w)->fig.seal_failures++;

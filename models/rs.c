@@ -543,7 +543,7 @@ answer_lookup(World *w, const Msg *l, SimTime service)
     uint8_t ck[16], ik[16], k_rs[KDF_OUT_LEN], proof[16];
     Imsi pimsi = pimsi_imsi(w, l->pimsi);
     ck_ik(w, r, l->u.conn.rand, ck, ik);
-    if (!kdf_rs_key(ck, ik, pimsi, l->u.conn.rand, k_rs))
+    if (!kdf_rs_key(w->kdf, ck, ik, pimsi, l->u.conn.rand, k_rs))
       g_error("kdf_rs_key failed");
     w_key_confirm(k_rs, proof);
     ok = CRYPTO_memcmp(proof, l->u.conn.proof, 16) == 0;
@@ -606,7 +606,7 @@ on_key_request(World *w, Msg *q)
   if (r && r->av_issued && r->sho == net_addr_index(q->from) + 1) {
     uint8_t ck[16], ik[16];
     ck_ik(w, r, q->u.conn.rand, ck, ik);
-    if (!kdf_sho_key(ck, ik, pimsi_imsi(w, q->pimsi), q->u.conn.rand, k->u.key))
+    if (!kdf_sho_key(w->kdf, ck, ik, pimsi_imsi(w, q->pimsi), q->u.conn.rand, k->u.key))
       g_error("kdf_sho_key failed");
     OPENSSL_cleanse(ck, 16);
     OPENSSL_cleanse(ik, 16);

@@ -287,11 +287,11 @@ download_done(World *w, Sho *s, PoolId did, ShoDl *d)
   w_random(w, usim.k, 16);
   mil_opc(w->mil, usim.k, s->op, usim.opc);
   uint8_t k_seal[KDF_SEAL_KEY_LEN], nonce[SEAL_NONCE_LEN];
-  if (!kdf_seal_key(d->key, d->pimsi_imsi, k_seal))
+  if (!kdf_seal_key(w->kdf, d->key, d->pimsi_imsi, k_seal))
     g_error("kdf_seal_key failed");
   w_random(w, nonce, sizeof nonce);
   Msg *p = to_device(w, s, d, MSG_PACKAGE);
-  if (seal_pack(k_seal, d->pimsi_imsi, &usim, nonce, p->u.pkg) != SEAL_OK)
+  if (seal_pack(w->seal, k_seal, d->pimsi_imsi, &usim, nonce, p->u.pkg) != SEAL_OK)
     g_error("seal_pack failed");
   OPENSSL_cleanse(&usim, sizeof usim);
   OPENSSL_cleanse(k_seal, sizeof k_seal);

@@ -85,8 +85,43 @@ test_kasme_vector(void)
     const KdfParam p[] = {{s + 1, 3}, {s + 6, 6}};
     g_assert_true(kdf(key, sizeof key, s[0], p, 2, out));
     assert_hex(out, sizeof out, f[3]);
+    /* The engine gives the published value too. */
+    g_autoptr(KdfCtx) c = kdf_ctx_new();
+    g_assert_true(kdf_ctx_derive(c, key, sizeof key, s[0], p, 2, out));
+    assert_hex(out, sizeof out, f[3]);
   }
   g_assert_true(seen);
+}
+
+/* The engine (fetched once, context reused) and the one-shot call agree on random input:
+ * keys of 0, 1, 32, 64 (one block) and 65, 200 octets (hashed first), up to four
+ * parameters of any length, thousands of derivations on one engine. */
+static void
+test_engine_agrees(void)
+{
+  g_autoptr(KdfCtx) c = kdf_ctx_new();
+  g_assert_nonnull(c);
+  GRand *r = g_rand_new_with_seed(7);
+  static const size_t key_lens[] = {0, 1, 32, 64, 65, 200};
+  uint8_t key[200], data[4][300], a[KDF_OUT_LEN], b[KDF_OUT_LEN];
+  for (int i = 0; i < 3000; i++) {
+    size_t kl = key_lens[i % G_N_ELEMENTS(key_lens)];
+    for (size_t j = 0; j < kl; j++)
+      key[j] = (uint8_t)g_rand_int(r);
+    KdfParam p[4];
+    size_t n = (size_t)g_rand_int_range(r, 0, 5);
+    for (size_t j = 0; j < n; j++) {
+      p[j].len = (size_t)g_rand_int_range(r, 0, 300);
+      for (size_t q = 0; q < p[j].len; q++)
+        data[j][q] = (uint8_t)g_rand_int(r);
+      p[j].data = data[j];
+    }
+    uint8_t fc = (uint8_t)g_rand_int(r);
+    g_assert_true(kdf(key, kl, fc, p, n, a));
+    g_assert_true(kdf_ctx_derive(c, key, kl, fc, p, n, b));
+    g_assert_cmpmem(a, sizeof a, b, sizeof b);
+  }
+  g_rand_free(r);
 }
 
 static void
@@ -191,11 +226,11 @@ test_project_keys(void)
   tu_hex(RAND, rand, 16);
   Imsi pimsi;
   g_assert_true(imsi_parse("001010000000001", 2, &pimsi, NULL));
-  g_assert_true(kdf_rs_key(ck, ik, pimsi, rand, k_rs));
+  g_assert_true(kdf_rs_key(NULL, ck, ik, pimsi, rand, k_rs));
   assert_hex(k_rs, 32, "f73ef8a78604dd6a6f0565b2f6d6703e9d249579680aa710eae5f378a7290437");
-  g_assert_true(kdf_sho_key(ck, ik, pimsi, rand, k_sho));
+  g_assert_true(kdf_sho_key(NULL, ck, ik, pimsi, rand, k_sho));
   assert_hex(k_sho, 32, "2e425b2b3774ea14ac42e07df50b675bba453dd019654acf14f613f6504b7c91");
-  g_assert_true(kdf_seal_key(k_sho, pimsi, k_seal));
+  g_assert_true(kdf_seal_key(NULL, k_sho, pimsi, k_seal));
   assert_hex(k_seal, 16, "974641b2273078f3e06287f9a78c6444");
 
   /* The same through the generic kdf(), with S spelled out here. */
@@ -209,30 +244,30 @@ test_project_keys(void)
   /* Keys differ per device, per AKA run and per peer. */
   Imsi other;
   g_assert_true(imsi_parse("001010000000002", 2, &other, NULL));
-  g_assert_true(kdf_rs_key(ck, ik, other, rand, out));
+  g_assert_true(kdf_rs_key(NULL, ck, ik, other, rand, out));
   g_assert_true(memcmp(out, k_rs, 32) != 0);
   g_assert_true(imsi_parse("001010000000001", 3, &other, NULL)); /* same digits */
-  g_assert_true(kdf_rs_key(ck, ik, other, rand, out));
+  g_assert_true(kdf_rs_key(NULL, ck, ik, other, rand, out));
   g_assert_cmpmem(out, 32, k_rs, 32); /* the identity is the digit string */
   rand[15] ^= 1;
-  g_assert_true(kdf_rs_key(ck, ik, pimsi, rand, out));
+  g_assert_true(kdf_rs_key(NULL, ck, ik, pimsi, rand, out));
   g_assert_true(memcmp(out, k_rs, 32) != 0);
   g_assert_true(memcmp(k_rs, k_sho, 32) != 0);
   uint8_t seal2[16];
   g_assert_true(imsi_parse("001010000000002", 2, &other, NULL));
-  g_assert_true(kdf_seal_key(k_sho, other, seal2));
+  g_assert_true(kdf_seal_key(NULL, k_sho, other, seal2));
   g_assert_true(memcmp(seal2, k_seal, 16) != 0);
 
   /* No PIMSI, no key (and the output is zeroed, not left over). */
   memset(out, 0xAA, sizeof out);
-  g_assert_false(kdf_rs_key(ck, ik, IMSI_NONE, rand, out));
+  g_assert_false(kdf_rs_key(NULL, ck, ik, IMSI_NONE, rand, out));
   const uint8_t zero[32] = {0};
   g_assert_cmpmem(out, 32, zero, 32);
   memset(out, 0xAA, sizeof out);
-  g_assert_false(kdf_sho_key(ck, ik, IMSI_NONE, rand, out));
+  g_assert_false(kdf_sho_key(NULL, ck, ik, IMSI_NONE, rand, out));
   g_assert_cmpmem(out, 32, zero, 32);
   memset(seal2, 0xAA, sizeof seal2);
-  g_assert_false(kdf_seal_key(k_sho, IMSI_NONE, seal2));
+  g_assert_false(kdf_seal_key(NULL, k_sho, IMSI_NONE, seal2));
   g_assert_cmpmem(seal2, 16, zero, 16);
 }
 
@@ -241,6 +276,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/kdf/kasme-vector", test_kasme_vector);
+  g_test_add_func("/kdf/engine-agrees", test_engine_agrees);
   g_test_add_func("/kdf/openssl-cli", test_against_openssl_cli);
   g_test_add_func("/kdf/param-boundaries", test_param_boundaries);
   g_test_add_func("/kdf/bad-params", test_bad_params);

@@ -314,7 +314,7 @@ proof_rs(Harness *h, const AkaKeys *keys, uint32_t pimsi, const uint8_t rand[16]
   MilOut o;
   mil_compute(h->w->mil, keys->k, keys->opc, rand, sqn, amf, &o);
   uint8_t k_rs[KDF_OUT_LEN];
-  g_assert_true(kdf_rs_key(o.ck, o.ik, pimsi_imsi(pimsi), rand, k_rs));
+  g_assert_true(kdf_rs_key(NULL, o.ck, o.ik, pimsi_imsi(pimsi), rand, k_rs));
   w_key_confirm(k_rs, out);
 }
 
@@ -433,7 +433,7 @@ test_key_request(void)
   MilOut o;
   mil_compute(h->w->mil, keys.k, keys.opc, rand, sqn, amf, &o);
   uint8_t k_sho[KDF_OUT_LEN];
-  g_assert_true(kdf_sho_key(o.ck, o.ik, pimsi_imsi(0), rand, k_sho));
+  g_assert_true(kdf_sho_key(NULL, o.ck, o.ik, pimsi_imsi(0), rand, k_sho));
   g_assert_cmpmem(k->u.key, 32, k_sho, 32);
   harness_free(h);
 }

@@ -46,7 +46,7 @@ fixture_init(Fixture *f)
   f->usim.imsi = imsi_of("234150123456789", 2);
   tu_hex(KAT_K, f->usim.k, 16);
   tu_hex(KAT_OPC, f->usim.opc, 16);
-  g_assert_cmpint(seal_pack(f->key, f->device, &f->usim, f->nonce, f->package), ==, SEAL_OK);
+  g_assert_cmpint(seal_pack(NULL, f->key, f->device, &f->usim, f->nonce, f->package), ==, SEAL_OK);
 }
 
 /* A SealUsim filled with a pattern that no successful open could produce by accident. */
@@ -62,6 +62,33 @@ assert_poisoned(const SealUsim *u)
   SealUsim p;
   poison(&p);
   g_assert_cmpmem(u, sizeof *u, &p, sizeof p);
+}
+
+/* The engine seals byte for byte what the one-shot call seals, and each opens what the
+ * other sealed, package after package on one engine. */
+static void
+test_engine_agrees(void)
+{
+  Fixture f;
+  fixture_init(&f);
+  g_autoptr(SealCtx) c = seal_ctx_new();
+  g_assert_nonnull(c);
+  for (int i = 0; i < 200; i++) {
+    uint8_t key[SEAL_KEY_LEN], nonce[SEAL_NONCE_LEN], a[SEAL_PACKAGE_LEN], b[SEAL_PACKAGE_LEN];
+    for (int j = 0; j < SEAL_KEY_LEN; j++)
+      key[j] = (uint8_t)(i * 7 + j);
+    for (int j = 0; j < SEAL_NONCE_LEN; j++)
+      nonce[j] = (uint8_t)(i * 13 + j);
+    g_assert_cmpint(seal_pack(NULL, key, f.device, &f.usim, nonce, a), ==, SEAL_OK);
+    g_assert_cmpint(seal_pack(c, key, f.device, &f.usim, nonce, b), ==, SEAL_OK);
+    g_assert_cmpmem(a, sizeof a, b, sizeof b);
+    SealUsim u;
+    g_assert_cmpint(seal_open(c, key, f.device, a, sizeof a, &u), ==, SEAL_OK);
+    g_assert_true(imsi_equal(u.imsi, f.usim.imsi));
+    b[SEAL_PACKAGE_LEN - 1] ^= 1; /* a tag the engine must refuse */
+    g_assert_cmpint(seal_open(c, key, f.device, b, sizeof b, &u), ==, SEAL_AUTH_FAILED);
+    g_assert_cmpint(seal_open(NULL, key, f.device, a, sizeof a, &u), ==, SEAL_OK);
+  }
 }
 
 static void
@@ -97,9 +124,9 @@ test_round_trip(void)
     in.opc[15] = (uint8_t)(c * 3);
     uint8_t pkg[SEAL_PACKAGE_LEN];
     f.nonce[11] = (uint8_t)c;
-    g_assert_cmpint(seal_pack(f.key, f.device, &in, f.nonce, pkg), ==, SEAL_OK);
+    g_assert_cmpint(seal_pack(NULL, f.key, f.device, &in, f.nonce, pkg), ==, SEAL_OK);
     poison(&out);
-    g_assert_cmpint(seal_open(f.key, f.device, pkg, sizeof pkg, &out), ==, SEAL_OK);
+    g_assert_cmpint(seal_open(NULL, f.key, f.device, pkg, sizeof pkg, &out), ==, SEAL_OK);
     g_assert_true(imsi_equal(out.imsi, in.imsi));
     g_assert_cmpuint(imsi_mnc_len(out.imsi), ==, cases[c].mnc_len);
     g_assert_cmpmem(out.k, 16, in.k, 16);
@@ -108,9 +135,9 @@ test_round_trip(void)
   /* Another nonce gives another package for the same content. */
   uint8_t a[SEAL_PACKAGE_LEN], b[SEAL_PACKAGE_LEN];
   f.nonce[0] = 1;
-  g_assert_cmpint(seal_pack(f.key, f.device, &f.usim, f.nonce, a), ==, SEAL_OK);
+  g_assert_cmpint(seal_pack(NULL, f.key, f.device, &f.usim, f.nonce, a), ==, SEAL_OK);
   f.nonce[0] = 2;
-  g_assert_cmpint(seal_pack(f.key, f.device, &f.usim, f.nonce, b), ==, SEAL_OK);
+  g_assert_cmpint(seal_pack(NULL, f.key, f.device, &f.usim, f.nonce, b), ==, SEAL_OK);
   g_assert_true(memcmp(a + 13, b + 13, SEAL_PACKAGE_LEN - 13) != 0);
 }
 
@@ -125,13 +152,13 @@ test_every_bit_flip(void)
     pkg[bit / 8] ^= (uint8_t)(1u << (bit % 8));
     SealUsim out;
     poison(&out);
-    SealStatus st = seal_open(f.key, f.device, pkg, sizeof pkg, &out);
+    SealStatus st = seal_open(NULL, f.key, f.device, pkg, sizeof pkg, &out);
     g_assert_cmpint(st, ==, bit < 8 ? SEAL_BAD_VERSION : SEAL_AUTH_FAILED);
     assert_poisoned(&out);
   }
   /* The untouched package still opens (the loop really had something to break). */
   SealUsim out;
-  g_assert_cmpint(seal_open(f.key, f.device, f.package, SEAL_PACKAGE_LEN, &out), ==, SEAL_OK);
+  g_assert_cmpint(seal_open(NULL, f.key, f.device, f.package, SEAL_PACKAGE_LEN, &out), ==, SEAL_OK);
 }
 
 static void
@@ -145,7 +172,7 @@ test_wrong_key_and_device(void)
     memcpy(key, f.key, sizeof key);
     key[bit / 8] ^= (uint8_t)(1u << (bit % 8));
     poison(&out);
-    g_assert_cmpint(seal_open(key, f.device, f.package, SEAL_PACKAGE_LEN, &out), ==,
+    g_assert_cmpint(seal_open(NULL, key, f.device, f.package, SEAL_PACKAGE_LEN, &out), ==,
                     SEAL_AUTH_FAILED);
     assert_poisoned(&out);
   }
@@ -156,13 +183,13 @@ test_wrong_key_and_device(void)
   } others[] = {{"001010000000002", 2}, {"00101000000001", 2}, {"101010000000001", 2}};
   for (size_t i = 0; i < G_N_ELEMENTS(others); i++) {
     poison(&out);
-    g_assert_cmpint(seal_open(f.key, imsi_of(others[i].imsi, others[i].mnc_len), f.package,
+    g_assert_cmpint(seal_open(NULL, f.key, imsi_of(others[i].imsi, others[i].mnc_len), f.package,
                               SEAL_PACKAGE_LEN, &out),
                     ==, SEAL_AUTH_FAILED);
     assert_poisoned(&out);
   }
   poison(&out);
-  g_assert_cmpint(seal_open(f.key, IMSI_NONE, f.package, SEAL_PACKAGE_LEN, &out), ==,
+  g_assert_cmpint(seal_open(NULL, f.key, IMSI_NONE, f.package, SEAL_PACKAGE_LEN, &out), ==,
                   SEAL_BAD_ARGUMENT);
   assert_poisoned(&out);
 }
@@ -180,11 +207,12 @@ test_lengths(void)
     if (len == SEAL_PACKAGE_LEN)
       continue;
     poison(&out);
-    g_assert_cmpint(seal_open(f.key, f.device, longer, len, &out), ==, SEAL_BAD_LENGTH);
+    g_assert_cmpint(seal_open(NULL, f.key, f.device, longer, len, &out), ==, SEAL_BAD_LENGTH);
     assert_poisoned(&out);
   }
   poison(&out);
-  g_assert_cmpint(seal_open(f.key, f.device, NULL, SEAL_PACKAGE_LEN, &out), ==, SEAL_BAD_LENGTH);
+  g_assert_cmpint(seal_open(NULL, f.key, f.device, NULL, SEAL_PACKAGE_LEN, &out), ==,
+                  SEAL_BAD_LENGTH);
   assert_poisoned(&out);
 }
 
@@ -241,7 +269,7 @@ test_bad_content(void)
     craft(&f, bad, pkg);
     SealUsim out;
     poison(&out);
-    g_assert_cmpint(seal_open(f.key, f.device, pkg, sizeof pkg, &out), ==, SEAL_BAD_CONTENT);
+    g_assert_cmpint(seal_open(NULL, f.key, f.device, pkg, sizeof pkg, &out), ==, SEAL_BAD_CONTENT);
     assert_poisoned(&out);
   }
   /* A shorter IMSI with its filler in place is fine: 8 digits in 5 octets. */
@@ -251,7 +279,7 @@ test_bad_content(void)
   memcpy(shortp, ef, sizeof ef);
   craft(&f, shortp, pkg);
   SealUsim out;
-  g_assert_cmpint(seal_open(f.key, f.device, pkg, sizeof pkg, &out), ==, SEAL_OK);
+  g_assert_cmpint(seal_open(NULL, f.key, f.device, pkg, sizeof pkg, &out), ==, SEAL_OK);
   char buf[IMSI_STR_LEN];
   g_assert_cmpstr(imsi_format(out.imsi, buf), ==, "26201123");
 }
@@ -265,8 +293,8 @@ test_pack_bad_arguments(void)
   memset(pkg, 0x33, sizeof pkg);
   SealUsim u = f.usim;
   u.imsi = IMSI_NONE;
-  g_assert_cmpint(seal_pack(f.key, f.device, &u, f.nonce, pkg), ==, SEAL_BAD_ARGUMENT);
-  g_assert_cmpint(seal_pack(f.key, IMSI_NONE, &f.usim, f.nonce, pkg), ==, SEAL_BAD_ARGUMENT);
+  g_assert_cmpint(seal_pack(NULL, f.key, f.device, &u, f.nonce, pkg), ==, SEAL_BAD_ARGUMENT);
+  g_assert_cmpint(seal_pack(NULL, f.key, IMSI_NONE, &f.usim, f.nonce, pkg), ==, SEAL_BAD_ARGUMENT);
   for (size_t i = 0; i < sizeof pkg; i++)
     g_assert_cmpuint(pkg[i], ==, 0x33); /* nothing written */
 }
@@ -278,18 +306,19 @@ test_with_derived_key(void)
   uint8_t k_sho[KDF_OUT_LEN] = {9, 8, 7}, key_sho_side[16], key_dev_side[16];
   Fixture f;
   fixture_init(&f);
-  g_assert_true(kdf_seal_key(k_sho, f.device, key_sho_side));
-  g_assert_true(kdf_seal_key(k_sho, f.device, key_dev_side));
+  g_assert_true(kdf_seal_key(NULL, k_sho, f.device, key_sho_side));
+  g_assert_true(kdf_seal_key(NULL, k_sho, f.device, key_dev_side));
   uint8_t pkg[SEAL_PACKAGE_LEN];
-  g_assert_cmpint(seal_pack(key_sho_side, f.device, &f.usim, f.nonce, pkg), ==, SEAL_OK);
+  g_assert_cmpint(seal_pack(NULL, key_sho_side, f.device, &f.usim, f.nonce, pkg), ==, SEAL_OK);
   SealUsim out;
-  g_assert_cmpint(seal_open(key_dev_side, f.device, pkg, sizeof pkg, &out), ==, SEAL_OK);
+  g_assert_cmpint(seal_open(NULL, key_dev_side, f.device, pkg, sizeof pkg, &out), ==, SEAL_OK);
   g_assert_cmpmem(&out, sizeof out, &f.usim, sizeof out);
   /* The key another device derives from the same K_SHO does not open it. */
   Imsi other = imsi_of("001010000000002", 2);
-  g_assert_true(kdf_seal_key(k_sho, other, key_dev_side));
+  g_assert_true(kdf_seal_key(NULL, k_sho, other, key_dev_side));
   poison(&out);
-  g_assert_cmpint(seal_open(key_dev_side, f.device, pkg, sizeof pkg, &out), ==, SEAL_AUTH_FAILED);
+  g_assert_cmpint(seal_open(NULL, key_dev_side, f.device, pkg, sizeof pkg, &out), ==,
+                  SEAL_AUTH_FAILED);
   assert_poisoned(&out);
 }
 
@@ -311,6 +340,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/seal/known-answer", test_known_answer);
+  g_test_add_func("/seal/engine-agrees", test_engine_agrees);
   g_test_add_func("/seal/round-trip", test_round_trip);
   g_test_add_func("/seal/every-bit-flip", test_every_bit_flip);
   g_test_add_func("/seal/wrong-key-and-device", test_wrong_key_and_device);

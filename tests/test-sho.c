@@ -150,9 +150,9 @@ assert_package(const Msg *p, const uint8_t key[32], uint64_t msin)
   g_assert_cmpuint(p->to, ==, device());
   g_assert_cmpuint(p->seq, ==, SEQ);
   uint8_t k_seal[KDF_SEAL_KEY_LEN];
-  g_assert_true(kdf_seal_key(key, pimsi_imsi(), k_seal));
+  g_assert_true(kdf_seal_key(NULL, key, pimsi_imsi(), k_seal));
   SealUsim usim;
-  g_assert_cmpint(seal_open(k_seal, pimsi_imsi(), p->u.pkg, SEAL_PACKAGE_LEN, &usim), ==, SEAL_OK);
+  g_assert_cmpint(seal_open(NULL, k_seal, pimsi_imsi(), p->u.pkg, SEAL_PACKAGE_LEN, &usim), ==, SEAL_OK);
   Imsi want;
   g_assert_true(imsi_make(1, 1, 2, msin, 10, &want, NULL)); /* 001-01: sho-a, index 0 */
   g_assert_true(imsi_equal(usim.imsi, want));

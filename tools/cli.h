@@ -59,3 +59,4 @@ int bench_av(int argc, char **argv);
 int bench_engine(int argc, char **argv);
 int bench_world(int argc, char **argv);
 int bench_auth(int argc, char **argv);
+int bench_crypto(int argc, char **argv);

@@ -13,6 +13,7 @@ static const struct {
     {"engine", bench_engine, "PHOLD events per second and peak RSS"},
     {"world", bench_world, "whole provisioning world, end to end"},
     {"auth", bench_auth, "authentications per second: AKA and certificates"},
+    {"crypto", bench_crypto, "key derivations and USIM packages per second: engine vs one-shot"},
 };
 
 int
@@ -28,5 +29,6 @@ cmd_bench(int argc, char **argv)
   for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++)
     if (strcmp(argv[1], benches[i].name) == 0)
       return benches[i].fn(argc - 1, argv + 1);
-  return cli_usage_error("bench", "unknown benchmark '%s' (av, engine, world, auth)", argv[1]);
+  return cli_usage_error("bench", "unknown benchmark '%s' (av, engine, world, auth, crypto)",
+                         argv[1]);
 }

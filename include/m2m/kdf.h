@@ -39,6 +39,7 @@
  * one buffer). Keys are never printed; stack copies are wiped. */
 #pragma once
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,12 +70,28 @@ typedef struct {
 bool kdf(const uint8_t *key, size_t key_len, uint8_t fc, const KdfParam *params, size_t n,
          uint8_t out[KDF_OUT_LEN]);
 
+/* A derivation engine for a caller that derives many keys (the world: six per device):
+ * SHA-256 fetched once and one digest context reused for the inner and outer hash of
+ * every HMAC, so a derivation costs its hashing, not OpenSSL's per-call machinery (an
+ * algorithm fetch under a lock, a MAC context allocated and freed). Gives exactly kdf()'s
+ * output. Not thread-safe: one per thread. NULL if OpenSSL fails. */
+typedef struct KdfCtx KdfCtx;
+KdfCtx *kdf_ctx_new(void);
+void kdf_ctx_free(KdfCtx *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(KdfCtx, kdf_ctx_free)
+
+/* kdf() on the engine `c`; c NULL: kdf() itself (a one-shot OpenSSL HMAC). */
+bool kdf_ctx_derive(KdfCtx *c, const uint8_t *key, size_t key_len, uint8_t fc,
+                    const KdfParam *params, size_t n, uint8_t out[KDF_OUT_LEN]);
+
 /* K_RS and K_SHO (see the file comment) for the device `pimsi` after the AKA run with
- * `rand` that gave ck and ik. False on an invalid PIMSI or an OpenSSL failure. */
-bool kdf_rs_key(const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Imsi pimsi,
+ * `rand` that gave ck and ik, on the engine c (NULL: one-shot). False on an invalid
+ * PIMSI or an OpenSSL failure. */
+bool kdf_rs_key(KdfCtx *c, const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Imsi pimsi,
                 const uint8_t rand[KDF_RAND_LEN], uint8_t out[KDF_OUT_LEN]);
-bool kdf_sho_key(const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Imsi pimsi,
+bool kdf_sho_key(KdfCtx *c, const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Imsi pimsi,
                  const uint8_t rand[KDF_RAND_LEN], uint8_t out[KDF_OUT_LEN]);
 
 /* K_SEAL, the AES-128-GCM key of the USIM package for `pimsi`, from K_SHO. */
-bool kdf_seal_key(const uint8_t k_sho[KDF_OUT_LEN], Imsi pimsi, uint8_t out[KDF_SEAL_KEY_LEN]);
+bool kdf_seal_key(KdfCtx *c, const uint8_t k_sho[KDF_OUT_LEN], Imsi pimsi,
+                  uint8_t out[KDF_SEAL_KEY_LEN]);

@@ -24,6 +24,7 @@
  * protocol event in the simulation, not a user error. */
 #pragma once
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,15 +60,25 @@ typedef enum {
 /* Short lowercase name of a status ("ok", "auth-failed", ...). */
 const char *seal_status_name(SealStatus status);
 
-/* Seals `usim` for the device `device` (its PIMSI) under `key` with `nonce`, writing
+/* An engine for a caller that seals or opens many packages (the world): AES-128-GCM
+ * fetched once, one cipher context re-keyed per package (no allocation per package; the
+ * last key schedule stays in it until the next package or seal_ctx_free). Gives exactly
+ * the one-shot calls' output. Not thread-safe. NULL if OpenSSL fails. */
+typedef struct SealCtx SealCtx;
+SealCtx *seal_ctx_new(void);
+void seal_ctx_free(SealCtx *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SealCtx, seal_ctx_free)
+
+/* Seals `usim` for the device `device` (its PIMSI) under `key` with `nonce` (on the engine
+ * c; NULL: a one-shot OpenSSL context), writing
  * SEAL_PACKAGE_LEN octets to `out`. SEAL_BAD_ARGUMENT when usim->imsi or device is not a
  * valid IMSI (nothing written then). */
-SealStatus seal_pack(const uint8_t key[SEAL_KEY_LEN], Imsi device, const SealUsim *usim,
+SealStatus seal_pack(SealCtx *c, const uint8_t key[SEAL_KEY_LEN], Imsi device, const SealUsim *usim,
                      const uint8_t nonce[SEAL_NONCE_LEN], uint8_t out[SEAL_PACKAGE_LEN]);
 
 /* Opens a package of `len` octets for the device `device` under `key`. On SEAL_OK fills
  * *usim; on every other status *usim is left exactly as it was. Checks, in order: device
  * valid (SEAL_BAD_ARGUMENT), length, version, tag, plaintext (EF_IMSI coding, filler
  * octets 0xFF, MNC length 2 or 3, a valid IMSI). */
-SealStatus seal_open(const uint8_t key[SEAL_KEY_LEN], Imsi device, const uint8_t *package,
-                     size_t len, SealUsim *usim);
+SealStatus seal_open(SealCtx *c, const uint8_t key[SEAL_KEY_LEN], Imsi device,
+                     const uint8_t *package, size_t len, SealUsim *usim);

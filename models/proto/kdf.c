@@ -44,9 +44,96 @@ kdf(const uint8_t *key, size_t key_len, uint8_t fc, const KdfParam *params, size
   return ok;
 }
 
+/* ---- the engine: SHA-256 fetched once, one digest context for every HMAC ------------- */
+
+struct KdfCtx {
+  EVP_MD *md;      /* SHA-256, fetched once */
+  EVP_MD_CTX *ctx; /* reused for the inner and the outer hash of every HMAC */
+};
+
+KdfCtx *
+kdf_ctx_new(void)
+{
+  KdfCtx *c = g_new0(KdfCtx, 1);
+  c->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+  c->ctx = EVP_MD_CTX_new();
+  if (c->md == NULL || c->ctx == NULL) {
+    kdf_ctx_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+void
+kdf_ctx_free(KdfCtx *c)
+{
+  if (c != NULL) {
+    EVP_MD_CTX_free(c->ctx);
+    EVP_MD_free(c->md);
+    g_free(c);
+  }
+}
+
+enum { SHA256_BLOCK = 64 };
+
+/* HMAC-SHA-256 (RFC 2104) of fc || P0 || L0 || ... under key, on the engine. */
+static bool
+ctx_hmac(KdfCtx *c, const uint8_t *key, size_t key_len, uint8_t fc, const KdfParam *params,
+         size_t n, uint8_t out[KDF_OUT_LEN])
+{
+  uint8_t k0[SHA256_BLOCK] = {0}, pad[SHA256_BLOCK], inner[KDF_OUT_LEN];
+  unsigned len = 0;
+  bool ok = true;
+  if (key_len > SHA256_BLOCK) /* longer keys are hashed first */
+    ok = EVP_DigestInit_ex2(c->ctx, c->md, NULL) && EVP_DigestUpdate(c->ctx, key, key_len) &&
+         EVP_DigestFinal_ex(c->ctx, k0, &len);
+  else if (key_len > 0)
+    memcpy(k0, key, key_len);
+  for (int i = 0; i < SHA256_BLOCK; i++)
+    pad[i] = k0[i] ^ 0x36;
+  ok = ok && EVP_DigestInit_ex2(c->ctx, c->md, NULL) && EVP_DigestUpdate(c->ctx, pad, sizeof pad) &&
+       EVP_DigestUpdate(c->ctx, &fc, 1);
+  for (size_t i = 0; ok && i < n; i++) {
+    uint8_t l[2] = {(uint8_t)(params[i].len >> 8), (uint8_t)params[i].len};
+    ok = (params[i].len == 0 || EVP_DigestUpdate(c->ctx, params[i].data, params[i].len)) &&
+         EVP_DigestUpdate(c->ctx, l, 2);
+  }
+  ok = ok && EVP_DigestFinal_ex(c->ctx, inner, &len) && len == KDF_OUT_LEN;
+  for (int i = 0; i < SHA256_BLOCK; i++)
+    pad[i] = k0[i] ^ 0x5c;
+  ok = ok && EVP_DigestInit_ex2(c->ctx, c->md, NULL) && EVP_DigestUpdate(c->ctx, pad, sizeof pad) &&
+       EVP_DigestUpdate(c->ctx, inner, sizeof inner) && EVP_DigestFinal_ex(c->ctx, out, &len) &&
+       len == KDF_OUT_LEN;
+  OPENSSL_cleanse(k0, sizeof k0);
+  OPENSSL_cleanse(pad, sizeof pad);
+  OPENSSL_cleanse(inner, sizeof inner);
+  if (!ok)
+    OPENSSL_cleanse(out, KDF_OUT_LEN);
+  return ok;
+}
+
+bool
+kdf_ctx_derive(KdfCtx *c, const uint8_t *key, size_t key_len, uint8_t fc, const KdfParam *params,
+               size_t n, uint8_t out[KDF_OUT_LEN])
+{
+  if (c == NULL)
+    return kdf(key, key_len, fc, params, n, out);
+  g_return_val_if_fail(out != NULL, false);
+  memset(out, 0, KDF_OUT_LEN);
+  g_return_val_if_fail(key != NULL || key_len == 0, false);
+  g_return_val_if_fail(params != NULL || n == 0, false);
+  for (size_t i = 0; i < n; i++) {
+    g_return_val_if_fail(params[i].len <= KDF_MAX_PARAM_LEN, false);
+    g_return_val_if_fail(params[i].data != NULL || params[i].len == 0, false);
+  }
+  return ctx_hmac(c, key, key_len, fc, params, n, out);
+}
+
+/* ---- this project's derivations -------------------------------------------------------- */
+
 /* K_RS / K_SHO: KDF(CK || IK, fc, label, PIMSI digits, RAND). */
 static bool
-peer_key(const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Imsi pimsi,
+peer_key(KdfCtx *c, const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Imsi pimsi,
          const uint8_t rand[KDF_RAND_LEN], uint8_t fc, const char *label, uint8_t out[KDF_OUT_LEN])
 {
   memset(out, 0, KDF_OUT_LEN);
@@ -62,27 +149,27 @@ peer_key(const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Imsi pimsi,
       {digits, strlen(digits)},
       {rand, KDF_RAND_LEN},
   };
-  bool ok = kdf(key, sizeof key, fc, p, G_N_ELEMENTS(p), out);
+  bool ok = kdf_ctx_derive(c, key, sizeof key, fc, p, G_N_ELEMENTS(p), out);
   OPENSSL_cleanse(key, sizeof key);
   return ok;
 }
 
 bool
-kdf_rs_key(const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Imsi pimsi,
+kdf_rs_key(KdfCtx *c, const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Imsi pimsi,
            const uint8_t rand[KDF_RAND_LEN], uint8_t out[KDF_OUT_LEN])
 {
-  return peer_key(ck, ik, pimsi, rand, KDF_FC_M2M_RS, "m2m-rs", out);
+  return peer_key(c, ck, ik, pimsi, rand, KDF_FC_M2M_RS, "m2m-rs", out);
 }
 
 bool
-kdf_sho_key(const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Imsi pimsi,
+kdf_sho_key(KdfCtx *c, const uint8_t ck[KDF_CK_LEN], const uint8_t ik[KDF_IK_LEN], Imsi pimsi,
             const uint8_t rand[KDF_RAND_LEN], uint8_t out[KDF_OUT_LEN])
 {
-  return peer_key(ck, ik, pimsi, rand, KDF_FC_M2M_SHO, "m2m-sho", out);
+  return peer_key(c, ck, ik, pimsi, rand, KDF_FC_M2M_SHO, "m2m-sho", out);
 }
 
 bool
-kdf_seal_key(const uint8_t k_sho[KDF_OUT_LEN], Imsi pimsi, uint8_t out[KDF_SEAL_KEY_LEN])
+kdf_seal_key(KdfCtx *c, const uint8_t k_sho[KDF_OUT_LEN], Imsi pimsi, uint8_t out[KDF_SEAL_KEY_LEN])
 {
   memset(out, 0, KDF_SEAL_KEY_LEN);
   if (!imsi_is_valid(pimsi))
@@ -95,7 +182,7 @@ kdf_seal_key(const uint8_t k_sho[KDF_OUT_LEN], Imsi pimsi, uint8_t out[KDF_SEAL_
       {digits, strlen(digits)},
   };
   uint8_t full[KDF_OUT_LEN];
-  bool ok = kdf(k_sho, KDF_OUT_LEN, KDF_FC_M2M_SEAL, p, G_N_ELEMENTS(p), full);
+  bool ok = kdf_ctx_derive(c, k_sho, KDF_OUT_LEN, KDF_FC_M2M_SEAL, p, G_N_ELEMENTS(p), full);
   if (ok)
     memcpy(out, full + KDF_OUT_LEN - KDF_SEAL_KEY_LEN, KDF_SEAL_KEY_LEN);
   OPENSSL_cleanse(full, sizeof full);

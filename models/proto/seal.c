@@ -52,18 +52,45 @@ make_aad(Imsi device, uint8_t aad[1 + IMSI_STR_LEN])
   return 1 + n;
 }
 
-/* One GCM pass over SEAL_PLAIN_LEN octets. Encrypting: writes `tag`. Decrypting: checks
- * `tag` and returns false on a mismatch. False also on any OpenSSL failure. */
-static bool
-gcm(bool encrypt, const uint8_t key[SEAL_KEY_LEN], const uint8_t nonce[SEAL_NONCE_LEN],
-    const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out, uint8_t *tag)
+struct SealCtx {
+  EVP_CIPHER *cipher;  /* AES-128-GCM, fetched once */
+  EVP_CIPHER_CTX *ctx; /* re-keyed for every package */
+};
+
+SealCtx *
+seal_ctx_new(void)
 {
-  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  SealCtx *c = g_new0(SealCtx, 1);
+  c->cipher = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+  c->ctx = EVP_CIPHER_CTX_new();
+  if (c->cipher == NULL || c->ctx == NULL) {
+    seal_ctx_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+void
+seal_ctx_free(SealCtx *c)
+{
+  if (c != NULL) {
+    EVP_CIPHER_CTX_free(c->ctx); /* wipes the last key schedule */
+    EVP_CIPHER_free(c->cipher);
+    g_free(c);
+  }
+}
+
+/* One GCM pass over SEAL_PLAIN_LEN octets on ctx (its cipher set, or set here). Encrypting:
+ * writes `tag`. Decrypting: checks `tag` and returns false on a mismatch. False also on
+ * any OpenSSL failure. */
+static bool
+gcm_on(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *cipher, bool encrypt, const uint8_t key[SEAL_KEY_LEN],
+       const uint8_t nonce[SEAL_NONCE_LEN], const uint8_t *aad, size_t aad_len, const uint8_t *in,
+       uint8_t *out, uint8_t *tag)
+{
+  G_STATIC_ASSERT(SEAL_NONCE_LEN == 12); /* GCM's default IV length: nothing to set */
   int n = 0, fin = 0;
-  bool ok = ctx != NULL &&
-            EVP_CipherInit_ex(ctx, EVP_aes_128_gcm(), NULL, NULL, NULL, encrypt ? 1 : 0) &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN, NULL) &&
-            EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, encrypt ? 1 : 0) &&
+  bool ok = EVP_CipherInit_ex2(ctx, cipher, key, nonce, encrypt ? 1 : 0, NULL) &&
             EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) &&
             EVP_CipherUpdate(ctx, out, &n, in, SEAL_PLAIN_LEN) && n == SEAL_PLAIN_LEN;
   if (ok && !encrypt)
@@ -72,12 +99,25 @@ gcm(bool encrypt, const uint8_t key[SEAL_KEY_LEN], const uint8_t nonce[SEAL_NONC
   ok = ok && EVP_CipherFinal_ex(ctx, out + n, &fin) > 0 && fin == 0;
   if (ok && encrypt)
     ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN, tag);
+  return ok;
+}
+
+/* The pass on the engine c, or (c NULL) on a context made and freed for it. */
+static bool
+gcm(SealCtx *c, bool encrypt, const uint8_t key[SEAL_KEY_LEN], const uint8_t nonce[SEAL_NONCE_LEN],
+    const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out, uint8_t *tag)
+{
+  if (c != NULL)
+    return gcm_on(c->ctx, c->cipher, encrypt, key, nonce, aad, aad_len, in, out, tag);
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  bool ok = ctx != NULL &&
+            gcm_on(ctx, EVP_aes_128_gcm(), encrypt, key, nonce, aad, aad_len, in, out, tag);
   EVP_CIPHER_CTX_free(ctx); /* wipes the key schedule */
   return ok;
 }
 
 SealStatus
-seal_pack(const uint8_t key[SEAL_KEY_LEN], Imsi device, const SealUsim *usim,
+seal_pack(SealCtx *c, const uint8_t key[SEAL_KEY_LEN], Imsi device, const SealUsim *usim,
           const uint8_t nonce[SEAL_NONCE_LEN], uint8_t out[SEAL_PACKAGE_LEN])
 {
   if (!imsi_is_valid(device) || !imsi_is_valid(usim->imsi))
@@ -93,7 +133,7 @@ seal_pack(const uint8_t key[SEAL_KEY_LEN], Imsi device, const SealUsim *usim,
   size_t aad_len = make_aad(device, aad);
   out[0] = SEAL_VERSION;
   memcpy(out + OFF_NONCE, nonce, SEAL_NONCE_LEN);
-  bool ok = gcm(true, key, nonce, aad, aad_len, plain, out + OFF_CT, out + OFF_TAG);
+  bool ok = gcm(c, true, key, nonce, aad, aad_len, plain, out + OFF_CT, out + OFF_TAG);
   OPENSSL_cleanse(plain, sizeof plain);
   if (!ok) {
     OPENSSL_cleanse(out, SEAL_PACKAGE_LEN);
@@ -120,8 +160,8 @@ decode_plain(const uint8_t plain[SEAL_PLAIN_LEN], SealUsim *usim)
 }
 
 SealStatus
-seal_open(const uint8_t key[SEAL_KEY_LEN], Imsi device, const uint8_t *package, size_t len,
-          SealUsim *usim)
+seal_open(SealCtx *c, const uint8_t key[SEAL_KEY_LEN], Imsi device, const uint8_t *package,
+          size_t len, SealUsim *usim)
 {
   if (!imsi_is_valid(device))
     return SEAL_BAD_ARGUMENT;
@@ -135,7 +175,7 @@ seal_open(const uint8_t key[SEAL_KEY_LEN], Imsi device, const uint8_t *package, 
   memcpy(tag, package + OFF_TAG, SEAL_TAG_LEN);
   SealUsim tmp;
   SealStatus status = SEAL_OK;
-  if (!gcm(false, key, package + OFF_NONCE, aad, aad_len, package + OFF_CT, plain, tag))
+  if (!gcm(c, false, key, package + OFF_NONCE, aad, aad_len, package + OFF_CT, plain, tag))
     status = SEAL_AUTH_FAILED; /* a tag mismatch; OpenSSL errors look the same */
   else if (!decode_plain(plain, &tmp))
     status = SEAL_BAD_CONTENT;

@@ -22,6 +22,7 @@
 #include "m2m/engine.h"
 #include "m2m/fsm.h"
 #include "m2m/imsi.h"
+#include "m2m/kdf.h"
 #include "m2m/milenage.h"
 #include "m2m/rng.h"
 #include "m2m/scenario.h"
@@ -51,6 +52,8 @@ struct World {
   AkaConfig aka;
   const MilImpl *mil;
   RngDrbg *drbg;      /* protocol bytes: RAND, K, OPc, nonces (seeded, replays exactly) */
+  KdfCtx *kdf;        /* the key derivations' engine (kdf.h) */
+  SealCtx *seal;      /* the USIM packages' engine (seal.h) */
   AkaRandom aka_rand; /* RAND source for aka_he_generate: the DRBG */
   uint64_t seed;
 

@@ -162,6 +162,12 @@ world_new(const ScnConfig *cfg, GError **error)
   w->mil = mil_impl_best();
   w->drbg = rng_drbg_new(cfg->seed, "m2msim world protocol bytes");
   w->aka_rand = (AkaRandom){rng_drbg_fill_cb, w->drbg};
+  w->kdf = kdf_ctx_new();
+  w->seal = seal_ctx_new();
+  if (w->kdf == NULL || w->seal == NULL) {
+    g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP, "cannot set up OpenSSL's HMAC / AES-GCM");
+    return NULL;
+  }
   w->msgs = idpool_new(sizeof(Msg));
   w->reqs = idpool_new(sizeof(Msg) + 32); /* req.c's records: a Msg and its bookkeeping */
   w->batches = idpool_new(cfg->registration_service.av_batch * sizeof(AkaVector));
@@ -243,6 +249,8 @@ world_free(World *w)
   stat_registry_free(w->figs);
   fsm_log_free(w->log);
   rng_drbg_free(w->drbg);
+  kdf_ctx_free(w->kdf);
+  seal_ctx_free(w->seal);
   g_free(w);
 }
 
