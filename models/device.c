@@ -116,7 +116,7 @@ dev_fsm(void)
   return &dev_def;
 }
 
-enum { F_WRONG_K = 1, F_DESYNC = 2 };
+enum { F_WRONG_K = 1, F_DESYNC = 2, F_SPILLED = 4 };
 
 typedef struct {
   uint8_t state;          /* DevState */
@@ -128,17 +128,24 @@ typedef struct {
   uint16_t attempts;      /* attach rounds ended in back-off */
   uint16_t lookups;       /* RS lookups answered "no SHO" (back-off exponent) */
   uint16_t sho;           /* SHO index + 1 the RS named, 0 none */
-  uint32_t mfr;           /* manufacturer index */
   uint32_t pimsi;         /* PIMSI index */
   uint64_t tried;         /* VOs refused in this round (bit per VO index) */
   SimEventId timer;       /* guard, back-off or re-attach timer */
   SimTime t_power_on;     /* us */
   Imsi imsi;              /* the PIMSI as a number; the real IMSI once provisioned */
+  PoolId session;         /* the keys of its temporary access (DevSession), POOL_NONE: none */
   uint8_t k[16], opc[16]; /* preliminary credentials, then the real ones */
-  uint8_t rand[16];       /* RAND of the last successful AKA run */
-  uint8_t proof_rs[16];   /* proof of K_RS for that run (the secured connection's key) */
-  uint8_t k_sho[32];      /* K_SHO for that run */
+  AkaUsimSmall usim;      /* the USIM's SQN state (TS 33.102 Annex C); F_SPILLED: in spill */
 } Dev;
+
+/* What a device holds only while it is being provisioned: the keys of the AKA run (or
+ * certificate exchange) that gave it temporary access. In the device role's context pool,
+ * released once the USIM is installed or the device gives up. */
+typedef struct {
+  uint8_t rand[16];     /* RAND (or nonce) of the run */
+  uint8_t proof_rs[16]; /* proof of K_RS (the secured connection's key) */
+  uint8_t k_sho[32];    /* K_SHO */
+} DevSession;
 
 /* What the devices count (DEV_FIGURES names the fields, in order). */
 typedef struct {
@@ -186,8 +193,8 @@ struct DevTable {
   uint8_t dev_secret[32]; /* per-device seeds derive from it */
   CountProbe probes[4];   /* devices.manufactured, provisioned, failed, in_progress */
   Dev *devs;
-  uint64_t *usim; /* (1 + slots) words per device: SQN_MS, SEQ_MS(0..slots-1) */
-  unsigned slots; /* 2^ind_bits */
+  GHashTable *spill; /* device id -> AkaUsim, for the USIMs that moved more slots than
+                        AkaUsimSmall holds (F_SPILLED) */
   uint64_t capacity;
   uint32_t n; /* devices made so far */
   WRng r_power_on, r_vo, r_desync, r_backoff;
@@ -199,6 +206,35 @@ static DevTable *
 devs(const World *w)
 {
   return w_inst(w, ROLE_DEV, 0);
+}
+
+/* The device's session (NULL: none yet), made on demand, released. */
+static DevSession *
+session(World *w, const Dev *d)
+{
+  if (d->session == POOL_NONE) /* granted access without an authentication: a model bug */
+    g_error("Device: no keys of a temporary access");
+  return idpool_get(w->ctx[ROLE_DEV], d->session);
+}
+
+static DevSession *
+session_open(World *w, Dev *d)
+{
+  if (d->session == POOL_NONE) {
+    void *p;
+    d->session = idpool_alloc(w->ctx[ROLE_DEV], &p);
+  }
+  return idpool_get(w->ctx[ROLE_DEV], d->session);
+}
+
+static void
+session_close(World *w, Dev *d)
+{
+  if (d->session != POOL_NONE) {
+    explicit_bzero(idpool_get(w->ctx[ROLE_DEV], d->session), sizeof(DevSession));
+    idpool_release(w->ctx[ROLE_DEV], d->session);
+    d->session = POOL_NONE;
+  }
 }
 
 static void dev_count(const World *w, uint64_t *manufactured, uint64_t *provisioned,
@@ -232,6 +268,13 @@ static double
 issue_wall_s(void *ctx)
 {
   return ((const DevCertFigures *)ctx)->issue_wall_s;
+}
+
+static void
+spill_free(gpointer p)
+{
+  OPENSSL_cleanse(p, sizeof(AkaUsim));
+  g_free(p);
 }
 
 static void
@@ -273,10 +316,9 @@ dev_create(World *w, uint32_t index, GError **error)
   const ScnConfig *cfg = w->cfg;
   DevTable *t = g_new0(DevTable, 1);
   t->capacity = capacity;
-  t->slots = 1u << w->aka.ind_bits;
   t->devs = w_big_new0(capacity, sizeof(Dev));
-  t->usim = w_big_new0(capacity * (1 + t->slots), sizeof(uint64_t));
-  if (t->devs == NULL || t->usim == NULL) {
+  t->spill = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, spill_free);
+  if (t->devs == NULL) {
     g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP,
                 "cannot allocate the state of %" G_GUINT64_FORMAT " devices", capacity);
     dev_destroy(t);
@@ -317,7 +359,8 @@ dev_destroy(void *p)
   if (t->devs)
     OPENSSL_cleanse(t->devs, t->n * sizeof(Dev));
   w_big_free(t->devs, t->capacity, sizeof(Dev));
-  w_big_free(t->usim, t->capacity * (1 + t->slots), sizeof(uint64_t));
+  if (t->spill)
+    g_hash_table_unref(t->spill);
   g_free(t->vo_share);
   if (t->creds)
     g_hash_table_unref(t->creds);
@@ -333,7 +376,7 @@ static size_t
 dev_memory(const World *w, const void *p)
 {
   const DevTable *t = p;
-  return sizeof *t + t->n * (sizeof(Dev) + (1 + t->slots) * sizeof(uint64_t));
+  return sizeof *t + t->n * sizeof(Dev) + g_hash_table_size(t->spill) * sizeof(AkaUsim);
 }
 
 #define DLOG(w, id, d, ...) FSM_LOG((w)->log, w_now(w), &dev_def, (id), (d)->state, __VA_ARGS__)
@@ -363,7 +406,6 @@ made(World *w, uint32_t id, uint32_t mfr)
   t->n++;
   Dev *d = &t->devs[id];
   d->state = S_PRODUCED;
-  d->mfr = mfr;
   d->pimsi = W_NONE32;
 }
 
@@ -387,19 +429,17 @@ install_credentials(World *w, uint32_t id, Dev *d, const Msg *m)
     d->k[0] ^= 0x01;
     d->flags |= F_WRONG_K;
   }
-  uint64_t *u = &t->usim[(size_t)id * (1 + t->slots)];
+  uint64_t start = 0;
   if (w->cfg->devices.sqn_desync_fraction > 0 &&
       wrng_u01(&t->r_desync) < w->cfg->devices.sqn_desync_fraction) {
     /* The USIM has already accepted SQNs far ahead of the RS's SEQ_HE (e.g. a reused
      * card or a test run at the factory): its first AUTN is stale -> AUTS -> resync. */
-    AkaUsim usim;
     uint64_t seq = 1000 + (wrng_u64(&t->r_desync) % 1000);
-    if (!aka_usim_init_at(&usim, &w->aka, seq << w->aka.ind_bits))
-      g_error("aka_usim_init_at refused a valid SQN");
-    u[0] = usim.sqn_ms;
-    memcpy(u + 1, usim.seq, t->slots * sizeof(uint64_t));
+    start = seq << w->aka.ind_bits;
     d->flags |= F_DESYNC;
   }
+  if (!aka_usim_small_init_at(&d->usim, &w->aka, start))
+    g_error("aka_usim_small_init_at refused a valid SQN");
   go(w, id, d, S_STORED);
   t->n_stored_or_later++;
   DLOG(w, id, d, "credentials installed%s%s", wrong ? " (wrong K)" : "",
@@ -528,8 +568,9 @@ on_stored(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
   send_attach(w, id, d);
 }
 
-static void derive_keys(World *w, Dev *d, const uint8_t ck[16], const uint8_t ik[16]);
-static AkaStatus usim_check(World *w, uint32_t id, const Dev *d, const uint8_t rand[16],
+static void derive_keys(World *w, Dev *d, const uint8_t rand[16], const uint8_t ck[16],
+                        const uint8_t ik[16]);
+static AkaStatus usim_check(World *w, uint32_t id, Dev *d, const uint8_t rand[16],
                             const uint8_t autn[AKA_AUTN_LEN], AkaUsimAnswer *ans);
 
 /* The USIM's answer to an AKA challenge (RAND, AUTN in m) into a: RES (and the keys of
@@ -542,10 +583,8 @@ answer_aka(World *w, uint32_t id, Dev *d, const Msg *m, Msg *a, bool keep)
   memcpy(a->u.chal.rand, m->u.chal.rand, 16);
   switch (st) {
   case AKA_OK:
-    if (keep) {
-      memcpy(d->rand, m->u.chal.rand, 16);
-      derive_keys(w, d, ans.ck, ans.ik);
-    }
+    if (keep)
+      derive_keys(w, d, m->u.chal.rand, ans.ck, ans.ik);
     memcpy(a->u.chal.res, ans.res, MIL_MAC_LEN);
     a->status = ST_OK;
     DLOG(w, id, d, "AUTN ok, RES sent");
@@ -566,8 +605,7 @@ answer_aka(World *w, uint32_t id, Dev *d, const Msg *m, Msg *a, bool keep)
 /* ---- certificates: the prover --------------------------------------------------------- */
 
 static void
-device_seed(World *w, const DevTable *t, uint32_t dev, uint8_t purpose,
-            uint8_t out[CERT_SEED_LEN])
+device_seed(World *w, const DevTable *t, uint32_t dev, uint8_t purpose, uint8_t out[CERT_SEED_LEN])
 {
   static const char label[] = "m2m-device-seed";
   uint8_t idb[4] = {(uint8_t)(dev >> 24), (uint8_t)(dev >> 16), (uint8_t)(dev >> 8), (uint8_t)dev};
@@ -666,10 +704,8 @@ answer_challenge(World *w, uint32_t id, Dev *d, const Msg *m)
     uint8_t master[CERT_MASTER_LEN];
     const char *context = attach ? w->cfg->visited_operators[d->vo].name : sho->name;
     a->cert = prove(w, id, d, m->u.chal.rand, context, attach, master);
-    if (attach) {
-      memcpy(d->rand, m->u.chal.rand, 16);
-      derive_keys(w, d, master, master + 16);
-    }
+    if (attach)
+      derive_keys(w, d, m->u.chal.rand, master, master + 16);
     OPENSSL_cleanse(master, sizeof master);
     a->status = ST_OK;
     DLOG(w, id, d, "challenge signed, certificate sent");
@@ -684,13 +720,15 @@ answer_challenge(World *w, uint32_t id, Dev *d, const Msg *m)
  * from CK || IK (kdf.h). CK and IK themselves are not kept. After a certificate
  * authentication the session master (cert.h) takes the place of CK || IK. */
 static void
-derive_keys(World *w, Dev *d, const uint8_t ck[16], const uint8_t ik[16])
+derive_keys(World *w, Dev *d, const uint8_t rand[16], const uint8_t ck[16], const uint8_t ik[16])
 {
+  DevSession *s = session_open(w, d);
+  memcpy(s->rand, rand, 16);
   uint8_t k_rs[KDF_OUT_LEN];
-  if (!kdf_rs_key(w->kdf, ck, ik, d->imsi, d->rand, k_rs) ||
-      !kdf_sho_key(w->kdf, ck, ik, d->imsi, d->rand, d->k_sho))
+  if (!kdf_rs_key(w->kdf, ck, ik, d->imsi, s->rand, k_rs) ||
+      !kdf_sho_key(w->kdf, ck, ik, d->imsi, s->rand, s->k_sho))
     g_error("key derivation failed");
-  w_key_confirm(k_rs, d->proof_rs);
+  w_key_confirm(k_rs, s->proof_rs);
   OPENSSL_cleanse(k_rs, sizeof k_rs);
 }
 
@@ -700,8 +738,9 @@ send_lookup(World *w, uint32_t id, Dev *d)
   go(w, id, d, S_LOOKUP);
   d->seq++;
   Msg *m = from_device(w, id, d, MSG_LOOKUP, net_addr(ROLE_RS, 0));
-  memcpy(m->u.conn.rand, d->rand, 16);
-  memcpy(m->u.conn.proof, d->proof_rs, 16);
+  const DevSession *s = session(w, d);
+  memcpy(m->u.conn.rand, s->rand, 16);
+  memcpy(m->u.conn.proof, s->proof_rs, 16);
   m->u.conn.imsi = d->imsi;
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE) {
     /* The secured connection shows the RS the certificate and proof of the attach. */
@@ -777,8 +816,9 @@ send_download(World *w, uint32_t id, Dev *d)
   go(w, id, d, S_DOWNLOADING);
   d->seq++;
   Msg *m = from_device(w, id, d, MSG_DOWNLOAD, net_addr(ROLE_SHO, (uint32_t)d->sho - 1));
-  memcpy(m->u.conn.rand, d->rand, 16);
-  w_key_confirm(d->k_sho, m->u.conn.proof);
+  const DevSession *s = session(w, d);
+  memcpy(m->u.conn.rand, s->rand, 16);
+  w_key_confirm(s->k_sho, m->u.conn.proof);
   m->u.conn.imsi = d->imsi;
   net_send(w, m, 0);
   arm(w, id, d, w_timeout(w, d->timeouts + 1u));
@@ -843,7 +883,7 @@ package(World *w, uint32_t id, Dev *d, const Msg *m)
 {
   disarm(w, d);
   uint8_t k_seal[KDF_SEAL_KEY_LEN];
-  if (!kdf_seal_key(w->kdf, d->k_sho, d->imsi, k_seal))
+  if (!kdf_seal_key(w->kdf, session(w, d)->k_sho, d->imsi, k_seal))
     g_error("key derivation failed");
   SealUsim usim;
   SealStatus st = seal_open(w->seal, k_seal, d->imsi, m->u.pkg, SEAL_PACKAGE_LEN, &usim);
@@ -861,9 +901,7 @@ package(World *w, uint32_t id, Dev *d, const Msg *m)
   memcpy(d->opc, usim.opc, 16);
   OPENSSL_cleanse(&usim, sizeof usim);
   /* The temporary access is over: forget its keys. */
-  OPENSSL_cleanse(d->rand, sizeof d->rand);
-  OPENSSL_cleanse(d->proof_rs, sizeof d->proof_rs);
-  OPENSSL_cleanse(d->k_sho, sizeof d->k_sho);
+  session_close(w, d);
   forget_credentials(w, id);
   devs(w)->provisioned++;
   stat_samples_add(&devs(w)->latency, sim_time_to_s(w_now(w) - d->t_power_on));
@@ -911,25 +949,19 @@ on_reattaching(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
   DLOG(w, id, d, "attached with the real IMSI");
 }
 
-/* The USIM checks AUTN (TS 33.102 6.3.3, Annex C) against the device's SQN state,
- * which it updates when the AUTN is accepted. */
+/* The USIM checks AUTN (TS 33.102 6.3.3, Annex C) against the device's SQN state, which
+ * it updates when the AUTN is accepted: the small state unpacked, checked and packed
+ * again, or the full state once more slots have moved than the small one holds. */
 static AkaStatus
-usim_check(World *w, uint32_t id, const Dev *d, const uint8_t rand_in[16],
+usim_check(World *w, uint32_t id, Dev *d, const uint8_t rand_in[16],
            const uint8_t autn_in[AKA_AUTN_LEN], AkaUsimAnswer *ans)
 {
   DevTable *t = devs(w);
-  uint64_t *u = &t->usim[(size_t)id * (1 + t->slots)];
-  /* With 2^5 slots a row has exactly AkaUsim's layout and is checked in place;
-   * otherwise it is copied in and (on success) back. */
-  G_STATIC_ASSERT(sizeof(AkaUsim) == (1 + AKA_SLOTS_MAX) * sizeof(uint64_t));
   AkaUsim local, *usim = &local;
-  bool in_place = t->slots == AKA_SLOTS_MAX;
-  if (in_place) {
-    usim = (AkaUsim *)u;
-  } else {
-    local.sqn_ms = u[0];
-    memcpy(local.seq, u + 1, t->slots * sizeof(uint64_t));
-  }
+  if (d->flags & F_SPILLED)
+    usim = g_hash_table_lookup(t->spill, GUINT_TO_POINTER(id));
+  else
+    aka_usim_unpack(&d->usim, &w->aka, &local);
   AkaKeys keys;
   memcpy(keys.k, d->k, 16);
   memcpy(keys.opc, d->opc, 16);
@@ -938,9 +970,9 @@ usim_check(World *w, uint32_t id, const Dev *d, const uint8_t rand_in[16],
   memcpy(autn, autn_in, AKA_AUTN_LEN);
   AkaStatus st = aka_usim_check(&w->aka, w->mil, &keys, usim, rand, autn, ans);
   OPENSSL_cleanse(&keys, sizeof keys);
-  if (st == AKA_OK && !in_place) {
-    u[0] = local.sqn_ms;
-    memcpy(u + 1, local.seq, t->slots * sizeof(uint64_t));
+  if (st == AKA_OK && !(d->flags & F_SPILLED) && !aka_usim_pack(&d->usim, &w->aka, &local)) {
+    g_hash_table_insert(t->spill, GUINT_TO_POINTER(id), g_memdup2(&local, sizeof local));
+    d->flags |= F_SPILLED;
   }
   return st;
 }
@@ -968,6 +1000,7 @@ fail(World *w, uint32_t id, Dev *d, const char *why)
 {
   go(w, id, d, S_FAILED);
   disarm(w, d);
+  session_close(w, d);
   devs(w)->n_failed++;
   forget_credentials(w, id);
   DLOG(w, id, d, "gives up: %s", why);
@@ -1038,8 +1071,8 @@ dev_dispatch(World *w, Msg *m)
 
 /* clang-format off */
 const RoleClass dev_role = {
-    .name = "Device", .instances = ROLE_ONE, .create = dev_create, .destroy = dev_destroy,
-    .memory = dev_memory, .dispatch = dev_dispatch};
+    .name = "Device", .instances = ROLE_ONE, .ctx_size = sizeof(DevSession),
+    .create = dev_create, .destroy = dev_destroy, .memory = dev_memory, .dispatch = dev_dispatch};
 /* clang-format on */
 
 static void

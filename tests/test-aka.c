@@ -587,6 +587,70 @@ test_exhausted_and_args(void)
   pair_clear(&p);
 }
 
+/* The small store (AkaUsimSmall: unpack, check, pack, and the full state kept once more
+ * slots moved than it holds) answers exactly what the full AkaUsim answers, on random
+ * runs: a random start SQN, AUTNs for a few IND slots with SEQs fresh, replayed, far
+ * ahead (past L) and behind, for 5 and 3 IND bits. */
+static void
+test_small_store(void)
+{
+  unsigned n_spilled = 0, n_small = 0;
+  for (unsigned ind_bits = 3; ind_bits <= 5; ind_bits += 2) {
+    for (guint32 seed = 1; seed <= 40; seed++) {
+      Pair p;
+      pair_init(&p, ind_bits, 64, seed);
+      uint64_t start = g_rand_boolean(p.grand) ? 0 : (uint64_t)g_rand_int_range(p.grand, 0, 5000);
+      g_assert_true(aka_usim_init_at(&p.usim, &p.cfg, start));
+      AkaUsimSmall small;
+      g_assert_true(aka_usim_small_init_at(&small, &p.cfg, start));
+      AkaUsim full_copy; /* the spill: what a caller keeps once pack says no */
+      bool spilled = false;
+      unsigned n_slots = (unsigned)g_rand_int_range(p.grand, 1, 5); /* INDs this USIM meets */
+      uint64_t seq = start >> ind_bits;
+      for (int op = 0; op < 60; op++) {
+        unsigned ind = (unsigned)g_rand_int_range(p.grand, 0, (gint32)n_slots) % (1u << ind_bits);
+        int64_t step = g_rand_int_range(p.grand, -3, 6);
+        if (g_rand_int_range(p.grand, 0, 10) == 0)
+          step = 100; /* past the limit L = 64 */
+        uint64_t s = (int64_t)seq + step > 0 ? (uint64_t)((int64_t)seq + step) : 0;
+        seq = MAX(seq, s);
+        AkaVector av;
+        uint8_t rand[16];
+        grand_fill(p.grand, rand, 16);
+        g_assert_cmpint(aka_av_build(NULL, &p.keys, rand, (s << ind_bits) | ind, 0, &av), ==,
+                        AKA_OK);
+        AkaUsimAnswer want, got;
+        AkaStatus sw = aka_usim_check(&p.cfg, NULL, &p.keys, &p.usim, av.rand, av.autn, &want);
+        AkaUsim u;
+        if (spilled)
+          u = full_copy;
+        else
+          aka_usim_unpack(&small, &p.cfg, &u);
+        AkaStatus sg = aka_usim_check(&p.cfg, NULL, &p.keys, &u, av.rand, av.autn, &got);
+        g_assert_cmpint(sg, ==, sw);
+        g_assert_cmpmem(&got, sizeof got, &want, sizeof want);
+        if (spilled)
+          full_copy = u;
+        else if (!aka_usim_pack(&small, &p.cfg, &u)) {
+          spilled = true;
+          full_copy = u;
+        }
+        AkaUsim now;
+        if (spilled)
+          now = full_copy;
+        else
+          aka_usim_unpack(&small, &p.cfg, &now);
+        g_assert_cmpmem(&now, sizeof now, &p.usim, sizeof p.usim);
+      }
+      n_spilled += spilled;
+      n_small += !spilled;
+      pair_clear(&p);
+    }
+  }
+  g_assert_cmpuint(n_spilled, >, 0); /* both kinds of run were seen */
+  g_assert_cmpuint(n_small, >, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -601,6 +665,7 @@ main(int argc, char **argv)
   g_test_add_func("/aka/resync-then-success", test_resync_then_success);
   g_test_add_func("/aka/mac-failure", test_mac_failure);
   g_test_add_func("/aka/init-at", test_init_at);
+  g_test_add_func("/aka/small-store", test_small_store);
   g_test_add_func("/aka/exhausted-and-args", test_exhausted_and_args);
   return g_test_run();
 }

@@ -136,17 +136,19 @@ test_refused_event(void)
   if (g_test_subprocess()) {
     const Msg *a;
     Harness *h = powered_on(&a);
+    AkaVector good = vector(5, 0, false);
+    challenge(h, a, &good, POWER_ON + SIM_S); /* the keys of the temporary access */
     Msg *g = harness_msg(h, MSG_GRANTED, a->to, 0);
     g->seq = a->seq;
     harness_send(h, g);
-    harness_run(h, POWER_ON + 300 * SIM_MS);
+    harness_run(h, POWER_ON + 2 * SIM_S);
     const Msg *l = harness_last(h, MSG_LOOKUP);
     g_assert_nonnull(l);
     Msg *p = harness_msg(h, MSG_PACKAGE, net_addr(ROLE_SHO, 0), 0);
     p->seq = l->seq;
     p->via = 0;
     harness_send(h, p);
-    harness_run(h, POWER_ON + 2 * SIM_S);
+    harness_run(h, POWER_ON + 3 * SIM_S);
     return;
   }
   g_test_trap_subprocess(NULL, 0, 0);

@@ -135,6 +135,28 @@ void aka_usim_init(AkaUsim *usim);
  * AKA_SQN_MAX or cfg->ind_bits > AKA_IND_BITS_MAX. */
 bool aka_usim_init_at(AkaUsim *usim, const AkaConfig *cfg, uint64_t sqn_ms);
 
+/* The same state in 32 octets, for tables of millions of USIMs that each use a handful of
+ * IND slots (one per serving node they met): SQN_MS, the SQN_MS the USIM started from
+ * (its slots as aka_usim_init_at gives them), and up to AKA_SMALL_SLOTS slots whose SEQ
+ * has moved since. Annex C semantics are those of AkaUsim: unpack, check, pack. */
+#define AKA_SMALL_SLOTS 2
+typedef struct {
+  uint64_t sqn_ms;                 /* SQN_MS now, 48 bits */
+  uint64_t start;                  /* the SQN_MS it started from */
+  uint64_t moved[AKA_SMALL_SLOTS]; /* SEQ << 8 | IND << 1 | 1 of a moved slot; 0 = unused */
+} AkaUsimSmall;
+
+/* A small USIM started at sqn_ms (0: a fresh one). False as aka_usim_init_at. */
+bool aka_usim_small_init_at(AkaUsimSmall *small, const AkaConfig *cfg, uint64_t sqn_ms);
+
+/* The full state of a small one. */
+void aka_usim_unpack(const AkaUsimSmall *small, const AkaConfig *cfg, AkaUsim *usim);
+
+/* Writes `usim` (a state that started where `small` started) back into `small`; false,
+ * and `small` untouched, when more than AKA_SMALL_SLOTS of its slots have moved (keep the
+ * full AkaUsim then). */
+bool aka_usim_pack(AkaUsimSmall *small, const AkaConfig *cfg, const AkaUsim *usim);
+
 /* What the USIM answers (one of the three). */
 typedef struct {
   uint8_t res[MIL_MAC_LEN];   /* AKA_OK: RES = f2 */

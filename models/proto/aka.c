@@ -5,6 +5,7 @@
 #include "m2m/aka.h"
 
 #include <openssl/crypto.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const uint8_t amf_resync[MIL_AMF_LEN] = {0, 0}; /* AMF* (TS 33.102 §6.3.3) */
@@ -190,6 +191,46 @@ aka_usim_init_at(AkaUsim *usim, const AkaConfig *cfg, uint64_t sqn_ms)
   for (unsigned i = 0; i < slots; i++)
     usim->seq[i] = i <= ind ? seq : (seq > 0 ? seq - 1 : 0);
   usim->sqn_ms = sqn_ms;
+  return true;
+}
+
+bool
+aka_usim_small_init_at(AkaUsimSmall *small, const AkaConfig *cfg, uint64_t sqn_ms)
+{
+  if (sqn_ms > AKA_SQN_MAX || cfg->ind_bits > AKA_IND_BITS_MAX)
+    return false;
+  *small = (AkaUsimSmall){.sqn_ms = sqn_ms, .start = sqn_ms};
+  return true;
+}
+
+void
+aka_usim_unpack(const AkaUsimSmall *small, const AkaConfig *cfg, AkaUsim *usim)
+{
+  if (!aka_usim_init_at(usim, cfg, small->start))
+    abort(); /* small_init_at checked it: a corrupted small state */
+  usim->sqn_ms = small->sqn_ms;
+  for (int k = 0; k < AKA_SMALL_SLOTS; k++)
+    if (small->moved[k] & 1)
+      usim->seq[(small->moved[k] >> 1) & 0x7f] = small->moved[k] >> 8;
+}
+
+bool
+aka_usim_pack(AkaUsimSmall *small, const AkaConfig *cfg, const AkaUsim *usim)
+{
+  AkaUsim start;
+  if (!aka_usim_init_at(&start, cfg, small->start))
+    return false;
+  uint64_t moved[AKA_SMALL_SLOTS] = {0};
+  int n = 0;
+  for (unsigned i = 0; i < (1u << cfg->ind_bits); i++) {
+    if (usim->seq[i] == start.seq[i])
+      continue;
+    if (n == AKA_SMALL_SLOTS)
+      return false;
+    moved[n++] = usim->seq[i] << 8 | (uint64_t)i << 1 | 1;
+  }
+  small->sqn_ms = usim->sqn_ms;
+  memcpy(small->moved, moved, sizeof moved);
   return true;
 }
 
