@@ -1069,10 +1069,18 @@ dev_dispatch(World *w, Msg *m)
   fsm_dispatch(&dev_def, id, d->state, event_of[m->kind], w, m);
 }
 
+/* A device's row, and with certificates its validity start. */
+static double
+dev_device_bytes(const ScnConfig *cfg)
+{
+  return (double)sizeof(Dev) + (w_uses_certificates(cfg) ? sizeof(int64_t) : 0);
+}
+
 /* clang-format off */
 const RoleClass dev_role = {
     .name = "Device", .instances = ROLE_ONE, .ctx_size = sizeof(DevSession),
-    .create = dev_create, .destroy = dev_destroy, .memory = dev_memory, .dispatch = dev_dispatch};
+    .create = dev_create, .destroy = dev_destroy, .memory = dev_memory, .device_bytes = dev_device_bytes,
+    .dispatch = dev_dispatch};
 /* clang-format on */
 
 static void

@@ -807,9 +807,19 @@ rs_memory(const World *w, const void *p)
          pool_memory(rs->pool);
 }
 
+/* A PIMSI record for each device while the pool lasts, and the device's registration. */
+static double
+rs_device_bytes(const ScnConfig *cfg)
+{
+  double devices = (double)MAX(scn_config_total_devices(cfg), 1);
+  double records = MIN((double)cfg->registration_service.pimsi_pool.size, devices);
+  return records / devices * (double)sizeof(RsRecord) + (double)sizeof(uint32_t);
+}
+
 /* clang-format off */
 const RoleClass rs_role = {
     .name = "RegistrationService", .instances = ROLE_ONE, .create = rs_create,
-    .destroy = rs_destroy, .memory = rs_memory, .ctx_size = sizeof(RsJob),
-    .ctx_clear = rs_ctx_clear, .dispatch = rs_dispatch, .lost = rs_lost};
+    .destroy = rs_destroy, .memory = rs_memory, .device_bytes = rs_device_bytes,
+    .ctx_size = sizeof(RsJob), .ctx_clear = rs_ctx_clear, .dispatch = rs_dispatch,
+    .lost = rs_lost};
 /* clang-format on */

@@ -589,10 +589,17 @@ sho_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tr
           "dev %u: no answer from the RS: again", sent->dev);
 }
 
+/* One bit per device at each SHO (the devices it knows). */
+static double
+sho_device_bytes(const ScnConfig *cfg)
+{
+  return (double)cfg->n_home_operators / 8;
+}
+
 /* clang-format off */
 const RoleClass sho_role = {
     .name = "HomeOperator", .instances = offsetof(ScnConfig, n_home_operators),
-    .create = sho_create, .destroy = sho_destroy, .memory = sho_memory,
+    .create = sho_create, .destroy = sho_destroy, .memory = sho_memory, .device_bytes = sho_device_bytes,
     .ctx_size = sizeof(ShoDl), .dispatch = sho_dispatch, .lost = sho_lost,
     .req_timeout = sho_req_timeout};
 /* clang-format on */

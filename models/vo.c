@@ -560,10 +560,24 @@ vo_ctx_clear(void *ctx)
   g_free(c->cert);
 }
 
+/* Spare AVs: a batch id and an index per device at each VO that takes PIMSIs, when AVs
+ * come in batches. */
+static double
+vo_device_bytes(const ScnConfig *cfg)
+{
+  if (cfg->registration_service.av_batch <= 1 ||
+      cfg->registration_service.auth != SCN_AUTH_MILENAGE)
+    return 0;
+  double n = 0;
+  for (size_t i = 0; i < cfg->n_visited_operators; i++)
+    n += cfg->visited_operators[i].accepts_pimsi ? (double)(sizeof(PoolId) + 1) : 0;
+  return n;
+}
+
 /* clang-format off */
 const RoleClass vo_role = {
     .name = "VisitedOperator", .instances = offsetof(ScnConfig, n_visited_operators),
-    .create = vo_create, .destroy = vo_destroy, .memory = vo_memory, .ctx_size = sizeof(VoCtx),
+    .create = vo_create, .destroy = vo_destroy, .memory = vo_memory, .device_bytes = vo_device_bytes, .ctx_size = sizeof(VoCtx),
     .ctx_clear = vo_ctx_clear, .dispatch = vo_dispatch, .lost = vo_lost,
     .req_timeout = vo_req_timeout};
 /* clang-format on */

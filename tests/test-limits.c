@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "m2m/limits.h"
+#include "m2m/world.h"
 #include "testutil.h"
 
 static void
@@ -30,22 +31,22 @@ test_parse_size(void)
     const char *text;
     uint64_t bytes;
   } good[] = {
-    {"0", 0},
-    {"4096", 4096},
-    {"512M", UINT64_C(512) << 20},
-    {"8G", UINT64_C(8) << 30},
-    {"8GiB", UINT64_C(8) << 30},
-    {"2k", 2048},
-    {"1T", UINT64_C(1) << 40},
-    {"18446744073709551615", UINT64_MAX},
+      {"0", 0},
+      {"4096", 4096},
+      {"512M", UINT64_C(512) << 20},
+      {"8G", UINT64_C(8) << 30},
+      {"8GiB", UINT64_C(8) << 30},
+      {"2k", 2048},
+      {"1T", UINT64_C(1) << 40},
+      {"18446744073709551615", UINT64_MAX},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
     uint64_t v = 1;
     g_assert_true(lim_parse_size(good[i].text, &v));
     g_assert_cmpuint(v, ==, good[i].bytes);
   }
-  static const char *const bad[] = {"", "-1", "8 G", "8X", "G", "1e9", "8Gb",
-                                    "18446744073709551616", "17179869184G", NULL};
+  static const char *const bad[] = {
+      "", "-1", "8 G", "8X", "G", "1e9", "8Gb", "18446744073709551616", "17179869184G", NULL};
   for (size_t i = 0; bad[i]; i++) {
     uint64_t v = 7;
     g_assert_false(lim_parse_size(bad[i], &v));
@@ -54,18 +55,17 @@ test_parse_size(void)
   g_assert_false(lim_parse_size(NULL, NULL));
 }
 
-static const char scenario[] =
-  "name: lim\n"
-  "duration: 1d\n"
-  "registration_service:\n"
-  "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: 8000000}\n"
-  "visited_operators:\n"
-  "  - {name: vo, share: 1.0}\n"
-  "home_operators:\n"
-  "  - {name: sho, share: 1.0}\n"
-  "manufacturers:\n"
-  "  - {name: m, devices: 1000000000, production: {poisson: 10/s}}\n"
-  "  - {name: n, devices: 1000, production: {poisson: 10/s}}\n";
+static const char scenario[] = "name: lim\n"
+                               "duration: 1d\n"
+                               "registration_service:\n"
+                               "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: 8000000}\n"
+                               "visited_operators:\n"
+                               "  - {name: vo, share: 1.0}\n"
+                               "home_operators:\n"
+                               "  - {name: sho, share: 1.0}\n"
+                               "manufacturers:\n"
+                               "  - {name: m, devices: 1000000000, production: {poisson: 10/s}}\n"
+                               "  - {name: n, devices: 1000, production: {poisson: 10/s}}\n";
 
 static void
 test_estimate(void)
@@ -73,16 +73,19 @@ test_estimate(void)
   g_autoptr(GError) error = NULL;
   g_autoptr(ScnConfig) cfg = scn_load_string(scenario, "lim.yaml", NULL, &error);
   g_assert_no_error(error);
-  /* IND 5: 33 SQN words per device. */
-  g_assert_cmpuint(lim_device_bytes(5), ==, LIM_DEVICE_BYTES_BASE + 33 * 8);
-  g_assert_cmpuint(lim_device_bytes(0), ==, LIM_DEVICE_BYTES_BASE + 2 * 8);
+  /* The tables' rows plus the measured overhead; a pool far smaller than the devices
+   * needs few PIMSI records. */
+  uint64_t per = lim_device_bytes(cfg);
+  g_assert_cmpuint(per, ==, (uint64_t)(world_device_bytes(cfg) + 0.999) + LIM_DEVICE_OVERHEAD);
+  g_assert_cmpuint(per, >, LIM_DEVICE_OVERHEAD + 100);
   g_assert_cmpuint(lim_run_bytes(cfg), ==,
-                   UINT64_C(1000001000) * lim_device_bytes(5) + 8000000 / 8 + LIM_FIXED_BYTES);
-  /* Fewer IND bits, less memory per device. */
-  const char *sets[] = {"registration_service.ind_bits=0", NULL};
-  g_autoptr(ScnConfig) small = scn_load_string(scenario, "lim.yaml", sets, &error);
+                   UINT64_C(1000001000) * per + 8000000 / 8 + LIM_FIXED_BYTES);
+  /* Spare AV slots at each VO that takes PIMSIs cost more per device. */
+  const char *sets[] = {"registration_service.av_batch=5", "visited_operators.0.accepts_pimsi=true",
+                        NULL};
+  g_autoptr(ScnConfig) batch = scn_load_string(scenario, "lim.yaml", sets, &error);
   g_assert_no_error(error);
-  g_assert_cmpuint(lim_run_bytes(small), <, lim_run_bytes(cfg));
+  g_assert_cmpuint(lim_device_bytes(batch), ==, per + 9);
 }
 
 static void
@@ -133,7 +136,7 @@ test_quickstart_fits(void)
    * devices do not fit on any machine this suite runs on. */
   g_autoptr(GError) error = NULL;
   g_autofree char *path =
-    g_build_filename(g_getenv("M2M_SRCDIR"), "scenarios", "quickstart.yaml", NULL);
+      g_build_filename(g_getenv("M2M_SRCDIR"), "scenarios", "quickstart.yaml", NULL);
   g_autoptr(ScnConfig) cfg = scn_load(path, NULL, &error);
   g_assert_no_error(error);
   g_assert_true(lim_check_run(cfg, &error));

@@ -5,12 +5,12 @@
  * only fail when touched).
  *
  * The estimate is devices x bytes per device + the PIMSI pool's bitmap + a fixed part.
- * Bytes per device are measured, not computed from sizeof: `m2msim bench world` reports
- * peak RSS per device (event queue, message pools, quantile samples and allocator slack
- * included), which is what the kernel sees. Measured on x86-64, ind_bits 5 (README,
- * "Hardening"): 641 B at 200,000 devices, 592 B at 1,000,000 (see LIM_DEVICE_BYTES_BASE).
- * The part that scales with ind_bits is the USIM's SQN state, (1 + 2^ind_bits) words of
- * 8 octets; the rest is LIM_DEVICE_BYTES_BASE. */
+ * Bytes per device are the sizes of the roles' per-device tables for the scenario
+ * (world_device_bytes: a device's row, its PIMSI record, spare AV slots, SHO bits), plus
+ * LIM_DEVICE_OVERHEAD for what grows with the devices but is not a table row (pending
+ * events, messages and sessions in flight, quantile samples, allocator slack), measured
+ * with `m2msim bench world`: peak RSS per device minus the tables' bytes, with a margin
+ * (README, "Hardening"). */
 #pragma once
 
 #include <glib.h>
@@ -23,17 +23,18 @@
 GQuark lim_error_quark(void);
 
 typedef enum {
-  LIM_ERROR_MEMORY, /* the run needs more memory than this process may use */
+  LIM_ERROR_MEMORY,  /* the run needs more memory than this process may use */
   LIM_ERROR_SETTING, /* M2M_MEMORY_LIMIT is malformed */
 } LimError;
 
-/* Peak RSS per device minus the USIM SQN words, in octets (measured, with ~10% margin). */
-#define LIM_DEVICE_BYTES_BASE 420
+/* Peak RSS per device beyond the tables' rows, in octets (measured: 80 at 1,000,000
+ * devices; with margin). */
+#define LIM_DEVICE_OVERHEAD 112
 /* Memory a run needs whatever its size (engine, statistics, SQLite, libraries), octets. */
 #define LIM_FIXED_BYTES (32 * 1024 * 1024)
 
-/* Estimated peak memory per device for a scenario with `ind_bits` IND bits, octets. */
-uint64_t lim_device_bytes(unsigned ind_bits);
+/* Estimated peak memory per device for a run of cfg, octets. */
+uint64_t lim_device_bytes(const ScnConfig *cfg);
 
 /* Estimated peak memory of a run of `cfg`, octets (saturates at UINT64_MAX). */
 uint64_t lim_run_bytes(const ScnConfig *cfg);

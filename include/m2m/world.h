@@ -51,6 +51,10 @@ void world_set_log(World *w, FILE *out);
  * every 65536 events and once at the end. Returns the number of events executed. */
 uint64_t world_run(World *w, WorldProgressFn progress, void *data);
 
+/* Octets per device the roles' tables of a run of cfg hold (sizes of the rows, before
+ * anything is built), for the memory check (limits.h). */
+double world_device_bytes(const ScnConfig *cfg);
+
 /* Headline figures for the command line's summary. */
 typedef struct {
   uint64_t produced;     /* equipment made (incl. still waiting for a PIMSI) */

@@ -2,6 +2,7 @@
  * compared with the smallest memory limit the process is under. Linux only reads
  * /proc and /sys; elsewhere the files are missing and only the rlimits count. */
 #include "m2m/limits.h"
+#include "m2m/world.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,10 +14,9 @@
 G_DEFINE_QUARK(m2m - limits - error - quark, lim_error)
 
 uint64_t
-lim_device_bytes(unsigned ind_bits)
+lim_device_bytes(const ScnConfig *cfg)
 {
-  unsigned b = MIN(ind_bits, 20u);
-  return LIM_DEVICE_BYTES_BASE + ((UINT64_C(1) << b) + 1) * sizeof(uint64_t);
+  return (uint64_t)(world_device_bytes(cfg) + 0.999) + LIM_DEVICE_OVERHEAD;
 }
 
 static uint64_t
@@ -35,7 +35,7 @@ uint64_t
 lim_run_bytes(const ScnConfig *cfg)
 {
   uint64_t devices = scn_config_total_devices(cfg);
-  uint64_t need = sat_mul(devices, lim_device_bytes(cfg->registration_service.ind_bits));
+  uint64_t need = sat_mul(devices, lim_device_bytes(cfg));
   /* The PIMSI pool keeps one bit per PIMSI (pool.c). */
   need = sat_add(need, cfg->registration_service.pimsi_pool.size / 8);
   return sat_add(need, LIM_FIXED_BYTES);
@@ -228,7 +228,6 @@ lim_check_run(const ScnConfig *cfg, GError **error)
   LimMemory avail;
   if (!lim_memory_available(&avail, error))
     return false;
-  return lim_check(scn_config_total_devices(cfg),
-                   lim_device_bytes(cfg->registration_service.ind_bits), lim_run_bytes(cfg), &avail,
+  return lim_check(scn_config_total_devices(cfg), lim_device_bytes(cfg), lim_run_bytes(cfg), &avail,
                    error);
 }

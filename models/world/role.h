@@ -27,6 +27,9 @@ typedef struct RoleClass {
   void (*start)(World *w, void *instance);
   /* Octets an instance holds (the memory estimate). NULL: nothing worth counting. */
   size_t (*memory)(const World *w, const void *instance);
+  /* Octets per device the role kind will hold for a run of cfg (from the sizes of its
+   * tables, before anything is built: the memory check of `m2msim run`). NULL: none. */
+  double (*device_bytes)(const ScnConfig *cfg);
   /* Octets of one procedure context of the role (an attach being authenticated, a
    * download, an AV job): the builder makes the role kind's pool of them, w->ctx[kind],
    * shared by its instances. 0: none. */

@@ -261,6 +261,16 @@ world_set_log(World *w, FILE *out)
   w->log = out ? fsm_log_new(out) : NULL;
 }
 
+double
+world_device_bytes(const ScnConfig *cfg)
+{
+  double n = 0;
+  for (int kind = 0; kind < ROLE_N; kind++)
+    if (role_table[kind]->device_bytes != NULL)
+      n += role_table[kind]->device_bytes(cfg);
+  return n;
+}
+
 size_t
 w_memory(const World *w)
 {
