@@ -1,5 +1,5 @@
 /* `m2msim bench engine`: events per second of the engine on a PHOLD-style hold load, the
- * workload of the ns-3 peer (/work/shared/bench/ns3-phold, ns-3's schedulers from Debian
+ * workload of the ns-3 peer (tools/peers/ns3-phold, ns-3's schedulers from Debian
  * libns3-dev): K events pending; each executed event schedules one new event after an
  * Exp(1 s) delay drawn by an xorshift64 generator (the peer's --rng=fast); stop after N
  * events. The time to schedule the K initial events is excluded, as in the peer.
