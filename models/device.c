@@ -657,6 +657,7 @@ static MsgCert *
 prove(World *w, uint32_t id, const Dev *d, const uint8_t nonce[CERT_NONCE_LEN], const char *context,
       bool keep, uint8_t master[CERT_MASTER_LEN])
 {
+  int64_t t0 = w_crypto_begin(w);
   DevCred *c = credentials(w, id, d);
   size_t clen = strlen(context);
   g_assert(clen <= CERT_MAX_CONTEXT_LEN);
@@ -676,6 +677,7 @@ prove(World *w, uint32_t id, const Dev *d, const uint8_t nonce[CERT_NONCE_LEN], 
     g_error("device proof failed: %s", cert_status_name(st));
   if (keep)
     c->attach = *p;
+  w_crypto_end(w, t0);
   return p;
 }
 
@@ -724,12 +726,14 @@ derive_keys(World *w, Dev *d, const uint8_t rand[16], const uint8_t ck[16], cons
 {
   DevSession *s = session_open(w, d);
   memcpy(s->rand, rand, 16);
+  int64_t t0 = w_crypto_begin(w);
   uint8_t k_rs[KDF_OUT_LEN];
   if (!kdf_rs_key(w->kdf, ck, ik, d->imsi, s->rand, k_rs) ||
       !kdf_sho_key(w->kdf, ck, ik, d->imsi, s->rand, s->k_sho))
     g_error("key derivation failed");
   w_key_confirm(k_rs, s->proof_rs);
   OPENSSL_cleanse(k_rs, sizeof k_rs);
+  w_crypto_end(w, t0);
 }
 
 static void
@@ -882,12 +886,14 @@ static void
 package(World *w, uint32_t id, Dev *d, const Msg *m)
 {
   disarm(w, d);
+  int64_t t0 = w_crypto_begin(w);
   uint8_t k_seal[KDF_SEAL_KEY_LEN];
   if (!kdf_seal_key(w->kdf, session(w, d)->k_sho, d->imsi, k_seal))
     g_error("key derivation failed");
   SealUsim usim;
   SealStatus st = seal_open(w->seal, k_seal, d->imsi, m->u.pkg, SEAL_PACKAGE_LEN, &usim);
   OPENSSL_cleanse(k_seal, sizeof k_seal);
+  w_crypto_end(w, t0);
   if (st != SEAL_OK) {
     devs(w)->fig.seal_failures++;
     no_sho_backoff(w, id, d, "USIM package refused");
@@ -968,7 +974,9 @@ usim_check(World *w, uint32_t id, Dev *d, const uint8_t rand_in[16],
   uint8_t rand[16], autn[AKA_AUTN_LEN];
   memcpy(rand, rand_in, 16);
   memcpy(autn, autn_in, AKA_AUTN_LEN);
+  int64_t t0 = w_crypto_begin(w);
   AkaStatus st = aka_usim_check(&w->aka, w->mil, &keys, usim, rand, autn, ans);
+  w_crypto_end(w, t0);
   OPENSSL_cleanse(&keys, sizeof keys);
   if (st == AKA_OK && !(d->flags & F_SPILLED) && !aka_usim_pack(&d->usim, &w->aka, &local)) {
     g_hash_table_insert(t->spill, GUINT_TO_POINTER(id), g_memdup2(&local, sizeof local));

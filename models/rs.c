@@ -304,7 +304,9 @@ rec_allocate(void *ctx, uint64_t idx, unsigned event, void *data)
   RsRecord *r = &rs->rec[idx];
   memset(r, 0, sizeof *r);
   w_random(w, r->keys.k, 16);
+  int64_t t0 = w_crypto_begin(w);
   mil_opc(w->mil, r->keys.k, rs->op, r->keys.opc);
+  w_crypto_end(w, t0);
   r->dev = m->dev;
   r->t_alloc = w_now(w);
   fsm_goto(&rec_def, idx, &r->state, R_ALLOCATED);
@@ -444,6 +446,7 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
   Msg *a = net_answer_new(w, q, MSG_AV_ANSWER);
   RsRecord *r = record_of(w, q->pimsi, q->dev);
   a->status = ST_OK;
+  int64_t t0 = w_crypto_begin(w);
   if (r == NULL) {
     a->status = ST_REFUSED;
   } else if (q->status == ST_SYNC_FAILURE) {
@@ -475,6 +478,7 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
       a->status = ST_FAILED;
     }
   }
+  w_crypto_end(w, t0);
   job_free(w, arg, j);
   net_send(w, a, 0);
 }
@@ -537,6 +541,7 @@ answer_lookup(World *w, const Msg *l, SimTime service)
   rs_of(w)->fig.lookups++;
   RsRecord *r = record_of(w, l->pimsi, l->dev);
   bool ok = false;
+  int64_t t0 = w_crypto_begin(w);
   if (r && r->conn_ok && CRYPTO_memcmp(r->proof_rs, l->u.conn.proof, 16) == 0) {
     ok = true; /* the secured connection of this AKA run is already up */
   } else if (r && authenticated(w, r, l)) {
@@ -555,6 +560,7 @@ answer_lookup(World *w, const Msg *l, SimTime service)
     OPENSSL_cleanse(ik, 16);
     OPENSSL_cleanse(k_rs, sizeof k_rs);
   }
+  w_crypto_end(w, t0);
   Msg *a = net_answer_new(w, l, MSG_LOOKUP_ANSWER);
   if (!ok) {
     rs_of(w)->fig.lookup_refused++;
@@ -604,12 +610,14 @@ on_key_request(World *w, Msg *q)
   Msg *k = net_answer_new(w, q, MSG_KEY);
   RsRecord *r = record_of(w, q->pimsi, q->dev);
   if (r && r->av_issued && r->sho == net_addr_index(q->from) + 1) {
+    int64_t t0 = w_crypto_begin(w);
     uint8_t ck[16], ik[16];
     ck_ik(w, r, q->u.conn.rand, ck, ik);
     if (!kdf_sho_key(w->kdf, ck, ik, pimsi_imsi(w, q->pimsi), q->u.conn.rand, k->u.key))
       g_error("kdf_sho_key failed");
     OPENSSL_cleanse(ck, 16);
     OPENSSL_cleanse(ik, 16);
+    w_crypto_end(w, t0);
     k->status = ST_OK;
   } else {
     k->status = ST_REFUSED;

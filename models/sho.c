@@ -285,6 +285,7 @@ download_done(World *w, Sho *s, PoolId did, ShoDl *d)
   if (!imsi_make(1, s->mnc, s->mnc_len, s->next_msin++, 12 - s->mnc_len, &usim.imsi, NULL))
     g_error("%s: IMSI range exhausted", s->cfg->name);
   w_random(w, usim.k, 16);
+  int64_t t0 = w_crypto_begin(w);
   mil_opc(w->mil, usim.k, s->op, usim.opc);
   uint8_t k_seal[KDF_SEAL_KEY_LEN], nonce[SEAL_NONCE_LEN];
   if (!kdf_seal_key(w->kdf, d->key, d->pimsi_imsi, k_seal))
@@ -293,6 +294,7 @@ download_done(World *w, Sho *s, PoolId did, ShoDl *d)
   Msg *p = to_device(w, s, d, MSG_PACKAGE);
   if (seal_pack(w->seal, k_seal, d->pimsi_imsi, &usim, nonce, p->u.pkg) != SEAL_OK)
     g_error("seal_pack failed");
+  w_crypto_end(w, t0);
   OPENSSL_cleanse(&usim, sizeof usim);
   OPENSSL_cleanse(k_seal, sizeof k_seal);
   s->fig.downloads++;

@@ -112,9 +112,11 @@ verifier_check(World *w, Verifier *v, const MsgCert *p, const uint8_t nonce[CERT
   g_assert(v->v != NULL);
   v->fig.verifications++;
   CertStatus st = CERT_BAD_ENCODING;
+  int64_t t0 = w_crypto_begin(w);
   if (p != NULL)
     st = cert_verifier_check(v->v, p->der, p->der_len, &p->proof, nonce, context, strlen(context),
                              w_now(w) / SIM_S);
+  w_crypto_end(w, t0);
   uint64_t *n = st == CERT_OK              ? &v->fig.accepted
                 : st == CERT_EXPIRED       ? &v->fig.refused_expired
                 : st == CERT_REVOKED       ? &v->fig.refused_revoked

@@ -350,3 +350,15 @@ sim_run(SimEngine *sim)
 {
   return sim_run_until(sim, SIM_TIME_MAX);
 }
+
+size_t
+sim_memory(const SimEngine *sim)
+{
+  const SimQueue *q = &sim->q;
+  size_t n = sizeof *sim + (size_t)sim->cap_slots * sizeof(SimSlot);
+  n += (q->heap.cap + 8) * sizeof(SimQEntry) + q->pn_cap * sizeof(SimQPNode);
+  n += q->nb_cap * sizeof(SimQBucket) + (size_t)q->over.cap * sizeof(SimQEntry);
+  for (size_t i = 0; i < q->nb; i++)
+    n += (size_t)q->bk[i].cap * sizeof(SimQEntry);
+  return n;
+}

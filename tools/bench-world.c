@@ -69,6 +69,14 @@ builtin_scenario(uint64_t n)
       rate_b > 0 ? rate_b : 1.0);
 }
 
+/* One line of the memory split: "bytes_per_device[WHAT]: N". */
+static void
+print_memory(void *data, const char *what, size_t bytes)
+{
+  uint64_t devices = *(const uint64_t *)data;
+  printf("bytes_per_device[%s]: %.1f\n", what, (double)bytes / (double)MAX(devices, 1));
+}
+
 int
 bench_world(int argc, char **argv)
 {
@@ -109,6 +117,7 @@ bench_world(int argc, char **argv)
   g_autoptr(World) w = world_new(cfg, &error);
   if (w == NULL)
     return cli_usage_error("bench world", "%s", error->message);
+  world_set_profile(w, true);
   world_run(w, NULL, NULL);
   WorldSummary s;
   world_summary(w, &s);
@@ -124,7 +133,11 @@ bench_world(int argc, char **argv)
   printf("wall_s: %.3f\n", s.wall_s);
   printf("events_per_s: %.0f\n", (double)s.events / (s.wall_s > 0 ? s.wall_s : 1e-9));
   printf("provisioned_per_s: %.0f\n", (double)s.provisioned / (s.wall_s > 0 ? s.wall_s : 1e-9));
+  printf("ns_per_event: %.1f\n", s.wall_s * 1e9 / (double)MAX(s.events, 1));
+  printf("crypto_s: %.3f\ncrypto_share: %.3f\n", world_crypto_s(w),
+         world_crypto_s(w) / (s.wall_s > 0 ? s.wall_s : 1e-9));
   printf("world_bytes_per_device: %zu\n", s.bytes_per_device);
+  world_foreach_memory(w, print_memory, &total);
   printf("peak_rss_kib: %ld\n", ru.ru_maxrss);
   printf("rss_bytes_per_device: %.0f\n", (double)ru.ru_maxrss * 1024.0 / (double)total);
   return CLI_EXIT_OK;

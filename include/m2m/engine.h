@@ -111,5 +111,8 @@ uint64_t sim_events_pending(const SimEngine *sim);
 /* Time of the earliest pending event, or SIM_TIME_MAX if none. */
 SimTime sim_next_time(SimEngine *sim);
 
+/* Octets the engine holds now: event records and the queue's arrays (their capacity). */
+size_t sim_memory(const SimEngine *sim);
+
 /* The queue structure in use. */
 SimQueueKind sim_queue_kind(const SimEngine *sim);

@@ -47,9 +47,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(World, world_free)
  * the default). Call before world_run(). */
 void world_set_log(World *w, FILE *out);
 
+/* Profiling (bench world): when on, the wall time spent in the protocol core's crypto
+ * (MILENAGE, key derivations, seals, certificates) is added up, at two clock reads per
+ * piece of work; world_crypto_s() gives it. Off by default. */
+void world_set_profile(World *w, bool on);
+double world_crypto_s(const World *w);
+
 /* Runs the world from 0 to cfg->duration. `progress` (may be NULL) is called about
  * every 65536 events and once at the end. Returns the number of events executed. */
 uint64_t world_run(World *w, WorldProgressFn progress, void *data);
+
+/* Calls fn for each structure of the world with the octets it holds now: the engine, the
+ * network layer's pools, each role kind's tables and its contexts (for bench world). */
+typedef void (*WorldMemoryFn)(void *data, const char *what, size_t bytes);
+void world_foreach_memory(const World *w, WorldMemoryFn fn, void *data);
 
 /* Octets per device the roles' tables of a run of cfg hold (sizes of the rows, before
  * anything is built), for the memory check (limits.h). */

@@ -255,10 +255,44 @@ world_free(World *w)
 }
 
 void
+world_set_profile(World *w, bool on)
+{
+  w->profile = on;
+}
+
+double
+world_crypto_s(const World *w)
+{
+  return (double)w->crypto_ns / 1e9;
+}
+
+void
 world_set_log(World *w, FILE *out)
 {
   fsm_log_free(w->log);
   w->log = out ? fsm_log_new(out) : NULL;
+}
+
+void
+world_foreach_memory(const World *w, WorldMemoryFn fn, void *data)
+{
+  fn(data, "engine (events, queue)", sim_memory(w->sim));
+  fn(data, "messages in flight", idpool_memory(w->msgs));
+  fn(data, "pending requests", idpool_memory(w->reqs));
+  fn(data, "AV batches", idpool_memory(w->batches));
+  for (int kind = 0; kind < ROLE_N; kind++) {
+    const RoleClass *rc = role_table[kind];
+    size_t n = 0;
+    if (rc->memory != NULL)
+      for (size_t i = 0; i < w->n_inst[kind]; i++)
+        n += rc->memory(w, w->inst[kind][i]);
+    if (n > 0)
+      fn(data, rc->name, n);
+    if (w->ctx[kind] != NULL) {
+      g_autofree char *name = g_strdup_printf("%s contexts", rc->name);
+      fn(data, name, idpool_memory(w->ctx[kind]));
+    }
+  }
 }
 
 double
