@@ -134,9 +134,13 @@ typedef struct {
   SimTime t_power_on;     /* us */
   Imsi imsi;              /* the PIMSI as a number; the real IMSI once provisioned */
   PoolId session;         /* the keys of its temporary access (DevSession), POOL_NONE: none */
+  uint64_t pad;           /* the fields above: one cache line, touched by every event */
   uint8_t k[16], opc[16]; /* preliminary credentials, then the real ones */
   AkaUsimSmall usim;      /* the USIM's SQN state (TS 33.102 Annex C); F_SPILLED: in spill */
 } Dev;
+/* Rows are two cache lines (the table is page aligned): the state machine's line, then
+ * the USIM's (keys and SQN state, touched only by authentications). */
+G_STATIC_ASSERT(sizeof(Dev) == 128);
 
 /* What a device holds only while it is being provisioned: the keys of the AKA run (or
  * certificate exchange) that gave it temporary access. In the device role's context pool,
