@@ -86,9 +86,11 @@ run_seal(SealCtx *c, double seconds, uint8_t *sink)
 int
 bench_crypto(int argc, char **argv)
 {
-  double seconds = 1.0;
-  if (!cli_bench_seconds("bench crypto", "- key derivations and USIM packages per second", summary,
-                         "measuring time per path, in seconds (default 1)", argc, argv, &seconds))
+  double seconds = 1.0; /* per path */
+  bool parsed =
+      cli_bench_seconds("bench crypto", "- key derivations and USIM packages per second", summary,
+                        "seconds each path is measured for (default 1)", argc, argv, &seconds);
+  if (!parsed)
     return CLI_EXIT_USAGE;
   g_autoptr(KdfCtx) kdf = kdf_ctx_new();
   g_autoptr(SealCtx) seal = seal_ctx_new();

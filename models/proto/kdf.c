@@ -8,9 +8,10 @@
 #include <openssl/params.h>
 #include <string.h>
 
-bool
-kdf(const uint8_t *key, size_t key_len, uint8_t fc, const KdfParam *params, size_t n,
-    uint8_t out[KDF_OUT_LEN])
+/* The checks both paths make (programming errors: critical messages); zeroes out. */
+static bool
+args_ok(const uint8_t *key, size_t key_len, const KdfParam *params, size_t n,
+        uint8_t out[KDF_OUT_LEN])
 {
   g_return_val_if_fail(out != NULL, false);
   memset(out, 0, KDF_OUT_LEN);
@@ -20,6 +21,15 @@ kdf(const uint8_t *key, size_t key_len, uint8_t fc, const KdfParam *params, size
     g_return_val_if_fail(params[i].len <= KDF_MAX_PARAM_LEN, false);
     g_return_val_if_fail(params[i].data != NULL || params[i].len == 0, false);
   }
+  return true;
+}
+
+bool
+kdf(const uint8_t *key, size_t key_len, uint8_t fc, const KdfParam *params, size_t n,
+    uint8_t out[KDF_OUT_LEN])
+{
+  if (!args_ok(key, key_len, params, n, out))
+    return false;
 
   static const uint8_t no_key = 0;
   EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -54,24 +64,19 @@ struct KdfCtx {
 KdfCtx *
 kdf_ctx_new(void)
 {
-  KdfCtx *c = g_new0(KdfCtx, 1);
+  g_autoptr(KdfCtx) c = g_new0(KdfCtx, 1);
   c->md = EVP_MD_fetch(NULL, "SHA256", NULL);
   c->ctx = EVP_MD_CTX_new();
-  if (c->md == NULL || c->ctx == NULL) {
-    kdf_ctx_free(c);
-    return NULL;
-  }
-  return c;
+  return c->md != NULL && c->ctx != NULL ? g_steal_pointer(&c) : NULL;
 }
 
 void
 kdf_ctx_free(KdfCtx *c)
 {
-  if (c != NULL) {
-    EVP_MD_CTX_free(c->ctx);
-    EVP_MD_free(c->md);
-    g_free(c);
-  }
+  /* OpenSSL's frees take NULL, as this one does. */
+  EVP_MD_CTX_free(c != NULL ? c->ctx : NULL);
+  EVP_MD_free(c != NULL ? c->md : NULL);
+  g_free(c);
 }
 
 enum { SHA256_BLOCK = 64 };
@@ -118,15 +123,7 @@ kdf_ctx_derive(KdfCtx *c, const uint8_t *key, size_t key_len, uint8_t fc, const 
 {
   if (c == NULL)
     return kdf(key, key_len, fc, params, n, out);
-  g_return_val_if_fail(out != NULL, false);
-  memset(out, 0, KDF_OUT_LEN);
-  g_return_val_if_fail(key != NULL || key_len == 0, false);
-  g_return_val_if_fail(params != NULL || n == 0, false);
-  for (size_t i = 0; i < n; i++) {
-    g_return_val_if_fail(params[i].len <= KDF_MAX_PARAM_LEN, false);
-    g_return_val_if_fail(params[i].data != NULL || params[i].len == 0, false);
-  }
-  return ctx_hmac(c, key, key_len, fc, params, n, out);
+  return args_ok(key, key_len, params, n, out) && ctx_hmac(c, key, key_len, fc, params, n, out);
 }
 
 /* ---- this project's derivations -------------------------------------------------------- */

@@ -60,14 +60,11 @@ struct SealCtx {
 SealCtx *
 seal_ctx_new(void)
 {
-  SealCtx *c = g_new0(SealCtx, 1);
-  c->cipher = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
-  c->ctx = EVP_CIPHER_CTX_new();
-  if (c->cipher == NULL || c->ctx == NULL) {
-    seal_ctx_free(c);
+  g_autoptr(SealCtx) c = g_new0(SealCtx, 1);
+  if ((c->cipher = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL)) == NULL)
     return NULL;
-  }
-  return c;
+  c->ctx = EVP_CIPHER_CTX_new();
+  return c->ctx != NULL ? g_steal_pointer(&c) : NULL;
 }
 
 void
@@ -76,8 +73,8 @@ seal_ctx_free(SealCtx *c)
   if (c != NULL) {
     EVP_CIPHER_CTX_free(c->ctx); /* wipes the last key schedule */
     EVP_CIPHER_free(c->cipher);
-    g_free(c);
   }
+  g_free(c);
 }
 
 /* One GCM pass over SEAL_PLAIN_LEN octets on ctx (its cipher set, or set here). Encrypting:
