@@ -1,6 +1,6 @@
 /* The Registration Service (see rs.h).
  *
- * Records: one RsRecord per PIMSI index (the pool hands out never-used indices in
+ * Records: one RsRecord (one cache line) per PIMSI index (the pool hands out never-used indices in
  * ascending order before it reuses any, so min(pool size, devices) records suffice),
  * with the preliminary K and OPc (OPc = OP xor E_K(OP) under the RS's own OP, all from
  * the DRBG), SEQ_HE, the device and its SHO.
@@ -64,19 +64,18 @@ typedef struct {
   Msg req;
 } RsJob;
 
+/* One PIMSI's record: one cache line (the table is page aligned). */
 typedef struct {
   uint8_t state;     /* RecState */
   uint8_t av_issued; /* AVs generated for this allocation */
-  uint8_t conn_ok;   /* proof_rs holds a verified proof (secured connection up) */
-  uint8_t pad;
-  uint32_t dev; /* device holding the PIMSI */
-  uint32_t sho; /* SHO index + 1, 0 = none yet */
-  uint32_t pad2;
-  uint64_t seq_he;      /* SEQ_HE (TS 33.102 Annex C.1.2) */
-  SimTime t_alloc;      /* us */
-  AkaKeys keys;         /* preliminary K, OPc */
-  uint8_t proof_rs[16]; /* the device's verified proof of K_RS (the connection stays up) */
+  uint16_t sho;      /* SHO index + 1, 0 = none yet */
+  uint32_t dev;      /* device holding the PIMSI */
+  uint64_t seq_he;   /* SEQ_HE (TS 33.102 Annex C.1.2) */
+  SimTime t_alloc;   /* us */
+  PoolId conn;       /* the secured connection up (its verified proof of K_RS), or none */
+  AkaKeys keys;      /* preliminary K, OPc */
 } RsRecord;
+G_STATIC_ASSERT(sizeof(RsRecord) == 64);
 
 /* What the RS counts. */
 typedef struct {
@@ -120,6 +119,7 @@ typedef struct {
 
 struct Rs {
   RsFigures fig;
+  IdPool *conns;        /* open secured connections: the device's verified proof of K_RS (16 B) */
   uint32_t *registered; /* per device: its PIMSI index + 1, 0 = not registered (yet) */
   uint64_t n_dev;
   RsProbe probes[V_N]; /* the computed figures (value()) */
@@ -204,6 +204,7 @@ rs_create(World *w, uint32_t index, GError **error)
   }
   rs->n_rec = MIN(p->size, w->total_devices);
   rs->rec = w_big_new0(rs->n_rec, sizeof(RsRecord));
+  rs->conns = idpool_new(16);
   rs->registered = w_big_new0(w->total_devices, sizeof(uint32_t));
   rs->n_dev = w->total_devices;
   if (rs->rec == NULL || rs->registered == NULL) {
@@ -238,6 +239,7 @@ rs_destroy(void *p)
     OPENSSL_cleanse(rs->rec, used * sizeof(RsRecord));
   }
   w_big_free(rs->rec, rs->n_rec, sizeof(RsRecord));
+  idpool_free(rs->conns);
   w_big_free(rs->registered, rs->n_dev, sizeof(uint32_t));
   pool_free(rs->pool);
   OPENSSL_cleanse(rs->op, sizeof rs->op);
@@ -269,6 +271,32 @@ record_of(World *w, uint32_t pimsi, uint32_t dev)
     return NULL;
   RsRecord *r = &rs->rec[pimsi];
   return r->state == R_ALLOCATED && r->dev == dev ? r : NULL;
+}
+
+/* The secured connection of r is up with this proof (the same AKA run). */
+static bool
+conn_up(const Rs *rs, const RsRecord *r, const uint8_t proof[16])
+{
+  return r->conn != POOL_NONE && CRYPTO_memcmp(idpool_get(rs->conns, r->conn), proof, 16) == 0;
+}
+
+static void
+conn_open(Rs *rs, RsRecord *r, const uint8_t proof[16])
+{
+  void *p;
+  if (r->conn == POOL_NONE)
+    r->conn = idpool_alloc(rs->conns, &p);
+  memcpy(idpool_get(rs->conns, r->conn), proof, 16);
+}
+
+static void
+conn_close(Rs *rs, RsRecord *r)
+{
+  if (r->conn != POOL_NONE) {
+    explicit_bzero(idpool_get(rs->conns, r->conn), 16);
+    idpool_release(rs->conns, r->conn);
+    r->conn = POOL_NONE;
+  }
 }
 
 static void
@@ -542,7 +570,7 @@ answer_lookup(World *w, const Msg *l, SimTime service)
   RsRecord *r = record_of(w, l->pimsi, l->dev);
   bool ok = false;
   int64_t t0 = w_crypto_begin(w);
-  if (r && r->conn_ok && CRYPTO_memcmp(r->proof_rs, l->u.conn.proof, 16) == 0) {
+  if (r && conn_up(rs_of(w), r, l->u.conn.proof)) {
     ok = true; /* the secured connection of this AKA run is already up */
   } else if (r && authenticated(w, r, l)) {
     uint8_t ck[16], ik[16], k_rs[KDF_OUT_LEN], proof[16];
@@ -552,10 +580,8 @@ answer_lookup(World *w, const Msg *l, SimTime service)
       g_error("kdf_rs_key failed");
     w_key_confirm(k_rs, proof);
     ok = CRYPTO_memcmp(proof, l->u.conn.proof, 16) == 0;
-    if (ok) {
-      memcpy(r->proof_rs, proof, 16);
-      r->conn_ok = 1;
-    }
+    if (ok)
+      conn_open(rs_of(w), r, proof);
     OPENSSL_cleanse(ck, 16);
     OPENSSL_cleanse(ik, 16);
     OPENSSL_cleanse(k_rs, sizeof k_rs);
@@ -595,7 +621,7 @@ on_lookup(World *w, Msg *l)
    * unknown PIMSI queues too, so the answer's timing tells nothing either. */
   const RsRecord *r = record_of(w, l->pimsi, l->dev);
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE &&
-      !(r != NULL && r->conn_ok && CRYPTO_memcmp(r->proof_rs, l->u.conn.proof, 16) == 0)) {
+      !(r != NULL && conn_up(rs_of(w), r, l->u.conn.proof))) {
     SimTime service = wrng_dist(&rs_of(w)->r_av, &w->cfg->registration_service.cert_check_time);
     hold_server(w, l, service, cert_check_done);
     return;
@@ -636,6 +662,7 @@ rec_release(void *ctx, uint64_t idx, unsigned event, void *data)
   SimTime now = w_now(w);
   if (rs->master != NULL) /* provisioned: no key will be derived from it again */
     g_hash_table_remove(rs->master, GUINT_TO_POINTER(r->dev));
+  conn_close(rs, r);
   if (w->cfg->registration_service.pimsi_recycle == SCN_RECYCLE_AFTER_PROVISIONING) {
     if (!pool_release(rs->pool, (uint32_t)idx, now))
       g_error("pool_release refused PIMSI %u", (uint32_t)idx);
