@@ -312,6 +312,9 @@ register_figures(World *w, DevTable *t)
 
 static void dev_destroy(void *p);
 
+static void dev_on_timer(SimEngine *sim, void *ctx, uint64_t arg);
+static void timer_prefetch(void *ctx, uint64_t arg);
+
 /* The one table of every device. */
 static void *
 dev_create(World *w, uint32_t index, GError **error)
@@ -332,6 +335,7 @@ dev_create(World *w, uint32_t index, GError **error)
   stat_samples_init(&t->attach_latency, true);
   stat_samples_init(&t->access_latency, true);
   register_figures(w, t);
+  sim_set_prefetch(w->sim, dev_on_timer, timer_prefetch);
   if (w_uses_certificates(cfg)) {
     w_random(w, t->dev_secret, sizeof t->dev_secret);
     t->cert_from = w_big_new0(capacity, sizeof(int64_t));
@@ -1081,6 +1085,27 @@ dev_dispatch(World *w, Msg *m)
   fsm_dispatch(&dev_def, id, d->state, event_of[m->kind], w, m);
 }
 
+/* Prefetching (engine.h): the row of the device a timer or a message is for. */
+static void
+prefetch_row(const World *w, uint32_t id)
+{
+  const DevTable *t = w_inst(w, ROLE_DEV, 0);
+  if (id < t->n)
+    __builtin_prefetch(&t->devs[id]);
+}
+
+static void
+timer_prefetch(void *ctx, uint64_t arg)
+{
+  prefetch_row(ctx, w_lo(arg));
+}
+
+static void
+dev_prefetch(const World *w, const Msg *m)
+{
+  prefetch_row(w, net_addr_index(m->to));
+}
+
 /* A device's row, and with certificates its validity start. */
 static double
 dev_device_bytes(const ScnConfig *cfg)
@@ -1092,7 +1117,7 @@ dev_device_bytes(const ScnConfig *cfg)
 const RoleClass dev_role = {
     .name = "Device", .instances = ROLE_ONE, .ctx_size = sizeof(DevSession),
     .create = dev_create, .destroy = dev_destroy, .memory = dev_memory, .device_bytes = dev_device_bytes,
-    .dispatch = dev_dispatch};
+    .prefetch = dev_prefetch, .dispatch = dev_dispatch};
 /* clang-format on */
 
 static void

@@ -842,6 +842,15 @@ rs_memory(const World *w, const void *p)
          pool_memory(rs->pool);
 }
 
+/* Prefetching (engine.h): the record of the PIMSI a message names. */
+static void
+rs_prefetch(const World *w, const Msg *m)
+{
+  const Rs *rs = rs_of(w);
+  if (m->pimsi < rs->n_rec)
+    __builtin_prefetch(&rs->rec[m->pimsi]);
+}
+
 /* A PIMSI record for each device while the pool lasts, and the device's registration. */
 static double
 rs_device_bytes(const ScnConfig *cfg)
@@ -855,6 +864,7 @@ rs_device_bytes(const ScnConfig *cfg)
 const RoleClass rs_role = {
     .name = "RegistrationService", .instances = ROLE_ONE, .create = rs_create,
     .destroy = rs_destroy, .memory = rs_memory, .device_bytes = rs_device_bytes,
+    .prefetch = rs_prefetch,
     .ctx_size = sizeof(RsJob), .ctx_clear = rs_ctx_clear, .dispatch = rs_dispatch,
     .lost = rs_lost};
 /* clang-format on */

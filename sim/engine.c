@@ -26,8 +26,15 @@ typedef struct {
   uint32_t state; /* SLOT_* */
 } SimSlot;
 
+enum { SIM_MAX_PREFETCH = 8 };
+
 struct SimEngine {
   SimTime now; /* us */
+  /* prefetch hooks: before an event runs, the data of the one likely next is prefetched
+   * through the hook registered for its handler */
+  SimHandler pf_fn[SIM_MAX_PREFETCH];
+  SimPrefetch pf_hook[SIM_MAX_PREFETCH];
+  unsigned n_pf;
   SimQueue q;
   SimSlot *slots;
   uint32_t n_slots; /* records ever used (high-water mark) */
@@ -303,6 +310,31 @@ sim_stopped(const SimEngine *sim)
   return sim->stop;
 }
 
+void
+sim_set_prefetch(SimEngine *sim, SimHandler fn, SimPrefetch hook)
+{
+  g_assert(sim->n_pf < SIM_MAX_PREFETCH);
+  sim->pf_fn[sim->n_pf] = fn;
+  sim->pf_hook[sim->n_pf] = hook;
+  sim->n_pf++;
+}
+
+/* Asks the hook of the event likely next to prefetch what its handler will touch: one
+ * event of work ahead, about what a miss to memory costs. */
+static inline void
+prefetch_next(SimEngine *sim)
+{
+  uint32_t s;
+  if (!simq_peek_next(&sim->q, &s))
+    return;
+  const SimSlot *r = &sim->slots[s];
+  for (unsigned i = 0; i < sim->n_pf; i++)
+    if (sim->pf_fn[i] == r->fn) {
+      sim->pf_hook[i](r->ctx, r->arg);
+      return;
+    }
+}
+
 uint64_t
 sim_run_until(SimEngine *sim, SimTime end)
 {
@@ -333,6 +365,8 @@ sim_run_until(SimEngine *sim, SimTime end)
     sim_slot_free(sim, s);
     sim->pending--;
     sim->top_stale = true;
+    if (sim->n_pf > 0)
+      prefetch_next(sim);
     fn(sim, ctx, arg);
     sim->executed++;
     sim_top_settle(sim);

@@ -262,6 +262,25 @@ simq_top(SimQueue *q, uint64_t *time, uint32_t *slot)
   return true;
 }
 
+/* The slot of the event most likely next after the top (the least of the root's children
+ * of a 4-ary heap: exact unless the top's handler schedules earlier), for prefetching;
+ * false when there is none or the structure cannot tell cheaply. */
+static inline bool
+simq_peek_next(const SimQueue *q, uint32_t *slot)
+{
+  if (q->kind != SIM_QUEUE_CALENDAR && q->kind != SIM_QUEUE_HEAP4)
+    return false;
+  const SimQHeap *hp = &q->heap;
+  if (hp->n < 2)
+    return false;
+  size_t best = 1, last = hp->n < 5 ? hp->n - 1 : 4;
+  for (size_t i = 2; i <= last; i++)
+    if (simq_key(hp->h[i].time, hp->h[i].tag) < simq_key(hp->h[best].time, hp->h[best].tag))
+      best = i;
+  *slot = (uint32_t)(hp->h[best].tag & SIMQ_SLOT_MASK);
+  return true;
+}
+
 /* Removes the top; simq_top() must have returned true just before. */
 static inline void
 simq_pop(SimQueue *q)

@@ -111,6 +111,13 @@ uint64_t sim_events_pending(const SimEngine *sim);
 /* Time of the earliest pending event, or SIM_TIME_MAX if none. */
 SimTime sim_next_time(SimEngine *sim);
 
+/* A prefetch hook: issues prefetches for what fn(sim, ctx, arg) will touch (it must not
+ * change anything). Before each event runs, the engine calls the hook registered for the
+ * handler of the event likely next (calendar and heap4 queues), so that event's data is
+ * on its way while the current one runs. At most 8 hooks. */
+typedef void (*SimPrefetch)(void *ctx, uint64_t arg);
+void sim_set_prefetch(SimEngine *sim, SimHandler fn, SimPrefetch hook);
+
 /* Octets the engine holds now: event records and the queue's arrays (their capacity). */
 size_t sim_memory(const SimEngine *sim);
 

@@ -208,6 +208,25 @@ deliver(SimEngine *sim, void *ctx, uint64_t arg)
   release(w, arg, m);
 }
 
+/* The prefetch hook of deliver (engine.h): the receiver's data for the message. */
+static void
+deliver_prefetch(void *ctx, uint64_t arg)
+{
+  const World *w = ctx;
+  const Msg *m = idpool_lookup(w->msgs, arg);
+  if (m != NULL) {
+    const RoleClass *rc = w->roles[net_addr_role(m->to)];
+    if (rc->prefetch != NULL)
+      rc->prefetch(w, m);
+  }
+}
+
+void
+net_start(World *w)
+{
+  sim_set_prefetch(w->sim, deliver, deliver_prefetch);
+}
+
 SimTime
 net_send(World *w, Msg *m, SimTime extra)
 {

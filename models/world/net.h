@@ -33,6 +33,9 @@ typedef struct Net Net;
 Net *net_new(World *w, GError **error);
 void net_free(Net *n);
 
+/* Registers the delivery's prefetch hook with the engine (roles' prefetch entries). */
+void net_start(World *w);
+
 /* Frees every message still in flight (the run is over) and what they own. */
 void net_drain(World *w);
 

@@ -36,6 +36,9 @@ typedef struct RoleClass {
   size_t ctx_size;
   /* Releases what a context still live at the end of the run owns. NULL: nothing. */
   void (*ctx_clear)(void *ctx);
+  /* Prefetches what dispatching m will touch (the engine asks one event ahead; it must
+   * change nothing). NULL: nothing worth it. */
+  void (*prefetch)(const World *w, const Msg *m);
   /* A message arrived for m->to. The receiver may take m->batch / m->cert / m->blob by
    * setting them to zero; everything else is freed when it returns. */
   void (*dispatch)(World *w, Msg *m);

@@ -186,6 +186,7 @@ world_new(const ScnConfig *cfg, GError **error)
   w->n_mfr = cfg->n_manufacturers;
   if ((w->net = net_new(w, error)) == NULL)
     return NULL;
+  net_start(w);
   for (size_t k = 0; k < ROLE_N; k++) {
     RoleKind kind = build_order[k];
     const RoleClass *rc = role_table[kind];
