@@ -1,10 +1,12 @@
 /* M2M equipment (see device.h): the field side of TR 33.812 alternative 1, step 3.
  *
- * Storage: one Dev row per device in a flat array sized from the scenario's total, and
- * the USIM's Annex C SQN state in a second flat array of (1 + 2^ind_bits) words per
- * device, so a device costs a few hundred octets and no heap allocation. Both arrays are
- * mapped zeroed up front (w_big_new0); the OS gives them pages only when devices are
- * made.
+ * Storage: one Dev row of 128 octets per device in a flat array sized from the
+ * scenario's total, mapped zeroed up front (w_big_new0; the OS gives it pages only when
+ * devices are made), with the USIM's Annex C SQN state in the row as an AkaUsimSmall (a
+ * USIM that moves more IND slots than it holds keeps its full AkaUsim in a spill table).
+ * What a device needs only while it is being provisioned (the keys of its temporary
+ * access) is a session in the device role's context pool, released at install or give-up;
+ * its certificate credentials likewise, in a hash table. No heap allocation per device.
  *
  * Every request the device makes carries its `seq`; an answer or timer with another seq
  * is stale (the device moved on) and is dropped before the state machine sees it. One

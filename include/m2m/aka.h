@@ -116,10 +116,10 @@ AkaStatus aka_he_resync(const AkaConfig *cfg, const MilImpl *mil, const AkaKeys 
 
 /* --- USIM ------------------------------------------------------------------------------ */
 
-/* The sequence-number state of one USIM (Annex C.2): 264 octets, so a million devices
- * take 264 MB. SEQ values are 43 bits and could be packed into 6 octets each (200
- * octets); plain uint64_t keeps the check branch-light and the layout obvious, and a
- * scenario that needs less can lower ind_bits (state still sized for 32 slots). */
+/* The sequence-number state of one USIM (Annex C.2): 264 octets, plain uint64_t words so
+ * the check is branch-light and the layout obvious (sized for 32 slots whatever
+ * ind_bits). Tables of millions of USIMs keep the small form below and unpack it for a
+ * check. */
 typedef struct {
   uint64_t sqn_ms;             /* highest accepted SQN (SEQ || IND), 48 bits; 0 at start */
   uint64_t seq[AKA_SLOTS_MAX]; /* SEQ_MS(i) for each IND slot i < 2^ind_bits; 0 at start */
