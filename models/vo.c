@@ -4,9 +4,9 @@
  * it waits for AVs from the RS (WAIT_AV; the request goes through the request helper,
  * tried twice at request_timeout each, then the device is rejected with a network
  * failure and backs off) or for the device's answer (WAIT_RES, request_timeout). Spare
- * AVs of a batch are kept per device (one batch id and an index per device, only when
- * av_batch > 1) for the device's next authentication after a failure; they are dropped on
- * a sync failure (known stale) and when access is granted.
+ * AVs of a batch (av_batch > 1) are kept for the device's next authentication after a
+ * failure, in a small table of the devices that have some; they are dropped on a sync
+ * failure (known stale) and when access is granted.
  *
  * IND: the VO with index i stamps its AVs with IND = i mod 2^ind_bits (TS 33.102 Annex
  * C.3.4: one IND value per serving node), so spares of two VOs never conflict.
@@ -91,14 +91,20 @@ typedef struct {
   "vo.attaches vo.refusals vo.spare_used vo.dropped vo.gave_up aka.successes aka.failures "        \
   "aka.res_mismatch rs.timeouts"
 
+/* The spare AVs of one device: the batch they are in and the next unused one. */
+typedef struct {
+  PoolId batch;
+  uint8_t next;
+} VoSpare;
+
 struct Vo {
   VoFigures fig;
   Verifier *verifier; /* certificate mode: the RS's trust bundle and the checks */
   uint32_t index;
   const ScnVisitedOperator *cfg;
   WRng r_refuse, r_verify;
-  PoolId *spare;       /* per device: batch holding spare AVs (POOL_NONE: none); or NULL */
-  uint8_t *spare_next; /* per device: next unused AV in that batch */
+  GHashTable *spare; /* device id -> VoSpare, for the devices it holds spare AVs of; NULL
+                        when AVs come one per request */
 };
 
 static Vo *
@@ -123,14 +129,7 @@ vo_create(World *w, uint32_t index, GError **error)
     vo->verifier = verifier_new(w, net_addr(ROLE_VO, index), vo_ca_ready);
   if (vo->cfg->accepts_pimsi && w->cfg->registration_service.av_batch > 1 &&
       w->cfg->registration_service.auth == SCN_AUTH_MILENAGE) {
-    vo->spare = g_try_malloc0_n(w->total_devices ? w->total_devices : 1, sizeof(PoolId));
-    vo->spare_next = g_try_malloc0_n(w->total_devices ? w->total_devices : 1, 1);
-    if (vo->spare == NULL || vo->spare_next == NULL) {
-      g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP, "%s: cannot allocate spare AV slots",
-                  vo->cfg->name);
-      vo_destroy(vo);
-      return NULL;
-    }
+    vo->spare = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   }
   return vo;
 }
@@ -139,8 +138,8 @@ static void
 vo_destroy(void *p)
 {
   Vo *vo = p;
-  g_free(vo->spare);
-  g_free(vo->spare_next);
+  if (vo->spare)
+    g_hash_table_unref(vo->spare);
   verifier_free(vo->verifier);
   g_free(vo);
 }
@@ -149,7 +148,7 @@ static size_t
 vo_memory(const World *w, const void *p)
 {
   const Vo *vo = p;
-  return vo->spare ? (size_t)w->total_devices * (sizeof(PoolId) + 1) : 0;
+  return vo->spare ? g_hash_table_size(vo->spare) * (sizeof(VoSpare) + 32) : 0;
 }
 
 #define VLOG(w, c, fmt, ...)                                                                       \
@@ -174,12 +173,19 @@ free_batch(World *w, PoolId batch)
     idpool_release(w->batches, batch);
 }
 
+static VoSpare *
+spares_of(Vo *vo, uint32_t dev)
+{
+  return vo->spare ? g_hash_table_lookup(vo->spare, GUINT_TO_POINTER(dev)) : NULL;
+}
+
 static void
 drop_spares(World *w, Vo *vo, uint32_t dev)
 {
-  if (vo->spare && vo->spare[dev] != POOL_NONE) {
-    free_batch(w, vo->spare[dev]);
-    vo->spare[dev] = POOL_NONE;
+  VoSpare *sp = spares_of(vo, dev);
+  if (sp != NULL) {
+    free_batch(w, sp->batch);
+    g_hash_table_remove(vo->spare, GUINT_TO_POINTER(dev));
   }
 }
 
@@ -276,11 +282,11 @@ static void
 on_new(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
 {
   uint32_t dev = c->dev;
-  if (vo->spare && vo->spare[dev] != POOL_NONE) {
-    AkaVector *batch = idpool_get(w->batches, vo->spare[dev]);
-    uint8_t k = vo->spare_next[dev]++;
-    AkaVector av = batch[k];
-    if (vo->spare_next[dev] >= w->cfg->registration_service.av_batch)
+  VoSpare *sp = spares_of(vo, dev);
+  if (sp != NULL) {
+    AkaVector *batch = idpool_get(w->batches, sp->batch);
+    AkaVector av = batch[sp->next++];
+    if (sp->next >= w->cfg->registration_service.av_batch)
       drop_spares(w, vo, dev);
     vo->fig.spare_used++;
     challenge(w, vo, cid, c, &av);
@@ -312,8 +318,9 @@ on_wait_av(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
   AkaVector av = avs[0];
   if (vo->spare) {
     drop_spares(w, vo, c->dev);
-    vo->spare[c->dev] = m->batch;
-    vo->spare_next[c->dev] = 1;
+    VoSpare *sp = g_new(VoSpare, 1);
+    *sp = (VoSpare){m->batch, 1};
+    g_hash_table_insert(vo->spare, GUINT_TO_POINTER(c->dev), sp);
     m->batch = POOL_NONE; /* kept */
   }
   challenge(w, vo, cid, c, &av);
@@ -560,24 +567,10 @@ vo_ctx_clear(void *ctx)
   g_free(c->cert);
 }
 
-/* Spare AVs: a batch id and an index per device at each VO that takes PIMSIs, when AVs
- * come in batches. */
-static double
-vo_device_bytes(const ScnConfig *cfg)
-{
-  if (cfg->registration_service.av_batch <= 1 ||
-      cfg->registration_service.auth != SCN_AUTH_MILENAGE)
-    return 0;
-  double n = 0;
-  for (size_t i = 0; i < cfg->n_visited_operators; i++)
-    n += cfg->visited_operators[i].accepts_pimsi ? (double)(sizeof(PoolId) + 1) : 0;
-  return n;
-}
-
 /* clang-format off */
 const RoleClass vo_role = {
     .name = "VisitedOperator", .instances = offsetof(ScnConfig, n_visited_operators),
-    .create = vo_create, .destroy = vo_destroy, .memory = vo_memory, .device_bytes = vo_device_bytes, .ctx_size = sizeof(VoCtx),
+    .create = vo_create, .destroy = vo_destroy, .memory = vo_memory, .ctx_size = sizeof(VoCtx),
     .ctx_clear = vo_ctx_clear, .dispatch = vo_dispatch, .lost = vo_lost,
     .req_timeout = vo_req_timeout};
 /* clang-format on */
