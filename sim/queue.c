@@ -5,7 +5,7 @@
  * engine` (tools/bench-engine.c) chose it and reruns the comparison with --queue: PHOLD,
  * K events pending, every executed event schedules one new event after an Exp(1 s)
  * delay, N = 10,000,000 events; best of 3 runs per row, interleaved with the ns-3 peer
- * (/work/shared/bench/ns3-phold/run.sh, Debian libns3-dev 3.37, --rng=fast) on this
+ * (tools/peers/ns3-phold/run.sh, Debian libns3-dev 3.37, --rng=fast) on this
  * project's 2-core AMD EPYC VM while other builds were running (so every figure is low
  * against a quiet machine; the ratios are what counts). Events per second, peak RSS:
  *
