@@ -56,6 +56,10 @@ const AkaVector *harness_batch(Harness *h, const Msg *m);
  * delivery unless the receiver keeps it). */
 PoolId harness_batch_new(Harness *h, const AkaVector *avs, size_t n);
 
+/* The test subscriber's keys (K and OPc of TS 35.207 test set 1), and the clock. */
+void harness_keys(AkaKeys *keys);
+SimTime harness_now(const Harness *h);
+
 /* A figure of the run by name (NAN when absent). */
 double harness_figure(Harness *h, const char *name);
 

@@ -7,11 +7,6 @@
 #include "m2m/aka.h"
 #include "role-harness.h"
 
-static const uint8_t k[16] = {0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f,
-                              0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc};
-static const uint8_t opc[16] = {0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e,
-                                0x48, 0xa5, 0x99, 0x4e, 0x37, 0xa0, 0x2b, 0xaf};
-
 /* The harness: power_on_after 10 min, attach_delay 400 ms (the attach takes 200 ms),
  * request_timeout 5 s, retry initial 30 s. */
 #define POWER_ON (10 * SIM_MIN)
@@ -22,7 +17,9 @@ static Harness *
 powered_on(const Msg **attach)
 {
   Harness *h = harness_new(ROLE_DEV, NULL);
-  harness_make_device(h, 0, 3, k, opc);
+  AkaKeys keys;
+  harness_keys(&keys);
+  harness_make_device(h, 0, 3, keys.k, keys.opc);
   harness_run(h, POWER_ON + 200 * SIM_MS);
   *attach = harness_last(h, MSG_ATTACH);
   g_assert_nonnull(*attach);
@@ -72,8 +69,7 @@ static AkaVector
 vector(uint64_t seq, unsigned ind, bool wrong_k)
 {
   AkaKeys keys;
-  memcpy(keys.k, k, 16);
-  memcpy(keys.opc, opc, 16);
+  harness_keys(&keys);
   keys.k[1] ^= wrong_k ? 0x80 : 0;
   static const uint8_t rand[16] = {0x23, 0x55, 0x3c, 0xbe, 0x96, 0x37, 0xa8, 0x9d,
                                    0x21, 0x8a, 0xe6, 0x4d, 0xae, 0x47, 0xbf, 0x35};
@@ -117,8 +113,7 @@ test_challenges(void)
   r = challenge(h, a, &good, t += SIM_S);
   g_assert_cmpuint(r->status, ==, ST_SYNC_FAILURE);
   AkaKeys keys;
-  memcpy(keys.k, k, 16);
-  memcpy(keys.opc, opc, 16);
+  harness_keys(&keys);
   uint64_t sqn_ms = 0;
   g_assert_cmpint(aka_auts_verify(NULL, &keys, good.rand, r->u.chal.auts, &sqn_ms), ==, AKA_OK);
   g_assert_cmpuint(sqn_ms, ==, 5u << 5);

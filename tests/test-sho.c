@@ -13,11 +13,6 @@
 #include "req.h"
 #include "role-harness.h"
 
-static const uint8_t k[16] = {0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f,
-                              0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc};
-static const uint8_t opc[16] = {0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e,
-                                0x48, 0xa5, 0x99, 0x4e, 0x37, 0xa0, 0x2b, 0xaf};
-
 /* The harness: owners <-> SHO 200 ms, SHO <-> RS 100 ms (sho-a's register_delay), the
  * device's traffic through vo-a 50 ms; download_time 20 s, auth_time 10 ms;
  * request_timeout 5 s, growing by 2 per resend for the SHO's requests. */
@@ -28,12 +23,6 @@ static const uint8_t opc[16] = {0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e,
 #define AUTH_TIME (10 * SIM_MS)
 
 enum { DEV = 3, PIMSI = 6, SEQ = 9 };
-
-static SimTime
-now(Harness *h)
-{
-  return w_now(h->w);
-}
 
 static NetAddr
 device(void)
@@ -112,7 +101,7 @@ download(Harness *h, uint32_t dev, const uint8_t proof[16])
 static const Msg *
 download_to_key_request(Harness *h, const uint8_t proof[16])
 {
-  SimTime t = now(h);
+  SimTime t = harness_now(h);
   download(h, DEV, proof);
   harness_run(h, t + DEV_LEG + RS_LEG);
   const Msg *s = harness_last(h, MSG_DOWNLOAD_STARTED);
@@ -152,7 +141,8 @@ assert_package(const Msg *p, const uint8_t key[32], uint64_t msin)
   uint8_t k_seal[KDF_SEAL_KEY_LEN];
   g_assert_true(kdf_seal_key(NULL, key, pimsi_imsi(), k_seal));
   SealUsim usim;
-  g_assert_cmpint(seal_open(NULL, k_seal, pimsi_imsi(), p->u.pkg, SEAL_PACKAGE_LEN, &usim), ==, SEAL_OK);
+  g_assert_cmpint(seal_open(NULL, k_seal, pimsi_imsi(), p->u.pkg, SEAL_PACKAGE_LEN, &usim), ==,
+                  SEAL_OK);
   Imsi want;
   g_assert_true(imsi_make(1, 1, 2, msin, 10, &want, NULL)); /* 001-01: sho-a, index 0 */
   g_assert_true(imsi_equal(usim.imsi, want));
@@ -207,7 +197,7 @@ test_download_unknown(void)
   Harness *h = with_known_device(NULL);
   uint8_t key[32], proof[16];
   k_sho(key, proof);
-  SimTime t = now(h);
+  SimTime t = harness_now(h);
   download(h, DEV + 1, proof);
   harness_run(h, t + 2 * DEV_LEG);
   const Msg *r = harness_last(h, MSG_DOWNLOAD_REFUSED);
@@ -231,7 +221,7 @@ test_download(void)
   uint8_t key[32], proof[16];
   k_sho(key, proof);
   const Msg *q = download_to_key_request(h, proof);
-  SimTime t = now(h);
+  SimTime t = harness_now(h);
   send_key(h, q, ST_OK, key);
   harness_run(h, t + RS_LEG + DOWNLOAD_TIME + DEV_LEG - 1);
   g_assert_cmpuint(harness_count(h, MSG_PACKAGE), ==, 0);
@@ -245,7 +235,7 @@ test_download(void)
   send_key(h, q, ST_OK, key);
   q = download_to_key_request(h, proof);
   send_key(h, q, ST_OK, key);
-  harness_run(h, now(h) + RS_LEG + DOWNLOAD_TIME + DEV_LEG);
+  harness_run(h, harness_now(h) + RS_LEG + DOWNLOAD_TIME + DEV_LEG);
   g_assert_cmpuint(harness_count(h, MSG_PACKAGE), ==, 2);
   assert_package(harness_last(h, MSG_PACKAGE), key, 2);
   g_assert_cmpuint(idpool_live(h->w->ctx[ROLE_SHO]), ==, 0);
@@ -261,7 +251,7 @@ test_key_mismatch(void)
   k_sho(key, proof);
   const Msg *q = download_to_key_request(h, proof);
   key[31] ^= 1;
-  SimTime t = now(h);
+  SimTime t = harness_now(h);
   send_key(h, q, ST_OK, key);
   harness_run(h, t + RS_LEG + DEV_LEG);
   const Msg *r = harness_last(h, MSG_DOWNLOAD_REFUSED);
@@ -271,7 +261,7 @@ test_key_mismatch(void)
   key[31] ^= 1;
   q = download_to_key_request(h, proof);
   send_key(h, q, ST_REFUSED, NULL);
-  harness_run(h, now(h) + SIM_MIN);
+  harness_run(h, harness_now(h) + SIM_MIN);
   g_assert_cmpuint(harness_count(h, MSG_DOWNLOAD_REFUSED), ==, 2);
   g_assert_cmpuint(harness_count(h, MSG_PACKAGE), ==, 0);
   g_assert_cmpfloat_with_epsilon(harness_figure(h, "sho.refusals"), 2, 1e-9);
@@ -301,7 +291,7 @@ test_key_timeout(void)
   g_assert_cmpuint(harness_count(h, MSG_KEY_REQUEST), ==, 2);
   /* The key after all: dropped. */
   send_key(h, q, ST_OK, key);
-  harness_run(h, now(h) + SIM_MIN);
+  harness_run(h, harness_now(h) + SIM_MIN);
   g_assert_cmpuint(harness_count(h, MSG_PACKAGE), ==, 0);
   g_assert_cmpuint(harness_count(h, MSG_DOWNLOAD_REFUSED), ==, 1);
   harness_free(h);
@@ -343,7 +333,7 @@ aka_challenge(Harness *h, AkaVector *av, uint8_t key[32])
   uint8_t proof[16];
   k_sho(key, proof);
   const Msg *q = download_to_key_request(h, proof);
-  SimTime t = now(h);
+  SimTime t = harness_now(h);
   send_key(h, q, ST_OK, key);
   harness_run(h, t + 2 * RS_LEG);
   const Msg *r = harness_last(h, MSG_AV_REQUEST);
@@ -355,12 +345,11 @@ aka_challenge(Harness *h, AkaVector *av, uint8_t key[32])
   g_assert_cmpuint(r->ctx, ==, q->ctx);
   g_assert_cmpuint(harness_count(h, MSG_PACKAGE), ==, 0);
   AkaKeys keys;
-  memcpy(keys.k, k, 16);
-  memcpy(keys.opc, opc, 16);
+  harness_keys(&keys);
   g_assert_cmpint(aka_av_build(NULL, &keys, dl_rand, (4u << 5) | 2, 0, av), ==, AKA_OK);
   Msg *a = net_answer_new(h->w, r, MSG_AV_ANSWER);
   a->batch = harness_batch_new(h, av, 1);
-  t = now(h);
+  t = harness_now(h);
   harness_send(h, a);
   harness_run(h, t + RS_LEG + DEV_LEG);
   const Msg *c = harness_last(h, MSG_SHO_CHALLENGE);
@@ -400,7 +389,7 @@ test_aka_ok(void)
   AkaVector av;
   uint8_t key[32];
   const Msg *c = aka_challenge(h, &av, key);
-  SimTime t = now(h);
+  SimTime t = harness_now(h);
   sho_auth_answer(h, c, ST_OK, av.xres);
   harness_run(h, t + DEV_LEG + AUTH_TIME + DOWNLOAD_TIME + DEV_LEG);
   const Msg *p = harness_last(h, MSG_PACKAGE);
@@ -411,7 +400,7 @@ test_aka_ok(void)
   g_assert_cmpfloat_with_epsilon(harness_figure(h, "sho.auth_failures"), 0, 1e-9);
   /* A second answer to the same challenge: dropped. */
   sho_auth_answer(h, c, ST_OK, av.xres);
-  harness_run(h, now(h) + SIM_MIN);
+  harness_run(h, harness_now(h) + SIM_MIN);
   g_assert_cmpuint(harness_count(h, MSG_PACKAGE), ==, 1);
   g_assert_cmpuint(harness_count(h, MSG_DOWNLOAD_REFUSED), ==, 0);
   harness_free(h);
@@ -426,7 +415,7 @@ test_aka_wrong_res(void)
   uint8_t key[32];
   const Msg *c = aka_challenge(h, &av, key);
   av.xres[3] ^= 0x10;
-  SimTime t = now(h);
+  SimTime t = harness_now(h);
   sho_auth_answer(h, c, ST_OK, av.xres);
   harness_run(h, t + DEV_LEG + AUTH_TIME + DEV_LEG);
   const Msg *r = harness_last(h, MSG_DOWNLOAD_REFUSED);
@@ -440,7 +429,7 @@ test_aka_wrong_res(void)
   h = with_known_device(aka_sets);
   c = aka_challenge(h, &av, key);
   sho_auth_answer(h, c, ST_MAC_FAILURE, av.xres);
-  harness_run(h, now(h) + SIM_MIN);
+  harness_run(h, harness_now(h) + SIM_MIN);
   g_assert_cmpuint(harness_count(h, MSG_DOWNLOAD_REFUSED), ==, 1);
   g_assert_cmpuint(harness_count(h, MSG_PACKAGE), ==, 0);
   g_assert_cmpfloat_with_epsilon(harness_figure(h, "sho.auth_failures"), 1, 1e-9);
@@ -465,7 +454,7 @@ test_aka_no_answer(void)
   g_assert_cmpfloat_with_epsilon(harness_figure(h, "sho.auth_failures"), 0, 1e-9);
   /* A late answer: dropped. */
   sho_auth_answer(h, c, ST_OK, av.xres);
-  harness_run(h, now(h) + SIM_MIN);
+  harness_run(h, harness_now(h) + SIM_MIN);
   g_assert_cmpuint(harness_count(h, MSG_PACKAGE), ==, 0);
   g_assert_cmpuint(harness_count(h, MSG_DOWNLOAD_REFUSED), ==, 1);
   /* The AV refused by the RS. */
@@ -473,12 +462,12 @@ test_aka_no_answer(void)
   k_sho(key, proof);
   const Msg *q = download_to_key_request(h, proof);
   send_key(h, q, ST_OK, key);
-  harness_run(h, now(h) + 2 * RS_LEG);
+  harness_run(h, harness_now(h) + 2 * RS_LEG);
   const Msg *r = harness_last(h, MSG_AV_REQUEST);
   Msg *a = net_answer_new(h->w, r, MSG_AV_ANSWER);
   a->status = ST_REFUSED;
   harness_send(h, a);
-  harness_run(h, now(h) + SIM_S);
+  harness_run(h, harness_now(h) + SIM_S);
   g_assert_cmpuint(harness_count(h, MSG_DOWNLOAD_REFUSED), ==, 2);
   g_assert_cmpuint(harness_count(h, MSG_SHO_CHALLENGE), ==, 1);
   harness_free(h);
@@ -523,7 +512,7 @@ test_refused_event(void)
     k_sho(key, proof);
     const Msg *q = download_to_key_request(h, proof);
     harness_send(h, net_answer_new(h->w, q, MSG_AV_ANSWER));
-    harness_run(h, now(h) + SIM_S);
+    harness_run(h, harness_now(h) + SIM_S);
     return;
   }
   g_test_trap_subprocess(NULL, 0, 0);

@@ -11,11 +11,6 @@
 #include "m2m/aka.h"
 #include "role-harness.h"
 
-static const uint8_t k[16] = {0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f,
-                              0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc};
-static const uint8_t opc[16] = {0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e,
-                                0x48, 0xa5, 0x99, 0x4e, 0x37, 0xa0, 0x2b, 0xaf};
-
 /* The harness: vo-a's attach_delay 400 ms (the attach takes half, a challenge, an answer
  * and a rejection a quarter each, a grant nothing), roaming_delay 50 ms; vo-b's
  * attach_delay 500 ms, refuse_delay 1 s; request_timeout 5 s. */
@@ -26,12 +21,6 @@ static const uint8_t opc[16] = {0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0x4e,
 #define TIMEOUT (5 * SIM_S)
 
 enum { DEV = 2, PIMSI = 5, SEQ = 7 };
-
-static SimTime
-now(Harness *h)
-{
-  return w_now(h->w);
-}
 
 static NetAddr
 device(void)
@@ -55,7 +44,7 @@ static const Msg *
 attach_a(Harness *h, uint8_t seq)
 {
   guint before = harness_count(h, MSG_AV_REQUEST);
-  SimTime t = now(h);
+  SimTime t = harness_now(h);
   attach(h, 0, seq);
   harness_run(h, t + ATTACH_LEG + ROAM);
   g_assert_cmpuint(harness_count(h, MSG_AV_REQUEST), ==, before + 1);
@@ -75,8 +64,7 @@ static AkaVector
 vector(uint64_t seq)
 {
   AkaKeys keys;
-  memcpy(keys.k, k, 16);
-  memcpy(keys.opc, opc, 16);
+  harness_keys(&keys);
   uint8_t rand[16];
   for (int i = 0; i < 16; i++)
     rand[i] = (uint8_t)(seq * 16 + (uint64_t)i);
@@ -95,7 +83,7 @@ answer_av(Harness *h, const Msg *q, MsgStatus status, const AkaVector *avs, size
   if (n > 0)
     a->batch = harness_batch_new(h, avs, n);
   guint before = harness_count(h, MSG_CHALLENGE);
-  SimTime t = now(h);
+  SimTime t = harness_now(h);
   harness_send(h, a);
   harness_run(h, t + ROAM + CHAL_LEG);
   if (harness_count(h, MSG_CHALLENGE) == before)
@@ -122,7 +110,7 @@ answer_challenge(Harness *h, const Msg *c, MsgStatus status, const uint8_t *res,
     memcpy(r->u.chal.auts, auts, AKA_AUTS_LEN);
   }
   harness_send(h, r);
-  harness_run(h, now(h) + CHAL_LEG + REJ_LEG);
+  harness_run(h, harness_now(h) + CHAL_LEG + REJ_LEG);
 }
 
 static void
@@ -189,7 +177,7 @@ test_av_gave_up(void)
   /* A late answer to the given-up request: dropped (its batch freed with it). */
   AkaVector av = vector(1);
   g_assert_null(answer_av(h, q, ST_OK, &av, 1));
-  harness_run(h, now(h) + 20 * SIM_S);
+  harness_run(h, harness_now(h) + 20 * SIM_S);
   g_assert_cmpuint(harness_count(h, MSG_N), ==, 3);
   g_assert_cmpuint(idpool_live(h->w->batches), ==, 0);
   g_assert_cmpuint(idpool_live(h->w->ctx[ROLE_VO]), ==, 0);
@@ -203,7 +191,7 @@ test_av_refused(void)
   Harness *h = harness_new(ROLE_VO, NULL);
   const Msg *q = attach_a(h, SEQ);
   g_assert_null(answer_av(h, q, ST_REFUSED, NULL, 0));
-  harness_run(h, now(h) + REJ_LEG);
+  harness_run(h, harness_now(h) + REJ_LEG);
   const Msg *r = harness_last(h, MSG_REJECTED);
   g_assert_nonnull(r);
   g_assert_cmpuint(r->status, ==, ST_FAILED);
@@ -236,7 +224,7 @@ test_granted(void)
   g_assert_cmpfloat_with_epsilon(harness_figure(h, "aka.failures"), 0, 1e-9);
   /* A second answer to the same challenge: the context is gone, dropped. */
   answer_challenge(h, c, ST_OK, av.xres, NULL);
-  harness_run(h, now(h) + 20 * SIM_S);
+  harness_run(h, harness_now(h) + 20 * SIM_S);
   g_assert_cmpuint(harness_count(h, MSG_GRANTED), ==, 1);
   g_assert_cmpuint(harness_count(h, MSG_REJECTED), ==, 0);
   g_assert_cmpuint(harness_count(h, MSG_AV_REQUEST), ==, 1); /* the request was closed */
@@ -255,7 +243,7 @@ test_auth_failures(void)
   uint8_t wrong[MIL_MAC_LEN];
   memcpy(wrong, av.xres, sizeof wrong);
   wrong[0] ^= 1;
-  SimTime t = now(h);
+  SimTime t = harness_now(h);
   answer_challenge(h, c, ST_OK, wrong, NULL);
   const Msg *r = harness_last(h, MSG_REJECTED);
   g_assert_nonnull(r);
@@ -292,7 +280,7 @@ test_sync_failure(void)
   uint8_t auts[AKA_AUTS_LEN];
   for (int i = 0; i < AKA_AUTS_LEN; i++)
     auts[i] = (uint8_t)(0xc0 + i);
-  SimTime t = now(h);
+  SimTime t = harness_now(h);
   answer_challenge(h, c, ST_SYNC_FAILURE, NULL, auts);
   harness_run(h, t + CHAL_LEG + ROAM);
   g_assert_cmpuint(harness_count(h, MSG_AV_REQUEST), ==, 2);
@@ -333,7 +321,7 @@ test_challenge_timeout(void)
   harness_run(h, harness_at(h, c) - CHAL_LEG + TIMEOUT + SIM_MS);
   g_assert_cmpuint(idpool_live(h->w->ctx[ROLE_VO]), ==, 0);
   answer_challenge(h, c, ST_OK, av.xres, NULL);
-  harness_run(h, now(h) + SIM_S);
+  harness_run(h, harness_now(h) + SIM_S);
   g_assert_cmpuint(harness_count(h, MSG_GRANTED), ==, 0);
   g_assert_cmpuint(harness_count(h, MSG_REJECTED), ==, 0);
   g_assert_cmpfloat_with_epsilon(harness_figure(h, "aka.successes"), 0, 1e-9);
@@ -354,7 +342,7 @@ test_spares(void)
   answer_challenge(h, c, ST_MAC_FAILURE, NULL, NULL);
   g_assert_cmpuint(harness_count(h, MSG_REJECTED), ==, 1);
   /* The next attach is challenged at once with the second AV. */
-  SimTime t = now(h);
+  SimTime t = harness_now(h);
   attach(h, 0, SEQ + 1);
   harness_run(h, t + ATTACH_LEG + CHAL_LEG);
   g_assert_cmpuint(harness_count(h, MSG_AV_REQUEST), ==, 1);
