@@ -103,7 +103,8 @@ struct Vo {
   uint32_t index;
   const ScnVisitedOperator *cfg;
   WRng r_refuse, r_verify;
-  GHashTable *spare; /* device id -> VoSpare, for the devices it holds spare AVs of; NULL
+  IdPool *spares;    /* VoSpare records (no allocation per batch in steady state) */
+  GHashTable *spare; /* device id -> VoSpare PoolId, for the devices it holds spare AVs of; NULL
                         when AVs come one per request */
 };
 
@@ -129,7 +130,8 @@ vo_create(World *w, uint32_t index, GError **error)
     vo->verifier = verifier_new(w, net_addr(ROLE_VO, index), vo_ca_ready);
   if (vo->cfg->accepts_pimsi && w->cfg->registration_service.av_batch > 1 &&
       w->cfg->registration_service.auth == SCN_AUTH_MILENAGE) {
-    vo->spare = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    vo->spare = g_hash_table_new(g_direct_hash, g_direct_equal);
+    vo->spares = idpool_new(sizeof(VoSpare));
   }
   return vo;
 }
@@ -140,6 +142,7 @@ vo_destroy(void *p)
   Vo *vo = p;
   if (vo->spare)
     g_hash_table_unref(vo->spare);
+  idpool_free(vo->spares);
   verifier_free(vo->verifier);
   g_free(vo);
 }
@@ -148,7 +151,7 @@ static size_t
 vo_memory(const World *w, const void *p)
 {
   const Vo *vo = p;
-  return vo->spare ? g_hash_table_size(vo->spare) * (sizeof(VoSpare) + 32) : 0;
+  return vo->spare ? idpool_memory(vo->spares) + g_hash_table_size(vo->spare) * 24 : 0;
 }
 
 #define VLOG(w, c, fmt, ...)                                                                       \
@@ -176,7 +179,8 @@ free_batch(World *w, PoolId batch)
 static VoSpare *
 spares_of(Vo *vo, uint32_t dev)
 {
-  return vo->spare ? g_hash_table_lookup(vo->spare, GUINT_TO_POINTER(dev)) : NULL;
+  gpointer id = vo->spare ? g_hash_table_lookup(vo->spare, GUINT_TO_POINTER(dev)) : NULL;
+  return id != NULL ? idpool_get(vo->spares, (PoolId)(uintptr_t)id) : NULL;
 }
 
 static void
@@ -185,6 +189,7 @@ drop_spares(World *w, Vo *vo, uint32_t dev)
   VoSpare *sp = spares_of(vo, dev);
   if (sp != NULL) {
     free_batch(w, sp->batch);
+    idpool_release(vo->spares, idpool_id_of(vo->spares, sp));
     g_hash_table_remove(vo->spare, GUINT_TO_POINTER(dev));
   }
 }
@@ -318,9 +323,10 @@ on_wait_av(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
   AkaVector av = avs[0];
   if (vo->spare) {
     drop_spares(w, vo, c->dev);
-    VoSpare *sp = g_new(VoSpare, 1);
-    *sp = (VoSpare){m->batch, 1};
-    g_hash_table_insert(vo->spare, GUINT_TO_POINTER(c->dev), sp);
+    void *p;
+    PoolId id = idpool_alloc(vo->spares, &p);
+    *(VoSpare *)p = (VoSpare){m->batch, 1};
+    g_hash_table_insert(vo->spare, GUINT_TO_POINTER(c->dev), (gpointer)(uintptr_t)id);
     m->batch = POOL_NONE; /* kept */
   }
   challenge(w, vo, cid, c, &av);

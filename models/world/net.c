@@ -29,7 +29,6 @@ struct Net {
   Link *owners;  /* owners <-> SHO */
   int *down[ROLE_N];
   size_t n_of[ROLE_N];
-  uint64_t sent[MSG_N];
 };
 
 Net *
@@ -232,7 +231,6 @@ net_send(World *w, Msg *m, SimTime extra)
 {
   g_assert(m->kind < MSG_N);
   SimTime wire = link_delay(w, m);
-  w->net->sent[m->kind]++;
   w_after(w, extra + wire, deliver, id_of(w, m));
   return wire;
 }
@@ -242,7 +240,6 @@ net_hand_over(World *w, Msg *m)
 {
   RoleKind a = net_addr_role(m->from), b = net_addr_role(m->to);
   g_assert(a == ROLE_MFR && (b == ROLE_DEV || b == ROLE_OWNER));
-  w->net->sent[m->kind]++;
   w->roles[b]->dispatch(w, m);
   release(w, id_of(w, m), m);
 }
@@ -270,10 +267,4 @@ net_is_down(const World *w, NetAddr who)
   RoleKind r = net_addr_role(who);
   uint32_t i = net_addr_index(who);
   return i < n->n_of[r] && n->down[r][i] > 0;
-}
-
-uint64_t
-net_sent(const World *w, MsgKind kind)
-{
-  return kind < MSG_N ? w->net->sent[kind] : 0;
 }

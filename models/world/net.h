@@ -65,6 +65,3 @@ SimTime net_attach_time(World *w, uint32_t vo);
 /* Outages (faults): delta +1 when one starts, -1 when it ends; they may overlap. */
 void net_set_down(World *w, NetAddr who, int delta);
 bool net_is_down(const World *w, NetAddr who);
-
-/* Messages sent so far, by kind (for tests and logs). */
-uint64_t net_sent(const World *w, MsgKind kind);

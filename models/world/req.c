@@ -106,13 +106,6 @@ req_done(World *w, PoolId id)
   return true;
 }
 
-unsigned
-req_tries(World *w, PoolId id)
-{
-  Req *r = id != POOL_NONE ? idpool_lookup(w->reqs, id) : NULL;
-  return r ? r->tries : 0;
-}
-
 size_t
 req_live(const World *w)
 {

@@ -30,8 +30,5 @@ bool req_pending(World *w, PoolId id, uint64_t *ref);
  * nothing done) when it was not pending any more (a late or second answer). */
 bool req_done(World *w, PoolId id);
 
-/* Sends of a pending request so far (0 when not pending). */
-unsigned req_tries(World *w, PoolId id);
-
 /* Requests pending now. */
 size_t req_live(const World *w);
