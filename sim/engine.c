@@ -18,6 +18,8 @@
 
 enum { SLOT_FREE = 0, SLOT_PENDING = 1, SLOT_CANCELLED = 2 };
 
+static bool sim_keep_pending(void *ud, uint32_t s);
+
 typedef struct {
   SimHandler fn;
   void *ctx;
@@ -75,6 +77,10 @@ sim_engine_new_with_queue(SimQueueKind kind)
   g_assert(kind < SIM_QUEUE_N_KINDS);
   SimEngine *sim = g_new0(SimEngine, 1);
   simq_init(&sim->q, kind);
+  if (kind == SIM_QUEUE_CALENDAR) {
+    sim->q.keep = sim_keep_pending;
+    sim->q.keep_ud = sim;
+  }
   sim->free_head = SIMQ_NIL;
   sim->seq_limit = SIMQ_SEQ_LIMIT;
   return sim;

@@ -79,10 +79,17 @@ typedef struct {
   uint64_t base, w, bot_end, cal_end;
   SimQBucket over;
   uint64_t over_min, over_max;
+  /* since the last rebuild: entries pushed straight into the bottom heap (due before
+   * the end of the bucket being consumed) and entries loaded from buckets */
+  uint64_t direct, loaded;
   /* the engine's records (slot_size bytes each): the calendar prefetches the records of a
    * bucket it loads, so they are in cache when their events run */
   const char *slots;
   size_t slot_size;
+  /* the engine's test for a lazily cancelled entry (and its release): the calendar drops
+   * such entries when it loads a bucket, so they never pass through the bottom heap */
+  bool (*keep)(void *ud, uint32_t slot);
+  void *keep_ud;
 } SimQueue;
 
 void simq_init(SimQueue *q, SimQueueKind kind);
