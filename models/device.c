@@ -475,11 +475,25 @@ on_produced(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 /* ---- attach ---------------------------------------------------------------------- */
 
 /* Runs the state's timer for `delay` (it replaces any timer running). */
+/* A timer's argument: the device (bits 0-31), its step (32-39), the slot of its session
+ * + 1 when it has one below 2^23 (40-62, only for prefetching: the waiting device's
+ * retries read the session, and the row that names it is not in cache yet either), and
+ * bit 63 for the power-on. */
+#define TIMER_HINT_SHIFT 40
+#define TIMER_HINT_MAX ((UINT64_C(1) << 23) - 1)
+
+static inline uint64_t
+session_hint(const Dev *d)
+{
+  uint64_t slot1 = (uint32_t)d->session; /* PoolId: slot + 1 in the low half, 0 = none */
+  return slot1 <= TIMER_HINT_MAX ? slot1 << TIMER_HINT_SHIFT : 0;
+}
+
 static void
 arm(World *w, uint32_t id, Dev *d, SimTime delay)
 {
   sim_cancel(w->sim, d->timer);
-  d->timer = w_after(w, delay, dev_on_timer, w_arg(id, d->seq));
+  d->timer = w_after(w, delay, dev_on_timer, w_arg(id, d->seq) | session_hint(d));
 }
 
 static void
@@ -1099,7 +1113,11 @@ prefetch_row(const World *w, uint32_t id)
 static void
 timer_prefetch(void *ctx, uint64_t arg)
 {
-  prefetch_row(ctx, w_lo(arg));
+  const World *w = ctx;
+  prefetch_row(w, w_lo(arg));
+  uint64_t slot1 = (arg >> TIMER_HINT_SHIFT) & TIMER_HINT_MAX;
+  if (slot1 != 0)
+    idpool_prefetch(w->ctx[ROLE_DEV], slot1);
 }
 
 static void

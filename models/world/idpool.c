@@ -91,6 +91,14 @@ idpool_lookup(IdPool *pool, PoolId id)
   return h + 1;
 }
 
+void
+idpool_prefetch(const IdPool *pool, PoolId id)
+{
+  uint32_t slot1 = (uint32_t)id;
+  if (slot1 != 0 && slot1 <= pool->n_slots)
+    __builtin_prefetch(slot_head(pool, slot1 - 1));
+}
+
 void *
 idpool_get(IdPool *pool, PoolId id)
 {

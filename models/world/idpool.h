@@ -30,6 +30,9 @@ PoolId idpool_alloc(IdPool *pool, void **record);
 /* The record of a live id; NULL when the id was released (or never existed). */
 void *idpool_lookup(IdPool *pool, PoolId id);
 
+/* Prefetches the record of an id (reads only the pool's own chunk table). */
+void idpool_prefetch(const IdPool *pool, PoolId id);
+
 /* The record of an id that must be live (an invariant: aborts otherwise). */
 void *idpool_get(IdPool *pool, PoolId id);
 
