@@ -60,12 +60,18 @@ typedef enum {
 /* Short lowercase name of a status ("ok", "auth-failed", ...). */
 const char *seal_status_name(SealStatus status);
 
-/* An engine for a caller that seals or opens many packages (the world): AES-128-GCM
- * fetched once, one cipher context re-keyed per package (no allocation per package; the
- * last key schedule stays in it until the next package or seal_ctx_free). Gives exactly
- * the one-shot calls' output. Not thread-safe. NULL if OpenSSL fails. */
+/* An engine for a caller that seals or opens many packages (the world), with no
+ * allocation per package. On a CPU with AES-NI: OpenSSL's GCM mode (CRYPTO_gcm128) over
+ * an AES-NI block cipher of our own, its round keys wiped after each package (the GHASH
+ * key of the last package stays until the next or seal_ctx_free); elsewhere AES-128-GCM
+ * fetched once and one EVP context re-keyed per package. Either gives exactly the
+ * one-shot calls' output (EVP). Not thread-safe. NULL if OpenSSL fails.
+ * seal_ctx_new_with() picks the path (NULL asking for AES-NI on a CPU without it);
+ * seal_ctx_path() names it ("aesni", "evp"). */
 typedef struct SealCtx SealCtx;
 SealCtx *seal_ctx_new(void);
+SealCtx *seal_ctx_new_with(bool aesni);
+const char *seal_ctx_path(const SealCtx *c);
 void seal_ctx_free(SealCtx *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SealCtx, seal_ctx_free)
 

@@ -4,7 +4,10 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/modes.h>
 #include <string.h>
+
+#include "aes128.h"
 
 #define OFF_NONCE 1
 #define OFF_CT (OFF_NONCE + SEAL_NONCE_LEN)
@@ -52,15 +55,32 @@ make_aad(Imsi device, uint8_t aad[1 + IMSI_STR_LEN])
   return 1 + n;
 }
 
+/* An engine: on a CPU with AES-NI, OpenSSL's GCM mode over our AES-NI block (re-keyed in
+ * ~0.1 us); elsewhere one EVP context re-keyed for every package. */
 struct SealCtx {
-  EVP_CIPHER *cipher;  /* AES-128-GCM, fetched once */
+  GCM128_CONTEXT *gcm; /* AES-NI path: NULL when the CPU lacks AES-NI */
+  Aes128Key key;       /* its round keys, wiped after every package */
+  EVP_CIPHER *cipher;  /* EVP path: AES-128-GCM, fetched once */
   EVP_CIPHER_CTX *ctx; /* re-keyed for every package */
+  bool keyed;          /* ctx has the cipher set */
 };
 
 SealCtx *
 seal_ctx_new(void)
 {
+  return seal_ctx_new_with(aes128_ni_available());
+}
+
+SealCtx *
+seal_ctx_new_with(bool aesni)
+{
   g_autoptr(SealCtx) c = g_new0(SealCtx, 1);
+  if (aesni) {
+    if (!aes128_ni_available())
+      return NULL;
+    c->gcm = CRYPTO_gcm128_new(&c->key, aes128_ni_block);
+    return c->gcm != NULL ? g_steal_pointer(&c) : NULL;
+  }
   if ((c->cipher = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL)) == NULL)
     return NULL;
   c->ctx = EVP_CIPHER_CTX_new();
@@ -71,10 +91,42 @@ void
 seal_ctx_free(SealCtx *c)
 {
   if (c != NULL) {
-    EVP_CIPHER_CTX_free(c->ctx); /* wipes the last key schedule */
+    if (c->gcm != NULL)
+      CRYPTO_gcm128_release(c->gcm); /* wipes the GHASH key of the last package */
+    EVP_CIPHER_CTX_free(c->ctx);     /* wipes the last key schedule */
     EVP_CIPHER_free(c->cipher);
+    OPENSSL_cleanse(&c->key, sizeof c->key);
   }
   g_free(c);
+}
+
+const char *
+seal_ctx_path(const SealCtx *c)
+{
+  return c->gcm != NULL ? "aesni" : "evp";
+}
+
+/* The GCM pass of gcm_on() on the AES-NI engine. Decrypting, CRYPTO_gcm128_finish compares
+ * the tag (CRYPTO_memcmp, constant time). */
+static bool
+gcm_ni(SealCtx *c, bool encrypt, const uint8_t key[SEAL_KEY_LEN],
+       const uint8_t nonce[SEAL_NONCE_LEN], const uint8_t *aad, size_t aad_len, const uint8_t *in,
+       uint8_t *out, uint8_t *tag)
+{
+  aes128_ni_set_key(&c->key, key);
+  CRYPTO_gcm128_init(c->gcm, &c->key, aes128_ni_block);
+  CRYPTO_gcm128_setiv(c->gcm, nonce, SEAL_NONCE_LEN);
+  bool ok = CRYPTO_gcm128_aad(c->gcm, aad, aad_len) == 0;
+  if (encrypt) {
+    ok = ok && CRYPTO_gcm128_encrypt(c->gcm, in, out, SEAL_PLAIN_LEN) == 0;
+    if (ok)
+      CRYPTO_gcm128_tag(c->gcm, tag, SEAL_TAG_LEN);
+  } else {
+    ok = ok && CRYPTO_gcm128_decrypt(c->gcm, in, out, SEAL_PLAIN_LEN) == 0 &&
+         CRYPTO_gcm128_finish(c->gcm, tag, SEAL_TAG_LEN) == 0;
+  }
+  OPENSSL_cleanse(&c->key, sizeof c->key);
+  return ok;
 }
 
 /* One GCM pass over SEAL_PLAIN_LEN octets on ctx (its cipher set, or set here). Encrypting:
@@ -104,8 +156,15 @@ static bool
 gcm(SealCtx *c, bool encrypt, const uint8_t key[SEAL_KEY_LEN], const uint8_t nonce[SEAL_NONCE_LEN],
     const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out, uint8_t *tag)
 {
-  if (c != NULL)
-    return gcm_on(c->ctx, c->cipher, encrypt, key, nonce, aad, aad_len, in, out, tag);
+  if (c != NULL && c->gcm != NULL)
+    return gcm_ni(c, encrypt, key, nonce, aad, aad_len, in, out, tag);
+  if (c != NULL) {
+    /* The cipher is set on the first pass only: passed again, OpenSSL tears down and
+     * rebuilds the provider's context on every call; without it, it re-keys in place. */
+    const EVP_CIPHER *cipher = c->keyed ? NULL : c->cipher;
+    c->keyed = true;
+    return gcm_on(c->ctx, cipher, encrypt, key, nonce, aad, aad_len, in, out, tag);
+  }
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   bool ok = ctx != NULL &&
             gcm_on(ctx, EVP_aes_128_gcm(), encrypt, key, nonce, aad, aad_len, in, out, tag);
