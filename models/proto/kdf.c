@@ -79,14 +79,14 @@ kdf_ctx_free(KdfCtx *c)
   g_free(c);
 }
 
-enum { SHA256_BLOCK = 64 };
+enum { SHA256_BLOCK = 64, KDF_CTX_MSG_MAX = 192 };
 
 /* HMAC-SHA-256 (RFC 2104) of fc || P0 || L0 || ... under key, on the engine. */
 static bool
 ctx_hmac(KdfCtx *c, const uint8_t *key, size_t key_len, uint8_t fc, const KdfParam *params,
          size_t n, uint8_t out[KDF_OUT_LEN])
 {
-  uint8_t k0[SHA256_BLOCK] = {0}, pad[SHA256_BLOCK], inner[KDF_OUT_LEN];
+  uint8_t k0[SHA256_BLOCK] = {0}, pad[SHA256_BLOCK];
   unsigned len = 0;
   bool ok = true;
   if (key_len > SHA256_BLOCK) /* longer keys are hashed first */
@@ -96,22 +96,46 @@ ctx_hmac(KdfCtx *c, const uint8_t *key, size_t key_len, uint8_t fc, const KdfPar
     memcpy(k0, key, key_len);
   for (int i = 0; i < SHA256_BLOCK; i++)
     pad[i] = k0[i] ^ 0x36;
-  ok = ok && EVP_DigestInit_ex2(c->ctx, c->md, NULL) && EVP_DigestUpdate(c->ctx, pad, sizeof pad) &&
-       EVP_DigestUpdate(c->ctx, &fc, 1);
-  for (size_t i = 0; ok && i < n; i++) {
-    uint8_t l[2] = {(uint8_t)(params[i].len >> 8), (uint8_t)params[i].len};
-    ok = (params[i].len == 0 || EVP_DigestUpdate(c->ctx, params[i].data, params[i].len)) &&
-         EVP_DigestUpdate(c->ctx, l, 2);
+  /* The inner message goes to OpenSSL in one piece where it fits (every derivation of the
+   * world's): each EVP_DigestUpdate costs its dispatch, and a KDF with three parameters
+   * made eight of them. */
+  uint8_t msg[KDF_CTX_MSG_MAX];
+  size_t m = 0;
+  msg[m++] = fc;
+  for (size_t i = 0; i < n; i++) {
+    if (m + params[i].len + 2 > sizeof msg) {
+      m = SIZE_MAX; /* too long: piece by piece below */
+      break;
+    }
+    if (params[i].len > 0)
+      memcpy(msg + m, params[i].data, params[i].len);
+    m += params[i].len;
+    msg[m++] = (uint8_t)(params[i].len >> 8);
+    msg[m++] = (uint8_t)params[i].len;
   }
-  ok = ok && EVP_DigestFinal_ex(c->ctx, inner, &len) && len == KDF_OUT_LEN;
+  ok = ok && EVP_DigestInit_ex2(c->ctx, c->md, NULL) && EVP_DigestUpdate(c->ctx, pad, sizeof pad);
+  if (m != SIZE_MAX) {
+    ok = ok && EVP_DigestUpdate(c->ctx, msg, m);
+  } else {
+    ok = ok && EVP_DigestUpdate(c->ctx, &fc, 1);
+    for (size_t i = 0; ok && i < n; i++) {
+      uint8_t l[2] = {(uint8_t)(params[i].len >> 8), (uint8_t)params[i].len};
+      ok = (params[i].len == 0 || EVP_DigestUpdate(c->ctx, params[i].data, params[i].len)) &&
+           EVP_DigestUpdate(c->ctx, l, 2);
+    }
+  }
+  /* outer: (K0 xor opad) || inner hash, one update too */
+  uint8_t outer[SHA256_BLOCK + KDF_OUT_LEN];
+  ok = ok && EVP_DigestFinal_ex(c->ctx, outer + SHA256_BLOCK, &len) && len == KDF_OUT_LEN;
   for (int i = 0; i < SHA256_BLOCK; i++)
-    pad[i] = k0[i] ^ 0x5c;
-  ok = ok && EVP_DigestInit_ex2(c->ctx, c->md, NULL) && EVP_DigestUpdate(c->ctx, pad, sizeof pad) &&
-       EVP_DigestUpdate(c->ctx, inner, sizeof inner) && EVP_DigestFinal_ex(c->ctx, out, &len) &&
+    outer[i] = k0[i] ^ 0x5c;
+  ok = ok && EVP_DigestInit_ex2(c->ctx, c->md, NULL) &&
+       EVP_DigestUpdate(c->ctx, outer, sizeof outer) && EVP_DigestFinal_ex(c->ctx, out, &len) &&
        len == KDF_OUT_LEN;
   OPENSSL_cleanse(k0, sizeof k0);
   OPENSSL_cleanse(pad, sizeof pad);
-  OPENSSL_cleanse(inner, sizeof inner);
+  OPENSSL_cleanse(msg, sizeof msg);
+  OPENSSL_cleanse(outer, sizeof outer);
   if (!ok)
     OPENSSL_cleanse(out, KDF_OUT_LEN);
   return ok;
