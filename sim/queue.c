@@ -186,6 +186,7 @@ simq_filter(SimQueue *q, bool (*keep)(void *ud, uint32_t slot), void *ud)
 #define CAL_PER_MIN 8.0
 #define CAL_PER_MAX 256.0
 #define CAL_COVER 1.5
+#define CAL_BOTTOM_MIN 4096 /* bottom heap entries before a spread (simq_cal_respread) */
 
 static void
 simq_bucket_append(SimQBucket *b, uint64_t time, uint64_t tag)
@@ -199,9 +200,52 @@ simq_bucket_append(SimQBucket *b, uint64_t time, uint64_t tag)
   b->e[b->len++] = (SimQEntry){time, tag};
 }
 
+static void
+simq_over_append(SimQueue *q, uint64_t time, uint64_t tag)
+{
+  if (q->over.len == 0 || time < q->over_min)
+    q->over_min = time;
+  if (q->over.len == 0 || time > q->over_max)
+    q->over_max = time;
+  simq_bucket_append(&q->over, time, tag);
+}
+
+static void simq_cal_rebuild(SimQueue *q);
+
+/* The buckets were sized for entries that came later than those that arrived: the bottom
+ * heap grew past bot_limit (at the start of a world run the first buckets are sized on a
+ * dozen production events, and a day of traffic then lands in one heap of 30,000
+ * entries). Every entry goes back to the overflow and new buckets are laid out over what
+ * is pending now. The limit doubles at each spread until the buckets next run out, so
+ * entries that no width can separate (ties) cost O(n log n) in all, not O(n) a push. */
+static void
+simq_cal_respread(SimQueue *q)
+{
+  SimQHeap *hp = &q->heap;
+  for (size_t i = 0; i < hp->n; i++) {
+    simq_over_append(q, hp->h[i].time, hp->h[i].tag);
+    hp->h[i] = simq_sentinel;
+  }
+  hp->n = 0;
+  for (size_t j = q->cur; j < q->nb; j++) {
+    SimQBucket *b = &q->bk[j];
+    for (uint32_t i = 0; i < b->len; i++)
+      simq_over_append(q, b->e[i].time, b->e[i].tag);
+    g_free(b->e);
+    b->e = NULL;
+    b->len = b->cap = 0;
+  }
+  q->nb = q->cur = 0;
+  size_t limit = q->bot_limit * 2;
+  simq_cal_rebuild(q);
+  q->bot_limit = limit;
+}
+
 void
 simq_cal_push(SimQueue *q, uint64_t time, uint64_t tag)
 {
+  if (time < q->bot_end && G_UNLIKELY(q->heap.n >= q->bot_limit))
+    simq_cal_respread(q);
   q->count++;
   if (time < q->bot_end) {
     q->direct++;
@@ -209,11 +253,7 @@ simq_cal_push(SimQueue *q, uint64_t time, uint64_t tag)
   } else if (time < q->cal_end) {
     simq_bucket_append(&q->bk[(time - q->base) / q->w], time, tag);
   } else {
-    if (q->over.len == 0 || time < q->over_min)
-      q->over_min = time;
-    if (q->over.len == 0 || time > q->over_max)
-      q->over_max = time;
-    simq_bucket_append(&q->over, time, tag);
+    simq_over_append(q, time, tag);
   }
 }
 
@@ -271,6 +311,7 @@ simq_cal_rebuild(SimQueue *q)
       omax = MAX(omax, e.time);
     }
   }
+  q->bot_limit = CAL_BOTTOM_MIN;
   q->over.len = (uint32_t)keep;
   if (q->over.cap > 1024 && keep < q->over.cap / 4) { /* the same for the overflow */
     q->over.cap = MAX((uint32_t)keep * 2, 1024u);

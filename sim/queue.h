@@ -82,6 +82,7 @@ typedef struct {
   /* since the last rebuild: entries pushed straight into the bottom heap (due before
    * the end of the bucket being consumed) and entries loaded from buckets */
   uint64_t direct, loaded;
+  size_t bot_limit; /* a bottom heap this large is spread over new buckets (see queue.c) */
   /* the engine's records (slot_size bytes each): the calendar prefetches the records of a
    * bucket it loads, so they are in cache when their events run */
   const char *slots;
