@@ -36,6 +36,7 @@ typedef struct {
   uint64_t fired_token;
   bool fired;
   uint64_t n_checked;
+  bool burst; /* ref_delay: only short delays (a burst of traffic after a few timers) */
 } RefWorld;
 
 static void ref_handler(SimEngine *sim, void *ctx, uint64_t token);
@@ -58,6 +59,8 @@ ref_delay(RefWorld *w)
 {
   /* many ties: small delays, often 0; now and then a far-future timer (the calendar
    * queue keeps those in its overflow across rebuilds) */
+  if (w->burst)
+    return g_rand_int_range(w->rand, 0, 3) == 0 ? 0 : g_rand_int_range(w->rand, 1, 20000);
   if (g_rand_int_range(w->rand, 0, 50) == 0)
     return (SimTime)g_rand_int_range(w->rand, 1, 1000) * SIM_D;
   switch (g_rand_int_range(w->rand, 0, 4)) {
@@ -166,6 +169,43 @@ test_reference(gconstpointer data)
   SimQueueKind kind = (SimQueueKind)GPOINTER_TO_INT(data);
   for (guint32 seed = 1; seed <= 4; seed++)
     run_reference(kind, seed);
+}
+
+/* A dozen timers days apart size the calendar's first buckets, then a burst of short
+ * delays (growing to ~10,000 pending, with cancels) lands in its bottom heap until that
+ * is spread over new buckets (queue.c, simq_cal_respread; twice here): the order must
+ * stay the reference's throughout. */
+static void
+test_bottom_spread(gconstpointer data)
+{
+  RefWorld w = {0};
+  w.sim = sim_engine_new_with_queue((SimQueueKind)GPOINTER_TO_INT(data));
+  w.rand = g_rand_new_with_seed(11);
+  w.ref = g_tree_new_full(ref_cmp, NULL, g_free, NULL);
+  w.by_token = g_hash_table_new(g_direct_hash, g_direct_equal);
+  w.ids = g_array_new(FALSE, FALSE, sizeof(SimEventId));
+  for (int i = 1; i <= 12; i++)
+    ref_schedule(&w, (SimTime)i * 3 * SIM_D);
+  g_assert_cmpuint(sim_run(w.sim), ==, 1); /* the calendar lays out its first buckets */
+  w.burst = true;
+  for (int op = 0; op < 60000; op++) {
+    int r = g_rand_int_range(w.rand, 0, 10);
+    if (r < (op < 30000 ? 6 : 2))
+      ref_schedule(&w, ref_delay(&w));
+    else if (r < (op < 30000 ? 7 : 3))
+      ref_cancel_random(&w);
+    else
+      sim_run(w.sim); /* one event: the handler stops */
+    g_assert_cmpuint(sim_events_pending(w.sim), ==, g_tree_nnodes(w.ref));
+  }
+  while (g_tree_nnodes(w.ref) > 0)
+    g_assert_cmpuint(sim_run(w.sim), ==, 1);
+  g_assert_cmpuint(w.n_checked, >, 20000);
+  g_array_free(w.ids, TRUE);
+  g_hash_table_destroy(w.by_token);
+  g_tree_destroy(w.ref);
+  g_rand_free(w.rand);
+  sim_engine_free(w.sim);
 }
 
 /* A tiny seq limit forces the engine to renumber the pending entries every ~2000
@@ -574,6 +614,8 @@ main(int argc, char **argv)
     char path[128];
     snprintf(path, sizeof path, "/queue/%s/reference", name);
     g_test_add_data_func(path, d, test_reference);
+    snprintf(path, sizeof path, "/queue/%s/bottom-spread", name);
+    g_test_add_data_func(path, d, test_bottom_spread);
     snprintf(path, sizeof path, "/queue/%s/renumber", name);
     g_test_add_data_func(path, d, test_renumber);
     snprintf(path, sizeof path, "/queue/%s/shaped-holds", name);
