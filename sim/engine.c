@@ -80,6 +80,7 @@ sim_engine_new_with_queue(SimQueueKind kind)
   if (kind == SIM_QUEUE_CALENDAR) {
     sim->q.keep = sim_keep_pending;
     sim->q.keep_ud = sim;
+    sim->q.keep_pending = &sim->cancelled;
   }
   sim->free_head = SIMQ_NIL;
   sim->seq_limit = SIMQ_SEQ_LIMIT;

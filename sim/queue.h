@@ -91,6 +91,7 @@ typedef struct {
    * such entries when it loads a bucket, so they never pass through the bottom heap */
   bool (*keep)(void *ud, uint32_t slot);
   void *keep_ud;
+  const uint64_t *keep_pending; /* the engine's count of such entries (none: no test) */
 } SimQueue;
 
 void simq_init(SimQueue *q, SimQueueKind kind);
