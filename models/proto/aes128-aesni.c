@@ -3,6 +3,7 @@
 #include "aes128.h"
 
 #include <glib.h>
+#include <string.h>
 
 #if defined(__x86_64__) && defined(__AES__) && defined(__SSE4_1__)
 
@@ -23,6 +24,7 @@ aes128_ni_set_key(Aes128Key *key, const uint8_t k[16])
   (void)unused;
   for (int r = 0; r < 11; r++)
     store128(key->rk[r], rk[r]);
+  explicit_bzero(rk, sizeof rk); /* the caller wipes *key; no copy stays on the stack */
 }
 
 void
