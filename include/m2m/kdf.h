@@ -71,10 +71,10 @@ bool kdf(const uint8_t *key, size_t key_len, uint8_t fc, const KdfParam *params,
          uint8_t out[KDF_OUT_LEN]);
 
 /* A derivation engine for a caller that derives many keys (the world: six per device):
- * SHA-256 fetched once and one digest context reused for the inner and outer hash of
- * every HMAC, so a derivation costs its hashing, not OpenSSL's per-call machinery (an
- * algorithm fetch under a lock, a MAC context allocated and freed). Gives exactly kdf()'s
- * output. Not thread-safe: one per thread. NULL if OpenSSL fails. */
+ * HMAC computed on OpenSSL's SHA-256 block functions with the digest state on the stack,
+ * so a derivation costs its hashing, not OpenSSL's per-call machinery (an algorithm fetch
+ * under a lock, a MAC context allocated and freed, EVP's dispatch per call). Gives
+ * exactly kdf()'s output. Not thread-safe: one per thread. NULL only if out of memory. */
 typedef struct KdfCtx KdfCtx;
 KdfCtx *kdf_ctx_new(void);
 void kdf_ctx_free(KdfCtx *c);
