@@ -162,8 +162,19 @@ typedef struct {
   "devices.powered_on devices.failed_mac devices.failed_attempts devices.attached_real "           \
   "devices.timeouts devices.no_sho_retries rs.timeouts sho.timeouts sho.seal_failures"
 
-/* The outcome counts of every device (one pass over the table per figure read). */
-typedef enum { C_MANUFACTURED, C_PROVISIONED, C_FAILED, C_IN_PROGRESS } CountWhat;
+/* The outcome counts of every device (one pass over the table per figure read), and of
+ * the devices in progress, where they are. */
+typedef enum {
+  C_MANUFACTURED,
+  C_PROVISIONED,
+  C_FAILED,
+  C_IN_PROGRESS,
+  C_NOT_POWERED_ON, /* PIMSI installed, not powered on yet */
+  C_ATTACHING,      /* attaching to a VO, or backing off between rounds */
+  C_WAITING_SHO,    /* temporary access: asking the RS for the SHO, or waiting to ask again */
+  C_DOWNLOADING,    /* connected to the SHO, waiting for the USIM */
+  C_N
+} CountWhat;
 typedef struct {
   World *w;
   CountWhat what;
@@ -197,7 +208,7 @@ struct DevTable {
   int64_t *cert_from;     /* per device: its certificate's validity start, s */
   GHashTable *creds;      /* device id -> DevCred, while it needs them */
   uint8_t dev_secret[32]; /* per-device seeds derive from it */
-  CountProbe probes[4];   /* devices.manufactured, provisioned, failed, in_progress */
+  CountProbe probes[C_N]; /* devices.manufactured, provisioned, ... (CountWhat) */
   Dev *devs;
   GHashTable *spill; /* device id -> AkaUsim, for the USIMs that moved more slots than
                         AkaUsimSmall holds (F_SPILLED) */
@@ -243,8 +254,7 @@ session_close(World *w, Dev *d)
   }
 }
 
-static void dev_count(const World *w, uint64_t *manufactured, uint64_t *provisioned,
-                      uint64_t *failed, uint64_t *in_progress);
+static void dev_count(const World *w, uint64_t n[C_N]);
 
 static inline Dev *
 dev_get(World *w, uint32_t id)
@@ -257,8 +267,8 @@ static double
 count_probe(void *ctx)
 {
   const CountProbe *c = ctx;
-  uint64_t n[4];
-  dev_count(c->w, &n[0], &n[1], &n[2], &n[3]);
+  uint64_t n[C_N];
+  dev_count(c->w, n);
   return (double)n[c->what];
 }
 
@@ -292,17 +302,47 @@ cred_free(gpointer p)
   g_free(c);
 }
 
+/* Provisioning latency over every device that powered on (Kaplan-Meier): one still in
+ * progress is censored at its age, one that gave up will never be provisioned. */
+static void
+latency_censored(void *ctx, StatQuantiles *censored, uint64_t *never)
+{
+  const World *w = ctx;
+  const DevTable *t = devs(w);
+  SimTime now = w_now(w);
+  for (uint32_t i = 0; i < t->n; i++) {
+    const Dev *d = &t->devs[i];
+    switch (d->state) {
+    case S_ATTACHING:
+    case S_BACKOFF:
+    case S_LOOKUP:
+    case S_NO_SHO:
+    case S_DOWNLOADING:
+      stat_quantiles_add(censored, sim_time_to_s(now - d->t_power_on));
+      break;
+    case S_FAILED:
+      ++*never;
+      break;
+    default:
+      break;
+    }
+  }
+}
+
 static void
 register_figures(World *w, DevTable *t)
 {
-  static const char *const names[] = {"devices.manufactured", "devices.provisioned",
-                                      "devices.failed", "devices.in_progress"};
-  for (int i = 0; i < 4; i++) {
+  static const char *const names[C_N] = {
+      "devices.manufactured",   "devices.provisioned", "devices.failed",
+      "devices.in_progress",    "devices.not_powered_on", "devices.attaching",
+      "devices.waiting_sho",    "devices.downloading"};
+  for (int i = 0; i < C_N; i++) {
     t->probes[i] = (CountProbe){w, (CountWhat)i};
     stat_registry_value(w->figs, names[i], count_probe, &t->probes[i]);
   }
   stat_registry_counter_fields(w->figs, DEV_FIGURES, &t->fig, sizeof t->fig);
   stat_registry_samples(w->figs, "provision.latency", &t->latency, true);
+  stat_registry_km(w->figs, "provision.latency_km", &t->latency, latency_censored, w);
   stat_registry_samples(w->figs, "provision.attach_latency", &t->attach_latency, true);
   stat_registry_samples(w->figs, "provision.access_latency", &t->access_latency, true);
   stat_sampler_add_probe(w->sampler, "devices.provisioned", provisioned_probe, w);
@@ -1141,32 +1181,19 @@ const RoleClass dev_role = {
 /* clang-format on */
 
 static void
-dev_count(const World *w, uint64_t *manufactured, uint64_t *provisioned, uint64_t *failed,
-          uint64_t *in_progress)
+dev_count(const World *w, uint64_t n[C_N])
 {
   const DevTable *t = devs(w);
-  uint64_t m = 0, p = 0, f = 0;
-  for (uint32_t i = 0; i < t->n; i++) {
-    switch (t->devs[i].state) {
-    case S_PRODUCED:
-      break;
-    case S_FACTORY:
-    case S_REATTACHING:
-    case S_DONE:
-      m++;
-      p++;
-      break;
-    case S_FAILED:
-      m++;
-      f++;
-      break;
-    default:
-      m++;
-      break;
-    }
-  }
-  *manufactured = m;
-  *provisioned = p;
-  *failed = f;
-  *in_progress = m - p - f;
+  uint64_t by_state[S_N] = {0};
+  for (uint32_t i = 0; i < t->n; i++)
+    by_state[t->devs[i].state]++;
+  n[C_NOT_POWERED_ON] = by_state[S_STORED];
+  n[C_ATTACHING] = by_state[S_ATTACHING] + by_state[S_BACKOFF];
+  n[C_WAITING_SHO] = by_state[S_LOOKUP] + by_state[S_NO_SHO];
+  n[C_DOWNLOADING] = by_state[S_DOWNLOADING];
+  n[C_PROVISIONED] = by_state[S_FACTORY] + by_state[S_REATTACHING] + by_state[S_DONE];
+  n[C_FAILED] = by_state[S_FAILED];
+  n[C_IN_PROGRESS] =
+      n[C_NOT_POWERED_ON] + n[C_ATTACHING] + n[C_WAITING_SHO] + n[C_DOWNLOADING];
+  n[C_MANUFACTURED] = t->n - by_state[S_PRODUCED];
 }

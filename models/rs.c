@@ -224,7 +224,7 @@ rs_create(World *w, uint32_t index, GError **error)
   }
   stat_level_init(&rs->in_use, 0, 0);
   rs->exhausted_at = -1;
-  stat_samples_init(&rs->hold, false);
+  stat_samples_init(&rs->hold, c->pimsi_recycle == SCN_RECYCLE_AFTER_PROVISIONING);
   register_figures(w, rs);
   return rs;
 }
@@ -820,6 +820,21 @@ series_utilisation(void *ctx)
   return util;
 }
 
+/* How long a PIMSI is held, allocation to release, over every allocation (Kaplan-Meier):
+ * one still held is censored at its age (with recycling every PIMSI is released once its
+ * device is provisioned, so none is known never to come back). */
+static void
+hold_censored(void *ctx, StatQuantiles *censored, uint64_t *never)
+{
+  const Rs *rs = ctx;
+  SimTime now = w_now(rs->w);
+  uint64_t used = MIN(rs->n_rec, pool_n_allocations(rs->pool));
+  for (uint64_t i = 0; i < used; i++)
+    if (rs->rec[i].state == R_ALLOCATED)
+      stat_quantiles_add(censored, sim_time_to_s(now - rs->rec[i].t_alloc));
+  *never = 0;
+}
+
 static void
 register_figures(World *w, Rs *rs)
 {
@@ -828,6 +843,8 @@ register_figures(World *w, Rs *rs)
     rs->probes[i] = (RsProbe){rs, (RsValue)i};
     stat_registry_value(w->figs, value_names[i], value, &rs->probes[i]);
   }
+  if (w->cfg->registration_service.pimsi_recycle == SCN_RECYCLE_AFTER_PROVISIONING)
+    stat_registry_km(w->figs, "rs.pimsi.hold_km", &rs->hold, hold_censored, rs);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.in_use", series_in_use, rs);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.quarantined", series_quarantined, rs);
   stat_sampler_add_probe(w->sampler, "rs.av.queue", series_queue, rs);

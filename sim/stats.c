@@ -317,6 +317,97 @@ stat_quantiles_get(StatQuantiles *q, double p)
   g_assert_not_reached();
 }
 
+/* ---- Kaplan-Meier ------------------------------------------------------------------- */
+
+/* A run of equal values in a store: the value and how many samples have it. */
+typedef struct {
+  double v;
+  uint64_t k;
+} QRun;
+
+static void
+sketch_runs(const StatQuantiles *q, GArray *out)
+{
+  for (uint32_t j = q->neg.len; j-- > 0;)
+    if (q->neg.counts[j])
+      g_array_append_val(out, ((QRun){-sketch_value(q, q->neg.offset + (int32_t)j), q->neg.counts[j]}));
+  if (q->zeros)
+    g_array_append_val(out, ((QRun){0, q->zeros}));
+  for (uint32_t j = 0; j < q->pos.len; j++)
+    if (q->pos.counts[j])
+      g_array_append_val(out, ((QRun){sketch_value(q, q->pos.offset + (int32_t)j), q->pos.counts[j]}));
+}
+
+/* The store's samples as ascending runs; as its sketch's buckets when `bucketed`. */
+static GArray *
+quantiles_runs(StatQuantiles *q, bool bucketed)
+{
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(QRun));
+  if (q->exact && !bucketed) {
+    if (!q->sorted) {
+      qsort(q->exact->data, q->exact->len, sizeof(double), cmp_double);
+      q->sorted = true;
+    }
+    for (guint i = 0; i < q->exact->len; i++) {
+      double v = g_array_index(q->exact, double, i);
+      if (out->len > 0 && g_array_index(out, QRun, out->len - 1).v >= v) /* sorted: equal */
+        g_array_index(out, QRun, out->len - 1).k++;
+      else
+        g_array_append_val(out, ((QRun){v, 1}));
+    }
+  } else if (q->exact) {
+    g_autoptr(StatQuantiles) b = stat_quantiles_new_full(0, q->accuracy);
+    stat_quantiles_merge(b, q);
+    sketch_runs(b, out);
+  } else {
+    sketch_runs(q, out);
+  }
+  return out;
+}
+
+void
+stat_km_quantiles(StatQuantiles *events, StatQuantiles *censored, uint64_t never, size_t n_p,
+                  const double *p, StatKmQuantile *out)
+{
+  g_assert(fabs(events->accuracy - censored->accuracy) < 1e-15);
+  for (size_t i = 0; i < n_p; i++) {
+    g_assert(p[i] > 0 && p[i] < 1);
+    out[i] = (StatKmQuantile){NAN, NAN, NAN};
+  }
+  bool bucketed = !events->exact || !censored->exact;
+  g_autoptr(GArray) ev = quantiles_runs(events, bucketed);
+  g_autoptr(GArray) ce = quantiles_runs(censored, bucketed);
+  const double z = 1.959963984540054; /* the normal's 97.5 % point */
+  double at_risk = (double)(events->n + censored->n + never);
+  double surv = 1, greenwood = 0;
+  guint ie = 0, ic = 0;
+  while (ie < ev->len) {
+    const QRun *e = &g_array_index(ev, QRun, ie);
+    /* Censorings before this event time leave the risk set first. */
+    while (ic < ce->len && g_array_index(ce, QRun, ic).v < e->v)
+      at_risk -= (double)g_array_index(ce, QRun, ic++).k;
+    double d = (double)e->k;
+    surv *= 1 - d / at_risk;
+    if (at_risk > d)
+      greenwood += d / (at_risk * (at_risk - d));
+    at_risk -= d;
+    ie++;
+    double se = surv * sqrt(greenwood);
+    /* Each level: its estimate at the first time the survival reaches 1 - p, the interval
+     * over the times the survival is within z standard errors of it. Small slack so that
+     * exactly 1 - p (2 of 4 samples for the median) counts as reached. */
+    for (size_t i = 0; i < n_p; i++) {
+      double target = 1 - p[i], eps = 1e-12;
+      if (isnan(out[i].value) && surv <= target + eps)
+        out[i].value = e->v;
+      if (isnan(out[i].lo) && surv <= target + z * se + eps)
+        out[i].lo = e->v;
+      if (isnan(out[i].hi) && surv < target - z * se - eps)
+        out[i].hi = e->v;
+    }
+  }
+}
+
 /* ---- time series --------------------------------------------------------------------- */
 
 typedef struct {
@@ -479,7 +570,7 @@ stat_samples_quantile(StatSamples *s, double p)
 
 /* ---- the registry ----------------------------------------------------------------------- */
 
-typedef enum { REG_COUNTER, REG_VALUE, REG_SAMPLES } RegKind;
+typedef enum { REG_COUNTER, REG_VALUE, REG_SAMPLES, REG_KM } RegKind;
 
 typedef struct {
   RegKind kind;
@@ -494,6 +585,11 @@ typedef struct {
       StatSamples *s;
       bool mean_max;
     } samples;
+    struct {
+      StatSamples *events;
+      StatKmFillFn fill;
+      void *ctx;
+    } km;
   } u;
 } RegEntry;
 
@@ -554,7 +650,7 @@ reg_add(StatRegistry *r, RegEntry e)
   g_assert(fig->entries->len == 0 ||
            g_array_index(r->entries, RegEntry, g_array_index(fig->entries, guint, 0)).kind ==
                e.kind);
-  g_assert(e.kind != REG_SAMPLES || fig->entries->len == 0); /* samples do not add up */
+  g_assert((e.kind != REG_SAMPLES && e.kind != REG_KM) || fig->entries->len == 0); /* no sums */
   g_array_append_val(fig->entries, idx);
 }
 
@@ -591,6 +687,15 @@ void
 stat_registry_samples(StatRegistry *r, const char *prefix, StatSamples *s, bool mean_max)
 {
   RegEntry e = {REG_SAMPLES, g_strdup(prefix), {.samples = {s, mean_max}}};
+  reg_add(r, e);
+}
+
+void
+stat_registry_km(StatRegistry *r, const char *prefix, StatSamples *events, StatKmFillFn fill,
+                 void *ctx)
+{
+  g_assert(events->q != NULL);
+  RegEntry e = {REG_KM, g_strdup(prefix), {.km = {events, fill, ctx}}};
   reg_add(r, e);
 }
 
@@ -635,6 +740,34 @@ samples_figures(const char *prefix, StatSamples *s, bool mean_max, StatFigureFn 
   }
 }
 
+static void
+km_figures(const char *prefix, const RegEntry *e, StatFigureFn fn, void *data)
+{
+  static const struct {
+    const char *suffix;
+    double p;
+  } levels[] = {{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}};
+  enum { N = G_N_ELEMENTS(levels) };
+  g_autoptr(StatQuantiles) censored = stat_quantiles_new();
+  uint64_t never = 0;
+  e->u.km.fill(e->u.km.ctx, censored, &never);
+  double p[N];
+  StatKmQuantile q[N];
+  for (size_t i = 0; i < N; i++)
+    p[i] = levels[i].p;
+  stat_km_quantiles(e->u.km.events->q, censored, never, N, p, q);
+  for (size_t i = 0; i < N; i++) {
+    char name[128];
+    const double v[3] = {q[i].value, q[i].lo, q[i].hi};
+    const char *const tail[3] = {"", "_lo", "_hi"};
+    for (int k = 0; k < 3; k++) {
+      g_snprintf(name, sizeof name, "%s.%s%s", prefix, levels[i].suffix, tail[k]);
+      if (!isnan(v[k]))
+        fn(data, name, v[k]);
+    }
+  }
+}
+
 void
 stat_registry_foreach(StatRegistry *r, StatFigureFn fn, void *data)
 {
@@ -643,6 +776,10 @@ stat_registry_foreach(StatRegistry *r, StatFigureFn fn, void *data)
     const RegEntry *e0 = &g_array_index(r->entries, RegEntry, g_array_index(f->entries, guint, 0));
     if (e0->kind == REG_SAMPLES) {
       samples_figures(f->name, e0->u.samples.s, e0->u.samples.mean_max, fn, data);
+      continue;
+    }
+    if (e0->kind == REG_KM) {
+      km_figures(f->name, e0, fn, data);
       continue;
     }
     double v = figure_value(r, f);
@@ -668,7 +805,8 @@ stat_registry_get(StatRegistry *r, const char *name)
 {
   const RegEntry *e0;
   const RegFigure *fig = find(r, name, &e0);
-  return fig == NULL || e0->kind == REG_SAMPLES ? NAN : figure_value(r, fig);
+  return fig == NULL || e0->kind == REG_SAMPLES || e0->kind == REG_KM ? NAN
+                                                                     : figure_value(r, fig);
 }
 
 StatSamples *

@@ -2,6 +2,7 @@
  * average of a known piecewise-constant function, quantiles exact and sketched (within
  * the stated relative error of the exact answer), and sampled time series. */
 #include <glib.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
@@ -306,6 +307,91 @@ test_registry_mismatch(void)
   g_test_trap_assert_stderr("*2 names for 3 fields*");
 }
 
+/* Kaplan-Meier on the textbook sample (Freireich et al. 1963, 6-MP arm, weeks to relapse;
+ * * = still in remission): S(23) = 0.448 is the first estimate below 1/2, so the median is
+ * 23; Greenwood's standard error at 13 is 0.107 (S 0.690 within 1.96 of them of 1/2: the
+ * interval starts there) and the curve never falls far enough below 1/2 to close it. */
+static void
+test_km_textbook(void)
+{
+  const double t[] = {6, 6, 6, 6, 7, 9, 10, 10, 11, 13, 16, 17, 19, 20, 22, 23, 25, 32, 32, 34, 35};
+  const bool censored[] = {0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1};
+  g_autoptr(StatQuantiles) ev = stat_quantiles_new();
+  g_autoptr(StatQuantiles) ce = stat_quantiles_new();
+  for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
+    stat_quantiles_add(censored[i] ? ce : ev, t[i]);
+  const double p[] = {0.1, 0.25, 0.5, 0.6};
+  StatKmQuantile q[4];
+  stat_km_quantiles(ev, ce, 0, 4, p, q);
+  g_assert_cmpfloat_with_epsilon(q[0].value, 6, 1e-9);  /* S(6) = 0.857 <= 0.9 */
+  g_assert_cmpfloat_with_epsilon(q[1].value, 13, 1e-9); /* S(10) = 0.753 > 0.75, S(13) = 0.690 */
+  g_assert_cmpfloat_with_epsilon(q[2].value, 23, 1e-9);
+  g_assert_cmpfloat_with_epsilon(q[2].lo, 13, 1e-9);
+  g_assert_true(isnan(q[2].hi));
+  g_assert_true(isnan(q[3].value)); /* the estimate stops at 0.448: never 0.4 */
+  g_assert_true(isnan(q[3].lo) || q[3].lo <= 35);
+  /* Subjects that never have the event stay in every risk set: 21 more of them halve the
+   * hazard at every time, and the median is no longer reached. */
+  stat_km_quantiles(ev, ce, 21, 4, p, q);
+  g_assert_cmpfloat_with_epsilon(q[0].value, 10, 1e-9); /* S(6) = 39/42, S(7) = 0.904, S(10) = 0.879 */
+  g_assert_true(isnan(q[2].value));
+  g_assert_true(isnan(q[2].lo) || q[2].lo > 13);
+}
+
+/* Without censoring the estimate is the empirical quantile: the sample of rank
+ * ceil(p n) - 1, the same as stat_quantiles_get's or the one after. */
+static void
+test_km_uncensored(void)
+{
+  g_autoptr(StatQuantiles) ev = stat_quantiles_new();
+  g_autoptr(StatQuantiles) ce = stat_quantiles_new();
+  for (int i = 1000; i >= 1; i--)
+    stat_quantiles_add(ev, i); /* 1..1000 */
+  const double p[] = {0.5, 0.95, 0.99, 0.999};
+  StatKmQuantile q[4];
+  stat_km_quantiles(ev, ce, 0, 4, p, q);
+  g_assert_cmpfloat_with_epsilon(q[0].value, 500, 1e-9);
+  g_assert_cmpfloat_with_epsilon(q[1].value, 950, 1e-9);
+  g_assert_cmpfloat_with_epsilon(q[2].value, 990, 1e-9);
+  g_assert_cmpfloat_with_epsilon(q[3].value, 999, 1e-9);
+  for (int i = 0; i < 4; i++) {
+    g_assert_cmpfloat(q[i].value, >=, stat_quantiles_get(ev, p[i]));
+    g_assert_cmpfloat(q[i].value, <=, stat_quantiles_get(ev, p[i]) + 1);
+    g_assert_cmpfloat(q[i].lo, <=, q[i].value);
+  }
+  /* The median's interval: +-1.96 sqrt(n p (1 - p)) ranks, about 31 either side. */
+  g_assert_cmpfloat(fabs(q[0].lo - (500 - 31)), <=, 2);
+  g_assert_cmpfloat(fabs(q[0].hi - (500 + 31)), <=, 2);
+}
+
+/* Independent censoring: event times Exp(1), each subject seen until an Exp(1) censoring
+ * time, half of them censored; 300,000 subjects (both stores sketches). The estimate of
+ * the median is ln 2 within the sketch's 1 % and a few standard errors, and its interval
+ * holds ln 2; the median of the observed event times alone (censoring ignored) is far
+ * below it (ln 2 / 2: the minimum of two Exp(1) is Exp(2)). */
+static void
+test_km_censored_exponential(void)
+{
+  enum { N = 300000 };
+  RngStream s;
+  rng_stream_init(&s, 3, 3, 3);
+  g_autoptr(StatQuantiles) ev = stat_quantiles_new();
+  g_autoptr(StatQuantiles) ce = stat_quantiles_new();
+  for (int i = 0; i < N; i++) {
+    double t = -log(rng_uniform_open(&s)), c = -log(rng_uniform_open(&s));
+    stat_quantiles_add(t <= c ? ev : ce, t <= c ? t : c);
+  }
+  g_assert_false(stat_quantiles_is_exact(ev));
+  const double p[] = {0.5, 0.9};
+  StatKmQuantile q[2];
+  stat_km_quantiles(ev, ce, 0, 2, p, q);
+  g_assert_cmpfloat(fabs(q[0].value / log(2) - 1), <=, 0.02);
+  g_assert_cmpfloat(q[0].lo, <=, log(2) * 1.01);
+  g_assert_cmpfloat(q[0].hi, >=, log(2) * 0.99);
+  g_assert_cmpfloat(fabs(q[1].value / log(10) - 1), <=, 0.03);
+  g_assert_cmpfloat(stat_quantiles_get(ev, 0.5), <, 0.4);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -316,6 +402,9 @@ main(int argc, char **argv)
   g_test_add_func("/stats/quantiles/exact", test_quantiles_exact);
   g_test_add_func("/stats/quantiles/sketch", test_quantiles_sketch);
   g_test_add_func("/stats/quantiles/merge-exact", test_quantiles_merge_exact);
+  g_test_add_func("/stats/km/textbook", test_km_textbook);
+  g_test_add_func("/stats/km/uncensored", test_km_uncensored);
+  g_test_add_func("/stats/km/censored-exponential", test_km_censored_exponential);
   g_test_add_func("/stats/sampler", test_sampler);
   g_test_add_func("/stats/registry", test_registry);
   g_test_add_func("/stats/registry-mismatch", test_registry_mismatch);

@@ -29,7 +29,9 @@
 static const char *
 human(char *buf, size_t len, double s)
 {
-  if (s < 120)
+  if (isnan(s))
+    g_snprintf(buf, len, "not reached");
+  else if (s < 120)
     g_snprintf(buf, len, "%.1f s", s);
   else if (s < 7200)
     g_snprintf(buf, len, "%.1f min", s / 60);
@@ -132,13 +134,28 @@ print_summary(const ScnConfig *cfg, const char *path, const WorldSummary *s)
          "  failed %" G_GUINT64_FORMAT "  in progress %" G_GUINT64_FORMAT
          "  awaiting PIMSI %" G_GUINT64_FORMAT "\n",
          s->manufactured, s->provisioned, s->failed, s->in_progress, s->produced - s->manufactured);
-  char a[32], b[32], c[32];
-  if (isnan(s->latency_p50_s))
+  if (s->in_progress > 0)
+    printf("  in progress  not powered on %" G_GUINT64_FORMAT "  attaching %" G_GUINT64_FORMAT
+           "  waiting for the SHO %" G_GUINT64_FORMAT "  downloading %" G_GUINT64_FORMAT "\n",
+           s->not_powered_on, s->attaching, s->waiting_sho, s->downloading);
+  char a[32], b[32], c[32], d[32], e[32];
+  /* Power-on -> USIM installed. First over every device powered on (those in progress
+   * count at their age so far, those that gave up never arrive): what a planner sizes by.
+   * Then over the devices provisioned only, which is biased low while some are pending. */
+  if (isnan(s->latency_p50_s) && isnan(s->latency_km_p50_s)) {
     printf("  latency      (no device provisioned)\n");
-  else
-    printf("  latency      p50 %s  p95 %s  p99 %s  (power-on -> USIM installed)\n",
+  } else {
+    printf("  latency      p50 %s (95%% CI %s - %s)  p95 %s  p99 %s  (power-on -> USIM)\n",
+           human(a, sizeof a, s->latency_km_p50_s), human(b, sizeof b, s->latency_km_p50_lo_s),
+           isnan(s->latency_km_p50_hi_s) ? "open" : human(c, sizeof c, s->latency_km_p50_hi_s),
+           human(d, sizeof d, s->latency_km_p95_s), human(e, sizeof e, s->latency_km_p99_s));
+    printf("               of all %" G_GUINT64_FORMAT " powered on, those in progress counted at"
+           " their age (Kaplan-Meier)\n",
+           s->powered_on);
+    printf("               provisioned only: p50 %s  p95 %s  p99 %s\n",
            human(a, sizeof a, s->latency_p50_s), human(b, sizeof b, s->latency_p95_s),
            human(c, sizeof c, s->latency_p99_s));
+  }
   printf("  AV service   requests %" G_GUINT64_FORMAT "  vectors %" G_GUINT64_FORMAT
          "  wait mean %.3g ms  utilisation %.3g\n",
          s->av_requests, s->av_vectors, isnan(s->av_wait_mean_s) ? 0 : s->av_wait_mean_s * 1e3,

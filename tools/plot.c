@@ -476,7 +476,9 @@ fig_latency(GString *g, Study *s, size_t point, const char *dir, const char *pre
   g_string_append(g, "set logscale x\nset yrange [0:1.02]\nset key bottom right box opaque\n");
   g_string_append_printf(g, "%s\n", plot->str);
   f->caption = g_strdup_printf("Distribution of the time from power-on to USIM installed%s, "
-                               "with p50, p95 and p99 marked.",
+                               "with p50, p95 and p99 marked, over the devices provisioned "
+                               "by the end of the run (devices still in progress are not in "
+                               "it: provision.latency_km.* counts them).",
                                cdf ? ""
                                    : ", approximated as steps through the recorded "
                                      "quantiles because the database has no "

@@ -121,6 +121,32 @@ bool stat_quantiles_is_exact(const StatQuantiles *q);
  * exact store sorts itself on demand. */
 double stat_quantiles_get(StatQuantiles *q, double p);
 
+/* ---- Kaplan-Meier: quantiles of a time to an event, some subjects still waiting ---------- */
+
+/* A p-quantile of a time-to-event distribution, estimated by Kaplan and Meier (1958) from
+ * `events` (the times of the subjects whose event was seen), `censored` (the ages of the
+ * subjects still waiting: their event, if it comes, comes later) and `never` subjects known
+ * never to have the event (in every risk set: the estimate levels off at their share, so a
+ * quantile above 1 - that share is absent). An event and a censoring at the same time: the
+ * event first (the usual convention). The quantile is the first time the estimated
+ * probability of the event by then reaches p; with no censoring it is the sample of rank
+ * ceil(p n) - 1 from 0 (stat_quantiles_get's floor(p (n - 1)) gives the same sample or the
+ * one before).
+ *
+ * The interval is Brookmeyer and Crowley's (Biometrics 1982) at 95%: the times where the
+ * estimate is within 1.96 standard errors (Greenwood's formula) of 1 - p. When either store
+ * is a sketch both are walked bucket by bucket, and every time returned is a bucket's value
+ * (relative error within the sketch's accuracy). */
+typedef struct {
+  double value; /* NAN when the estimate never reaches p */
+  double lo;    /* NAN with value */
+  double hi;    /* NAN when the estimate is not sure of p by the last time seen */
+} StatKmQuantile;
+
+/* Both stores must have the same accuracy (asserted); neither is changed except sorted. */
+void stat_km_quantiles(StatQuantiles *events, StatQuantiles *censored, uint64_t never,
+                       size_t n_p, const double *p, StatKmQuantile *out);
+
 /* ---- time series --------------------------------------------------------------------- */
 
 /* A probe returns the current value of something (e.g. a queue length). */
@@ -188,6 +214,16 @@ void stat_registry_value(StatRegistry *r, const char *name, StatProbeFn fn, void
 /* A sampled quantity: prefix.mean, .p50, .p95, .p99, .max (only the percentiles without
  * mean_max), all absent while it has no sample. */
 void stat_registry_samples(StatRegistry *r, const char *prefix, StatSamples *s, bool mean_max);
+
+/* A time to an event that some subjects are still waiting for (Kaplan-Meier, above):
+ * prefix.p50, .p95, .p99, each with its 95% interval (.p50_lo, .p50_hi, ...), each absent
+ * when the estimate does not reach it. The events are `events`' samples (made with
+ * quantiles). Each time the figures are read, fill(ctx, censored, &never) adds the ages
+ * of the subjects still waiting to `censored` (a fresh store) and sets how many subjects
+ * will never have the event. */
+typedef void (*StatKmFillFn)(void *ctx, StatQuantiles *censored, uint64_t *never);
+void stat_registry_km(StatRegistry *r, const char *prefix, StatSamples *events,
+                      StatKmFillFn fill, void *ctx);
 
 /* Calls fn for every figure, in registration order, same-name figures added up. */
 typedef void (*StatFigureFn)(void *data, const char *name, double value);

@@ -71,7 +71,14 @@ typedef struct {
   uint64_t produced;     /* equipment made (incl. still waiting for a PIMSI) */
   uint64_t manufactured; /* got a PIMSI or a factory USIM */
   uint64_t provisioned, failed, in_progress;
-  double latency_p50_s, latency_p95_s, latency_p99_s; /* NAN when no device provisioned */
+  uint64_t powered_on; /* with a PIMSI (the population of the Kaplan-Meier figures) */
+  /* in progress, by where they are */
+  uint64_t not_powered_on, attaching, waiting_sho, downloading;
+  /* over the devices provisioned (NAN when none) */
+  double latency_p50_s, latency_p95_s, latency_p99_s;
+  /* over every device powered on, Kaplan-Meier (NAN where the estimate does not reach) */
+  double latency_km_p50_s, latency_km_p95_s, latency_km_p99_s;
+  double latency_km_p50_lo_s, latency_km_p50_hi_s; /* the median's 95 % interval */
   uint64_t av_requests, av_vectors;
   double av_wait_mean_s, av_utilization;
   uint64_t pool_size, pool_in_use_peak, pool_blocked;

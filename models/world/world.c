@@ -383,12 +383,31 @@ world_wall_s(const World *w)
   return w->wall_s;
 }
 
+static void
+collect_figure(void *data, const char *name, double value)
+{
+  double *v = g_new(double, 1);
+  *v = value;
+  g_hash_table_insert(data, g_strdup(name), v);
+}
+
+/* A figure read once (NAN when absent). */
+static double
+figure_of(GHashTable *figs, const char *name)
+{
+  const double *v = g_hash_table_lookup(figs, name);
+  return v ? *v : NAN;
+}
+
 void
 world_summary(const World *w_, WorldSummary *o)
 {
   World *w = (World *)w_; /* quantiles sort their samples once */
   StatRegistry *r = w->figs;
-#define F(name) stat_registry_get(r, name)
+  /* Every figure read once: the Kaplan-Meier ones pass over the device table. */
+  g_autoptr(GHashTable) figs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  stat_registry_foreach(r, collect_figure, figs);
+#define F(name) figure_of(figs, name)
 #define N(name) (isnan(F(name)) ? 0 : (uint64_t)F(name))
   memset(o, 0, sizeof *o);
   o->produced = N("devices.produced");
@@ -396,10 +415,19 @@ world_summary(const World *w_, WorldSummary *o)
   o->provisioned = N("devices.provisioned");
   o->failed = N("devices.failed");
   o->in_progress = N("devices.in_progress");
-  StatSamples *lat = stat_registry_samples_of(r, "provision.latency");
-  o->latency_p50_s = stat_samples_quantile(lat, 0.50);
-  o->latency_p95_s = stat_samples_quantile(lat, 0.95);
-  o->latency_p99_s = stat_samples_quantile(lat, 0.99);
+  o->powered_on = N("devices.powered_on");
+  o->not_powered_on = N("devices.not_powered_on");
+  o->attaching = N("devices.attaching");
+  o->waiting_sho = N("devices.waiting_sho");
+  o->downloading = N("devices.downloading");
+  o->latency_p50_s = F("provision.latency.p50");
+  o->latency_p95_s = F("provision.latency.p95");
+  o->latency_p99_s = F("provision.latency.p99");
+  o->latency_km_p50_s = F("provision.latency_km.p50");
+  o->latency_km_p95_s = F("provision.latency_km.p95");
+  o->latency_km_p99_s = F("provision.latency_km.p99");
+  o->latency_km_p50_lo_s = F("provision.latency_km.p50_lo");
+  o->latency_km_p50_hi_s = F("provision.latency_km.p50_hi");
   o->av_requests = N("rs.av.requests");
   o->av_vectors = N("rs.av.vectors");
   o->av_wait_mean_s = F("rs.av.wait_mean");
