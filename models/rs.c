@@ -64,6 +64,12 @@ typedef struct {
   Msg req;
 } RsJob;
 
+/* A level's integral at the previous sample of a series. */
+typedef struct {
+  SimTime t;
+  double integral;
+} IntervalMean;
+
 /* One PIMSI's record: one cache line (the table is page aligned). */
 typedef struct {
   uint8_t state;     /* RecState */
@@ -109,6 +115,12 @@ typedef enum {
   V_HOLD_MEAN,
   V_EXHAUSTED_AT,
   V_BLOCKED,
+  V_UTILISATION_PEAK,
+  V_QUEUE_PEAK,
+  V_RATE_PEAK,
+  V_HELD_PEAK,
+  V_CERT_WAIT_MEAN,
+  V_CERT_WAIT_P99,
   V_N
 } RsValue;
 
@@ -131,7 +143,8 @@ struct Rs {
   StatLevel in_use;        /* PIMSIs held by equipment */
   SimTime exhausted_at;    /* first time the pool had no free PIMSI; -1 never */
   StatSamples hold;        /* PIMSI allocation -> release, s */
-  double busy_last_sample; /* server x s the AV servers were busy at the last sample */
+  IntervalMean busy_sample, queue_sample; /* the series' last samples (interval_mean) */
+  uint64_t held_peak;                      /* most PIMSIs unavailable at once */
   PimsiPool *pool;
   RsRecord *rec;
   uint64_t n_rec;
@@ -304,6 +317,9 @@ note_pool(World *w)
 {
   Rs *rs = rs_of(w);
   stat_level_set(&rs->in_use, w_now(w), (double)pool_n_in_use(rs->pool));
+  /* Unavailable: in use, quarantined or retired (the pool up to date after an allocation
+   * or a release, the only times this count can rise). */
+  rs->held_peak = MAX(rs->held_peak, pool_size(rs->pool) - pool_n_free(rs->pool));
   if (rs->exhausted_at < 0 && pool_n_free(rs->pool) == 0)
     rs->exhausted_at = w_now(w);
 }
@@ -431,16 +447,19 @@ on_sho_register(World *w, Msg *m)
 
 static void av_done(SimEngine *sim, void *ctx, uint64_t arg);
 
+/* What the authentication servers serve (resource.h classes: each its own waits). */
+enum { JOB_AV, JOB_CERT_CHECK };
+
 /* Holds a copy of m on one of the AV servers for `service`, then runs `done`. */
 static void
-hold_server(World *w, Msg *m, SimTime service, SimHandler done)
+hold_server(World *w, Msg *m, unsigned kind, SimTime service, SimHandler done)
 {
   void *p;
   PoolId jid = idpool_alloc(w->ctx[ROLE_RS], &p);
   RsJob *j = p;
   j->req = *m;
   m->cert = NULL; /* the job has it now */
-  sim_resource_request(rs_of(w)->av, service, done, w, jid);
+  sim_resource_request_as(rs_of(w)->av, kind, service, done, w, jid);
 }
 
 static void
@@ -455,7 +474,7 @@ static void
 on_av_request(World *w, Msg *m)
 {
   SimTime service = wrng_dist(&rs_of(w)->r_av, &w->cfg->registration_service.av_service_time);
-  hold_server(w, m, service, av_done);
+  hold_server(w, m, JOB_AV, service, av_done);
 }
 
 static void
@@ -623,7 +642,7 @@ on_lookup(World *w, Msg *l)
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE &&
       !(r != NULL && conn_up(rs_of(w), r, l->u.conn.proof))) {
     SimTime service = wrng_dist(&rs_of(w)->r_av, &w->cfg->registration_service.cert_check_time);
-    hold_server(w, l, service, cert_check_done);
+    hold_server(w, l, JOB_CERT_CHECK, service, cert_check_done);
     return;
   }
   answer_lookup(w, l, reg_time(w));
@@ -742,7 +761,20 @@ static const char *const value_names[V_N] = {
     "rs.av.queue_mean",     "rs.pimsi.pool_size",    "rs.pimsi.allocated",
     "rs.pimsi.in_use_mean", "rs.pimsi.in_use_peak",  "rs.pimsi.quarantined_mean",
     "rs.pimsi.hold_mean",   "rs.pimsi.exhausted_at", "rs.pimsi.blocked",
+    "rs.av.utilization_peak", "rs.av.queue_peak",    "rs.av.rate_peak",
+    "rs.pimsi.held_peak",   "rs.cert_check.wait_mean", "rs.cert_check.wait_p99",
 };
+
+/* The mean or p99 wait of one kind of job, s; NAN while it had none. */
+static double
+wait_figure(Rs *rs, unsigned kind, bool p99)
+{
+  const StatTally *wait = sim_resource_class_wait_tally(rs->av, kind);
+  if (wait->n == 0)
+    return NAN;
+  return (p99 ? stat_quantiles_get(sim_resource_class_wait_quantiles(rs->av, kind), 0.99)
+              : stat_tally_mean(wait)) / 1e6;
+}
 
 static double
 value(void *ctx)
@@ -750,12 +782,15 @@ value(void *ctx)
   const RsProbe *p = ctx;
   Rs *rs = p->rs;
   SimTime end = rs->w->cfg->duration;
-  const StatTally *wait = sim_resource_wait_tally(rs->av);
   switch (p->what) {
   case V_WAIT_MEAN: /* seconds; absent without a request */
-    return wait->n > 0 ? stat_tally_mean(wait) / 1e6 : NAN;
+    return wait_figure(rs, JOB_AV, false);
   case V_WAIT_P99:
-    return wait->n > 0 ? stat_quantiles_get(sim_resource_wait_quantiles(rs->av), 0.99) / 1e6 : NAN;
+    return wait_figure(rs, JOB_AV, true);
+  case V_CERT_WAIT_MEAN:
+    return wait_figure(rs, JOB_CERT_CHECK, false);
+  case V_CERT_WAIT_P99:
+    return wait_figure(rs, JOB_CERT_CHECK, true);
   case V_UTILISATION:
     return sim_resource_utilisation(rs->av);
   case V_QUEUE_MEAN:
@@ -776,6 +811,14 @@ value(void *ctx)
     return rs->exhausted_at >= 0 ? sim_time_to_s(rs->exhausted_at) : NAN;
   case V_BLOCKED:
     return (double)pool_n_refusals(rs->pool);
+  case V_UTILISATION_PEAK:
+    return sim_resource_utilisation_peak(rs->av);
+  case V_QUEUE_PEAK:
+    return (double)sim_resource_queue_peak(rs->av);
+  case V_RATE_PEAK:
+    return sim_resource_rate_peak(rs->av);
+  case V_HELD_PEAK:
+    return (double)rs->held_peak;
   default:
     g_assert_not_reached();
   }
@@ -797,27 +840,36 @@ series_quarantined(void *ctx)
   return (double)pool_n_quarantined(((Rs *)ctx)->pool);
 }
 
+/* The average of a level over the interval since the previous sample, from the exact
+ * integral now (0 at the first sample, which closes no interval). */
+static double
+interval_mean(IntervalMean *m, SimTime now, double integral, double per)
+{
+  double v = now > m->t ? (integral - m->integral) / ((double)(now - m->t) * per) : 0;
+  m->t = now;
+  m->integral = integral;
+  return v;
+}
+
 static double
 series_queue(void *ctx)
 {
-  return (double)sim_resource_queue_length(((Rs *)ctx)->av);
+  Rs *rs = ctx;
+  return interval_mean(&rs->queue_sample, w_now(rs->w), sim_resource_queue_integral(rs->av), 1);
+}
+
+static double
+series_queue_max(void *ctx)
+{
+  return (double)sim_resource_take_queue_max(((Rs *)ctx)->av);
 }
 
 static double
 series_utilisation(void *ctx)
 {
   Rs *rs = ctx;
-  World *w = rs->w;
-  SimTime now = w_now(w);
-  double servers = (double)w->cfg->registration_service.av_servers;
-  double area = sim_resource_utilisation(rs->av) * servers * sim_time_to_s(now);
-  double util = 0;
-  if (now > 0) {
-    SimTime span = MIN(w->cfg->output.series_interval, now);
-    util = (area - rs->busy_last_sample) / (servers * sim_time_to_s(span));
-  }
-  rs->busy_last_sample = area;
-  return util;
+  return interval_mean(&rs->busy_sample, w_now(rs->w), sim_resource_busy_integral(rs->av),
+                       (double)sim_resource_servers(rs->av));
 }
 
 /* How long a PIMSI is held, allocation to release, over every allocation (Kaplan-Meier):
@@ -848,6 +900,7 @@ register_figures(World *w, Rs *rs)
   stat_sampler_add_probe(w->sampler, "rs.pimsi.in_use", series_in_use, rs);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.quarantined", series_quarantined, rs);
   stat_sampler_add_probe(w->sampler, "rs.av.queue", series_queue, rs);
+  stat_sampler_add_probe(w->sampler, "rs.av.queue_max", series_queue_max, rs);
   stat_sampler_add_probe(w->sampler, "rs.av.utilization", series_utilisation, rs);
 }
 

@@ -8,6 +8,7 @@ typedef struct {
   SimHandler done;
   void *ctx;
   uint64_t arg;
+  unsigned klass;
 } ResRequest;
 
 typedef struct {
@@ -30,9 +31,20 @@ struct SimResource {
   uint64_t arrivals, completed;
   StatTally wait; /* us */
   StatQuantiles *wait_q;
+  StatTally class_wait[SIM_RESOURCE_CLASSES]; /* us, per class */
+  StatQuantiles *class_wait_q[SIM_RESOURCE_CLASSES]; /* made at the class's first start */
   StatLevel busy_level;
   StatLevel queue_level;
+  /* peaks (resource.h): the one-second window in progress ends at win_end */
+  SimTime win_end;
+  double win_busy0;      /* busy integral at the window's start */
+  uint64_t win_arrivals; /* requests arrived in it */
+  double util_peak;      /* of the windows closed so far */
+  uint64_t rate_peak;
+  uint64_t queue_max_since; /* longest queue since sim_resource_take_queue_max */
 };
+
+enum { RES_WINDOW = SIM_S };
 
 SimResource *
 sim_resource_new(SimEngine *sim, const char *name, unsigned servers)
@@ -51,9 +63,32 @@ sim_resource_new(SimEngine *sim, const char *name, unsigned servers)
   r->ring = g_new(ResRequest, r->cap);
   stat_tally_init(&r->wait);
   r->wait_q = stat_quantiles_new();
+  for (unsigned k = 0; k < SIM_RESOURCE_CLASSES; k++)
+    stat_tally_init(&r->class_wait[k]);
   stat_level_init(&r->busy_level, sim_now(sim), 0);
   stat_level_init(&r->queue_level, sim_now(sim), 0);
+  r->win_end = (sim_now(sim) / RES_WINDOW + 1) * RES_WINDOW;
   return r;
+}
+
+/* Closes the windows that ended by `now` (before any level changes at now). Windows
+ * passed without a change had the level of the last change and no arrival: one of them
+ * stands for all. */
+static void
+res_roll(SimResource *r, SimTime now)
+{
+  if (now < r->win_end)
+    return;
+  double c_w = (double)r->c * RES_WINDOW;
+  double busy_end = stat_level_integral(&r->busy_level, r->win_end);
+  r->util_peak = MAX(r->util_peak, (busy_end - r->win_busy0) / c_w);
+  r->rate_peak = MAX(r->rate_peak, r->win_arrivals);
+  r->win_arrivals = 0;
+  SimTime start = now / RES_WINDOW * RES_WINDOW; /* of the window holding now */
+  if (start > r->win_end)                       /* whole windows in between */
+    r->util_peak = MAX(r->util_peak, r->busy_level.level / (double)r->c);
+  r->win_busy0 = stat_level_integral(&r->busy_level, start);
+  r->win_end = start + RES_WINDOW;
 }
 
 void
@@ -64,6 +99,8 @@ sim_resource_free(SimResource *r)
   for (unsigned i = 0; i < r->c; i++)
     sim_cancel(r->sim, r->servers[i].completion);
   stat_quantiles_free(r->wait_q);
+  for (unsigned k = 0; k < SIM_RESOURCE_CLASSES; k++)
+    stat_quantiles_free(r->class_wait_q[k]);
   g_free(r->ring);
   g_free(r->idle);
   g_free(r->servers);
@@ -80,6 +117,10 @@ res_start(SimResource *r, unsigned server, const ResRequest *q)
   double w = (double)(now - q->arrival);
   stat_tally_add(&r->wait, w);
   stat_quantiles_add(r->wait_q, w);
+  stat_tally_add(&r->class_wait[q->klass], w);
+  if (r->class_wait_q[q->klass] == NULL)
+    r->class_wait_q[q->klass] = stat_quantiles_new();
+  stat_quantiles_add(r->class_wait_q[q->klass], w);
   ResServer *s = &r->servers[server];
   s->done = q->done;
   s->ctx = q->ctx;
@@ -90,10 +131,20 @@ res_start(SimResource *r, unsigned server, const ResRequest *q)
 void
 sim_resource_request(SimResource *r, SimTime service, SimHandler done, void *ctx, uint64_t arg)
 {
+  sim_resource_request_as(r, 0, service, done, ctx, arg);
+}
+
+void
+sim_resource_request_as(SimResource *r, unsigned klass, SimTime service, SimHandler done,
+                        void *ctx, uint64_t arg)
+{
   g_assert(service >= 0);
+  g_assert(klass < SIM_RESOURCE_CLASSES);
   SimTime now = sim_now(r->sim);
-  ResRequest q = {now, service, done, ctx, arg};
+  ResRequest q = {now, service, done, ctx, arg, klass};
+  res_roll(r, now);
   r->arrivals++;
+  r->win_arrivals++;
   if (r->n_idle > 0) {
     unsigned server = r->idle[--r->n_idle];
     r->busy++;
@@ -112,6 +163,7 @@ sim_resource_request(SimResource *r, SimTime service, SimHandler done, void *ctx
   }
   r->ring[(r->head + r->len) % r->cap] = q;
   r->len++;
+  r->queue_max_since = MAX(r->queue_max_since, r->len);
   stat_level_set(&r->queue_level, now, (double)r->len);
 }
 
@@ -121,6 +173,7 @@ res_complete(SimEngine *sim, void *ctx, uint64_t server)
   SimResource *r = ctx;
   ResServer s = r->servers[server];
   SimTime now = sim_now(sim);
+  res_roll(r, now);
   r->completed++;
   r->servers[server].completion = SIM_EVENT_NONE;
   if (r->len > 0) {
@@ -186,6 +239,20 @@ sim_resource_wait_quantiles(SimResource *r)
   return r->wait_q;
 }
 
+const StatTally *
+sim_resource_class_wait_tally(const SimResource *r, unsigned klass)
+{
+  g_assert(klass < SIM_RESOURCE_CLASSES);
+  return &r->class_wait[klass];
+}
+
+StatQuantiles *
+sim_resource_class_wait_quantiles(SimResource *r, unsigned klass)
+{
+  g_assert(klass < SIM_RESOURCE_CLASSES);
+  return r->class_wait_q[klass];
+}
+
 double
 sim_resource_utilisation(const SimResource *r)
 {
@@ -200,6 +267,59 @@ double
 sim_resource_mean_queue_length(const SimResource *r)
 {
   return stat_level_mean(&r->queue_level, sim_now(r->sim));
+}
+
+double
+sim_resource_utilisation_peak(const SimResource *r)
+{
+  SimTime now = sim_now(r->sim);
+  if (now >= r->win_end) { /* windows closed since the last change: as res_roll would */
+    double c_w = (double)r->c * RES_WINDOW;
+    double closed = (stat_level_integral(&r->busy_level, r->win_end) - r->win_busy0) / c_w;
+    double peak = MAX(r->util_peak, closed);
+    SimTime start = now / RES_WINDOW * RES_WINDOW;
+    double open = (stat_level_integral(&r->busy_level, now) -
+                   stat_level_integral(&r->busy_level, start)) / c_w;
+    if (start > r->win_end)
+      peak = MAX(peak, r->busy_level.level / (double)r->c);
+    return MAX(peak, open);
+  }
+  double open = (stat_level_integral(&r->busy_level, now) - r->win_busy0) /
+                ((double)r->c * RES_WINDOW);
+  return MAX(r->util_peak, open);
+}
+
+double
+sim_resource_rate_peak(const SimResource *r)
+{
+  /* The arrivals not yet rolled are one window's, closed or in progress. */
+  return (double)MAX(r->rate_peak, r->win_arrivals) * ((double)SIM_S / RES_WINDOW);
+}
+
+uint64_t
+sim_resource_queue_peak(const SimResource *r)
+{
+  return (uint64_t)r->queue_level.max;
+}
+
+double
+sim_resource_busy_integral(const SimResource *r)
+{
+  return stat_level_integral(&r->busy_level, sim_now(r->sim));
+}
+
+double
+sim_resource_queue_integral(const SimResource *r)
+{
+  return stat_level_integral(&r->queue_level, sim_now(r->sim));
+}
+
+uint64_t
+sim_resource_take_queue_max(SimResource *r)
+{
+  uint64_t m = r->queue_max_since;
+  r->queue_max_since = r->len;
+  return m;
 }
 
 double

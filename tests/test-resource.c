@@ -174,11 +174,65 @@ test_mmc_erlang_c(void)
   g_free(m);
 }
 
+/* Peaks over one-second windows: 2 servers; at 0.2 s three requests of 2.5 s (the third
+ * waits until 2.7 s); at 6 s, 2 requests of 0.25 s; then nothing until 100 s. Window
+ * [1, 2): both servers busy all second -> 1; the rate peak is the 3 requests of the first
+ * window; the queue peak 1. A class of its own keeps its waits. */
+static void
+test_peaks(void)
+{
+  g_autoptr(SimEngine) sim = sim_engine_new();
+  g_autoptr(SimResource) r = sim_resource_new(sim, "av", 2);
+  sim_run_until(sim, 200000);
+  for (int i = 0; i < 3; i++)
+    sim_resource_request_as(r, i == 2, 2500000, NULL, NULL, 0);
+  g_assert_cmpuint(sim_resource_take_queue_max(r), ==, 1);
+  sim_run_until(sim, 6 * SIM_S);
+  g_assert_cmpuint(sim_resource_take_queue_max(r), ==, 1); /* it still waited when taken */
+  g_assert_cmpuint(sim_resource_take_queue_max(r), ==, 0);
+  sim_resource_request(r, 250000, NULL, NULL, 0);
+  sim_resource_request(r, 250000, NULL, NULL, 0);
+  sim_run_until(sim, 100 * SIM_S);
+  g_assert_cmpfloat_with_epsilon(sim_resource_utilisation_peak(r), 1.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon(sim_resource_rate_peak(r), 3.0, 1e-12);
+  g_assert_cmpuint(sim_resource_queue_peak(r), ==, 1);
+  /* busy integral: 2.5 x 3 + 0.25 x 2 server-s; the whole-run utilisation hides the peak */
+  g_assert_cmpfloat_with_epsilon(sim_resource_busy_integral(r), 8.0e6, 1e-6);
+  g_assert_cmpfloat_with_epsilon(sim_resource_utilisation(r), 8.0 / 200, 1e-12);
+  g_assert_cmpfloat_with_epsilon(sim_resource_queue_integral(r), 2.5e6, 1e-6);
+  /* the third request (class 1) waited 2.5 s for a server; class 0 never waited */
+  g_assert_cmpuint(sim_resource_class_wait_tally(r, 1)->n, ==, 1);
+  g_assert_cmpfloat_with_epsilon(stat_tally_mean(sim_resource_class_wait_tally(r, 1)), 2.5e6, 1e-6);
+  g_assert_cmpuint(sim_resource_class_wait_tally(r, 0)->n, ==, 4);
+  g_assert_cmpfloat_with_epsilon(sim_resource_class_wait_tally(r, 0)->max, 0, 1e-12);
+  g_assert_cmpuint(sim_resource_wait_tally(r)->n, ==, 5);
+}
+
+/* A peak that only the window in progress holds is counted when read mid-window, and a
+ * level held over many quiet windows counts as one of them. */
+static void
+test_peak_open_window(void)
+{
+  g_autoptr(SimEngine) sim = sim_engine_new();
+  g_autoptr(SimResource) r = sim_resource_new(sim, "av", 4);
+  sim_resource_request(r, 50 * SIM_S, NULL, NULL, 0); /* 1 of 4 busy for 50 s */
+  sim_run_until(sim, 10 * SIM_S + SIM_S / 2);
+  g_assert_cmpfloat_with_epsilon(sim_resource_utilisation_peak(r), 0.25, 1e-12);
+  for (int i = 0; i < 3; i++)
+    sim_resource_request(r, SIM_S / 2, NULL, NULL, 0); /* all 4 busy for the second half */
+  sim_run_until(sim, 11 * SIM_S - 1);
+  g_assert_cmpfloat_with_epsilon(sim_resource_utilisation_peak(r), (1 + 3 * 0.5 - 4e-6) / 4,
+                                 1e-9);
+  g_assert_cmpfloat_with_epsilon(sim_resource_rate_peak(r), 3.0, 1e-12);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/resource/small", test_small);
   g_test_add_func("/resource/mmc-erlang-c", test_mmc_erlang_c);
+  g_test_add_func("/resource/peaks", test_peaks);
+  g_test_add_func("/resource/peak-open-window", test_peak_open_window);
   return g_test_run();
 }

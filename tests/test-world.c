@@ -58,18 +58,26 @@ collect(void *data, const char *name, double value)
   g_hash_table_insert(h, g_strdup(name), v);
 }
 
+/* Runs the world of cfg; its scalars by name. */
 static GHashTable *
-run_world(const char *const *sets)
+run_config(const ScnConfig *cfg)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(ScnConfig) cfg = scn_load_string(base, "tiny.yaml", sets, &error);
-  g_assert_no_error(error);
   g_autoptr(World) w = world_new(cfg, &error);
   g_assert_no_error(error);
   world_run(w, NULL, NULL);
   GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   world_foreach_scalar(w, collect, h);
   return h;
+}
+
+static GHashTable *
+run_world(const char *const *sets)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScnConfig) cfg = scn_load_string(base, "tiny.yaml", sets, &error);
+  g_assert_no_error(error);
+  return run_config(cfg);
 }
 
 static double
@@ -471,6 +479,35 @@ test_latency_censored(void)
   g_assert_cmpfloat(sc(a, "rs.pimsi.hold_mean"), <, sc(b, "rs.pimsi.hold_mean")); /* biased low */
 }
 
+/* A shipped scenario, run with --set-like overrides. */
+static GHashTable *
+run_shipped(const char *name, const char *const *sets)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename(g_getenv("M2M_SRCDIR"), "scenarios", name, NULL);
+  g_autoptr(ScnConfig) cfg = scn_load(path, sets, &error);
+  g_assert_no_error(error);
+  return run_config(cfg);
+}
+
+/* The storm saturates the AV servers for a few seconds of a quiet hour: the whole-run
+ * utilisation is a fraction of a percent, the peaks say what happened, whatever the
+ * series interval. */
+static void
+test_storm_peaks(void)
+{
+  const char *const intervals[] = {"output.series_interval=1s", "output.series_interval=15min"};
+  for (size_t i = 0; i < G_N_ELEMENTS(intervals); i++) {
+    const char *sets[] = {intervals[i], NULL};
+    g_autoptr(GHashTable) h = run_shipped("storm.yaml", sets);
+    g_assert_cmpfloat(sc(h, "rs.av.utilization"), <, 0.01);
+    g_assert_cmpfloat_with_epsilon(sc(h, "rs.av.utilization_peak"), 1.0, 1e-12);
+    g_assert_cmpfloat(sc(h, "rs.av.queue_peak"), >=, 5000);
+    g_assert_cmpfloat(sc(h, "rs.av.rate_peak"), >=, 5000);
+    g_assert_cmpfloat(sc(h, "rs.pimsi.held_peak"), >=, sc(h, "rs.pimsi.in_use_peak"));
+  }
+}
+
 /* A state action for the test tables: counts what it is given. */
 static void
 count_action(void *ctx, uint64_t id, unsigned event, void *data)
@@ -805,6 +842,7 @@ main(int argc, char **argv)
   g_test_add_func("/world/factory-usim", test_factory_usim);
   g_test_add_func("/world/determinism", test_determinism);
   g_test_add_func("/world/latency-censored", test_latency_censored);
+  g_test_add_func("/world/storm-peaks", test_storm_peaks);
   g_test_add_func("/world/fsm/table-check", test_fsm_table_check);
   g_test_add_func("/world/fsm/violation", test_fsm_violation);
   g_test_add_func("/world/fsm/log", test_fsm_log);

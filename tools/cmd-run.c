@@ -157,18 +157,26 @@ print_summary(const ScnConfig *cfg, const char *path, const WorldSummary *s)
            human(c, sizeof c, s->latency_p99_s));
   }
   printf("  AV service   requests %" G_GUINT64_FORMAT "  vectors %" G_GUINT64_FORMAT
-         "  wait mean %.3g ms  utilisation %.3g\n",
-         s->av_requests, s->av_vectors, isnan(s->av_wait_mean_s) ? 0 : s->av_wait_mean_s * 1e3,
-         s->av_utilization);
+         "  wait mean %.3g ms\n",
+         s->av_requests, s->av_vectors, isnan(s->av_wait_mean_s) ? 0 : s->av_wait_mean_s * 1e3);
+  if (s->certificates)
+    printf("  cert checks  at the RS %" G_GUINT64_FORMAT "  wait mean %.3g ms\n",
+           s->cert_rs_checks, isnan(s->cert_check_wait_mean_s) ? 0 : s->cert_check_wait_mean_s * 1e3);
+  /* The servers' load over the run hides a storm of seconds: the busiest second too. */
+  printf("  %s utilisation %.3g over the run, %.3g in the busiest second"
+         "  peak queue %" G_GUINT64_FORMAT "  peak rate %.0f/s\n",
+         s->certificates ? "auth servers" : "AV servers  ", s->av_utilization,
+         isnan(s->av_utilization_peak) ? 0 : s->av_utilization_peak, s->av_queue_peak,
+         isnan(s->av_rate_peak) ? 0 : s->av_rate_peak);
   if (isnan(s->pool_exhausted_at_s))
     printf("  PIMSI pool   size %" G_GUINT64_FORMAT "  peak in use %" G_GUINT64_FORMAT
-           "  never exhausted  blocked %" G_GUINT64_FORMAT "\n",
-           s->pool_size, s->pool_in_use_peak, s->pool_blocked);
+           "  peak held %" G_GUINT64_FORMAT "  never exhausted  blocked %" G_GUINT64_FORMAT "\n",
+           s->pool_size, s->pool_in_use_peak, s->pool_held_peak, s->pool_blocked);
   else
     printf("  PIMSI pool   size %" G_GUINT64_FORMAT "  peak in use %" G_GUINT64_FORMAT
-           "  exhausted at %s  blocked %" G_GUINT64_FORMAT "\n",
-           s->pool_size, s->pool_in_use_peak, human(a, sizeof a, s->pool_exhausted_at_s),
-           s->pool_blocked);
+           "  peak held %" G_GUINT64_FORMAT "  exhausted at %s  blocked %" G_GUINT64_FORMAT "\n",
+           s->pool_size, s->pool_in_use_peak, s->pool_held_peak,
+           human(a, sizeof a, s->pool_exhausted_at_s), s->pool_blocked);
   if (s->certificates)
     printf("  certificates issued %" G_GUINT64_FORMAT "  accepted %" G_GUINT64_FORMAT
            "  refused %" G_GUINT64_FORMAT "  RS checks %" G_GUINT64_FORMAT

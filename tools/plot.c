@@ -349,14 +349,25 @@ fig_av(GString *g, Study *s, size_t point, const char *dir, const char *prefix, 
   for (size_t i = 0; i < n; i++) {
     int64_t id = study_run(s, study_point_run(s, point, i))->id;
     g_autofree char *b1 = g_strdup_printf("queue%zu", i), *b2 = g_strdup_printf("util%zu", i);
+    g_autofree char *b3 = g_strdup_printf("qmax%zu", i);
+    /* Databases from before interval statistics have the queue as a sample at t only. */
+    bool interval = has_series(s, point, "rs.av.queue_max");
+    if (interval &&
+        gp_series_block(g, study_reader(s), id, "rs.av.queue_max", b3, u.div, false, NULL)) {
+      /* fsteps: a value at t holds for the interval that ends at t */
+      g_string_append_printf(plot, "%s$%s using 1:2 with fsteps axes x1y1",
+                             plot->len > 5 ? ", " : "", b3);
+      gp_style(plot, c_red, i, "longest queue in the interval (left axis)");
+    }
     if (gp_series_block(g, study_reader(s), id, "rs.av.queue", b1, u.div, false, NULL)) {
-      g_string_append_printf(plot, "%s$%s using 1:2 with steps axes x1y1",
-                             plot->len > 5 ? ", " : "", b1);
-      gp_style(plot, c_green, i, "AV requests waiting (left axis)");
+      g_string_append_printf(plot, "%s$%s using 1:2 with %s axes x1y1",
+                             plot->len > 5 ? ", " : "", b1, interval ? "fsteps" : "steps");
+      gp_style(plot, c_green, i,
+               interval ? "mean queue in the interval (left axis)" : "AV requests waiting (left axis)");
     }
     if (util_series &&
         gp_series_block(g, study_reader(s), id, "rs.av.utilization", b2, u.div, false, NULL)) {
-      g_string_append_printf(plot, ", $%s using 1:2 with steps axes x1y2", b2);
+      g_string_append_printf(plot, ", $%s using 1:2 with fsteps axes x1y2", b2);
       gp_style(plot, c_purple, i, "AV server utilisation (right axis)");
     }
   }

@@ -32,6 +32,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SimResource, sim_resource_free)
 void sim_resource_request(SimResource *r, SimTime service, SimHandler done, void *ctx,
                           uint64_t arg);
 
+/* The same for a request of class `klass` (< SIM_RESOURCE_CLASSES; sim_resource_request
+ * is class 0): classes share the servers and the queue, in one arrival order, and each
+ * keeps its own waiting times besides the resource's over all of them. */
+#define SIM_RESOURCE_CLASSES 2
+void sim_resource_request_as(SimResource *r, unsigned klass, SimTime service, SimHandler done,
+                             void *ctx, uint64_t arg);
+
+/* Waiting times of the started requests of one class, us (a tally with n = 0 and no
+ * quantiles, NULL, while the class had none). */
+const StatTally *sim_resource_class_wait_tally(const SimResource *r, unsigned klass);
+StatQuantiles *sim_resource_class_wait_quantiles(SimResource *r, unsigned klass);
+
 const char *sim_resource_name(const SimResource *r);
 unsigned sim_resource_servers(const SimResource *r);
 unsigned sim_resource_busy(const SimResource *r);         /* servers busy now */
@@ -49,6 +61,24 @@ double sim_resource_utilisation(const SimResource *r);
 
 /* Time-average number of waiting requests since creation, up to now. */
 double sim_resource_mean_queue_length(const SimResource *r);
+
+/* Peaks, over fixed windows of one second aligned on whole seconds from time 0: the
+ * highest utilisation of one window (busy server time in it / (servers x 1 s)) and the
+ * most requests arriving in one (per second); and the longest queue at any moment. The
+ * window in progress counts as it stands (its busy time so far over the whole second).
+ * A whole-run average hides a saturated minute in a quiet day; these do not. */
+double sim_resource_utilisation_peak(const SimResource *r);
+double sim_resource_rate_peak(const SimResource *r);
+uint64_t sim_resource_queue_peak(const SimResource *r);
+
+/* Integrals since creation up to now, exact (sums of integers below 2^53): busy servers
+ * x us, waiting requests x us. Differences of two readings give an interval's average. */
+double sim_resource_busy_integral(const SimResource *r);
+double sim_resource_queue_integral(const SimResource *r);
+
+/* The longest queue since the previous call (or creation); the next interval starts
+ * from the queue now. For series of interval maxima. */
+uint64_t sim_resource_take_queue_max(SimResource *r);
 
 /* StatProbeFn adapters (ctx = the SimResource): current queue length, busy servers. */
 double sim_resource_probe_queue_length(void *resource);

@@ -81,7 +81,10 @@ typedef struct {
   double latency_km_p50_lo_s, latency_km_p50_hi_s; /* the median's 95 % interval */
   uint64_t av_requests, av_vectors;
   double av_wait_mean_s, av_utilization;
-  uint64_t pool_size, pool_in_use_peak, pool_blocked;
+  double av_utilization_peak, av_rate_peak; /* over the busiest second */
+  uint64_t av_queue_peak;
+  double cert_check_wait_mean_s; /* NAN without certificate checks */
+  uint64_t pool_size, pool_in_use_peak, pool_held_peak, pool_blocked;
   double pool_exhausted_at_s; /* NAN when never exhausted */
   uint64_t aka_failures, aka_resyncs, rs_timeouts, vo_refusals;
   bool certificates; /* the run used certificates; then the cert_* figures: */

@@ -432,6 +432,11 @@ world_summary(const World *w_, WorldSummary *o)
   o->av_vectors = N("rs.av.vectors");
   o->av_wait_mean_s = F("rs.av.wait_mean");
   o->av_utilization = F("rs.av.utilization");
+  o->av_utilization_peak = F("rs.av.utilization_peak");
+  o->av_rate_peak = F("rs.av.rate_peak");
+  o->av_queue_peak = N("rs.av.queue_peak");
+  o->cert_check_wait_mean_s = F("rs.cert_check.wait_mean");
+  o->pool_held_peak = N("rs.pimsi.held_peak");
   o->pool_size = N("rs.pimsi.pool_size");
   o->pool_in_use_peak = N("rs.pimsi.in_use_peak");
   o->pool_blocked = N("rs.pimsi.blocked");
