@@ -59,13 +59,14 @@ typedef enum {
   E_PACKAGE,
   E_ATTACHED,
   E_SHO_CHALLENGE,
+  E_ACCESS_END,
   E_N
 } DevEvent;
 
 static const char *const ev_names[E_N] = {
-    "CREDENTIALS", "FACTORY_USIM", "POWER_ON",      "REFUSED",     "CHALLENGE",
-    "GRANTED",     "REJECTED",     "GUARD_TIMEOUT", "BACKOFF_END", "LOOKUP_ANSWER",
-    "DL_STARTED",  "DL_REFUSED",   "PACKAGE",       "ATTACHED",    "SHO_CHALLENGE",
+    "CREDENTIALS", "FACTORY_USIM",  "POWER_ON",      "REFUSED",       "CHALLENGE",  "GRANTED",
+    "REJECTED",    "GUARD_TIMEOUT", "BACKOFF_END",   "LOOKUP_ANSWER", "DL_STARTED", "DL_REFUSED",
+    "PACKAGE",     "ATTACHED",      "SHO_CHALLENGE", "ACCESS_END",
 };
 
 /* Timers, one running at a time per device: which one is the state's (table below). */
@@ -96,13 +97,19 @@ static const FsmState states[S_N] = {
                      N(S_ATTACHING) | N(S_BACKOFF) | N(S_LOOKUP) | N(S_FAILED), dev_action,
                      T_ATTACH_GUARD},
     [S_BACKOFF] = {"BACKOFF", B(E_BACKOFF_END), N(S_ATTACHING), dev_action, T_BACKOFF},
-    [S_LOOKUP] = {"LOOKUP", B(E_LOOKUP_ANSWER) | B(E_GUARD),
-                  N(S_LOOKUP) | N(S_NO_SHO) | N(S_DOWNLOADING), dev_action, T_RS_GUARD},
-    [S_NO_SHO] = {"NO_SHO", B(E_BACKOFF_END), N(S_LOOKUP), dev_action, T_NO_SHO},
+    /* ACCESS_END: the VO ends a temporary access (temporary_access_limit); the device
+     * attaches and authenticates again. */
+    [S_LOOKUP] = {"LOOKUP", B(E_LOOKUP_ANSWER) | B(E_GUARD) | B(E_ACCESS_END),
+                  N(S_LOOKUP) | N(S_NO_SHO) | N(S_DOWNLOADING) | N(S_ATTACHING) | N(S_BACKOFF),
+                  dev_action, T_RS_GUARD},
+    [S_NO_SHO] = {"NO_SHO", B(E_BACKOFF_END) | B(E_ACCESS_END),
+                  N(S_LOOKUP) | N(S_ATTACHING) | N(S_BACKOFF), dev_action, T_NO_SHO},
     [S_DOWNLOADING] = {"DOWNLOADING",
                        B(E_DL_STARTED) | B(E_DL_REFUSED) | B(E_PACKAGE) | B(E_GUARD) |
-                           B(E_SHO_CHALLENGE),
-                       N(S_DOWNLOADING) | N(S_NO_SHO) | N(S_REATTACHING), dev_action, T_SHO_GUARD},
+                           B(E_SHO_CHALLENGE) | B(E_ACCESS_END),
+                       N(S_DOWNLOADING) | N(S_NO_SHO) | N(S_REATTACHING) | N(S_ATTACHING) |
+                           N(S_BACKOFF),
+                       dev_action, T_SHO_GUARD},
     [S_REATTACHING] = {"REATTACHING", B(E_ATTACHED), N(S_DONE), dev_action, T_REATTACH},
     [S_DONE] = {"DONE", 0, 0, NULL, 0},
     [S_FAILED] = {"FAILED", 0, 0, NULL, 0},
@@ -118,25 +125,27 @@ dev_fsm(void)
   return &dev_def;
 }
 
-enum { F_WRONG_K = 1, F_DESYNC = 2, F_SPILLED = 4 };
+/* F_REAUTH: its temporary access ended once; its next grants are not first accesses. */
+enum { F_WRONG_K = 1, F_DESYNC = 2, F_SPILLED = 4, F_REAUTH = 8 };
 
 typedef struct {
-  uint8_t state;          /* DevState */
-  uint8_t seq;            /* sequence of the current request */
-  uint8_t vo;             /* VO of the current attach (index) */
-  uint8_t flags;          /* F_* */
-  uint8_t mac_failures;   /* MAC failures so far */
-  uint8_t timeouts;       /* consecutive request timeouts (RS lookup, SHO) */
-  uint16_t attempts;      /* attach rounds ended in back-off */
-  uint16_t lookups;       /* RS lookups answered "no SHO" (back-off exponent) */
-  uint16_t sho;           /* SHO index + 1 the RS named, 0 none */
-  uint32_t pimsi;         /* PIMSI index */
-  uint64_t tried;         /* VOs refused in this round (bit per VO index) */
-  SimEventId timer;       /* guard, back-off or re-attach timer */
-  SimTime t_power_on;     /* us */
-  Imsi imsi;              /* the PIMSI as a number; the real IMSI once provisioned */
-  PoolId session;         /* the keys of its temporary access (DevSession), POOL_NONE: none */
-  uint64_t pad;           /* the fields above: one cache line, touched by every event */
+  uint8_t state;        /* DevState */
+  uint8_t seq;          /* sequence of the current request */
+  uint8_t vo;           /* VO of the current attach (index) */
+  uint8_t flags;        /* F_* */
+  uint8_t mac_failures; /* MAC failures so far */
+  uint8_t timeouts;     /* consecutive request timeouts (RS lookup, SHO) */
+  uint16_t attempts;    /* attach rounds ended in back-off */
+  uint16_t lookups;     /* RS lookups answered "no SHO" (back-off exponent) */
+  uint16_t sho;         /* SHO index + 1 the RS named, 0 none */
+  uint32_t pimsi;       /* PIMSI index */
+  uint64_t tried;       /* VOs refused in this round (bit per VO index) */
+  SimEventId timer;     /* guard, back-off or re-attach timer */
+  SimTime t_power_on;   /* us */
+  Imsi imsi;            /* the PIMSI as a number; the real IMSI once provisioned */
+  PoolId session;       /* the keys of its temporary access (DevSession), POOL_NONE: none */
+  SimTime access_until; /* end of its temporary access (temporary_access_limit), 0: none */
+  /* the fields above: one cache line, touched by every event */
   uint8_t k[16], opc[16]; /* preliminary credentials, then the real ones */
   AkaUsimSmall usim;      /* the USIM's SQN state (TS 33.102 Annex C); F_SPILLED: in spill */
 } Dev;
@@ -156,11 +165,12 @@ typedef struct {
 /* What the devices count (DEV_FIGURES names the fields, in order). */
 typedef struct {
   uint64_t powered_on, failed_mac, failed_attempts, attached_real, timeouts, no_sho_retries;
-  uint64_t rs_timeouts, sho_timeouts, seal_failures;
+  uint64_t rs_timeouts, sho_timeouts, seal_failures, access_expired;
 } DevFigures;
 #define DEV_FIGURES                                                                                \
   "devices.powered_on devices.failed_mac devices.failed_attempts devices.attached_real "           \
-  "devices.timeouts devices.no_sho_retries rs.timeouts sho.timeouts sho.seal_failures"
+  "devices.timeouts devices.no_sho_retries rs.timeouts sho.timeouts sho.seal_failures "            \
+  "devices.access_expired"
 
 /* The outcome counts of every device (one pass over the table per figure read), and of
  * the devices in progress, where they are. */
@@ -332,10 +342,10 @@ latency_censored(void *ctx, StatQuantiles *censored, uint64_t *never)
 static void
 register_figures(World *w, DevTable *t)
 {
-  static const char *const names[C_N] = {
-      "devices.manufactured",   "devices.provisioned", "devices.failed",
-      "devices.in_progress",    "devices.not_powered_on", "devices.attaching",
-      "devices.waiting_sho",    "devices.downloading"};
+  static const char *const names[C_N] = {"devices.manufactured",   "devices.provisioned",
+                                         "devices.failed",         "devices.in_progress",
+                                         "devices.not_powered_on", "devices.attaching",
+                                         "devices.waiting_sho",    "devices.downloading"};
   for (int i = 0; i < C_N; i++) {
     t->probes[i] = (CountProbe){w, (CountWhat)i};
     stat_registry_value(w->figs, names[i], count_probe, &t->probes[i]);
@@ -606,6 +616,8 @@ from_device(World *w, uint32_t id, const Dev *d, MsgKind kind, NetAddr to)
   return m;
 }
 
+static void attach_to(World *w, uint32_t id, Dev *d, int vo);
+
 static void
 send_attach(World *w, uint32_t id, Dev *d)
 {
@@ -614,6 +626,12 @@ send_attach(World *w, uint32_t id, Dev *d)
     attach_round_failed(w, id, d, "every allowed network refused");
     return;
   }
+  attach_to(w, id, d, vo);
+}
+
+static void
+attach_to(World *w, uint32_t id, Dev *d, int vo)
+{
   go(w, id, d, S_ATTACHING);
   d->vo = (uint8_t)vo;
   d->seq++;
@@ -821,11 +839,19 @@ send_lookup(World *w, uint32_t id, Dev *d)
   DLOG(w, id, d, "secured connection to the RS: where is my SHO?");
 }
 
+static void access_end(SimEngine *sim, void *ctx, uint64_t id);
+
 static void
 granted(World *w, uint32_t id, Dev *d)
 {
   disarm(w, d);
-  stat_samples_add(&devs(w)->access_latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  if (!(d->flags & F_REAUTH)) /* power-on -> first temporary access */
+    stat_samples_add(&devs(w)->access_latency, sim_time_to_s(w_now(w) - d->t_power_on));
+  SimTime limit = w->cfg->visited_operators[d->vo].temporary_access_limit;
+  if (limit > 0) {
+    d->access_until = w_now(w) + limit;
+    w_after(w, limit, access_end, id);
+  }
   d->tried = 0;
   DLOG(w, id, d, "temporary access granted by %s", w->cfg->visited_operators[d->vo].name);
   send_lookup(w, id, d);
@@ -905,10 +931,14 @@ no_sho_backoff(World *w, uint32_t id, Dev *d, const char *why)
 }
 
 /* BACKOFF and NO_SHO: the wait is over; attach again, or ask the RS again. */
+static void access_ended(World *w, uint32_t id, Dev *d);
+
 static void
 on_waiting(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 {
-  if (d->state == S_BACKOFF)
+  if (event == E_ACCESS_END)
+    access_ended(w, id, d);
+  else if (d->state == S_BACKOFF)
     send_attach(w, id, d);
   else
     send_lookup(w, id, d);
@@ -927,9 +957,51 @@ timed_out(World *w, uint32_t id, Dev *d, uint64_t *counter, const char *why,
   again(w, id, d);
 }
 
+/* The end of a temporary access: unless the device has moved on since (provisioned,
+ * given up, another access), the VO detaches it. */
+static void
+access_end(SimEngine *sim, void *ctx, uint64_t id)
+{
+  World *w = ctx;
+  Dev *d = dev_get(w, (uint32_t)id);
+  if (d->access_until != w_now(w))
+    return;
+  d->access_until = 0;
+  switch (d->state) {
+  case S_LOOKUP:
+  case S_NO_SHO:
+  case S_DOWNLOADING:
+    fsm_dispatch(&dev_def, id, d->state, E_ACCESS_END, w, NULL);
+    break;
+  default: /* attaching again already (a failure in between) */
+    break;
+  }
+}
+
+/* Detached before it had its USIM: the keys of that access are gone (a download under way
+ * is lost: its answers are stale now), and it attaches to the same VO again, which
+ * authenticates it with a spare AV when it kept one. */
+static void
+access_ended(World *w, uint32_t id, Dev *d)
+{
+  disarm(w, d);
+  session_close(w, d);
+  d->flags |= F_REAUTH;
+  d->timeouts = 0;
+  d->tried = 0;
+  devs(w)->fig.access_expired++;
+  DLOG(w, id, d, "temporary access ended by %s: attach again",
+       w->cfg->visited_operators[d->vo].name);
+  attach_to(w, id, d, d->vo);
+}
+
 static void
 on_lookup(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 {
+  if (event == E_ACCESS_END) {
+    access_ended(w, id, d);
+    return;
+  }
   if (event == E_GUARD) {
     timed_out(w, id, d, &devs(w)->fig.rs_timeouts, "no answer from the RS: ask again", send_lookup);
     return;
@@ -972,6 +1044,7 @@ package(World *w, uint32_t id, Dev *d, const Msg *m)
   OPENSSL_cleanse(&usim, sizeof usim);
   /* The temporary access is over: forget its keys. */
   session_close(w, d);
+  d->access_until = 0;
   forget_credentials(w, id);
   devs(w)->provisioned++;
   stat_samples_add(&devs(w)->latency, sim_time_to_s(w_now(w) - d->t_power_on));
@@ -986,6 +1059,9 @@ static void
 on_downloading(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 {
   switch (event) {
+  case E_ACCESS_END:
+    access_ended(w, id, d);
+    break;
   case E_DL_STARTED:
     /* The SHO has the request: no more guard, the download takes its time. */
     disarm(w, d);
@@ -1073,6 +1149,7 @@ fail(World *w, uint32_t id, Dev *d, const char *why)
   go(w, id, d, S_FAILED);
   disarm(w, d);
   session_close(w, d);
+  d->access_until = 0;
   devs(w)->n_failed++;
   forget_credentials(w, id);
   DLOG(w, id, d, "gives up: %s", why);
@@ -1193,7 +1270,6 @@ dev_count(const World *w, uint64_t n[C_N])
   n[C_DOWNLOADING] = by_state[S_DOWNLOADING];
   n[C_PROVISIONED] = by_state[S_FACTORY] + by_state[S_REATTACHING] + by_state[S_DONE];
   n[C_FAILED] = by_state[S_FAILED];
-  n[C_IN_PROGRESS] =
-      n[C_NOT_POWERED_ON] + n[C_ATTACHING] + n[C_WAITING_SHO] + n[C_DOWNLOADING];
+  n[C_IN_PROGRESS] = n[C_NOT_POWERED_ON] + n[C_ATTACHING] + n[C_WAITING_SHO] + n[C_DOWNLOADING];
   n[C_MANUFACTURED] = t->n - by_state[S_PRODUCED];
 }

@@ -140,11 +140,11 @@ struct Rs {
   GHashTable *master; /* device id -> the session master of its accepted proof (32 octets) */
   WRng r_revoke;
   World *w;
-  StatLevel in_use;        /* PIMSIs held by equipment */
-  SimTime exhausted_at;    /* first time the pool had no free PIMSI; -1 never */
-  StatSamples hold;        /* PIMSI allocation -> release, s */
+  StatLevel in_use;                       /* PIMSIs held by equipment */
+  SimTime exhausted_at;                   /* first time the pool had no free PIMSI; -1 never */
+  StatSamples hold;                       /* PIMSI allocation -> release, s */
   IntervalMean busy_sample, queue_sample; /* the series' last samples (interval_mean) */
-  uint64_t held_peak;                      /* most PIMSIs unavailable at once */
+  uint64_t held_peak;                     /* most PIMSIs unavailable at once */
   PimsiPool *pool;
   RsRecord *rec;
   uint64_t n_rec;
@@ -473,7 +473,15 @@ job_free(World *w, PoolId jid, RsJob *j)
 static void
 on_av_request(World *w, Msg *m)
 {
-  SimTime service = wrng_dist(&rs_of(w)->r_av, &w->cfg->registration_service.av_service_time);
+  /* The request's own work, then each vector of the batch (a constant needs no draw). */
+  const ScnRegistrationService *c = &w->cfg->registration_service;
+  WRng *r = &rs_of(w)->r_av;
+  SimTime service = wrng_dist(r, &c->av_service_time);
+  if (c->av_vector_time.kind == DIST_CONSTANT)
+    service += (SimTime)c->av_batch * c->av_vector_time.a;
+  else
+    for (uint32_t i = 0; i < c->av_batch; i++)
+      service += wrng_dist(r, &c->av_vector_time);
   hold_server(w, m, JOB_AV, service, av_done);
 }
 
@@ -757,12 +765,12 @@ rs_ctx_clear(void *ctx)
 /* ---- figures ----------------------------------------------------------------------- */
 
 static const char *const value_names[V_N] = {
-    "rs.av.wait_mean",      "rs.av.wait_p99",        "rs.av.utilization",
-    "rs.av.queue_mean",     "rs.pimsi.pool_size",    "rs.pimsi.allocated",
-    "rs.pimsi.in_use_mean", "rs.pimsi.in_use_peak",  "rs.pimsi.quarantined_mean",
-    "rs.pimsi.hold_mean",   "rs.pimsi.exhausted_at", "rs.pimsi.blocked",
-    "rs.av.utilization_peak", "rs.av.queue_peak",    "rs.av.rate_peak",
-    "rs.pimsi.held_peak",   "rs.cert_check.wait_mean", "rs.cert_check.wait_p99",
+    "rs.av.wait_mean",        "rs.av.wait_p99",          "rs.av.utilization",
+    "rs.av.queue_mean",       "rs.pimsi.pool_size",      "rs.pimsi.allocated",
+    "rs.pimsi.in_use_mean",   "rs.pimsi.in_use_peak",    "rs.pimsi.quarantined_mean",
+    "rs.pimsi.hold_mean",     "rs.pimsi.exhausted_at",   "rs.pimsi.blocked",
+    "rs.av.utilization_peak", "rs.av.queue_peak",        "rs.av.rate_peak",
+    "rs.pimsi.held_peak",     "rs.cert_check.wait_mean", "rs.cert_check.wait_p99",
 };
 
 /* The mean or p99 wait of one kind of job, s; NAN while it had none. */
@@ -773,7 +781,8 @@ wait_figure(Rs *rs, unsigned kind, bool p99)
   if (wait->n == 0)
     return NAN;
   return (p99 ? stat_quantiles_get(sim_resource_class_wait_quantiles(rs->av, kind), 0.99)
-              : stat_tally_mean(wait)) / 1e6;
+              : stat_tally_mean(wait)) /
+         1e6;
 }
 
 static double

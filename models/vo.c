@@ -5,8 +5,10 @@
  * tried twice at request_timeout each, then the device is rejected with a network
  * failure and backs off) or for the device's answer (WAIT_RES, request_timeout). Spare
  * AVs of a batch (av_batch > 1) are kept for the device's next authentication after a
- * failure, in a small table of the devices that have some; they are dropped on a sync
- * failure (known stale) and when access is granted.
+ * failure or when its temporary access ends (temporary_access_limit), in a small table of
+ * the devices that have some; they are dropped on a sync failure (known stale), when used
+ * up, and spare_lifetime after they came (vo.spare_purged: a device provisioned by then
+ * never comes back with its PIMSI).
  *
  * IND: the VO with index i stamps its AVs with IND = i mod 2^ind_bits (TS 33.102 Annex
  * C.3.4: one IND value per serving node), so spares of two VOs never conflict.
@@ -83,17 +85,22 @@ typedef struct {
 
 /* What a visited operator counts (VO_FIGURES names the fields, in order). */
 typedef struct {
-  uint64_t attaches, refusals, spare_used, dropped, gave_up, aka_ok, aka_failures, res_mismatch;
+  uint64_t attaches, refusals, spare_used, spare_purged, dropped, gave_up, aka_ok, aka_failures,
+      res_mismatch;
   uint64_t rs_timeouts;
 } VoFigures;
 
 #define VO_FIGURES                                                                                 \
-  "vo.attaches vo.refusals vo.spare_used vo.dropped vo.gave_up aka.successes aka.failures "        \
+  "vo.attaches vo.refusals vo.spare_used vo.spare_purged vo.dropped vo.gave_up aka.successes "     \
+  "aka.failures "                                                                                  \
   "aka.res_mismatch rs.timeouts"
 
-/* The spare AVs of one device: the batch they are in and the next unused one. */
+/* The spare AVs of one device: the batch they are in, the next unused one, and the
+ * purge that drops them spare_lifetime after they came. */
 typedef struct {
   PoolId batch;
+  SimEventId purge;
+  uint32_t dev;
   uint8_t next;
 } VoSpare;
 
@@ -103,6 +110,7 @@ struct Vo {
   uint32_t index;
   const ScnVisitedOperator *cfg;
   WRng r_refuse, r_verify;
+  World *w;          /* for the purge events (their context is the VO) */
   IdPool *spares;    /* VoSpare records (no allocation per batch in steady state) */
   GHashTable *spare; /* device id -> VoSpare PoolId, for the devices it holds spare AVs of; NULL
                         when AVs come one per request */
@@ -121,6 +129,7 @@ vo_create(World *w, uint32_t index, GError **error)
 {
   Vo *vo = g_new0(Vo, 1);
   vo->index = index;
+  vo->w = w;
   vo->cfg = &w->cfg->visited_operators[index];
   /* Purposes 1 and 2 are the VO's access link and roaming interface (net.c). */
   wrng_init(&vo->r_refuse, w->seed, WR_VO, index, 3);
@@ -189,9 +198,39 @@ drop_spares(World *w, Vo *vo, uint32_t dev)
   VoSpare *sp = spares_of(vo, dev);
   if (sp != NULL) {
     free_batch(w, sp->batch);
+    sim_cancel(w->sim, sp->purge);
     idpool_release(vo->spares, idpool_id_of(vo->spares, sp));
     g_hash_table_remove(vo->spare, GUINT_TO_POINTER(dev));
   }
+}
+
+/* spare_lifetime after a batch came, what is left of it goes (a device provisioned in
+ * the meantime never comes back with its PIMSI: as an MME purges a context it holds). */
+static void
+purge_spares(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  Vo *vo = ctx;
+  VoSpare *sp = idpool_lookup(vo->spares, arg);
+  if (sp != NULL) {
+    sp->purge = SIM_EVENT_NONE;
+    vo->fig.spare_purged += (uint64_t)(vo->w->cfg->registration_service.av_batch - sp->next);
+    drop_spares(vo->w, vo, sp->dev);
+  }
+}
+
+/* Keeps the rest of batch m (its first AV used now) for the device's next
+ * authentications here. */
+static void
+keep_spares(World *w, Vo *vo, uint32_t dev, Msg *m)
+{
+  drop_spares(w, vo, dev);
+  void *p;
+  PoolId id = idpool_alloc(vo->spares, &p);
+  VoSpare *sp = p;
+  *sp = (VoSpare){m->batch, SIM_EVENT_NONE, dev, 1};
+  sp->purge = sim_schedule(w->sim, vo->cfg->spare_lifetime, purge_spares, vo, id);
+  g_hash_table_insert(vo->spare, GUINT_TO_POINTER(dev), (gpointer)(uintptr_t)id);
+  m->batch = POOL_NONE; /* kept */
 }
 
 static void
@@ -321,14 +360,8 @@ on_wait_av(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
   }
   AkaVector *avs = idpool_get(w->batches, m->batch);
   AkaVector av = avs[0];
-  if (vo->spare) {
-    drop_spares(w, vo, c->dev);
-    void *p;
-    PoolId id = idpool_alloc(vo->spares, &p);
-    *(VoSpare *)p = (VoSpare){m->batch, 1};
-    g_hash_table_insert(vo->spare, GUINT_TO_POINTER(c->dev), (gpointer)(uintptr_t)id);
-    m->batch = POOL_NONE; /* kept */
-  }
+  if (vo->spare)
+    keep_spares(w, vo, c->dev, m);
   challenge(w, vo, cid, c, &av);
   OPENSSL_cleanse(&av, sizeof av);
 }
@@ -358,10 +391,8 @@ on_wait_res(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
   case ST_OK:
     if (CRYPTO_memcmp(m->u.chal.res, c->av.xres, MIL_MAC_LEN) == 0) {
       vo->fig.aka_ok++;
-      /* A granted device does not authenticate with its PIMSI again here (the secured
-       * connection carries it to its USIM), so its spares go, as an MME deletes unused
-       * vectors at detach; they serve only retries after failures. */
-      drop_spares(w, vo, c->dev);
+      /* The spares stay: the device authenticates with them again when its temporary
+       * access ends before it has its USIM (temporary_access_limit), or after a failure. */
       VLOG(w, c, "RES = XRES: temporary access granted");
       grant(w, vo, cid, c);
     } else {

@@ -31,7 +31,7 @@ struct SimResource {
   uint64_t arrivals, completed;
   StatTally wait; /* us */
   StatQuantiles *wait_q;
-  StatTally class_wait[SIM_RESOURCE_CLASSES]; /* us, per class */
+  StatTally class_wait[SIM_RESOURCE_CLASSES];        /* us, per class */
   StatQuantiles *class_wait_q[SIM_RESOURCE_CLASSES]; /* made at the class's first start */
   StatLevel busy_level;
   StatLevel queue_level;
@@ -85,7 +85,7 @@ res_roll(SimResource *r, SimTime now)
   r->rate_peak = MAX(r->rate_peak, r->win_arrivals);
   r->win_arrivals = 0;
   SimTime start = now / RES_WINDOW * RES_WINDOW; /* of the window holding now */
-  if (start > r->win_end)                       /* whole windows in between */
+  if (start > r->win_end)                        /* whole windows in between */
     r->util_peak = MAX(r->util_peak, r->busy_level.level / (double)r->c);
   r->win_busy0 = stat_level_integral(&r->busy_level, start);
   r->win_end = start + RES_WINDOW;
@@ -135,8 +135,8 @@ sim_resource_request(SimResource *r, SimTime service, SimHandler done, void *ctx
 }
 
 void
-sim_resource_request_as(SimResource *r, unsigned klass, SimTime service, SimHandler done,
-                        void *ctx, uint64_t arg)
+sim_resource_request_as(SimResource *r, unsigned klass, SimTime service, SimHandler done, void *ctx,
+                        uint64_t arg)
 {
   g_assert(service >= 0);
   g_assert(klass < SIM_RESOURCE_CLASSES);
@@ -278,14 +278,15 @@ sim_resource_utilisation_peak(const SimResource *r)
     double closed = (stat_level_integral(&r->busy_level, r->win_end) - r->win_busy0) / c_w;
     double peak = MAX(r->util_peak, closed);
     SimTime start = now / RES_WINDOW * RES_WINDOW;
-    double open = (stat_level_integral(&r->busy_level, now) -
-                   stat_level_integral(&r->busy_level, start)) / c_w;
+    double open =
+        (stat_level_integral(&r->busy_level, now) - stat_level_integral(&r->busy_level, start)) /
+        c_w;
     if (start > r->win_end)
       peak = MAX(peak, r->busy_level.level / (double)r->c);
     return MAX(peak, open);
   }
-  double open = (stat_level_integral(&r->busy_level, now) - r->win_busy0) /
-                ((double)r->c * RES_WINDOW);
+  double open =
+      (stat_level_integral(&r->busy_level, now) - r->win_busy0) / ((double)r->c * RES_WINDOW);
   return MAX(r->util_peak, open);
 }
 

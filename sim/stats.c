@@ -330,12 +330,14 @@ sketch_runs(const StatQuantiles *q, GArray *out)
 {
   for (uint32_t j = q->neg.len; j-- > 0;)
     if (q->neg.counts[j])
-      g_array_append_val(out, ((QRun){-sketch_value(q, q->neg.offset + (int32_t)j), q->neg.counts[j]}));
+      g_array_append_val(out,
+                         ((QRun){-sketch_value(q, q->neg.offset + (int32_t)j), q->neg.counts[j]}));
   if (q->zeros)
     g_array_append_val(out, ((QRun){0, q->zeros}));
   for (uint32_t j = 0; j < q->pos.len; j++)
     if (q->pos.counts[j])
-      g_array_append_val(out, ((QRun){sketch_value(q, q->pos.offset + (int32_t)j), q->pos.counts[j]}));
+      g_array_append_val(out,
+                         ((QRun){sketch_value(q, q->pos.offset + (int32_t)j), q->pos.counts[j]}));
 }
 
 /* The store's samples as ascending runs; as its sketch's buckets when `bucketed`. */
@@ -805,8 +807,7 @@ stat_registry_get(StatRegistry *r, const char *name)
 {
   const RegEntry *e0;
   const RegFigure *fig = find(r, name, &e0);
-  return fig == NULL || e0->kind == REG_SAMPLES || e0->kind == REG_KM ? NAN
-                                                                     : figure_value(r, fig);
+  return fig == NULL || e0->kind == REG_SAMPLES || e0->kind == REG_KM ? NAN : figure_value(r, fig);
 }
 
 StatSamples *

@@ -221,8 +221,7 @@ test_peak_open_window(void)
   for (int i = 0; i < 3; i++)
     sim_resource_request(r, SIM_S / 2, NULL, NULL, 0); /* all 4 busy for the second half */
   sim_run_until(sim, 11 * SIM_S - 1);
-  g_assert_cmpfloat_with_epsilon(sim_resource_utilisation_peak(r), (1 + 3 * 0.5 - 4e-6) / 4,
-                                 1e-9);
+  g_assert_cmpfloat_with_epsilon(sim_resource_utilisation_peak(r), (1 + 3 * 0.5 - 4e-6) / 4, 1e-9);
   g_assert_cmpfloat_with_epsilon(sim_resource_rate_peak(r), 3.0, 1e-12);
 }
 

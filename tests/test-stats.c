@@ -333,7 +333,8 @@ test_km_textbook(void)
   /* Subjects that never have the event stay in every risk set: 21 more of them halve the
    * hazard at every time, and the median is no longer reached. */
   stat_km_quantiles(ev, ce, 21, 4, p, q);
-  g_assert_cmpfloat_with_epsilon(q[0].value, 10, 1e-9); /* S(6) = 39/42, S(7) = 0.904, S(10) = 0.879 */
+  /* S(6) = 39/42, S(7) = 0.904, S(10) = 0.879 */
+  g_assert_cmpfloat_with_epsilon(q[0].value, 10, 1e-9);
   g_assert_true(isnan(q[2].value));
   g_assert_true(isnan(q[2].lo) || q[2].lo > 13);
 }

@@ -329,7 +329,8 @@ test_challenge_timeout(void)
 }
 
 /* av_batch 3: the VO keeps the spares of a batch for the device's next attempt after a
- * failure (no request to the RS), and drops them once access is granted. */
+ * failure (no request to the RS) and after a grant (for the re-attach when the temporary
+ * access ends), until they are used up or spare_lifetime after they came. */
 static void
 test_spares(void)
 {
@@ -352,11 +353,39 @@ test_spares(void)
   g_assert_cmpfloat_with_epsilon(harness_figure(h, "vo.spare_used"), 1, 1e-9);
   answer_challenge(h, c, ST_OK, avs[1].xres, NULL);
   g_assert_cmpuint(harness_count(h, MSG_GRANTED), ==, 1);
-  g_assert_cmpuint(idpool_live(h->w->batches), ==, 0); /* the third AV went */
-  /* Granted: the next attach asks the RS again. */
-  attach_a(h, SEQ + 2);
+  g_assert_cmpuint(idpool_live(h->w->batches), ==, 1); /* the third AV stays */
+  /* Granted, back again: challenged with the third AV, which uses the batch up. */
+  t = harness_now(h);
+  attach(h, 0, SEQ + 2);
+  harness_run(h, t + ATTACH_LEG + CHAL_LEG);
+  g_assert_cmpuint(harness_count(h, MSG_AV_REQUEST), ==, 1);
+  assert_challenge(harness_last(h, MSG_CHALLENGE), &avs[2], SEQ + 2);
+  g_assert_cmpfloat_with_epsilon(harness_figure(h, "vo.spare_used"), 2, 1e-9);
+  g_assert_cmpuint(idpool_live(h->w->batches), ==, 0);
+  answer_challenge(h, harness_last(h, MSG_CHALLENGE), ST_OK, avs[2].xres, NULL);
+  /* None left: the next attach asks the RS. */
+  attach_a(h, SEQ + 3);
   g_assert_cmpuint(harness_count(h, MSG_AV_REQUEST), ==, 2);
-  g_assert_cmpfloat_with_epsilon(harness_figure(h, "vo.spare_used"), 1, 1e-9);
+  harness_free(h);
+}
+
+/* Spares not used within spare_lifetime are purged (vo.spare_purged counts the AVs). */
+static void
+test_spares_purged(void)
+{
+  const char *sets[] = {"registration_service.av_batch=3", "visited_operators.0.spare_lifetime=1h",
+                        NULL};
+  Harness *h = harness_new(ROLE_VO, sets);
+  AkaVector avs[3] = {vector(1), vector(2), vector(3)};
+  const Msg *c = answer_av(h, attach_a(h, SEQ), ST_OK, avs, 3);
+  answer_challenge(h, c, ST_OK, avs[0].xres, NULL);
+  g_assert_cmpuint(harness_count(h, MSG_GRANTED), ==, 1);
+  g_assert_cmpuint(idpool_live(h->w->batches), ==, 1);
+  harness_run(h, harness_now(h) + 2 * SIM_H);
+  g_assert_cmpuint(idpool_live(h->w->batches), ==, 0);
+  g_assert_cmpfloat_with_epsilon(harness_figure(h, "vo.spare_purged"), 2, 1e-9);
+  attach_a(h, SEQ + 1);
+  g_assert_cmpuint(harness_count(h, MSG_AV_REQUEST), ==, 2);
   harness_free(h);
 }
 
@@ -467,6 +496,7 @@ main(int argc, char **argv)
   g_test_add_func("/vo/sync-failure", test_sync_failure);
   g_test_add_func("/vo/challenge-timeout", test_challenge_timeout);
   g_test_add_func("/vo/spares", test_spares);
+  g_test_add_func("/vo/spares-purged", test_spares_purged);
   g_test_add_func("/vo/outage", test_outage);
   g_test_add_func("/vo/outage-late-copy", test_outage_late_copy);
   g_test_add_func("/vo/outage-loses-bundle", test_outage_loses_bundle);

@@ -479,6 +479,35 @@ test_latency_censored(void)
   g_assert_cmpfloat(sc(a, "rs.pimsi.hold_mean"), <, sc(b, "rs.pimsi.hold_mean")); /* biased low */
 }
 
+/* A temporary access of 30 min while owners take ~2 h to pick an SHO: devices waiting
+ * are detached, attach again and authenticate with the spares their VO kept (no new AV
+ * request while a batch lasts); every AV made is used, purged or still held. */
+static void
+test_access_limit_spares(void)
+{
+  const char *sets[] = {"registration_service.av_batch=3",
+                        "visited_operators.0.temporary_access_limit=30min",
+                        "visited_operators.0.spare_lifetime=6h", NULL};
+  g_autoptr(GHashTable) h = run_world(sets);
+  check_accounting(h);
+  g_assert_cmpfloat(sc(h, "devices.access_expired"), >, 50);
+  g_assert_cmpfloat(sc(h, "vo.spare_used"), >, 50);
+  g_assert_cmpfloat(sc(h, "devices.provisioned"), >=, 150);
+  /* Each AKA run used one AV: the first of a batch or a spare. */
+  g_assert_cmpint((gint64)sc(h, "aka.successes") + (gint64)sc(h, "aka.failures"), ==,
+                  (gint64)sc(h, "rs.av.requests") + (gint64)sc(h, "vo.spare_used"));
+  g_assert_cmpint((gint64)sc(h, "rs.av.vectors"), ==, 3 * (gint64)sc(h, "rs.av.requests"));
+  g_assert_cmpfloat(sc(h, "rs.av.vectors"), >=,
+                    sc(h, "rs.av.requests") + sc(h, "vo.spare_used") + sc(h, "vo.spare_purged"));
+  /* The access latency counts first accesses only: one sample per device powered on that
+   * got one, not one per re-attach. */
+  g_assert_cmpfloat(sc(h, "provision.access_latency.p50"), <, 60);
+  /* Without a limit nobody is detached, and a grant no longer drops the spares. */
+  const char *nolimit[] = {"registration_service.av_batch=3", NULL};
+  g_autoptr(GHashTable) n = run_world(nolimit);
+  g_assert_cmpint((gint64)sc(n, "devices.access_expired"), ==, 0);
+}
+
 /* A shipped scenario, run with --set-like overrides. */
 static GHashTable *
 run_shipped(const char *name, const char *const *sets)
@@ -843,6 +872,7 @@ main(int argc, char **argv)
   g_test_add_func("/world/determinism", test_determinism);
   g_test_add_func("/world/latency-censored", test_latency_censored);
   g_test_add_func("/world/storm-peaks", test_storm_peaks);
+  g_test_add_func("/world/access-limit-spares", test_access_limit_spares);
   g_test_add_func("/world/fsm/table-check", test_fsm_table_check);
   g_test_add_func("/world/fsm/violation", test_fsm_violation);
   g_test_add_func("/world/fsm/log", test_fsm_log);

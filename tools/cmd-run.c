@@ -160,8 +160,8 @@ print_summary(const ScnConfig *cfg, const char *path, const WorldSummary *s)
          "  wait mean %.3g ms\n",
          s->av_requests, s->av_vectors, isnan(s->av_wait_mean_s) ? 0 : s->av_wait_mean_s * 1e3);
   if (s->certificates)
-    printf("  cert checks  at the RS %" G_GUINT64_FORMAT "  wait mean %.3g ms\n",
-           s->cert_rs_checks, isnan(s->cert_check_wait_mean_s) ? 0 : s->cert_check_wait_mean_s * 1e3);
+    printf("  cert checks  at the RS %" G_GUINT64_FORMAT "  wait mean %.3g ms\n", s->cert_rs_checks,
+           isnan(s->cert_check_wait_mean_s) ? 0 : s->cert_check_wait_mean_s * 1e3);
   /* The servers' load over the run hides a storm of seconds: the busiest second too. */
   printf("  %s utilisation %.3g over the run, %.3g in the busiest second"
          "  peak queue %" G_GUINT64_FORMAT "  peak rate %.0f/s\n",

@@ -360,10 +360,11 @@ fig_av(GString *g, Study *s, size_t point, const char *dir, const char *prefix, 
       gp_style(plot, c_red, i, "longest queue in the interval (left axis)");
     }
     if (gp_series_block(g, study_reader(s), id, "rs.av.queue", b1, u.div, false, NULL)) {
-      g_string_append_printf(plot, "%s$%s using 1:2 with %s axes x1y1",
-                             plot->len > 5 ? ", " : "", b1, interval ? "fsteps" : "steps");
+      g_string_append_printf(plot, "%s$%s using 1:2 with %s axes x1y1", plot->len > 5 ? ", " : "",
+                             b1, interval ? "fsteps" : "steps");
       gp_style(plot, c_green, i,
-               interval ? "mean queue in the interval (left axis)" : "AV requests waiting (left axis)");
+               interval ? "mean queue in the interval (left axis)"
+                        : "AV requests waiting (left axis)");
     }
     if (util_series &&
         gp_series_block(g, study_reader(s), id, "rs.av.utilization", b2, u.div, false, NULL)) {

@@ -76,7 +76,8 @@ typedef struct {
   ScnRecycle pimsi_recycle;
   SimTime pimsi_quarantine;       /* us: a released PIMSI waits this long before reuse */
   uint32_t av_servers;            /* parallel AV generators (c of an M/M/c queue), >= 1 */
-  DistSpec av_service_time;       /* time one AV request holds a server */
+  DistSpec av_service_time;       /* time one AV request holds a server, its vectors aside */
+  DistSpec av_vector_time;        /* and each of the av_batch vectors it carries */
   uint32_t av_batch;              /* AVs per request, 1..100 (VO keeps spares) */
   ScnAuth auth;
   uint32_t ind_bits;              /* IND bits of SQN (TS 33.102 Annex C.2), 0..AKA_IND_BITS_MAX */
@@ -97,6 +98,8 @@ typedef struct {
   DistSpec roaming_delay;  /* one way, VO <-> RS */
   DistSpec refuse_delay;   /* how long a refusal (PIMSI not accepted) takes */
   DistSpec cert_verify_time; /* checking one device certificate (auth: certificate) */
+  SimTime temporary_access_limit; /* us: a temporary access ends this long after its grant; 0 never */
+  SimTime spare_lifetime;         /* us: a device's spare AVs are purged this long after they came */
 } ScnVisitedOperator;
 
 typedef struct {

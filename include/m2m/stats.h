@@ -144,8 +144,8 @@ typedef struct {
 } StatKmQuantile;
 
 /* Both stores must have the same accuracy (asserted); neither is changed except sorted. */
-void stat_km_quantiles(StatQuantiles *events, StatQuantiles *censored, uint64_t never,
-                       size_t n_p, const double *p, StatKmQuantile *out);
+void stat_km_quantiles(StatQuantiles *events, StatQuantiles *censored, uint64_t never, size_t n_p,
+                       const double *p, StatKmQuantile *out);
 
 /* ---- time series --------------------------------------------------------------------- */
 
@@ -222,8 +222,8 @@ void stat_registry_samples(StatRegistry *r, const char *prefix, StatSamples *s, 
  * of the subjects still waiting to `censored` (a fresh store) and sets how many subjects
  * will never have the event. */
 typedef void (*StatKmFillFn)(void *ctx, StatQuantiles *censored, uint64_t *never);
-void stat_registry_km(StatRegistry *r, const char *prefix, StatSamples *events,
-                      StatKmFillFn fill, void *ctx);
+void stat_registry_km(StatRegistry *r, const char *prefix, StatSamples *events, StatKmFillFn fill,
+                      void *ctx);
 
 /* Calls fn for every figure, in registration order, same-name figures added up. */
 typedef void (*StatFigureFn)(void *data, const char *name, double value);

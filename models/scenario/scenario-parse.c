@@ -86,6 +86,7 @@ static const Field rs_fields[] = {
    .umax = 100000},
   {"av_service_time", F_DIST, AT(ScnRegistrationService, av_service_time),
    "{exponential: 2ms}"},
+  {"av_vector_time", F_DIST, AT(ScnRegistrationService, av_vector_time), "{constant: 0s}"},
   {"av_batch", F_U32, AT(ScnRegistrationService, av_batch), "1", .umin = 1, .umax = 100},
   {"auth", F_ENUM, AT(ScnRegistrationService, auth), "milenage", .names = auth_names},
   {"ind_bits", F_U32, AT(ScnRegistrationService, ind_bits), "5", .umax = AKA_IND_BITS_MAX},
@@ -114,6 +115,8 @@ static const Field vo_fields[] = {
   {"roaming_delay", F_DIST, AT(ScnVisitedOperator, roaming_delay), "{constant: 30ms}"},
   {"refuse_delay", F_DIST, AT(ScnVisitedOperator, refuse_delay), "{constant: 1s}"},
   {"cert_verify_time", F_DIST, AT(ScnVisitedOperator, cert_verify_time), "{constant: 2ms}"},
+  {"temporary_access_limit", F_DURATION, AT(ScnVisitedOperator, temporary_access_limit), "0s"},
+  {"spare_lifetime", F_DURATION, AT(ScnVisitedOperator, spare_lifetime), "1d", F_POSITIVE},
   {NULL},
 };
 
