@@ -169,7 +169,7 @@ typedef struct {
 } DevFigures;
 #define DEV_FIGURES                                                                                \
   "devices.powered_on devices.failed_mac devices.failed_attempts devices.attached_real "           \
-  "devices.timeouts devices.no_sho_retries rs.timeouts sho.timeouts sho.seal_failures "            \
+  "devices.timeouts devices.no_sho_retries devices.rs_timeouts sho.timeouts sho.seal_failures "            \
   "devices.access_expired"
 
 /* The outcome counts of every device (one pass over the table per figure read), and of
@@ -208,7 +208,7 @@ typedef struct {
 
 struct DevTable {
   DevFigures fig;
-  uint64_t provisioned;       /* over the air (the series adds the factory's) */
+  uint64_t provisioned;       /* over the air (the factory's USIMs are not provisioning) */
   StatSamples latency;        /* power-on -> USIM installed, s */
   StatSamples attach_latency; /* power-on -> first attach with the real IMSI, s */
   StatSamples access_latency; /* power-on -> temporary access granted (authenticated), s */
@@ -282,12 +282,11 @@ count_probe(void *ctx)
   return (double)n[c->what];
 }
 
-/* Devices provisioned so far, over the air or at the factory (the series). */
+/* Devices provisioned so far over the air (the series, as the scalar). */
 static double
 provisioned_probe(void *ctx)
 {
-  const DevTable *t = devs(ctx);
-  return (double)(t->provisioned + t->n_factory);
+  return (double)devs(ctx)->provisioned;
 }
 
 static double
@@ -351,6 +350,7 @@ register_figures(World *w, DevTable *t)
     stat_registry_value(w->figs, names[i], count_probe, &t->probes[i]);
   }
   stat_registry_counter_fields(w->figs, DEV_FIGURES, &t->fig, sizeof t->fig);
+  stat_registry_counter(w->figs, "rs.timeouts", &t->fig.rs_timeouts); /* the sum of all */
   stat_registry_samples(w->figs, "provision.latency", &t->latency, true);
   stat_registry_km(w->figs, "provision.latency_km", &t->latency, latency_censored, w);
   stat_registry_samples(w->figs, "provision.attach_latency", &t->attach_latency, true);
@@ -1268,8 +1268,10 @@ dev_count(const World *w, uint64_t n[C_N])
   n[C_ATTACHING] = by_state[S_ATTACHING] + by_state[S_BACKOFF];
   n[C_WAITING_SHO] = by_state[S_LOOKUP] + by_state[S_NO_SHO];
   n[C_DOWNLOADING] = by_state[S_DOWNLOADING];
-  n[C_PROVISIONED] = by_state[S_FACTORY] + by_state[S_REATTACHING] + by_state[S_DONE];
+  /* Units that got a PIMSI: those with the SHO's USIM from the factory are counted by
+   * the manufacturer (devices.factory_usim), not here. */
+  n[C_PROVISIONED] = by_state[S_REATTACHING] + by_state[S_DONE];
   n[C_FAILED] = by_state[S_FAILED];
   n[C_IN_PROGRESS] = n[C_NOT_POWERED_ON] + n[C_ATTACHING] + n[C_WAITING_SHO] + n[C_DOWNLOADING];
-  n[C_MANUFACTURED] = t->n - by_state[S_PRODUCED];
+  n[C_MANUFACTURED] = t->n - by_state[S_PRODUCED] - by_state[S_FACTORY];
 }

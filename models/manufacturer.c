@@ -43,7 +43,8 @@ typedef struct {
 } MfrFigures;
 
 #define MFR_FIGURES                                                                                \
-  "devices.produced devices.via_rs devices.factory_usim manufacturer.timeouts rs.timeouts"
+  "devices.produced devices.via_rs devices.factory_usim manufacturer.timeouts "             \
+  "manufacturer.rs_timeouts"
 
 struct Mfr {
   MfrFigures fig;
@@ -88,6 +89,7 @@ mfr_create(World *w, uint32_t index, GError **error)
   m->b_cap = 64;
   m->backlog = g_new(uint32_t, m->b_cap);
   stat_registry_counter_fields(w->figs, MFR_FIGURES, &m->fig, sizeof m->fig);
+  stat_registry_counter(w->figs, "rs.timeouts", &m->fig.rs_timeouts); /* the sum of every requester */
   stat_registry_value(w->figs, "devices.awaiting_pimsi", awaiting, m);
   return m;
 }

@@ -1,5 +1,5 @@
 /* Device owners (see owner.h): TR 33.812 alternative 1, step 2. The owner of each device
- * picks a home operator by share after select_home_operator_after (from manufacture) and
+ * picks a home operator by share after select_home_operator_after (from the hand-over) and
  * registers the device with it; the request is resent after request_timeout, then after
  * growing waits (w_timeout), until the SHO acknowledges it (an SHO outage drops
  * requests).

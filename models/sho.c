@@ -117,7 +117,7 @@ typedef struct {
 typedef struct {
   uint64_t downloads, refusals, dropped, orphaned, rs_timeouts;
 } ShoFigures;
-#define SHO_FIGURES "sho.downloads sho.refusals sho.dropped rs.pimsi.orphaned rs.timeouts"
+#define SHO_FIGURES "sho.downloads sho.refusals sho.dropped rs.pimsi.orphaned sho.rs_timeouts"
 typedef struct {
   uint64_t auth_ok, auth_failures, av_requests;
 } ShoAuthFigures;
@@ -159,6 +159,7 @@ sho_create(World *w, uint32_t index, GError **error)
   wrng_init(&s->r_dl, w->seed, WR_SHO, index, 2);
   wrng_init(&s->r_auth, w->seed, WR_SHO, index, 3);
   stat_registry_counter_fields(w->figs, SHO_FIGURES, &s->fig, sizeof s->fig);
+  stat_registry_counter(w->figs, "rs.timeouts", &s->fig.rs_timeouts); /* the sum of every requester */
   bool auth = false;
   for (size_t i = 0; i < w->cfg->n_home_operators; i++)
     auth |= w->cfg->home_operators[i].authenticate != SCN_SHO_AUTH_NONE;

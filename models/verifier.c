@@ -17,7 +17,7 @@ typedef struct {
 
 #define VERIFIER_FIGURES                                                                           \
   "cert.verifications cert.accepted cert.refused_expired cert.refused_revoked "                    \
-  "cert.refused_signature cert.refused_other rs.timeouts"
+  "cert.refused_signature cert.refused_other cert.bundle_timeouts"
 
 struct Verifier {
   VerifierFigures fig;
@@ -37,6 +37,7 @@ verifier_new(World *w, NetAddr owner, SimHandler ready)
   v->ready = ready;
   v->waiting = g_array_new(FALSE, FALSE, sizeof(PoolId));
   stat_registry_counter_fields(w->figs, VERIFIER_FIGURES, &v->fig, sizeof v->fig);
+  stat_registry_counter(w->figs, "rs.timeouts", &v->fig.rs_timeouts); /* the sum of every requester */
   return v;
 }
 

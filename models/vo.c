@@ -93,7 +93,7 @@ typedef struct {
 #define VO_FIGURES                                                                                 \
   "vo.attaches vo.refusals vo.spare_used vo.spare_purged vo.dropped vo.gave_up aka.successes "     \
   "aka.failures "                                                                                  \
-  "aka.res_mismatch rs.timeouts"
+  "aka.res_mismatch vo.rs_timeouts"
 
 /* The spare AVs of one device: the batch they are in, the next unused one, and the
  * purge that drops them spare_lifetime after they came. */
@@ -135,6 +135,7 @@ vo_create(World *w, uint32_t index, GError **error)
   wrng_init(&vo->r_refuse, w->seed, WR_VO, index, 3);
   wrng_init(&vo->r_verify, w->seed, WR_VO, index, 4);
   stat_registry_counter_fields(w->figs, VO_FIGURES, &vo->fig, sizeof vo->fig);
+  stat_registry_counter(w->figs, "rs.timeouts", &vo->fig.rs_timeouts); /* the sum of every requester */
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE)
     vo->verifier = verifier_new(w, net_addr(ROLE_VO, index), vo_ca_ready);
   if (vo->cfg->accepts_pimsi && w->cfg->registration_service.av_batch > 1 &&

@@ -133,7 +133,11 @@ print_summary(const ScnConfig *cfg, const char *path, const WorldSummary *s)
   printf("  devices      manufactured %" G_GUINT64_FORMAT "  provisioned %" G_GUINT64_FORMAT
          "  failed %" G_GUINT64_FORMAT "  in progress %" G_GUINT64_FORMAT
          "  awaiting PIMSI %" G_GUINT64_FORMAT "\n",
-         s->manufactured, s->provisioned, s->failed, s->in_progress, s->produced - s->manufactured);
+         s->manufactured, s->provisioned, s->failed, s->in_progress, s->awaiting_pimsi);
+  if (s->factory_usim > 0)
+    printf("               and %" G_GUINT64_FORMAT " with their SHO's USIM from the factory"
+           " (no PIMSI)\n",
+           s->factory_usim);
   if (s->in_progress > 0)
     printf("  in progress  not powered on %" G_GUINT64_FORMAT "  attaching %" G_GUINT64_FORMAT
            "  waiting for the SHO %" G_GUINT64_FORMAT "  downloading %" G_GUINT64_FORMAT "\n",

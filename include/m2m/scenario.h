@@ -121,7 +121,7 @@ typedef struct {
 } ScnManufacturer;
 
 typedef struct {
-  DistSpec select_home_operator_after; /* after manufacture */
+  DistSpec select_home_operator_after; /* after the PIMSI is installed (hand-over) */
   DistSpec register_delay;             /* owner -> SHO registration */
 } ScnOwners;
 
@@ -132,7 +132,7 @@ typedef struct {
 } ScnRetry;
 
 typedef struct {
-  DistSpec power_on_after;    /* after manufacture */
+  DistSpec power_on_after;    /* after the PIMSI is installed (the unit leaves the factory) */
   ScnRetry retry;
   uint32_t max_attempts;      /* attach attempts before giving up; 0 = unlimited */
   char **allowed_networks;    /* VO names the devices may use; NULL = all */

@@ -68,8 +68,10 @@ double world_device_bytes(const ScnConfig *cfg);
 
 /* Headline figures for the command line's summary. */
 typedef struct {
-  uint64_t produced;     /* equipment made (incl. still waiting for a PIMSI) */
-  uint64_t manufactured; /* got a PIMSI or a factory USIM */
+  uint64_t produced;       /* equipment made: the three below */
+  uint64_t manufactured;   /* got a PIMSI (the population of the device figures) */
+  uint64_t factory_usim;   /* got the SHO's USIM at the factory instead */
+  uint64_t awaiting_pimsi; /* made, still waiting for a PIMSI */
   uint64_t provisioned, failed, in_progress;
   uint64_t powered_on; /* with a PIMSI (the population of the Kaplan-Meier figures) */
   /* in progress, by where they are */

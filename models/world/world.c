@@ -412,6 +412,8 @@ world_summary(const World *w_, WorldSummary *o)
   memset(o, 0, sizeof *o);
   o->produced = N("devices.produced");
   o->manufactured = N("devices.manufactured");
+  o->factory_usim = N("devices.factory_usim");
+  o->awaiting_pimsi = N("devices.awaiting_pimsi");
   o->provisioned = N("devices.provisioned");
   o->failed = N("devices.failed");
   o->in_progress = N("devices.in_progress");
