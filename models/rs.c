@@ -260,6 +260,7 @@ rs_destroy(void *p)
   if (rs->master)
     g_hash_table_unref(rs->master);
   cert_ca_free(rs->ca);
+  stat_samples_clear(&rs->hold);
   g_free(rs);
 }
 
