@@ -57,16 +57,15 @@ typedef enum {
   E_DL_STARTED,
   E_DL_REFUSED,
   E_PACKAGE,
-  E_ATTACHED,
   E_SHO_CHALLENGE,
   E_ACCESS_END,
   E_N
 } DevEvent;
 
 static const char *const ev_names[E_N] = {
-    "CREDENTIALS", "FACTORY_USIM",  "POWER_ON",      "REFUSED",       "CHALLENGE",  "GRANTED",
-    "REJECTED",    "GUARD_TIMEOUT", "BACKOFF_END",   "LOOKUP_ANSWER", "DL_STARTED", "DL_REFUSED",
-    "PACKAGE",     "ATTACHED",      "SHO_CHALLENGE", "ACCESS_END",
+    "CREDENTIALS", "FACTORY_USIM", "POWER_ON",      "REFUSED",       "CHALLENGE",
+    "GRANTED",     "REJECTED",     "GUARD_TIMEOUT", "BACKOFF_END",   "LOOKUP_ANSWER",
+    "DL_STARTED",  "DL_REFUSED",   "PACKAGE",       "SHO_CHALLENGE", "ACCESS_END",
 };
 
 /* Timers, one running at a time per device: which one is the state's (table below). */
@@ -82,7 +81,9 @@ static const FsmTimer dev_timers[T_N] = {
     {"request_timeout (growing)", E_GUARD},
     {"retry back-off", E_BACKOFF_END},
     {"retry back-off", E_BACKOFF_END},
-    {"attach_delay", E_ATTACHED},
+    /* the attach with the real IMSI: as attach_guard (the VO asks the SHO), then after
+     * a rejection the retry back-off */
+    {"attach_guard (real IMSI)", E_GUARD},
 };
 
 #define B FSM_BIT
@@ -110,7 +111,8 @@ static const FsmState states[S_N] = {
                        N(S_DOWNLOADING) | N(S_NO_SHO) | N(S_REATTACHING) | N(S_ATTACHING) |
                            N(S_BACKOFF),
                        dev_action, T_SHO_GUARD},
-    [S_REATTACHING] = {"REATTACHING", B(E_ATTACHED), N(S_DONE), dev_action, T_REATTACH},
+    [S_REATTACHING] = {"REATTACHING", B(E_CHALLENGE) | B(E_GRANTED) | B(E_REJECTED) | B(E_GUARD),
+                       N(S_REATTACHING) | N(S_DONE), dev_action, T_REATTACH},
     [S_DONE] = {"DONE", 0, 0, NULL, 0},
     [S_FAILED] = {"FAILED", 0, 0, NULL, 0},
 };
@@ -126,7 +128,8 @@ dev_fsm(void)
 }
 
 /* F_REAUTH: its temporary access ended once; its next grants are not first accesses. */
-enum { F_WRONG_K = 1, F_DESYNC = 2, F_SPILLED = 4, F_REAUTH = 8 };
+/* F_HOME_WAIT: backing off before attaching with the real IMSI again. */
+enum { F_WRONG_K = 1, F_DESYNC = 2, F_SPILLED = 4, F_REAUTH = 8, F_HOME_WAIT = 16 };
 
 typedef struct {
   uint8_t state;        /* DevState */
@@ -169,7 +172,7 @@ typedef struct {
 } DevFigures;
 #define DEV_FIGURES                                                                                \
   "devices.powered_on devices.failed_mac devices.failed_attempts devices.attached_real "           \
-  "devices.timeouts devices.no_sho_retries devices.rs_timeouts sho.timeouts sho.seal_failures "            \
+  "devices.timeouts devices.no_sho_retries devices.rs_timeouts sho.timeouts sho.seal_failures "    \
   "devices.access_expired"
 
 /* The outcome counts of every device (one pass over the table per figure read), and of
@@ -1017,7 +1020,21 @@ on_lookup(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
   send_download(w, id, d);
 }
 
-/* The sealed USIM arrived: open it with K_SEAL, install it, tell the SHO. */
+/* The attach with the real IMSI, to the VO of the temporary access: the VO asks the SHO
+ * (the home network now) for an AV and challenges the device's new USIM. */
+static void
+send_home_attach(World *w, uint32_t id, Dev *d)
+{
+  d->seq++;
+  Msg *m = from_device(w, id, d, MSG_HOME_ATTACH, net_addr(ROLE_VO, d->vo));
+  m->aux = d->sho;
+  m->imsi = d->imsi;
+  SimTime half = net_send(w, m, 0);
+  /* as attach_guard: the VO tries the SHO twice (request_timeout each) */
+  arm(w, id, d, 3 * w->cfg->registration_service.request_timeout + 2 * half);
+}
+
+/* The sealed USIM arrived: open it with K_SEAL, install it, attach with it. */
 static void
 package(World *w, uint32_t id, Dev *d, const Msg *m)
 {
@@ -1035,13 +1052,18 @@ package(World *w, uint32_t id, Dev *d, const Msg *m)
     no_sho_backoff(w, id, d, "USIM package refused");
     return;
   }
-  /* Tell the SHO (which tells the RS: the PIMSI may go back to the pool). */
-  Msg *r = from_device(w, id, d, MSG_INSTALLED, m->from);
-  /* Install: the real subscription replaces the preliminary one. */
+  /* Install: the real subscription replaces the preliminary one, a fresh USIM with its
+   * own SQN state. */
   d->imsi = usim.imsi;
   memcpy(d->k, usim.k, 16);
   memcpy(d->opc, usim.opc, 16);
   OPENSSL_cleanse(&usim, sizeof usim);
+  if (d->flags & F_SPILLED) {
+    g_hash_table_remove(devs(w)->spill, GUINT_TO_POINTER(id));
+    d->flags &= (uint8_t)~F_SPILLED;
+  }
+  if (!aka_usim_small_init_at(&d->usim, &w->aka, 0))
+    g_error("aka_usim_small_init_at refused SQN 0");
   /* The temporary access is over: forget its keys. */
   session_close(w, d);
   d->access_until = 0;
@@ -1049,10 +1071,9 @@ package(World *w, uint32_t id, Dev *d, const Msg *m)
   devs(w)->provisioned++;
   stat_samples_add(&devs(w)->latency, sim_time_to_s(w_now(w) - d->t_power_on));
   go(w, id, d, S_REATTACHING);
-  d->seq++;
+  d->timeouts = 0;
   DLOG(w, id, d, "USIM installed; attach with the real IMSI");
-  net_send(w, r, 0);
-  arm(w, id, d, net_attach_time(w, d->vo));
+  send_home_attach(w, id, d);
 }
 
 static void
@@ -1088,11 +1109,38 @@ on_downloading(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 static void
 on_reattaching(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
 {
-  go(w, id, d, S_DONE);
-  devs(w)->n_done_or_reattach++;
-  devs(w)->fig.attached_real++;
-  stat_samples_add(&devs(w)->attach_latency, sim_time_to_s(w_now(w) - d->t_power_on));
-  DLOG(w, id, d, "attached with the real IMSI");
+  switch (event) {
+  case E_CHALLENGE: { /* AKA with the new USIM: K, OPc and SQN of the real subscription */
+    Msg *a = net_answer_new(w, m, MSG_AUTH_ANSWER);
+    answer_aka(w, id, d, m, a, false);
+    net_send(w, a, 0);
+    break;
+  }
+  case E_GRANTED:
+    disarm(w, d);
+    go(w, id, d, S_DONE);
+    devs(w)->n_done_or_reattach++;
+    devs(w)->fig.attached_real++;
+    stat_samples_add(&devs(w)->attach_latency, sim_time_to_s(w_now(w) - d->t_power_on));
+    DLOG(w, id, d, "attached with the real IMSI");
+    break;
+  case E_REJECTED: /* the home network did not answer (or refused): try again later */
+    disarm(w, d);
+    if (d->timeouts < UINT8_MAX)
+      d->timeouts++;
+    d->seq++; /* answers to this attach are stale now */
+    d->flags |= F_HOME_WAIT;
+    arm(w, id, d, w_timeout(w, d->timeouts));
+    DLOG(w, id, d, "attach with the real IMSI rejected: again later");
+    break;
+  case E_GUARD:
+    if (d->flags & F_HOME_WAIT)
+      d->flags &= (uint8_t)~F_HOME_WAIT;
+    else
+      devs(w)->fig.timeouts++;
+    send_home_attach(w, id, d);
+    break;
+  }
 }
 
 /* The USIM checks AUTN (TS 33.102 6.3.3, Annex C) against the device's SQN state, which

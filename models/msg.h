@@ -86,8 +86,8 @@ net_addr_index(NetAddr a)
   X(AUTH_ANSWER, 4)      /* device -> VO: RES, AUTS or ST_MAC_FAILURE; or `cert` */              \
   X(GRANTED, 0)          /* VO -> device: temporary access granted */                            \
   X(REJECTED, 4)         /* VO -> device: status ST_MAC_FAILURE or ST_FAILED */                  \
-  X(AV_REQUEST, 1)       /* VO or SHO -> RS: AVs (ST_SYNC_FAILURE: u.chal RAND, AUTS) */         \
-  X(AV_ANSWER, 1)        /* RS -> VO or SHO: `batch` of av_batch AVs, or a failure */            \
+  X(AV_REQUEST, 1)       /* VO/SHO -> RS, VO -> SHO: AVs (ST_SYNC_FAILURE: RAND, AUTS) */       \
+  X(AV_ANSWER, 1)        /* RS -> VO or SHO, SHO -> VO: `batch` of AVs, or a failure */          \
   /* interaction 3: the secured connection to the RS */                                          \
   X(LOOKUP, 1)           /* device -> RS (via): u.conn RAND, K_RS proof; my SHO? */              \
   X(LOOKUP_ANSWER, 1)    /* RS -> device: aux = SHO + 1, or ST_REFUSED (any reason) */           \
@@ -100,7 +100,11 @@ net_addr_index(NetAddr a)
   X(SHO_CHALLENGE, 1)    /* SHO -> device: its own AKA (u.chal) or a nonce */                    \
   X(SHO_AUTH_ANSWER, 1)  /* device -> SHO: RES or `cert`, or a failure */                        \
   X(PACKAGE, 1)          /* SHO -> device: u.pkg, the sealed USIM */                             \
-  X(INSTALLED, 1)        /* device -> SHO: USIM installed (dev, pimsi) */                        \
+  /* the USIM in: attach with the real IMSI, the SHO its home network (AV_REQUEST and */         \
+  /* AV_ANSWER between VO and SHO, CHALLENGE, AUTH_ANSWER, GRANTED as above) */                  \
+  X(HOME_ATTACH, 2)      /* device -> VO: attach with the real IMSI (imsi); aux = SHO + 1 */     \
+  X(UPDATE_LOCATION, 1)  /* VO -> SHO: dev (pimsi) attached here with its real IMSI */           \
+  X(LOCATION_ACK, 1)     /* SHO -> VO: noted */                                                  \
   X(RELEASE, 1)          /* SHO -> RS: the PIMSI may go back to the pool */                      \
   /* certificates (auth: certificate, or an SHO that checks them) */                             \
   X(CA_FETCH, 1)         /* VO or SHO -> RS: the trust bundle, please */                         \
@@ -156,8 +160,9 @@ typedef struct {
   uint64_t ctx;   /* the requester's own context (a VO's attach, an SHO's download); echoed */
   uint32_t dev;   /* the equipment concerned */
   uint32_t pimsi; /* its PIMSI index in the pool */
-  uint32_t aux;   /* MSG_LOOKUP_ANSWER: SHO index + 1 */
+  uint32_t aux;   /* MSG_LOOKUP_ANSWER, MSG_HOME_ATTACH: SHO index + 1 */
   uint32_t pad2;
+  Imsi imsi;      /* MSG_HOME_ATTACH, MSG_AV_REQUEST to an SHO: the real IMSI */
   PoolId batch;  /* MSG_AV_ANSWER: an AV batch (freed with the message unless taken) */
   MsgCert *cert; /* certificate mode: a proof (freed with the message unless taken) */
   void *blob;    /* MSG_CA_BUNDLE: a GBytes (unreffed with the message unless taken) */

@@ -1,11 +1,16 @@
 /* A Selected Home Operator (see sho.h): TR 33.812 alternative 1, step 2 (registration of
  * the owner's equipment, then at the RS) and interaction 4 (USIM download).
  *
- * Which devices an SHO knows: one bit per device in its own bitmap, set when the owner
- * registers the device with it. Requests to the RS go through the request helper:
- * registrations and releases are resent after growing waits until acknowledged; the key
- * fetch of a download (and the AV of the SHO's own AKA) is tried twice, then the device
- * is refused (it will come back after its back-off).
+ * What an SHO keeps per device: two octets (ShoSub: known since the owner registered it,
+ * subscribed once its USIM was made, SEQ_HE, PIMSI released). Requests to the RS go
+ * through the request helper: registrations and releases are resent after growing waits
+ * until acknowledged; the key fetch of a download (and the AV of the SHO's own AKA) is
+ * tried twice, then the device is refused (it will come back after its back-off).
+ *
+ * Home network of the real IMSI: a VO's AV request for it gets one AV from the
+ * subscriber's K and OPc (derived from the SHO's secret and the IMSI) and SEQ_HE, with
+ * IND = the VO's index (a resync first when it carries an AUTS); the VO's location update
+ * after the grant releases the PIMSI at the RS, once.
  *
  * Download: a context in the SHO's table per download. The SHO checks the device's proof
  * of K_SHO (the key the RS derived from the device's AKA run or certificate key
@@ -19,8 +24,9 @@
  * the challenge and the answer each travel the device's roaming link, then the check takes
  * auth_time; a device that fails is refused and comes back after its back-off. Then it
  * waits download_time and makes the real subscription -- IMSI 001-(01 + index)-MSIN, MSINs
- * in order from 1, K from the DRBG, OPc from K and the SHO's OP -- and seals it under
- * K_SEAL. Work in progress when an outage starts completes; what arrives is lost. */
+ * in order from 1, K from the SHO's secret and the IMSI, OPc from K and the SHO's OP --
+ * and seals it under K_SEAL. Work in progress when an outage starts completes; what
+ * arrives is lost. */
 #include "sho.h"
 
 #include <openssl/crypto.h>
@@ -123,6 +129,15 @@ typedef struct {
 } ShoAuthFigures;
 #define SHO_AUTH_FIGURES "sho.auth_ok sho.auth_failures sho.av_requests"
 
+/* What a home operator keeps of a device: whether its owner registered it, and once it
+ * has the real subscription, SEQ_HE (TS 33.102 Annex C.1.2) and whether its PIMSI went
+ * back. Two octets: K and OPc are not stored but derived (sub_keys). */
+typedef enum { SUB_UNKNOWN, SUB_KNOWN, SUB_SUBSCRIBED, SUB_RELEASED } SubState;
+typedef struct {
+  uint8_t state;  /* SubState */
+  uint8_t seq_he; /* of the real subscription; AVs stop at 255 (a handful are ever used) */
+} ShoSub;
+
 struct Sho {
   ShoFigures fig;
   ShoAuthFigures auth_fig;
@@ -134,7 +149,9 @@ struct Sho {
   unsigned mnc_len;
   uint64_t next_msin;
   uint8_t op[16];
-  uint64_t *known; /* bitmap by device id */
+  uint8_t secret[32]; /* subscriber keys derive from it (sub_keys) */
+  ShoSub *sub;        /* by device id */
+  uint64_t n_dev;
 };
 
 #define HLOG(w, d, fmt, ...)                                                                       \
@@ -159,7 +176,8 @@ sho_create(World *w, uint32_t index, GError **error)
   wrng_init(&s->r_dl, w->seed, WR_SHO, index, 2);
   wrng_init(&s->r_auth, w->seed, WR_SHO, index, 3);
   stat_registry_counter_fields(w->figs, SHO_FIGURES, &s->fig, sizeof s->fig);
-  stat_registry_counter(w->figs, "rs.timeouts", &s->fig.rs_timeouts); /* the sum of every requester */
+  stat_registry_counter(w->figs, "rs.timeouts",
+                        &s->fig.rs_timeouts); /* the sum of every requester */
   bool auth = false;
   for (size_t i = 0; i < w->cfg->n_home_operators; i++)
     auth |= w->cfg->home_operators[i].authenticate != SCN_SHO_AUTH_NONE;
@@ -171,8 +189,10 @@ sho_create(World *w, uint32_t index, GError **error)
   s->mnc_len = s->mnc < 100 ? 2 : 3;
   s->next_msin = 1;
   w_random(w, s->op, sizeof s->op);
-  s->known = g_try_malloc0_n((w->total_devices + 63) / 64 + 1, sizeof(uint64_t));
-  if (s->known == NULL) {
+  w_random(w, s->secret, sizeof s->secret);
+  s->n_dev = w->total_devices;
+  s->sub = w_big_new0(s->n_dev, sizeof(ShoSub));
+  if (s->sub == NULL) {
     g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP, "%s: cannot allocate", s->cfg->name);
     sho_destroy(s);
     return NULL;
@@ -185,21 +205,39 @@ sho_destroy(void *p)
 {
   Sho *s = p;
   OPENSSL_cleanse(s->op, sizeof s->op);
+  OPENSSL_cleanse(s->secret, sizeof s->secret);
   verifier_free(s->verifier);
-  g_free(s->known);
+  w_big_free(s->sub, s->n_dev, sizeof(ShoSub));
   g_free(s);
 }
 
 static size_t
 sho_memory(const World *w, const void *p)
 {
-  return ((w->total_devices + 63) / 64 + 1) * sizeof(uint64_t); /* the known-devices bits */
+  return w->total_devices * sizeof(ShoSub);
 }
 
 static bool
 knows(const Sho *s, uint32_t dev)
 {
-  return (s->known[dev / 64] >> (dev % 64)) & 1;
+  return s->sub[dev].state != SUB_UNKNOWN;
+}
+
+/* A subscriber's K (and OPc from it and the operator's OP): derived from the operator's
+ * secret and the IMSI, as an HSS would look them up (this keeps two octets per device). */
+static void
+sub_keys(World *w, const Sho *s, Imsi imsi, AkaKeys *keys)
+{
+  static const char label[] = "m2m-sho-subscriber";
+  char digits[IMSI_STR_LEN];
+  imsi_format(imsi, digits);
+  uint8_t out[KDF_OUT_LEN];
+  KdfParam p[2] = {{label, sizeof label - 1}, {digits, strlen(digits)}};
+  if (!kdf_ctx_derive(w->kdf, s->secret, sizeof s->secret, KDF_FC_M2M_SUB, p, 2, out))
+    g_error("subscriber key derivation failed");
+  memcpy(keys->k, out, 16);
+  OPENSSL_cleanse(out, sizeof out);
+  mil_opc(w->mil, keys->k, s->op, keys->opc);
 }
 
 static NetAddr
@@ -285,9 +323,14 @@ download_done(World *w, Sho *s, PoolId did, ShoDl *d)
   SealUsim usim;
   if (!imsi_make(1, s->mnc, s->mnc_len, s->next_msin++, 12 - s->mnc_len, &usim.imsi, NULL))
     g_error("%s: IMSI range exhausted", s->cfg->name);
-  w_random(w, usim.k, 16);
   int64_t t0 = w_crypto_begin(w);
-  mil_opc(w->mil, usim.k, s->op, usim.opc);
+  AkaKeys keys;
+  sub_keys(w, s, usim.imsi, &keys);
+  memcpy(usim.k, keys.k, 16);
+  memcpy(usim.opc, keys.opc, 16);
+  OPENSSL_cleanse(&keys, sizeof keys);
+  if (s->sub[d->dev].state == SUB_KNOWN)
+    s->sub[d->dev].state = SUB_SUBSCRIBED;
   uint8_t k_seal[KDF_SEAL_KEY_LEN], nonce[SEAL_NONCE_LEN];
   if (!kdf_seal_key(w->kdf, d->key, d->pimsi_imsi, k_seal))
     g_error("kdf_seal_key failed");
@@ -474,7 +517,7 @@ static void
 on_owner_register(World *w, Sho *s, const Msg *o)
 {
   if (!knows(s, o->dev)) {
-    s->known[o->dev / 64] |= UINT64_C(1) << (o->dev % 64);
+    s->sub[o->dev].state = SUB_KNOWN;
     FSM_LOG(w->log, w_now(w), &sho_def, s->index, D_NEW,
             "dev %u: registered by its owner; registering at the RS", o->dev);
     req_send(w, &register_policy, to_rs(w, s, MSG_SHO_REGISTER, o->dev, o->pimsi), 0);
@@ -515,6 +558,57 @@ rs_answer(World *w, const Msg *m, DlEvent event)
   dl_event(w, did, event, m);
 }
 
+/* As the home network of a real IMSI: a VO's AV request for its subscriber (with an AUTS
+ * after a sync failure: SEQ_HE follows the USIM's SQN_MS), one AV, IND = the VO's. */
+static void
+on_home_av_request(World *w, Sho *s, const Msg *q)
+{
+  Msg *a = net_answer_new(w, q, MSG_AV_ANSWER);
+  ShoSub *sub = &s->sub[q->dev];
+  a->status = ST_REFUSED;
+  if (sub->state >= SUB_SUBSCRIBED) {
+    int64_t t0 = w_crypto_begin(w);
+    AkaKeys keys;
+    sub_keys(w, s, q->imsi, &keys);
+    uint64_t seq = sub->seq_he;
+    bool ok = true;
+    if (q->status == ST_SYNC_FAILURE)
+      ok = aka_he_resync(&w->aka, w->mil, &keys, &seq, q->u.chal.rand, q->u.chal.auts, NULL) ==
+           AKA_OK;
+    if (ok && seq < UINT8_MAX) {
+      void *p;
+      PoolId bid = idpool_alloc(w->batches, &p);
+      unsigned ind = net_addr_index(q->from) & ((1u << w->aka.ind_bits) - 1);
+      if (aka_he_generate(&w->aka, w->mil, &keys, &seq, ind, 0x0000, &w->aka_rand, p, 1) ==
+          AKA_OK) {
+        a->batch = bid;
+        a->status = ST_OK;
+        sub->seq_he = (uint8_t)seq;
+      } else {
+        idpool_release(w->batches, bid);
+      }
+    }
+    OPENSSL_cleanse(&keys, sizeof keys);
+    w_crypto_end(w, t0);
+  }
+  net_send(w, a, 0);
+}
+
+/* A VO has the device attached with its real IMSI: the provisioning is complete, and the
+ * PIMSI goes back to the RS (once, however often the VO resends this). */
+static void
+on_update_location(World *w, Sho *s, const Msg *u)
+{
+  ShoSub *sub = &s->sub[u->dev];
+  if (sub->state == SUB_SUBSCRIBED) {
+    sub->state = SUB_RELEASED;
+    FSM_LOG(w->log, w_now(w), &sho_def, s->index, D_NEW,
+            "dev %u: attached with its real IMSI; PIMSI release at the RS", u->dev);
+    req_send(w, &release_policy, to_rs(w, s, MSG_RELEASE, u->dev, u->pimsi), 0);
+  }
+  net_send(w, net_answer_new(w, u, MSG_LOCATION_ACK), 0);
+}
+
 static void
 sho_dispatch(World *w, Msg *m)
 {
@@ -541,10 +635,11 @@ sho_dispatch(World *w, Msg *m)
       dl_event(w, m->ctx, E_DEVICE_ANSWER, m);
     break;
   }
-  case MSG_INSTALLED:
-    FSM_LOG(w->log, w_now(w), &sho_def, s->index, D_NEW,
-            "dev %u: USIM installed; PIMSI release at the RS", m->dev);
-    req_send(w, &release_policy, to_rs(w, s, MSG_RELEASE, m->dev, m->pimsi), 0);
+  case MSG_AV_REQUEST:
+    on_home_av_request(w, s, m);
+    break;
+  case MSG_UPDATE_LOCATION:
+    on_update_location(w, s, m);
     break;
   case MSG_CA_BUNDLE:
     verifier_bundle_arrived(w, s->verifier, m);
@@ -566,9 +661,6 @@ sho_lost(World *w, Msg *m)
   case MSG_RS_ACK:
     if (!req_pending(w, m->txn, NULL))
       return; /* a second ack: nobody waits for it */
-    break;
-  case MSG_INSTALLED:
-    s->fig.orphaned++;
     break;
   default:
     break;
@@ -592,11 +684,11 @@ sho_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tr
           "dev %u: no answer from the RS: again", sent->dev);
 }
 
-/* One bit per device at each SHO (the devices it knows). */
+/* A ShoSub per device at each SHO (whether it knows it, its SEQ_HE). */
 static double
 sho_device_bytes(const ScnConfig *cfg)
 {
-  return (double)cfg->n_home_operators / 8;
+  return (double)cfg->n_home_operators * sizeof(ShoSub);
 }
 
 /* clang-format off */

@@ -34,6 +34,9 @@
 
 /* AV requests: request_timeout each, given up after two. */
 static const ReqPolicy av_policy = {"AV request", 2, false};
+/* The home network hears of a real-IMSI attach until it acknowledges (it then releases
+ * the PIMSI: a lost location update would hold it for good). */
+static const ReqPolicy location_policy = {"location update", 0, true};
 
 typedef enum { P_NEW, P_WAIT_AV, P_WAIT_RES, P_WAIT_CA, P_VERIFY, P_N } CtxState;
 typedef enum {
@@ -73,9 +76,10 @@ typedef struct {
   uint8_t state;  /* CtxState */
   uint8_t seq;    /* the device's attach sequence */
   uint8_t status; /* ST_SYNC_FAILURE while a resync request is out */
-  uint8_t pad;
+  uint8_t home;   /* an attach with the real IMSI: its SHO + 1 (the home network); 0 PIMSI */
   uint32_t dev, pimsi;
   uint32_t vo;      /* the VO's index */
+  Imsi imsi;        /* home: the real IMSI (the home network's AV request names it) */
   PoolId req;       /* the AV request in flight (WAIT_AV) */
   SimEventId timer; /* the state's timer */
   AkaVector av;     /* the AV in use (XRES), or the nonce in av.rand (certificates) */
@@ -87,13 +91,13 @@ typedef struct {
 typedef struct {
   uint64_t attaches, refusals, spare_used, spare_purged, dropped, gave_up, aka_ok, aka_failures,
       res_mismatch;
-  uint64_t rs_timeouts;
+  uint64_t rs_timeouts, home_attaches, sho_timeouts;
 } VoFigures;
 
 #define VO_FIGURES                                                                                 \
   "vo.attaches vo.refusals vo.spare_used vo.spare_purged vo.dropped vo.gave_up aka.successes "     \
   "aka.failures "                                                                                  \
-  "aka.res_mismatch vo.rs_timeouts"
+  "aka.res_mismatch vo.rs_timeouts vo.home_attaches vo.sho_timeouts"
 
 /* The spare AVs of one device: the batch they are in, the next unused one, and the
  * purge that drops them spare_lifetime after they came. */
@@ -135,7 +139,8 @@ vo_create(World *w, uint32_t index, GError **error)
   wrng_init(&vo->r_refuse, w->seed, WR_VO, index, 3);
   wrng_init(&vo->r_verify, w->seed, WR_VO, index, 4);
   stat_registry_counter_fields(w->figs, VO_FIGURES, &vo->fig, sizeof vo->fig);
-  stat_registry_counter(w->figs, "rs.timeouts", &vo->fig.rs_timeouts); /* the sum of every requester */
+  stat_registry_counter(w->figs, "rs.timeouts",
+                        &vo->fig.rs_timeouts); /* the sum of every requester */
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE)
     vo->verifier = verifier_new(w, net_addr(ROLE_VO, index), vo_ca_ready);
   if (vo->cfg->accepts_pimsi && w->cfg->registration_service.av_batch > 1 &&
@@ -268,16 +273,25 @@ static void
 grant(World *w, Vo *vo, PoolId cid, VoCtx *c)
 {
   net_send(w, to_device(w, vo, c, MSG_GRANTED), 0);
+  if (c->home) { /* the home network learns where its subscriber is (and frees the PIMSI) */
+    Msg *u = net_msg_new(w, MSG_UPDATE_LOCATION, self(vo), net_addr(ROLE_SHO, c->home - 1u));
+    u->dev = c->dev;
+    u->pimsi = c->pimsi;
+    req_send(w, &location_policy, u, 0);
+  }
   end_ctx(w, cid, c);
 }
 
+/* AVs from the RS for a PIMSI, from the home network (the SHO) for a real IMSI. */
 static void
 request_av(World *w, Vo *vo, PoolId cid, VoCtx *c)
 {
   go(c, P_WAIT_AV);
-  Msg *m = net_msg_new(w, MSG_AV_REQUEST, self(vo), net_addr(ROLE_RS, 0));
+  NetAddr he = c->home ? net_addr(ROLE_SHO, c->home - 1u) : net_addr(ROLE_RS, 0);
+  Msg *m = net_msg_new(w, MSG_AV_REQUEST, self(vo), he);
   m->dev = c->dev;
   m->pimsi = c->pimsi;
+  m->imsi = c->imsi;
   m->ctx = cid;
   m->status = c->status;
   if (c->status == ST_SYNC_FAILURE) {
@@ -285,7 +299,8 @@ request_av(World *w, Vo *vo, PoolId cid, VoCtx *c)
     memcpy(m->u.chal.auts, c->auts, AKA_AUTS_LEN);
   }
   c->req = req_send(w, &av_policy, m, cid);
-  VLOG(w, c, "%s request to the RS (try 1)", c->status == ST_SYNC_FAILURE ? "resync + AV" : "AV");
+  VLOG(w, c, "%s request to the %s (try 1)", c->status == ST_SYNC_FAILURE ? "resync + AV" : "AV",
+       c->home ? "SHO" : "RS");
 }
 
 static void on_timer(SimEngine *sim, void *ctx, uint64_t arg);
@@ -327,6 +342,10 @@ static void
 on_new(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
 {
   uint32_t dev = c->dev;
+  if (c->home) { /* a real IMSI: AKA with the home network's AV, whatever the RS uses */
+    request_av(w, vo, cid, c);
+    return;
+  }
   VoSpare *sp = spares_of(vo, dev);
   if (sp != NULL) {
     AkaVector *batch = idpool_get(w->batches, sp->batch);
@@ -361,7 +380,7 @@ on_wait_av(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
   }
   AkaVector *avs = idpool_get(w->batches, m->batch);
   AkaVector av = avs[0];
-  if (vo->spare)
+  if (vo->spare && !c->home)
     keep_spares(w, vo, c->dev, m);
   challenge(w, vo, cid, c, &av);
   OPENSSL_cleanse(&av, sizeof av);
@@ -378,7 +397,7 @@ on_wait_res(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
     idpool_release(w->ctx[ROLE_VO], cid);
     return;
   }
-  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE && m->status == ST_OK) {
+  if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE && !c->home && m->status == ST_OK) {
     /* The certificate and proof the device sent; checking them takes cert_verify_time. */
     c->cert = m->cert;
     m->cert = NULL; /* kept */
@@ -392,6 +411,7 @@ on_wait_res(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
   case ST_OK:
     if (CRYPTO_memcmp(m->u.chal.res, c->av.xres, MIL_MAC_LEN) == 0) {
       vo->fig.aka_ok++;
+      vo->fig.home_attaches += c->home != 0;
       /* The spares stay: the device authenticates with them again when its temporary
        * access ends before it has its USIM (temporary_access_limit), or after a failure. */
       VLOG(w, c, "RES = XRES: temporary access granted");
@@ -503,7 +523,8 @@ vo_ca_ready(SimEngine *sim, void *ctx, uint64_t arg)
 static void
 on_attach(World *w, Vo *vo, const Msg *m)
 {
-  if (!vo->cfg->accepts_pimsi) {
+  bool home = m->kind == MSG_HOME_ATTACH; /* a real IMSI: roaming as usual */
+  if (!home && !vo->cfg->accepts_pimsi) {
     vo->fig.refusals++;
     Msg *r = net_answer_new(w, m, MSG_REFUSED);
     net_send(w, r, wrng_dist(&vo->r_refuse, &vo->cfg->refuse_delay));
@@ -518,6 +539,9 @@ on_attach(World *w, Vo *vo, const Msg *m)
   c->pimsi = m->pimsi;
   c->seq = m->seq;
   c->status = ST_OK;
+  c->home = home ? (uint8_t)m->aux : 0;
+  if (home)
+    c->imsi = m->imsi;
   Arrival a = {cid, NULL};
   fsm_dispatch(&vo_def, vo->index, c->state, E_ATTACH, w, &a);
 }
@@ -537,7 +561,11 @@ vo_dispatch(World *w, Msg *m)
   Vo *vo = vo_at(w, net_addr_index(m->to));
   switch (m->kind) {
   case MSG_ATTACH:
+  case MSG_HOME_ATTACH:
     on_attach(w, vo, m);
+    break;
+  case MSG_LOCATION_ACK:
+    req_done(w, m->txn);
     break;
   case MSG_AV_ANSWER: {
     uint64_t cid;
@@ -586,11 +614,17 @@ vo_req_timeout(World *w, PoolId req, uint64_t ref, const Msg *sent, unsigned tri
     verifier_fetch_timeout(w, vo_at(w, net_addr_index(sent->from))->verifier, give_up);
     return;
   }
-  vo_at(w, net_addr_index(sent->from))->fig.rs_timeouts++;
+  Vo *vo = vo_at(w, net_addr_index(sent->from));
+  if (net_addr_role(sent->to) == ROLE_SHO)
+    vo->fig.sho_timeouts++;
+  else
+    vo->fig.rs_timeouts++;
+  if (sent->kind == MSG_UPDATE_LOCATION)
+    return; /* resent until acknowledged; no context waits for it */
   VoCtx *c = idpool_get(w->ctx[ROLE_VO], ref);
   if (!give_up) {
-    VLOG(w, c, "%s request to the RS (try %u)",
-         sent->status == ST_SYNC_FAILURE ? "resync + AV" : "AV", tries + 1);
+    VLOG(w, c, "%s request to the %s (try %u)",
+         sent->status == ST_SYNC_FAILURE ? "resync + AV" : "AV", c->home ? "SHO" : "RS", tries + 1);
     return; /* the helper sends it again */
   }
   c->req = POOL_NONE; /* the helper forgets it */

@@ -544,7 +544,7 @@ test_certificate_voucher(void)
   harness_free(h);
 }
 
-/* A message the RS never receives (a device's INSTALLED, sent to it by mistake) aborts
+/* A message the RS never receives (an SHO's LOCATION_ACK, sent to it by mistake) aborts
  * the run. The RS has no request state machine of its own: its PIMSI records' table
  * (RegistrationService.pimsi) cannot be reached with a wrong event through messages,
  * since every handler looks the record up as allocated first. */
@@ -553,14 +553,14 @@ test_unexpected_message(void)
 {
   if (g_test_subprocess()) {
     Harness *h = harness_new(ROLE_RS, NULL);
-    Msg *m = harness_msg(h, MSG_INSTALLED, sho_a(), 0);
+    Msg *m = harness_msg(h, MSG_LOCATION_ACK, sho_a(), 0);
     harness_send(h, m);
     harness_run(h, SIM_S);
     return;
   }
   g_test_trap_subprocess(NULL, 0, 0);
   g_test_trap_assert_failed();
-  g_test_trap_assert_stderr("*RegistrationService: message INSTALLED not expected*");
+  g_test_trap_assert_stderr("*RegistrationService: message LOCATION_ACK not expected*");
 }
 
 int

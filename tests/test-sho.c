@@ -2,7 +2,8 @@
  * registered at the RS until the RS acknowledges), downloads (refused for an unknown
  * device; for a known one K_SHO from the RS, the device's key confirmation checked, the
  * sealed USIM after download_time; the key request given up after two sends), the
- * release at the RS once the USIM is installed, the SHO's own AKA (authenticate: aka),
+ * home network of the real IMSI (its AVs for the USIM it sent, the PIMSI's release at the
+ * RS once a VO reports the device attached with it), the SHO's own AKA (authenticate: aka),
  * an outage, and an answer of the wrong kind aborting with HomeOperator(0){KEY}. */
 #include <glib.h>
 #include <string.h>
@@ -134,7 +135,7 @@ send_key(Harness *h, const Msg *q, MsgStatus status, const uint8_t key[32])
 
 /* The package opens under K_SEAL of `key` for the device's PIMSI: the SHO's USIM. */
 static void
-assert_package(const Msg *p, const uint8_t key[32], uint64_t msin)
+assert_package_usim(const Msg *p, const uint8_t key[32], uint64_t msin, SealUsim *out)
 {
   g_assert_cmpuint(p->to, ==, device());
   g_assert_cmpuint(p->seq, ==, SEQ);
@@ -146,6 +147,14 @@ assert_package(const Msg *p, const uint8_t key[32], uint64_t msin)
   Imsi want;
   g_assert_true(imsi_make(1, 1, 2, msin, 10, &want, NULL)); /* 001-01: sho-a, index 0 */
   g_assert_true(imsi_equal(usim.imsi, want));
+  if (out != NULL)
+    *out = usim;
+}
+
+static void
+assert_package(const Msg *p, const uint8_t key[32], uint64_t msin)
+{
+  assert_package_usim(p, key, msin, NULL);
 }
 
 /* The owner's registration: acknowledged to the owner; registered at the RS once (the
@@ -297,31 +306,100 @@ test_key_timeout(void)
   harness_free(h);
 }
 
-/* INSTALLED: the PIMSI's release at the RS, resent until acknowledged. */
-static void
-test_installed(void)
+/* The device has its USIM (downloaded as `msin`); returns what the package holds. */
+static SealUsim
+provisioned(Harness *h)
 {
-  Harness *h = harness_new(ROLE_SHO, NULL);
-  Msg *m = harness_msg(h, MSG_INSTALLED, device(), 0);
-  m->dev = DEV;
-  m->pimsi = PIMSI;
-  m->via = 0;
-  harness_send(h, m);
-  harness_run(h, DEV_LEG + RS_LEG);
+  uint8_t key[32], proof[16];
+  k_sho(key, proof);
+  send_key(h, download_to_key_request(h, proof), ST_OK, key);
+  harness_run(h, harness_now(h) + DOWNLOAD_TIME + SIM_S);
+  SealUsim usim;
+  assert_package_usim(harness_last(h, MSG_PACKAGE), key, 1, &usim);
+  return usim;
+}
+
+/* A VO asks the home network for an AV of subscriber `imsi` (device dev) now. */
+static void
+home_av_request(Harness *h, uint32_t dev, Imsi imsi)
+{
+  Msg *q = harness_msg(h, MSG_AV_REQUEST, net_addr(ROLE_VO, 0), 0);
+  q->dev = dev;
+  q->imsi = imsi;
+  q->txn = 55;
+  q->ctx = 77;
+  harness_send(h, q);
+}
+
+/* As the home network of the real IMSI: an AV for the USIM it sent (its K and OPc, SQN
+ * fresh for a new USIM, RES = XRES), the next one with a higher SQN; nothing for a
+ * device it has no subscription for. */
+static void
+test_home_av(void)
+{
+  Harness *h = with_known_device(NULL);
+  SealUsim usim = provisioned(h);
+  AkaKeys keys;
+  memcpy(keys.k, usim.k, 16);
+  memcpy(keys.opc, usim.opc, 16);
+  AkaConfig cfg;
+  aka_config_init(&cfg); /* IND 5 bits, as the harness's world */
+  AkaUsim card;
+  aka_usim_init(&card);
+  for (int i = 0; i < 2; i++) {
+    SimTime t = harness_now(h);
+    home_av_request(h, DEV, usim.imsi);
+    harness_run(h, t + 2 * DEV_LEG);
+    const Msg *a = harness_last(h, MSG_AV_ANSWER);
+    g_assert_nonnull(a);
+    g_assert_cmpint(harness_at(h, a), ==, t + 2 * DEV_LEG);
+    g_assert_cmpuint(a->to, ==, net_addr(ROLE_VO, 0));
+    g_assert_cmpuint(a->txn, ==, 55);
+    g_assert_cmpuint(a->ctx, ==, 77);
+    g_assert_cmpint(a->status, ==, ST_OK);
+    const AkaVector *av = harness_batch(h, a);
+    g_assert_nonnull(av);
+    AkaUsimAnswer ans;
+    g_assert_cmpint(aka_usim_check(&cfg, NULL, &keys, &card, av->rand, av->autn, &ans), ==, AKA_OK);
+    g_assert_cmpmem(ans.res, MIL_MAC_LEN, av->xres, MIL_MAC_LEN);
+    g_assert_cmpmem(ans.ck, 16, av->ck, 16);
+  }
+  g_assert_cmpuint(card.sqn_ms >> 5, ==, 2); /* SEQ 1, then 2 */
+  home_av_request(h, DEV + 1, usim.imsi);
+  harness_run(h, harness_now(h) + 2 * DEV_LEG);
+  g_assert_cmpint(harness_last(h, MSG_AV_ANSWER)->status, ==, ST_REFUSED);
+  harness_free(h);
+}
+
+/* The VO's location update for the real IMSI: acknowledged every time, the PIMSI's
+ * release at the RS once, resent until the RS acknowledges. */
+static void
+test_update_location(void)
+{
+  Harness *h = with_known_device(NULL);
+  (void)provisioned(h);
+  SimTime t0 = harness_now(h);
+  for (int i = 0; i < 2; i++) {
+    Msg *u = harness_msg(h, MSG_UPDATE_LOCATION, net_addr(ROLE_VO, 0), 0);
+    u->dev = DEV;
+    u->pimsi = PIMSI;
+    u->txn = 66 + (uint64_t)i;
+    harness_send(h, u);
+    harness_run(h, harness_now(h) + 2 * DEV_LEG);
+    g_assert_cmpuint(harness_count(h, MSG_LOCATION_ACK), ==, (guint)i + 1);
+    g_assert_cmpuint(harness_last(h, MSG_LOCATION_ACK)->txn, ==, 66 + (uint64_t)i);
+  }
   const Msg *r = harness_last(h, MSG_RELEASE);
   g_assert_nonnull(r);
-  g_assert_cmpint(harness_at(h, r), ==, DEV_LEG + RS_LEG);
+  g_assert_cmpint(harness_at(h, r), ==, t0 + DEV_LEG + RS_LEG);
   g_assert_cmpuint(r->dev, ==, DEV);
   g_assert_cmpuint(r->pimsi, ==, PIMSI);
   g_assert_cmpuint(r->to, ==, net_addr(ROLE_RS, 0));
-  harness_run(h, DEV_LEG + 5 * SIM_S + RS_LEG);
+  harness_run(h, t0 + DEV_LEG + 5 * SIM_S + RS_LEG);
   g_assert_cmpuint(harness_count(h, MSG_RELEASE), ==, 2);
-  g_assert_cmpfloat_with_epsilon(harness_figure(h, "rs.timeouts"), 1, 1e-9);
   harness_send(h, net_answer_new(h->w, r, MSG_RS_ACK));
-  harness_run(h, SIM_H);
+  harness_run(h, harness_now(h) + SIM_H);
   g_assert_cmpuint(harness_count(h, MSG_RELEASE), ==, 2);
-  g_assert_cmpfloat_with_epsilon(harness_figure(h, "rs.timeouts"), 1, 1e-9);
-  g_assert_cmpuint(harness_count(h, MSG_N), ==, 2);
   harness_free(h);
 }
 
@@ -474,7 +552,8 @@ test_aka_no_answer(void)
 }
 
 /* sho-a down from 10 s to 20 s: what arrives is lost (an owner's registration: no ack;
- * INSTALLED: the PIMSI orphaned); a download under way completes. */
+ * a location update: nothing released, the VO resends it); a download under way
+ * completes. */
 static void
 test_outage(void)
 {
@@ -486,15 +565,16 @@ test_outage(void)
   send_key(h, download_to_key_request(h, proof), ST_OK, key); /* downloading until 25.x s */
   harness_run(h, 11 * SIM_S);
   owner_register(h, DEV + 1);
-  Msg *m = harness_msg(h, MSG_INSTALLED, device(), 0);
+  Msg *m = harness_msg(h, MSG_UPDATE_LOCATION, net_addr(ROLE_VO, 0), 0);
   m->dev = DEV;
   m->pimsi = PIMSI;
   harness_send(h, m);
   harness_run(h, 19 * SIM_S);
   g_assert_cmpuint(harness_count(h, MSG_OWNER_ACK), ==, 1);
   g_assert_cmpuint(harness_count(h, MSG_RELEASE), ==, 0);
+  g_assert_cmpuint(harness_count(h, MSG_LOCATION_ACK), ==, 0);
   g_assert_cmpfloat_with_epsilon(harness_figure(h, "sho.dropped"), 2, 1e-9);
-  g_assert_cmpfloat_with_epsilon(harness_figure(h, "rs.pimsi.orphaned"), 1, 1e-9);
+  g_assert_cmpfloat_with_epsilon(harness_figure(h, "rs.pimsi.orphaned"), 0, 1e-9);
   harness_run(h, 30 * SIM_S);
   const Msg *p = harness_last(h, MSG_PACKAGE);
   g_assert_nonnull(p);
@@ -529,7 +609,8 @@ main(int argc, char **argv)
   g_test_add_func("/sho/download", test_download);
   g_test_add_func("/sho/key-mismatch", test_key_mismatch);
   g_test_add_func("/sho/key-timeout", test_key_timeout);
-  g_test_add_func("/sho/installed", test_installed);
+  g_test_add_func("/sho/home-av", test_home_av);
+  g_test_add_func("/sho/update-location", test_update_location);
   g_test_add_func("/sho/aka-ok", test_aka_ok);
   g_test_add_func("/sho/aka-wrong-res", test_aka_wrong_res);
   g_test_add_func("/sho/aka-no-answer", test_aka_no_answer);

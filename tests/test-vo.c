@@ -369,6 +369,57 @@ test_spares(void)
   harness_free(h);
 }
 
+/* The attach with the real IMSI, at a VO that takes no PIMSIs (vo-b: a real subscriber
+ * roams as usual): the AV comes from the home network (the SHO the device names), not the
+ * RS; RES = XRES grants, and the SHO hears of it in a location update resent until
+ * acknowledged. */
+static void
+test_home_attach(void)
+{
+  Harness *h = harness_new(ROLE_VO, NULL);
+  Imsi real;
+  g_assert_true(imsi_make(1, 1, 2, 42, 10, &real, NULL));
+  Msg *a = harness_msg(h, MSG_HOME_ATTACH, device(), 1);
+  a->dev = DEV;
+  a->pimsi = PIMSI;
+  a->seq = SEQ;
+  a->aux = 1; /* sho-a */
+  a->imsi = real;
+  harness_send(h, a);
+  harness_run(h, 2 * SIM_S);
+  g_assert_cmpuint(harness_count(h, MSG_REFUSED), ==, 0);
+  const Msg *q = harness_last(h, MSG_AV_REQUEST);
+  g_assert_nonnull(q);
+  g_assert_cmpuint(q->to, ==, net_addr(ROLE_SHO, 0));
+  g_assert_true(imsi_equal(q->imsi, real));
+  g_assert_cmpuint(q->dev, ==, DEV);
+  AkaVector av = vector(1);
+  Msg *ans = net_answer_new(h->w, q, MSG_AV_ANSWER);
+  ans->status = ST_OK;
+  ans->batch = harness_batch_new(h, &av, 1);
+  harness_send(h, ans);
+  harness_run(h, harness_now(h) + SIM_S);
+  const Msg *c = harness_last(h, MSG_CHALLENGE);
+  assert_challenge(c, &av, SEQ);
+  answer_challenge(h, c, ST_OK, av.xres, NULL);
+  harness_run(h, harness_now(h) + SIM_S);
+  g_assert_cmpuint(harness_count(h, MSG_GRANTED), ==, 1);
+  g_assert_cmpfloat_with_epsilon(harness_figure(h, "vo.home_attaches"), 1, 1e-9);
+  const Msg *u = harness_last(h, MSG_UPDATE_LOCATION);
+  g_assert_nonnull(u);
+  g_assert_cmpuint(u->to, ==, net_addr(ROLE_SHO, 0));
+  g_assert_cmpuint(u->dev, ==, DEV);
+  g_assert_cmpuint(u->pimsi, ==, PIMSI);
+  harness_run(h, harness_now(h) + TIMEOUT + SIM_S);
+  g_assert_cmpuint(harness_count(h, MSG_UPDATE_LOCATION), ==, 2); /* resent */
+  g_assert_cmpfloat_with_epsilon(harness_figure(h, "vo.sho_timeouts"), 1, 1e-9);
+  harness_send(h, net_answer_new(h->w, u, MSG_LOCATION_ACK));
+  harness_run(h, harness_now(h) + SIM_H);
+  g_assert_cmpuint(harness_count(h, MSG_UPDATE_LOCATION), ==, 2);
+  g_assert_cmpuint(harness_count(h, MSG_AV_REQUEST), ==, 1); /* none to the RS */
+  harness_free(h);
+}
+
 /* Spares not used within spare_lifetime are purged (vo.spare_purged counts the AVs). */
 static void
 test_spares_purged(void)
@@ -463,7 +514,7 @@ test_outage_loses_bundle(void)
   harness_free(h);
 }
 
-/* A message the VO never receives (an INSTALLED from the device) aborts the run. Its
+/* A message the VO never receives (a PACKAGE for the device) aborts the run. Its
  * context table cannot be driven into an event its state refuses with messages: an AV
  * answer finds its context through the pending request, the device's answer only a
  * context waiting for it. */
@@ -473,7 +524,7 @@ test_unexpected_message(void)
   if (g_test_subprocess()) {
     Harness *h = harness_new(ROLE_VO, NULL);
     attach_a(h, SEQ);
-    Msg *m = harness_msg(h, MSG_INSTALLED, device(), 0);
+    Msg *m = harness_msg(h, MSG_PACKAGE, device(), 0);
     m->dev = DEV;
     harness_send(h, m);
     harness_run(h, 2 * SIM_S);
@@ -481,7 +532,7 @@ test_unexpected_message(void)
   }
   g_test_trap_subprocess(NULL, 0, 0);
   g_test_trap_assert_failed();
-  g_test_trap_assert_stderr("*VisitedOperator: message INSTALLED not expected*");
+  g_test_trap_assert_stderr("*VisitedOperator: message PACKAGE not expected*");
 }
 
 int
@@ -497,6 +548,7 @@ main(int argc, char **argv)
   g_test_add_func("/vo/challenge-timeout", test_challenge_timeout);
   g_test_add_func("/vo/spares", test_spares);
   g_test_add_func("/vo/spares-purged", test_spares_purged);
+  g_test_add_func("/vo/home-attach", test_home_attach);
   g_test_add_func("/vo/outage", test_outage);
   g_test_add_func("/vo/outage-late-copy", test_outage_late_copy);
   g_test_add_func("/vo/outage-loses-bundle", test_outage_loses_bundle);

@@ -56,6 +56,7 @@
 #define KDF_FC_M2M_RS 0xF0   /* K_RS from CK || IK (this project, not 3GPP) */
 #define KDF_FC_M2M_SHO 0xF1  /* K_SHO from CK || IK (this project, not 3GPP) */
 #define KDF_FC_M2M_SEAL 0xF2 /* K_SEAL from K_SHO (this project, not 3GPP) */
+#define KDF_FC_M2M_SUB 0xF4  /* a home operator's subscriber K from its secret (this project) */
 
 /* One parameter Pi of S: `len` octets at `data` (data may be NULL when len is 0). */
 typedef struct {

@@ -177,6 +177,8 @@ link_delay(World *w, const Msg *m)
     return draw(&n->access[ia], msg_kind_info[m->kind].leg);
   case ROLE_RS *ROLE_N + ROLE_VO:
     return draw(&n->roaming[ib], 1);
+  case ROLE_VO *ROLE_N + ROLE_SHO: /* a home network is reached as the RS is: over IPX */
+    return draw(&n->roaming[ia], 1);
   case ROLE_RS *ROLE_N + ROLE_DEV:
   case ROLE_SHO *ROLE_N + ROLE_DEV:
     return draw(&n->roaming[m->via], 1);
@@ -242,12 +244,6 @@ net_hand_over(World *w, Msg *m)
   g_assert(a == ROLE_MFR && (b == ROLE_DEV || b == ROLE_OWNER));
   w->roles[b]->dispatch(w, m);
   release(w, id_of(w, m), m);
-}
-
-SimTime
-net_attach_time(World *w, uint32_t vo)
-{
-  return draw(&w->net->access[vo], 1);
 }
 
 void

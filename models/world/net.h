@@ -57,11 +57,6 @@ void net_hand_over(World *w, Msg *m);
 /* Frees a message made with net_msg_new that was not sent. */
 void net_msg_discard(World *w, Msg *m);
 
-/* One draw of the time an attach takes on VO `vo`'s access link (the whole of it), for
- * roles that model a procedure on that link without its messages (the device's attach
- * with the real IMSI). */
-SimTime net_attach_time(World *w, uint32_t vo);
-
 /* Outages (faults): delta +1 when one starts, -1 when it ends; they may overlap. */
 void net_set_down(World *w, NetAddr who, int delta);
 bool net_is_down(const World *w, NetAddr who);
