@@ -121,6 +121,11 @@ typedef enum {
   V_HELD_PEAK,
   V_CERT_WAIT_MEAN,
   V_CERT_WAIT_P99,
+  V_FRONT_WAIT_MEAN,
+  V_FRONT_WAIT_P99,
+  V_FRONT_UTILISATION,
+  V_FRONT_UTILISATION_PEAK,
+  V_FRONT_QUEUE_PEAK,
   V_N
 } RsValue;
 
@@ -151,6 +156,7 @@ struct Rs {
   uint8_t op[16]; /* the RS's OP (TS 35.206) */
   WRng r_av, r_reg;
   SimResource *av;        /* the AV servers: c-server FIFO station (resource.h) */
+  SimResource *front;     /* the front servers (non-AV work); NULL: unlimited */
   double quarantine_area; /* PIMSI x s spent in quarantine (counted at release) */
 };
 
@@ -230,6 +236,8 @@ rs_create(World *w, uint32_t index, GError **error)
   wrng_init(&rs->r_av, w->seed, WR_RS, 0, 1);
   wrng_init(&rs->r_reg, w->seed, WR_RS, 0, 2);
   rs->av = sim_resource_new(w->sim, "rs.av", c->av_servers);
+  if (c->front_servers > 0)
+    rs->front = sim_resource_new(w->sim, "rs.front", c->front_servers);
   rs->w = w;
   if (w_uses_certificates(w->cfg) && !ca_new(w, rs, error)) {
     rs_destroy(rs);
@@ -257,6 +265,7 @@ rs_destroy(void *p)
   pool_free(rs->pool);
   OPENSSL_cleanse(rs->op, sizeof rs->op);
   sim_resource_free(rs->av);
+  sim_resource_free(rs->front);
   if (rs->master)
     g_hash_table_unref(rs->master);
   cert_ca_free(rs->ca);
@@ -274,6 +283,38 @@ static SimTime
 reg_time(World *w)
 {
   return wrng_dist(&rs_of(w)->r_reg, &w->cfg->registration_service.register_service_time);
+}
+
+static bool is_down(const World *w);
+
+/* A front server has done the work of answer `arg` (a held message): it goes out, unless
+ * the RS went down meanwhile. */
+static void
+front_done(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  Msg *a = net_msg_at(w, arg);
+  if (is_down(w)) {
+    rs_of(w)->fig.dropped++;
+    net_msg_discard(w, a);
+    return;
+  }
+  net_send(w, a, 0);
+}
+
+/* Sends answer a once `service` of the RS's work is done: on one of the front_servers,
+ * waiting FIFO while all are busy (0 front servers: no limit, the answer leaves after
+ * `service`). Registrations, lookups, key requests, releases: the RS's work that is not
+ * AV generation. */
+static void
+front_send(World *w, Msg *a, SimTime service)
+{
+  Rs *rs = rs_of(w);
+  if (rs->front == NULL || service == 0) {
+    net_send(w, a, service);
+    return;
+  }
+  sim_resource_request(rs->front, service, front_done, w, net_msg_id(w, a));
 }
 
 /* The record of `pimsi` if it is allocated to `dev`, else NULL. */
@@ -405,7 +446,7 @@ on_register(World *w, Msg *m)
   Msg *a = net_answer_new(w, m, MSG_REGISTER_ANSWER);
   if (rs->registered[m->dev] != 0) {
     repeat_registration(w, rs, m, a);
-    net_send(w, a, service);
+    front_send(w, a, service);
     return;
   }
   uint32_t idx;
@@ -427,7 +468,7 @@ on_register(World *w, Msg *m)
     a->status = ST_REFUSED;
   }
   note_pool(w);
-  net_send(w, a, service);
+  front_send(w, a, service);
 }
 
 static void
@@ -441,7 +482,7 @@ on_sho_register(World *w, Msg *m)
     rs_of(w)->fig.sho_registrations++;
     RLOG(w, m->pimsi, r->state, "SHO %s", w->cfg->home_operators[sho].name);
   }
-  net_send(w, net_answer_new(w, m, MSG_RS_ACK), service);
+  front_send(w, net_answer_new(w, m, MSG_RS_ACK), service);
 }
 
 /* ---- AV requests on the c servers --------------------------------------------------- */
@@ -626,7 +667,7 @@ answer_lookup(World *w, const Msg *l, SimTime service)
     a->status = ST_OK;
     a->aux = r->sho;
   }
-  net_send(w, a, service);
+  front_send(w, a, service);
 }
 
 static void
@@ -676,7 +717,7 @@ on_key_request(World *w, Msg *q)
   } else {
     k->status = ST_REFUSED;
   }
-  net_send(w, k, service);
+  front_send(w, k, service);
 }
 
 /* ---- release ----------------------------------------------------------------------- */
@@ -715,7 +756,7 @@ on_release(World *w, Msg *m)
   RsRecord *r = record_of(w, m->pimsi, m->dev);
   if (r)
     fsm_dispatch(&rec_def, m->pimsi, r->state, E_RELEASE, w, (void *)m);
-  net_send(w, net_answer_new(w, m, MSG_RS_ACK), service);
+  front_send(w, net_answer_new(w, m, MSG_RS_ACK), service);
 }
 
 /* ---- certificates -------------------------------------------------------------------- */
@@ -730,7 +771,7 @@ on_ca_fetch(World *w, Msg *m)
     g_error("cert_ca_bundle failed");
   a->blob = g_bytes_new(bundle, len);
   rs_of(w)->ca_fig.ca_fetches++;
-  net_send(w, a, reg_time(w));
+  front_send(w, a, reg_time(w));
 }
 
 /* ---- the RS's entry ------------------------------------------------------------------ */
@@ -772,7 +813,31 @@ static const char *const value_names[V_N] = {
     "rs.pimsi.hold_mean",     "rs.pimsi.exhausted_at",   "rs.pimsi.blocked",
     "rs.av.utilization_peak", "rs.av.queue_peak",        "rs.av.rate_peak",
     "rs.pimsi.held_peak",     "rs.cert_check.wait_mean", "rs.cert_check.wait_p99",
+    "rs.front.wait_mean",     "rs.front.wait_p99",       "rs.front.utilization",
+    "rs.front.utilization_peak", "rs.front.queue_peak",
 };
+
+/* The front servers' figures (absent with unlimited front servers, or no work yet). */
+static double
+front_figure(Rs *rs, RsValue what)
+{
+  if (rs->front == NULL)
+    return NAN;
+  const StatTally *wait = sim_resource_wait_tally(rs->front);
+  switch (what) {
+  case V_FRONT_WAIT_MEAN:
+    return wait->n > 0 ? stat_tally_mean(wait) / 1e6 : NAN;
+  case V_FRONT_WAIT_P99:
+    return wait->n > 0 ? stat_quantiles_get(sim_resource_wait_quantiles(rs->front), 0.99) / 1e6
+                       : NAN;
+  case V_FRONT_UTILISATION:
+    return sim_resource_utilisation(rs->front);
+  case V_FRONT_UTILISATION_PEAK:
+    return sim_resource_utilisation_peak(rs->front);
+  default:
+    return (double)sim_resource_queue_peak(rs->front);
+  }
+}
 
 /* The mean or p99 wait of one kind of job, s; NAN while it had none. */
 static double
@@ -801,6 +866,12 @@ value(void *ctx)
     return wait_figure(rs, JOB_CERT_CHECK, false);
   case V_CERT_WAIT_P99:
     return wait_figure(rs, JOB_CERT_CHECK, true);
+  case V_FRONT_WAIT_MEAN:
+  case V_FRONT_WAIT_P99:
+  case V_FRONT_UTILISATION:
+  case V_FRONT_UTILISATION_PEAK:
+  case V_FRONT_QUEUE_PEAK:
+    return front_figure(rs, p->what);
   case V_UTILISATION:
     return sim_resource_utilisation(rs->av);
   case V_QUEUE_MEAN:

@@ -82,6 +82,7 @@ typedef struct {
   ScnAuth auth;
   uint32_t ind_bits;              /* IND bits of SQN (TS 33.102 Annex C.2), 0..AKA_IND_BITS_MAX */
   DistSpec register_service_time; /* RS work for a non-AV request (registrations) */
+  uint32_t front_servers;         /* servers doing that work (an M/G/c); 0: unlimited */
   SimTime request_timeout;        /* us: a VO/device waits this long for the RS, > 0 */
   ScnCertAlgorithm cert_algorithm;
   SimTime cert_lifetime;          /* us: validity of device certificates, > 0 */

@@ -92,6 +92,7 @@ static const Field rs_fields[] = {
   {"ind_bits", F_U32, AT(ScnRegistrationService, ind_bits), "5", .umax = AKA_IND_BITS_MAX},
   {"register_service_time", F_DIST, AT(ScnRegistrationService, register_service_time),
    "{constant: 1ms}"},
+  {"front_servers", F_U32, AT(ScnRegistrationService, front_servers), "0", .umax = 100000},
   {"request_timeout", F_DURATION, AT(ScnRegistrationService, request_timeout), "5s",
    F_POSITIVE},
   {"cert_algorithm", F_ENUM, AT(ScnRegistrationService, cert_algorithm), "ecdsa-p256",

@@ -149,6 +149,18 @@ net_msg_discard(World *w, Msg *m)
   release(w, id_of(w, m), m);
 }
 
+PoolId
+net_msg_id(World *w, const Msg *m)
+{
+  return idpool_id_of(w->msgs, m);
+}
+
+Msg *
+net_msg_at(World *w, PoolId id)
+{
+  return idpool_get(w->msgs, id);
+}
+
 static SimTime
 draw(Link *l, unsigned leg)
 {

@@ -57,6 +57,11 @@ void net_hand_over(World *w, Msg *m);
 /* Frees a message made with net_msg_new that was not sent. */
 void net_msg_discard(World *w, Msg *m);
 
+/* A message made and not sent yet, by id: for a sender that holds its answer while a
+ * server of its own works on it (an event's argument names it, never a pointer). */
+PoolId net_msg_id(World *w, const Msg *m);
+Msg *net_msg_at(World *w, PoolId id);
+
 /* Outages (faults): delta +1 when one starts, -1 when it ends; they may overlap. */
 void net_set_down(World *w, NetAddr who, int delta);
 bool net_is_down(const World *w, NetAddr who);
