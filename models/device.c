@@ -573,7 +573,7 @@ pick_vo(World *w, Dev *d)
 }
 
 static SimTime
-backoff_wait(const World *w, unsigned n)
+backoff_wait(World *w, unsigned n)
 {
   const ScnRetry *r = &w->cfg->devices.retry;
   double wait = (double)r->initial;
@@ -581,6 +581,18 @@ backoff_wait(const World *w, unsigned n)
     wait *= r->factor;
   if (wait > (double)r->max)
     wait = (double)r->max;
+  /* Spread, so devices that failed together (a storm, an outage's end) do not retry
+   * together: the back-off stream is the devices' own. */
+  switch (r->jitter) {
+  case SCN_JITTER_FULL:
+    wait *= wrng_u01(&devs(w)->r_backoff);
+    break;
+  case SCN_JITTER_EQUAL:
+    wait *= 0.5 + 0.5 * wrng_u01(&devs(w)->r_backoff);
+    break;
+  default:
+    break;
+  }
   return (SimTime)wait;
 }
 

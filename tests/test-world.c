@@ -525,6 +525,76 @@ test_access_limit_spares(void)
   g_assert_cmpint((gint64)sc(n, "devices.access_expired"), ==, 0);
 }
 
+/* The retry waits a run logs ("ask the RS again in S s" after "no SHO yet"), as
+ * fractions of the un-jittered wait of the same try: initial 30 s x 2^(k-1), at most
+ * 30 min (the base scenario's retry), k counted per device. */
+static GArray *
+retry_fractions(const char *jitter)
+{
+  g_autofree char *set = g_strdup_printf("devices.retry.jitter=%s", jitter);
+  const char *sets[] = {set, NULL};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScnConfig) cfg = scn_load_string(base, "tiny.yaml", sets, &error);
+  g_assert_no_error(error);
+  g_autoptr(World) w = world_new(cfg, &error);
+  g_assert_no_error(error);
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *log = open_memstream(&buf, &len);
+  world_set_log(w, log);
+  world_run(w, NULL, NULL);
+  fclose(log);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(double));
+  g_autoptr(GHashTable) tries = g_hash_table_new(g_direct_hash, g_direct_equal);
+  g_auto(GStrv) lines = g_strsplit(buf, "\n", -1);
+  free(buf);
+  for (char **l = lines; *l; l++) {
+    unsigned dev;
+    double t, wait;
+    if (sscanf(*l, "[%lf] Device(%u){NO_SHO}: no SHO yet: ask the RS again in %lf s", &t, &dev,
+               &wait) != 3)
+      continue;
+    unsigned k = GPOINTER_TO_UINT(g_hash_table_lookup(tries, GUINT_TO_POINTER(dev))) + 1;
+    g_hash_table_insert(tries, GUINT_TO_POINTER(dev), GUINT_TO_POINTER(k));
+    double full = MIN(30.0 * pow(2, k - 1), 1800.0);
+    double f = wait / full;
+    g_array_append_val(out, f);
+  }
+  return out;
+}
+
+/* devices.retry.jitter: none keeps the exponential back-off's waits exact, full spreads
+ * each uniformly over [0, w], equal over [w/2, w]: checked on their range and mean (the
+ * mean of n uniform fractions within 4 standard errors). */
+static void
+test_retry_jitter(void)
+{
+  const struct {
+    const char *name;
+    double lo, hi;
+  } modes[] = {{"none", 1, 1}, {"full", 0, 1}, {"equal", 0.5, 1}};
+  for (size_t i = 0; i < G_N_ELEMENTS(modes); i++) {
+    g_autoptr(GArray) f = retry_fractions(modes[i].name);
+    g_assert_cmpuint(f->len, >, 200);
+    double sum = 0, lo = 2, hi = -1;
+    for (guint j = 0; j < f->len; j++) {
+      double x = g_array_index(f, double, j);
+      sum += x;
+      lo = MIN(lo, x);
+      hi = MAX(hi, x);
+    }
+    double mean = sum / f->len, want = (modes[i].lo + modes[i].hi) / 2;
+    double se = (modes[i].hi - modes[i].lo) / sqrt(12.0 * f->len);
+    g_test_message("jitter %s: %u waits, fraction of the wait %.4f..%.4f, mean %.4f", modes[i].name,
+                   f->len, lo, hi, mean);
+    g_assert_cmpfloat(lo, >=, modes[i].lo - 1e-3); /* the log rounds to 1 ms */
+    g_assert_cmpfloat(hi, <=, modes[i].hi + 1e-3);
+    g_assert_cmpfloat(fabs(mean - want), <=, 4 * se + 1e-3);
+    if (modes[i].hi > modes[i].lo) /* spread over the range, not stuck at one end */
+      g_assert_cmpfloat(hi - lo, >=, 0.8 * (modes[i].hi - modes[i].lo));
+  }
+}
+
 /* A shipped scenario, run with --set-like overrides. */
 static GHashTable *
 run_shipped(const char *name, const char *const *sets)
@@ -890,6 +960,7 @@ main(int argc, char **argv)
   g_test_add_func("/world/latency-censored", test_latency_censored);
   g_test_add_func("/world/storm-peaks", test_storm_peaks);
   g_test_add_func("/world/access-limit-spares", test_access_limit_spares);
+  g_test_add_func("/world/retry-jitter", test_retry_jitter);
   g_test_add_func("/world/fsm/table-check", test_fsm_table_check);
   g_test_add_func("/world/fsm/violation", test_fsm_violation);
   g_test_add_func("/world/fsm/log", test_fsm_log);

@@ -126,10 +126,15 @@ typedef struct {
   DistSpec register_delay;             /* owner -> SHO registration */
 } ScnOwners;
 
+/* How a retry wait is spread (devices.retry.jitter), w the exponential back-off's wait:
+ * none: w; full: uniform on [0, w]; equal: w/2 + uniform on [0, w/2]. */
+typedef enum { SCN_JITTER_NONE, SCN_JITTER_FULL, SCN_JITTER_EQUAL } ScnJitter;
+
 typedef struct {
   SimTime initial; /* us: first retry wait, > 0 */
   double factor;   /* >= 1: each wait is the previous times factor */
   SimTime max;     /* us: cap on one wait, >= initial */
+  ScnJitter jitter;
 } ScnRetry;
 
 typedef struct {

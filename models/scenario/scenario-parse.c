@@ -68,6 +68,7 @@ static const char *const recycle_names[] = {"never", "after_provisioning", NULL}
 static const char *const auth_names[] = {"milenage", "certificate", NULL};
 static const char *const cert_names[] = {"ecdsa-p256", "ed25519", NULL};
 static const char *const sho_auth_names[] = {"none", "aka", "certificate", NULL};
+static const char *const jitter_names[] = {"none", "full", "equal", NULL};
 
 static const Field pool_fields[] = {
   {"mcc", F_DIGITS, AT(ScnPimsiPool, mcc), .umin = 3, .umax = 3},
@@ -154,6 +155,7 @@ static const Field retry_fields[] = {
   {"initial", F_DURATION, AT(ScnRetry, initial), "10s", F_POSITIVE},
   {"factor", F_REAL, AT(ScnRetry, factor), "2", .dmin = 1, .dmax = 100},
   {"max", F_DURATION, AT(ScnRetry, max), "12min", F_POSITIVE},
+  {"jitter", F_ENUM, AT(ScnRetry, jitter), "equal", .names = jitter_names},
   {NULL},
 };
 
