@@ -29,11 +29,13 @@
  * arrives is lost. */
 #include "sho.h"
 
+#include <math.h>
 #include <openssl/crypto.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "m2m/kdf.h"
+#include "m2m/resource.h"
 #include "net.h"
 #include "req.h"
 #include "verifier.h"
@@ -138,6 +140,14 @@ typedef struct {
   uint8_t seq_he; /* of the real subscription; AVs stop at 255 (a handful are ever used) */
 } ShoSub;
 
+/* The download servers' figures of one SHO, under its name: sho.NAME.download_wait_mean
+ * (s), .download_wait_p99, .download_utilization, .download_queue_peak. */
+typedef enum { DLF_WAIT_MEAN, DLF_WAIT_P99, DLF_UTILISATION, DLF_QUEUE_PEAK, DLF_N } DlFigure;
+typedef struct {
+  Sho *s;
+  DlFigure what;
+} DlProbe;
+
 struct Sho {
   ShoFigures fig;
   ShoAuthFigures auth_fig;
@@ -152,6 +162,8 @@ struct Sho {
   uint8_t secret[32]; /* subscriber keys derive from it (sub_keys) */
   ShoSub *sub;        /* by device id */
   uint64_t n_dev;
+  SimResource *dl; /* the download servers; NULL: no limit */
+  DlProbe dl_probes[DLF_N];
 };
 
 #define HLOG(w, d, fmt, ...)                                                                       \
@@ -165,6 +177,36 @@ sho_at(World *w, uint32_t index)
 }
 
 static void sho_destroy(void *p);
+
+static double
+dl_figure(void *ctx)
+{
+  const DlProbe *p = ctx;
+  SimResource *r = p->s->dl;
+  const StatTally *wait = sim_resource_wait_tally(r);
+  switch (p->what) {
+  case DLF_WAIT_MEAN:
+    return wait->n > 0 ? stat_tally_mean(wait) / 1e6 : NAN;
+  case DLF_WAIT_P99:
+    return wait->n > 0 ? stat_quantiles_get(sim_resource_wait_quantiles(r), 0.99) / 1e6 : NAN;
+  case DLF_UTILISATION:
+    return sim_resource_utilisation(r);
+  default:
+    return (double)sim_resource_queue_peak(r);
+  }
+}
+
+static void
+register_download_figures(World *w, Sho *s)
+{
+  static const char *const suffix[DLF_N] = {"download_wait_mean", "download_wait_p99",
+                                            "download_utilization", "download_queue_peak"};
+  for (int i = 0; i < DLF_N; i++) {
+    s->dl_probes[i] = (DlProbe){s, (DlFigure)i};
+    g_autofree char *name = g_strdup_printf("sho.%s.%s", s->cfg->name, suffix[i]);
+    stat_registry_value(w->figs, name, dl_figure, &s->dl_probes[i]);
+  }
+}
 
 static void *
 sho_create(World *w, uint32_t index, GError **error)
@@ -185,6 +227,10 @@ sho_create(World *w, uint32_t index, GError **error)
     stat_registry_counter_fields(w->figs, SHO_AUTH_FIGURES, &s->auth_fig, sizeof s->auth_fig);
   if (s->cfg->authenticate == SCN_SHO_AUTH_CERTIFICATE)
     s->verifier = verifier_new(w, net_addr(ROLE_SHO, index), sho_ca_ready);
+  if (s->cfg->download_servers > 0) {
+    s->dl = sim_resource_new(w->sim, "sho.download", s->cfg->download_servers);
+    register_download_figures(w, s);
+  }
   s->mnc = (uint16_t)(index + 1);
   s->mnc_len = s->mnc < 100 ? 2 : 3;
   s->next_msin = 1;
@@ -207,6 +253,7 @@ sho_destroy(void *p)
   OPENSSL_cleanse(s->op, sizeof s->op);
   OPENSSL_cleanse(s->secret, sizeof s->secret);
   verifier_free(s->verifier);
+  sim_resource_free(s->dl);
   w_big_free(s->sub, s->n_dev, sizeof(ShoSub));
   g_free(s);
 }
@@ -301,11 +348,29 @@ go(ShoDl *d, DlState to)
   fsm_goto(&sho_def, d->sho, &d->state, to);
 }
 
+static void dl_event(World *w, PoolId did, unsigned event, const Msg *m);
+
+/* A download server is done with download `arg`. */
+static void
+dl_served(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  dl_event(ctx, arg, E_DONE, NULL);
+}
+
+/* download_time, on one of the SHO's download_servers when it has a limit (FIFO while all
+ * are busy), else at once. */
 static void
 start_download(World *w, Sho *s, PoolId did, ShoDl *d)
 {
   SimTime t = wrng_dist(&s->r_dl, &s->cfg->download_time);
-  go_timed(w, did, d, D_DOWNLOAD, t);
+  if (s->dl == NULL) {
+    go_timed(w, did, d, D_DOWNLOAD, t);
+  } else {
+    go(d, D_DOWNLOAD);
+    sim_cancel(w->sim, d->timer);
+    d->timer = SIM_EVENT_NONE;
+    sim_resource_request(s->dl, t, dl_served, w, did);
+  }
   HLOG(w, d, "downloading the USIM (%.3f s)", sim_time_to_s(t));
 }
 

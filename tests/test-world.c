@@ -595,6 +595,27 @@ test_retry_jitter(void)
   }
 }
 
+/* An SHO that serves one download at a time (20 s each) for 200 devices made in an hour:
+ * downloads queue (a wait, a queue, utilisation under 1), nobody is lost. */
+static void
+test_download_servers(void)
+{
+  const char *sets[] = {"home_operators.0.download_servers=1",
+                        "manufacturers.0.production={burst: {at: 0s, over: 1h, shape: uniform}}",
+                        "owners.select_home_operator_after={constant: 10min}",
+                        "devices.power_on_after={uniform: [0s, 30min]}", NULL};
+  g_autoptr(GHashTable) h = run_world(sets);
+  check_accounting(h);
+  g_assert_cmpfloat(sc(h, "sho.sho-a.download_wait_mean"), >, 10);
+  g_assert_cmpfloat(sc(h, "sho.sho-a.download_queue_peak"), >, 5);
+  double u = sc(h, "sho.sho-a.download_utilization");
+  g_assert_cmpfloat(u, >, 0);
+  g_assert_cmpfloat(u, <=, 1);
+  g_assert_cmpint((gint64)sc(h, "devices.provisioned"), ==, 200);
+  /* one server, 20 s each: 200 downloads take at least 4,000 s of it */
+  g_assert_cmpfloat(u * 2 * 86400, >=, 200 * 20 - 1e-6);
+}
+
 /* A shipped scenario, run with --set-like overrides. */
 static GHashTable *
 run_shipped(const char *name, const char *const *sets)
@@ -961,6 +982,7 @@ main(int argc, char **argv)
   g_test_add_func("/world/storm-peaks", test_storm_peaks);
   g_test_add_func("/world/access-limit-spares", test_access_limit_spares);
   g_test_add_func("/world/retry-jitter", test_retry_jitter);
+  g_test_add_func("/world/download-servers", test_download_servers);
   g_test_add_func("/world/fsm/table-check", test_fsm_table_check);
   g_test_add_func("/world/fsm/violation", test_fsm_violation);
   g_test_add_func("/world/fsm/log", test_fsm_log);

@@ -110,6 +110,7 @@ typedef struct {
   ScnShoAuth authenticate;
   DistSpec auth_time;     /* the SHO's own authentication of the device */
   DistSpec register_delay; /* SHO -> RS registration of the owner's equipment */
+  uint32_t download_servers; /* downloads served at once (an M/G/c); 0: no limit */
 } ScnHomeOperator;
 
 typedef struct {

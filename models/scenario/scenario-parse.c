@@ -127,6 +127,7 @@ static const Field ho_fields[] = {
   {"share", F_REAL, AT(ScnHomeOperator, share), .dmax = 1},
   {"download_time", F_DIST, AT(ScnHomeOperator, download_time),
    "{lognormal: {median: 20s, sigma: 0.5}}"},
+  {"download_servers", F_U32, AT(ScnHomeOperator, download_servers), "0", .umax = 1000000},
   {"authenticate", F_ENUM, AT(ScnHomeOperator, authenticate), "none",
    .names = sho_auth_names},
   {"auth_time", F_DIST, AT(ScnHomeOperator, auth_time), "{constant: 100ms}"},
