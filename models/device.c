@@ -1213,6 +1213,9 @@ fail(World *w, uint32_t id, Dev *d, const char *why)
   devs(w)->n_failed++;
   forget_credentials(w, id);
   DLOG(w, id, d, "gives up: %s", why);
+  /* Its owner hears of it and returns the PIMSI (pimsi_release_failed). */
+  if (w->cfg->registration_service.pimsi_release_failed)
+    net_send(w, from_device(w, id, d, MSG_GAVE_UP, net_addr(ROLE_OWNER, 0)), 0);
 }
 
 /* The timer of device (arg: id, seq): the expiry of its state's timer, unless the device

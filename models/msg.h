@@ -78,7 +78,7 @@ net_addr_index(NetAddr a)
   X(OWNER_REGISTER, 1)   /* owner -> SHO: this unit (dev, pimsi) is mine */                      \
   X(OWNER_ACK, 1)        /* SHO -> owner: noted */                                               \
   X(SHO_REGISTER, 1)     /* SHO -> RS: dev / pimsi is ours */                                    \
-  X(RS_ACK, 1)           /* RS -> SHO: registration or release done */                           \
+  X(RS_ACK, 1)           /* RS -> SHO or owner: registration or release done */                  \
   /* interactions 1-2: attach with the PIMSI, AKA through the visited operator */                \
   X(ATTACH, 2)           /* device -> VO: attach with pimsi (seq) */                             \
   X(REFUSED, 0)          /* VO -> device: no PIMSIs here (its time is refuse_delay) */           \
@@ -105,7 +105,8 @@ net_addr_index(NetAddr a)
   X(HOME_ATTACH, 2)      /* device -> VO: attach with the real IMSI (imsi); aux = SHO + 1 */     \
   X(UPDATE_LOCATION, 1)  /* VO -> SHO: dev (pimsi) attached here with its real IMSI */           \
   X(LOCATION_ACK, 1)     /* SHO -> VO: noted */                                                  \
-  X(RELEASE, 1)          /* SHO -> RS: the PIMSI may go back to the pool */                      \
+  X(RELEASE, 1)          /* SHO or owner -> RS: the PIMSI may go back to the pool */             \
+  X(GAVE_UP, 1)          /* device -> owner: it gave up for good (dev, pimsi) */                 \
   /* certificates (auth: certificate, or an SHO that checks them) */                             \
   X(CA_FETCH, 1)         /* VO or SHO -> RS: the trust bundle, please */                         \
   X(CA_BUNDLE, 1)        /* RS -> VO or SHO: the bundle (root + CRL) in `blob` */               

@@ -30,12 +30,15 @@ static const FsmState owner_states[O_N] = {
 };
 static const FsmDef owner_def = {"Owner", owner_states, O_N, owner_events, E_N, owner_timers, T_N};
 
-/* Registrations with the SHO: resent after growing waits until acknowledged. */
+/* Registrations with the SHO, and a failed unit's PIMSI returned to the RS: resent after
+ * growing waits until acknowledged. */
 static const ReqPolicy register_policy = {"owner registration", 0, true};
+static const ReqPolicy return_policy = {"PIMSI return", 0, true};
 
 struct Owners {
   WRng r_select, r_sho;
-  uint64_t timeouts; /* owner.timeouts */
+  uint64_t timeouts;        /* owner.timeouts */
+  uint64_t failed_returned; /* owner.failed_returned */
 };
 
 static Owners *
@@ -52,6 +55,8 @@ owners_create(World *w, uint32_t index, GError **error)
   wrng_init(&o->r_sho, w->seed, WR_OWNER, 0, 2);
   /* Purpose 3 is the owners' link to the home operators (net.c). */
   stat_registry_counter(w->figs, "owner.timeouts", &o->timeouts);
+  if (w->cfg->registration_service.pimsi_release_failed)
+    stat_registry_counter(w->figs, "owner.failed_returned", &o->failed_returned);
   return o;
 }
 
@@ -107,6 +112,18 @@ owner_dispatch(World *w, Msg *m)
   case MSG_OWNER_ACK:
     if (req_done(w, m->txn))
       fsm_dispatch(&owner_def, m->dev, O_REGISTERING, E_ACK, w, m);
+    break;
+  case MSG_GAVE_UP: { /* a unit gave up for good: its PIMSI goes back to the RS */
+    Msg *r = net_msg_new(w, MSG_RELEASE, net_addr(ROLE_OWNER, 0), net_addr(ROLE_RS, 0));
+    r->dev = m->dev;
+    r->pimsi = m->pimsi;
+    owners_of(w)->failed_returned++;
+    FSM_LOG(w->log, w_now(w), &owner_def, m->dev, O_REGISTERING, "gave up: PIMSI back to the RS");
+    req_send(w, &return_policy, r, m->dev);
+    break;
+  }
+  case MSG_RS_ACK:
+    req_done(w, m->txn);
     break;
   default:
     g_error("Owner: message %s not expected", msg_kind_info[m->kind].name);

@@ -145,6 +145,16 @@ test_wrong_credentials(void)
   g_assert_cmpint((gint64)(sc(h, "devices.failed_mac")), ==, (gint64)(sc(h, "devices.failed")));
   g_assert_cmpfloat(sc(h, "aka.failures"), >=, 3 * sc(h, "devices.failed"));
   g_assert_cmpint((gint64)(sc(h, "rs.lookups")), ==, (gint64)(0)); /* none got as far as the RS */
+  /* Their owners return the PIMSIs of the units that gave up (pimsi_release_failed): each
+   * one released (quarantined, here), none held for good (a handful still on the way). */
+  g_assert_cmpint((gint64)sc(h, "owner.failed_returned"), ==, (gint64)sc(h, "devices.failed"));
+  g_assert_cmpfloat(sc(h, "rs.pimsi.released"), >=, sc(h, "devices.failed") - 3);
+  g_assert_cmpfloat(sc(h, "rs.pimsi.released"), <=, sc(h, "devices.failed"));
+  const char *keep[] = {"manufacturers.0.wrong_credentials=1",
+                        "registration_service.pimsi_release_failed=false", NULL};
+  g_autoptr(GHashTable) k = run_world(keep);
+  g_assert_cmpint((gint64)sc(k, "rs.pimsi.released"), ==, 0);
+  g_assert_false(g_hash_table_contains(k, "owner.failed_returned"));
 }
 
 static void

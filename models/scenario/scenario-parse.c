@@ -83,6 +83,7 @@ static const Field rs_fields[] = {
   {"pimsi_recycle", F_ENUM, AT(ScnRegistrationService, pimsi_recycle), "never",
    .names = recycle_names},
   {"pimsi_quarantine", F_DURATION, AT(ScnRegistrationService, pimsi_quarantine), "1d"},
+  {"pimsi_release_failed", F_BOOL, AT(ScnRegistrationService, pimsi_release_failed), "true"},
   {"av_servers", F_U32, AT(ScnRegistrationService, av_servers), "4", .umin = 1,
    .umax = 100000},
   {"av_service_time", F_DIST, AT(ScnRegistrationService, av_service_time),

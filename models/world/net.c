@@ -197,6 +197,8 @@ link_delay(World *w, const Msg *m)
   case ROLE_RS *ROLE_N + ROLE_SHO:
     return draw(&n->sho_rs[ib], 1);
   case ROLE_SHO *ROLE_N + ROLE_OWNER:
+  case ROLE_RS *ROLE_N + ROLE_OWNER:  /* a failed unit's PIMSI returned */
+  case ROLE_OWNER *ROLE_N + ROLE_DEV: /* the owner hears a unit gave up */
     return draw(n->owners, 1);
   case ROLE_RS *ROLE_N + ROLE_MFR:
     return 0;
