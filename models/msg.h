@@ -150,6 +150,11 @@ typedef struct {
   uint8_t der[1024]; /* the device certificate (DER) */
 } MsgCert;
 
+/* One unit of a fleet registered in bulk (the blob of OWNER_REGISTER / SHO_REGISTER). */
+typedef struct {
+  uint32_t dev, pimsi;
+} MsgUnit;
+
 typedef struct {
   uint8_t kind;   /* MsgKind */
   uint8_t status; /* MsgStatus */
@@ -161,12 +166,13 @@ typedef struct {
   uint64_t ctx;   /* the requester's own context (a VO's attach, an SHO's download); echoed */
   uint32_t dev;   /* the equipment concerned */
   uint32_t pimsi; /* its PIMSI index in the pool */
-  uint32_t aux;   /* MSG_LOOKUP_ANSWER, MSG_HOME_ATTACH: SHO index + 1 */
+  uint32_t aux;   /* MSG_LOOKUP_ANSWER, MSG_HOME_ATTACH: SHO index + 1; a fleet: its units */
   uint32_t pad2;
   Imsi imsi;      /* MSG_HOME_ATTACH, MSG_AV_REQUEST to an SHO: the real IMSI */
   PoolId batch;  /* MSG_AV_ANSWER: an AV batch (freed with the message unless taken) */
   MsgCert *cert; /* certificate mode: a proof (freed with the message unless taken) */
-  void *blob;    /* MSG_CA_BUNDLE: a GBytes (unreffed with the message unless taken) */
+  void *blob;    /* MSG_CA_BUNDLE: a GBytes (unreffed with the message unless taken);
+                    a fleet's OWNER_REGISTER / SHO_REGISTER: its units, MsgUnit[aux] */
   union {
     struct {
       uint8_t rand[MIL_K_LEN];

@@ -581,7 +581,26 @@ sho_ca_ready(SimEngine *sim, void *ctx, uint64_t arg)
 static void
 on_owner_register(World *w, Sho *s, const Msg *o)
 {
-  if (!knows(s, o->dev)) {
+  if (o->blob != NULL) { /* a fleet: the units new here, registered at the RS in one go */
+    gsize len;
+    const MsgUnit *u = g_bytes_get_data(o->blob, &len);
+    GArray *fresh = g_array_new(FALSE, FALSE, sizeof(MsgUnit));
+    for (gsize i = 0; i < len / sizeof(MsgUnit); i++)
+      if (!knows(s, u[i].dev)) {
+        s->sub[u[i].dev].state = SUB_KNOWN;
+        g_array_append_val(fresh, u[i]);
+      }
+    if (fresh->len > 0) {
+      FSM_LOG(w->log, w_now(w), &sho_def, s->index, D_NEW,
+              "fleet of %u units registered by its owner; registering at the RS", fresh->len);
+      const MsgUnit *f = &g_array_index(fresh, MsgUnit, 0);
+      Msg *r = to_rs(w, s, MSG_SHO_REGISTER, f->dev, f->pimsi);
+      r->aux = fresh->len;
+      r->blob = g_bytes_new(fresh->data, fresh->len * sizeof(MsgUnit));
+      req_send(w, &register_policy, r, 0);
+    }
+    g_array_free(fresh, TRUE);
+  } else if (!knows(s, o->dev)) {
     s->sub[o->dev].state = SUB_KNOWN;
     FSM_LOG(w->log, w_now(w), &sho_def, s->index, D_NEW,
             "dev %u: registered by its owner; registering at the RS", o->dev);

@@ -626,6 +626,31 @@ test_download_servers(void)
   g_assert_cmpfloat(u * 2 * 86400, >=, 200 * 20 - 1e-6);
 }
 
+/* Owners as fleets: 200 units in fleets of 20 make 10 fleets, each registered in one
+ * request at its SHO and in one at the RS (every unit registered once); with fleets of 30
+ * the last 20 units wait for a fleet that is never full, until fleet_window closes it. */
+static void
+test_fleets(void)
+{
+  const char *full[] = {"owners.fleet_size=20", NULL};
+  g_autoptr(GHashTable) a = run_world(full);
+  check_accounting(a);
+  g_assert_cmpint((gint64)sc(a, "owner.fleets"), ==, 10);
+  g_assert_cmpint((gint64)sc(a, "rs.sho_registrations"), ==, 200);
+  g_assert_cmpfloat(sc(a, "devices.provisioned"), >=, 190);
+  const char *partial[] = {"owners.fleet_size=30", NULL};
+  g_autoptr(GHashTable) b = run_world(partial);
+  check_accounting(b);
+  g_assert_cmpint((gint64)sc(b, "owner.fleets"), ==, 6);
+  g_assert_cmpint((gint64)sc(b, "rs.sho_registrations"), ==, 180);
+  g_assert_cmpfloat(sc(b, "devices.provisioned"), <=, 180);
+  const char *window[] = {"owners.fleet_size=30", "owners.fleet_window=2h", NULL};
+  g_autoptr(GHashTable) c = run_world(window);
+  check_accounting(c);
+  g_assert_cmpfloat(sc(c, "owner.fleets"), >, 6);
+  g_assert_cmpint((gint64)sc(c, "rs.sho_registrations"), ==, 200);
+}
+
 /* A shipped scenario, run with --set-like overrides. */
 static GHashTable *
 run_shipped(const char *name, const char *const *sets)
@@ -993,6 +1018,7 @@ main(int argc, char **argv)
   g_test_add_func("/world/access-limit-spares", test_access_limit_spares);
   g_test_add_func("/world/retry-jitter", test_retry_jitter);
   g_test_add_func("/world/download-servers", test_download_servers);
+  g_test_add_func("/world/fleets", test_fleets);
   g_test_add_func("/world/fsm/table-check", test_fsm_table_check);
   g_test_add_func("/world/fsm/violation", test_fsm_violation);
   g_test_add_func("/world/fsm/log", test_fsm_log);

@@ -126,6 +126,9 @@ typedef struct {
 typedef struct {
   DistSpec select_home_operator_after; /* after the PIMSI is installed (hand-over) */
   DistSpec register_delay;             /* owner -> SHO registration */
+  uint32_t fleet_size;                 /* units per owner (fleet), >= 1 */
+  SimTime fleet_window;                /* us: a fleet not full this long after its first
+                                          unit is registered as it is, > 0 */
 } ScnOwners;
 
 /* How a retry wait is spread (devices.retry.jitter), w the exponential back-off's wait:

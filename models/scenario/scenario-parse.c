@@ -150,6 +150,8 @@ static const Field owner_fields[] = {
   {"select_home_operator_after", F_DIST, AT(ScnOwners, select_home_operator_after),
    "{exponential: 1d}"},
   {"register_delay", F_DIST, AT(ScnOwners, register_delay), "{constant: 1s}"},
+  {"fleet_size", F_U32, AT(ScnOwners, fleet_size), "1", .umin = 1, .umax = 1000000},
+  {"fleet_window", F_DURATION, AT(ScnOwners, fleet_window), "7d", F_POSITIVE},
   {NULL},
 };
 

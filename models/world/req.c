@@ -38,13 +38,15 @@ send(World *w, PoolId id, Req *r)
   r->timer = w_after(w, wait_for(w, r), on_timeout, id);
   Msg *m = net_msg_new(w, (MsgKind)r->copy.kind, r->copy.from, r->copy.to);
   memcpy(m, &r->copy, sizeof *m);
+  if (m->blob != NULL) /* each copy sent holds its own reference */
+    g_bytes_ref(m->blob);
   net_send(w, m, 0);
 }
 
 PoolId
 req_send(World *w, const ReqPolicy *p, Msg *m, uint64_t ref)
 {
-  g_assert(m->batch == POOL_NONE && m->cert == NULL && m->blob == NULL);
+  g_assert(m->batch == POOL_NONE && m->cert == NULL);
   void *rec;
   PoolId id = idpool_alloc(w->reqs, &rec);
   Req *r = rec;
@@ -52,6 +54,7 @@ req_send(World *w, const ReqPolicy *p, Msg *m, uint64_t ref)
   r->ref = ref;
   m->txn = id;
   memcpy(&r->copy, m, sizeof r->copy);
+  m->blob = NULL; /* the copy has its reference now */
   net_msg_discard(w, m);
   send(w, id, r);
   return id;
@@ -61,6 +64,8 @@ static void
 forget(World *w, PoolId id, Req *r)
 {
   sim_cancel(w->sim, r->timer);
+  if (r->copy.blob != NULL)
+    g_bytes_unref(r->copy.blob);
   explicit_bzero(&r->copy.u, sizeof r->copy.u);
   idpool_release(w->reqs, id);
 }
@@ -110,4 +115,19 @@ size_t
 req_live(const World *w)
 {
   return idpool_live(w->reqs);
+}
+
+static void
+drop_blob(void *data, PoolId id, void *record)
+{
+  Req *r = record;
+  if (r->copy.blob != NULL)
+    g_bytes_unref(r->copy.blob);
+  r->copy.blob = NULL;
+}
+
+void
+req_drain(World *w)
+{
+  idpool_foreach(w->reqs, drop_blob, NULL);
 }

@@ -20,7 +20,8 @@ typedef struct {
 
 /* Starts a request: m (from net_msg_new, from and to set) gets its txn and is sent now;
  * a copy stays for resends. `ref` is the requester's own handle (given back on timeout).
- * m must own nothing (no batch, certificate or blob). Returns the request's id. */
+ * m must own no batch or certificate; a blob (GBytes) is kept by reference for the resends.
+ * Returns the request's id. */
 PoolId req_send(World *w, const ReqPolicy *p, Msg *m, uint64_t ref);
 
 /* True, with the requester's ref, while the request `id` is pending. */
@@ -32,3 +33,6 @@ bool req_done(World *w, PoolId id);
 
 /* Requests pending now. */
 size_t req_live(const World *w);
+
+/* The run is over: what pending requests still hold (a blob) goes. */
+void req_drain(World *w);

@@ -22,6 +22,7 @@
 #include "manufacturer.h"
 #include "net.h"
 #include "owner.h"
+#include "req.h"
 #include "rs.h"
 #include "sho.h"
 #include "vo.h"
@@ -239,6 +240,8 @@ world_free(World *w)
   net_drain(w);
   net_free(w->net);
   idpool_free(w->msgs);
+  if (w->reqs != NULL)
+    req_drain(w);
   idpool_free(w->reqs);
   idpool_free(w->batches);
   for (int r = 0; r < ROLE_N; r++) {
