@@ -32,8 +32,8 @@
 #include "verifier.h"
 #include "wrand.h"
 
-/* AV requests: request_timeout each, given up after two. */
-static const ReqPolicy av_policy = {"AV request", 2, false};
+/* AV requests: request_timeout each, given up after two; the resend jittered (req.h). */
+static const ReqPolicy av_policy = {"AV request", 2, false, true};
 /* The home network hears of a real-IMSI attach until it acknowledges (it then releases
  * the PIMSI: a lost location update would hold it for good). */
 static const ReqPolicy location_policy = {"location update", 0, true};

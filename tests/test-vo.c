@@ -144,9 +144,9 @@ test_refused_at_vo_b(void)
   harness_free(h);
 }
 
-/* The RS does not answer: the request again after request_timeout (the same txn), then
- * after two sends the device is rejected with a network failure; an answer after that is
- * dropped. */
+/* The RS does not answer: the request again after request_timeout and a jitter of at
+ * most half of it (the same txn), then after two sends the device is rejected with a
+ * network failure request_timeout after the resend; an answer after that is dropped. */
 static void
 test_av_gave_up(void)
 {
@@ -156,16 +156,19 @@ test_av_gave_up(void)
   g_assert_cmpuint(q->status, ==, ST_OK);
   harness_run(h, ATTACH_LEG + TIMEOUT + ROAM - 1);
   g_assert_cmpuint(harness_count(h, MSG_AV_REQUEST), ==, 1);
-  harness_run(h, ATTACH_LEG + TIMEOUT + ROAM);
+  harness_run(h, ATTACH_LEG + TIMEOUT + TIMEOUT / 2 + ROAM);
   g_assert_cmpuint(harness_count(h, MSG_AV_REQUEST), ==, 2);
   const Msg *q2 = harness_last(h, MSG_AV_REQUEST);
+  SimTime resent = harness_at(h, q2) - ROAM;
+  g_assert_cmpint(resent, >=, ATTACH_LEG + TIMEOUT);
+  g_assert_cmpint(resent, <=, ATTACH_LEG + TIMEOUT + TIMEOUT / 2);
   g_assert_cmpuint(q2->txn, ==, q->txn);
   g_assert_cmpuint(q2->ctx, ==, q->ctx);
   g_assert_cmpfloat_with_epsilon(harness_figure(h, "rs.timeouts"), 1, 1e-9);
-  harness_run(h, ATTACH_LEG + 2 * TIMEOUT + REJ_LEG - 1);
+  harness_run(h, resent + TIMEOUT + REJ_LEG - 1);
   g_assert_cmpuint(harness_count(h, MSG_REJECTED), ==, 0);
   g_assert_cmpfloat_with_epsilon(harness_figure(h, "vo.gave_up"), 1, 1e-9);
-  harness_run(h, ATTACH_LEG + 2 * TIMEOUT + REJ_LEG);
+  harness_run(h, resent + TIMEOUT + REJ_LEG);
   const Msg *r = harness_last(h, MSG_REJECTED);
   g_assert_nonnull(r);
   g_assert_cmpuint(r->status, ==, ST_FAILED);
@@ -369,6 +372,42 @@ test_spares(void)
   harness_free(h);
 }
 
+/* Requests that timed out together are not all sent again together: eight attaches at
+ * once, the RS silent, eight resends at eight different moments within half a
+ * request_timeout of the timeout. */
+static void
+test_resends_spread(void)
+{
+  Harness *h = harness_new(ROLE_VO, NULL);
+  for (uint32_t i = 0; i < 8; i++) {
+    Msg *a = harness_msg(h, MSG_ATTACH, net_addr(ROLE_DEV, 10 + i), 0);
+    a->dev = 10 + i;
+    a->pimsi = 20 + i;
+    a->seq = SEQ;
+    harness_send(h, a);
+  }
+  harness_run(h, ATTACH_LEG + TIMEOUT + TIMEOUT / 2 + ROAM);
+  g_assert_cmpuint(harness_count(h, MSG_AV_REQUEST), ==, 16);
+  g_autoptr(GHashTable) at = g_hash_table_new(g_int64_hash, g_int64_equal);
+  for (guint i = 0; i < h->got->len; i++) {
+    const Msg *m = h->got->pdata[i];
+    SimTime t = harness_at(h, m);
+    if (m->kind != MSG_AV_REQUEST || t == ATTACH_LEG + ROAM)
+      continue; /* the first sends, all at once */
+    g_assert_cmpint(t - ROAM, >=, ATTACH_LEG + TIMEOUT);
+    g_assert_cmpint(t - ROAM, <=, ATTACH_LEG + TIMEOUT + TIMEOUT / 2);
+    SimTime *k = g_new(SimTime, 1);
+    *k = t;
+    g_hash_table_add(at, k);
+  }
+  g_assert_cmpuint(g_hash_table_size(at), ==, 8);
+  GList *keys = g_hash_table_get_keys(at);
+  for (GList *l = keys; l; l = l->next)
+    g_free(l->data);
+  g_list_free(keys);
+  harness_free(h);
+}
+
 /* The attach with the real IMSI, at a VO that takes no PIMSIs (vo-b: a real subscriber
  * roams as usual): the AV comes from the home network (the SHO the device names), not the
  * RS; RES = XRES grants, and the SHO hears of it in a location update resent until
@@ -549,6 +588,7 @@ main(int argc, char **argv)
   g_test_add_func("/vo/spares", test_spares);
   g_test_add_func("/vo/spares-purged", test_spares_purged);
   g_test_add_func("/vo/home-attach", test_home_attach);
+  g_test_add_func("/vo/resends-spread", test_resends_spread);
   g_test_add_func("/vo/outage", test_outage);
   g_test_add_func("/vo/outage-late-copy", test_outage_late_copy);
   g_test_add_func("/vo/outage-loses-bundle", test_outage_loses_bundle);

@@ -12,6 +12,7 @@
 #include "idpool.h"
 #include "net.h"
 #include "role.h"
+#include "wrand.h"
 
 typedef struct {
   const ReqPolicy *policy;
@@ -23,6 +24,7 @@ typedef struct {
 } Req;
 
 static void on_timeout(SimEngine *sim, void *ctx, uint64_t arg);
+static void on_resend(SimEngine *sim, void *ctx, uint64_t arg);
 
 static SimTime
 wait_for(const World *w, const Req *r)
@@ -84,10 +86,27 @@ on_timeout(SimEngine *sim, void *ctx, uint64_t arg)
   /* The requester may have closed the request itself meanwhile. */
   if ((r = idpool_lookup(w->reqs, arg)) == NULL)
     return;
-  if (give_up)
+  if (give_up) {
     forget(w, arg, r);
-  else
+  } else if (r->policy->jitter) {
+    double spread = wrng_u01(&w->r_resend) * 0.5;
+    r->timer = w_after(w, (SimTime)(spread * (double)w->cfg->registration_service.request_timeout),
+                       on_resend, arg);
+  } else {
     send(w, arg, r);
+  }
+}
+
+/* The jittered resend of a request still pending (an answer meanwhile cancelled it). */
+static void
+on_resend(SimEngine *sim, void *ctx, uint64_t arg)
+{
+  World *w = ctx;
+  Req *r = idpool_lookup(w->reqs, arg);
+  if (r == NULL)
+    return;
+  r->timer = SIM_EVENT_NONE;
+  send(w, arg, r);
 }
 
 bool

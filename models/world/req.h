@@ -16,6 +16,9 @@ typedef struct {
   unsigned max_tries; /* sends before giving up; 0: until answered */
   bool growing;       /* waits grow per send as w_timeout (devices.retry.factor, capped);
                          otherwise request_timeout each */
+  bool jitter;        /* a resend waits a further uniform [0, request_timeout / 2] after
+                         the timeout, so requests that timed out together (an outage)
+                         are not all sent again at once */
 } ReqPolicy;
 
 /* Starts a request: m (from net_msg_new, from and to set) gets its txn and is sent now;

@@ -57,6 +57,7 @@ struct World {
   SealCtx *seal;      /* the USIM packages' engine (seal.h) */
   AkaRandom aka_rand; /* RAND source for aka_he_generate: the DRBG */
   uint64_t seed;
+  RngStream r_resend; /* the request helper's resend jitter (req.h) */
 
   IdPool *msgs;                   /* Msg records in flight (net.h) */
   IdPool *reqs;                   /* pending requests (req.h) */

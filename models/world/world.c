@@ -157,6 +157,7 @@ world_new(const ScnConfig *cfg, GError **error)
   g_autoptr(World) w = g_new0(World, 1);
   w->cfg = cfg;
   w->seed = cfg->seed;
+  wrng_init(&w->r_resend, w->seed, WR_VO, 0, 5); /* a VO purpose its own draws do not use */
   w->sim = sim_engine_new();
   aka_config_init(&w->aka);
   w->aka.ind_bits = cfg->registration_service.ind_bits;
