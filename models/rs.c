@@ -150,6 +150,7 @@ struct Rs {
   StatSamples hold;                       /* PIMSI allocation -> release, s */
   IntervalMean busy_sample, queue_sample; /* the series' last samples (interval_mean) */
   uint64_t held_peak;                     /* most PIMSIs unavailable at once */
+  uint64_t in_use_max, held_max;          /* the most since the series' last sample */
   PimsiPool *pool;
   RsRecord *rec;
   uint64_t n_rec;
@@ -361,7 +362,10 @@ note_pool(World *w)
   stat_level_set(&rs->in_use, w_now(w), (double)pool_n_in_use(rs->pool));
   /* Unavailable: in use, quarantined or retired (the pool up to date after an allocation
    * or a release, the only times this count can rise). */
-  rs->held_peak = MAX(rs->held_peak, pool_size(rs->pool) - pool_n_free(rs->pool));
+  uint64_t held = pool_size(rs->pool) - pool_n_free(rs->pool);
+  rs->held_peak = MAX(rs->held_peak, held);
+  rs->held_max = MAX(rs->held_max, held);
+  rs->in_use_max = MAX(rs->in_use_max, pool_n_in_use(rs->pool));
   if (rs->exhausted_at < 0 && pool_n_free(rs->pool) == 0)
     rs->exhausted_at = w_now(w);
 }
@@ -939,6 +943,27 @@ series_quarantined(void *ctx)
   return (double)pool_n_quarantined(((Rs *)ctx)->pool);
 }
 
+/* The most PIMSIs in use, and unavailable (in use + quarantined + retired), at any moment
+ * of the interval ending now; the next interval starts from the counts now (the pool was
+ * advanced to now by series_in_use). */
+static double
+series_in_use_max(void *ctx)
+{
+  Rs *rs = ctx;
+  uint64_t m = rs->in_use_max;
+  rs->in_use_max = pool_n_in_use(rs->pool);
+  return (double)m;
+}
+
+static double
+series_held_max(void *ctx)
+{
+  Rs *rs = ctx;
+  uint64_t m = rs->held_max;
+  rs->held_max = pool_size(rs->pool) - pool_n_free(rs->pool);
+  return (double)m;
+}
+
 /* The average of a level over the interval since the previous sample, from the exact
  * integral now (0 at the first sample, which closes no interval). */
 static double
@@ -998,6 +1023,8 @@ register_figures(World *w, Rs *rs)
     stat_registry_km(w->figs, "rs.pimsi.hold_km", &rs->hold, hold_censored, rs);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.in_use", series_in_use, rs);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.quarantined", series_quarantined, rs);
+  stat_sampler_add_probe(w->sampler, "rs.pimsi.in_use_max", series_in_use_max, rs);
+  stat_sampler_add_probe(w->sampler, "rs.pimsi.held_max", series_held_max, rs);
   stat_sampler_add_probe(w->sampler, "rs.av.queue", series_queue, rs);
   stat_sampler_add_probe(w->sampler, "rs.av.queue_max", series_queue_max, rs);
   stat_sampler_add_probe(w->sampler, "rs.av.utilization", series_utilisation, rs);

@@ -651,6 +651,44 @@ test_fleets(void)
   g_assert_cmpint((gint64)sc(c, "rs.sho_registrations"), ==, 200);
 }
 
+typedef struct {
+  double in_use_max, held_max, in_use_sampled;
+} SeriesMax;
+
+static bool
+series_max(void *data, const char *name, double t, double value)
+{
+  SeriesMax *m = data;
+  if (strcmp(name, "rs.pimsi.in_use_max") == 0)
+    m->in_use_max = MAX(m->in_use_max, value);
+  else if (strcmp(name, "rs.pimsi.held_max") == 0)
+    m->held_max = MAX(m->held_max, value);
+  else if (strcmp(name, "rs.pimsi.in_use") == 0)
+    m->in_use_sampled = MAX(m->in_use_sampled, value);
+  return true;
+}
+
+/* The interval maxima of the pool's series reach the run's peaks exactly (every moment
+ * is in some interval), which the point samples of rs.pimsi.in_use can miss. */
+static void
+test_series_maxima(void)
+{
+  const char *sets[] = {"output.series_interval=6h", NULL};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScnConfig) cfg = scn_load_string(base, "tiny.yaml", sets, &error);
+  g_assert_no_error(error);
+  g_autoptr(World) w = world_new(cfg, &error);
+  g_assert_no_error(error);
+  world_run(w, NULL, NULL);
+  SeriesMax m = {0, 0, 0};
+  world_foreach_series(w, series_max, &m);
+  g_autoptr(GHashTable) h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  world_foreach_scalar(w, collect, h);
+  g_assert_cmpfloat_with_epsilon(m.in_use_max, sc(h, "rs.pimsi.in_use_peak"), 1e-9);
+  g_assert_cmpfloat_with_epsilon(m.held_max, sc(h, "rs.pimsi.held_peak"), 1e-9);
+  g_assert_cmpfloat(m.in_use_sampled, <=, m.in_use_max);
+}
+
 /* A shipped scenario, run with --set-like overrides. */
 static GHashTable *
 run_shipped(const char *name, const char *const *sets)
@@ -1019,6 +1057,7 @@ main(int argc, char **argv)
   g_test_add_func("/world/retry-jitter", test_retry_jitter);
   g_test_add_func("/world/download-servers", test_download_servers);
   g_test_add_func("/world/fleets", test_fleets);
+  g_test_add_func("/world/series-maxima", test_series_maxima);
   g_test_add_func("/world/fsm/table-check", test_fsm_table_check);
   g_test_add_func("/world/fsm/violation", test_fsm_violation);
   g_test_add_func("/world/fsm/log", test_fsm_log);
