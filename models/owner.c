@@ -10,6 +10,8 @@
  * belong to (the choice timer before, the SHO's acknowledgement after). */
 #include "owner.h"
 
+#include <math.h>
+
 #include "net.h"
 #include "req.h"
 #include "wrand.h"
@@ -41,10 +43,11 @@ typedef struct {
   GArray *units;     /* MsgUnit */
   SimEventId window; /* closes it fleet_window after its first unit */
   uint64_t serial;   /* of the fleet being filled (the window event names it) */
+  uint32_t size;     /* its size, drawn at its first unit (owners.fleet_size) */
 } OpenFleet;
 
 struct Owners {
-  WRng r_select, r_sho;
+  WRng r_select, r_sho, r_fleet;
   uint64_t timeouts;        /* owner.timeouts */
   uint64_t failed_returned; /* owner.failed_returned */
   uint64_t fleets;          /* owner.fleets: fleets registered in bulk */
@@ -53,6 +56,14 @@ struct Owners {
   uint64_t next_serial;
   size_t n_open;
 };
+
+/* Owners buy fleets (owners.fleet_size other than 1): the units go to them in bulk. */
+static bool
+w_fleets(const World *w)
+{
+  const ScnCount *c = &w->cfg->owners.fleet_size;
+  return !(c->kind == SCN_COUNT_CONSTANT && c->a == 1);
+}
 
 static Owners *
 owners_of(World *w)
@@ -70,7 +81,8 @@ owners_create(World *w, uint32_t index, GError **error)
   stat_registry_counter(w->figs, "owner.timeouts", &o->timeouts);
   if (w->cfg->registration_service.pimsi_release_failed)
     stat_registry_counter(w->figs, "owner.failed_returned", &o->failed_returned);
-  if (w->cfg->owners.fleet_size > 1) {
+  if (w_fleets(w)) {
+    wrng_init(&o->r_fleet, w->seed, WR_OWNER, 0, 4);
     stat_registry_counter(w->figs, "owner.fleets", &o->fleets);
     o->n_open = w->cfg->n_manufacturers;
     o->open = g_new0(OpenFleet, o->n_open);
@@ -143,6 +155,24 @@ registering(void *ctx, uint64_t id, unsigned event, void *data)
 
 static void fleet_select(SimEngine *sim, void *ctx, uint64_t arg);
 
+/* One fleet's size (owners.fleet_size). */
+static uint32_t
+fleet_size(WRng *r, const ScnCount *c)
+{
+  switch (c->kind) {
+  case SCN_COUNT_UNIFORM:
+    return c->a + (uint32_t)floor(wrng_u01(r) * (double)(c->b - c->a + 1));
+  case SCN_COUNT_GEOMETRIC: {
+    if (c->mean <= 1)
+      return 1;
+    double n = 1 + floor(log(wrng_u01(r)) / log(1 - 1 / c->mean));
+    return n > 1e6 ? 1000000u : (uint32_t)n;
+  }
+  default:
+    return c->a;
+  }
+}
+
 static void
 fleet_close(World *w, Owners *o, size_t mi)
 {
@@ -179,10 +209,12 @@ fleet_unit(World *w, Owners *o, const Msg *h)
   OpenFleet *f = &o->open[mi];
   MsgUnit u = {h->dev, h->pimsi};
   g_array_append_val(f->units, u);
-  if (f->units->len == 1)
+  if (f->units->len == 1) {
+    f->size = fleet_size(&o->r_fleet, &w->cfg->owners.fleet_size);
     f->window = w_after(w, w->cfg->owners.fleet_window, fleet_window,
                         w_arg((uint32_t)f->serial, (uint32_t)mi));
-  if (f->units->len >= w->cfg->owners.fleet_size)
+  }
+  if (f->units->len >= f->size)
     fleet_close(w, o, mi);
 }
 
@@ -214,13 +246,13 @@ owner_dispatch(World *w, Msg *m)
 {
   switch (m->kind) {
   case MSG_HANDED_OVER:
-    if (w->cfg->owners.fleet_size > 1)
+    if (w_fleets(w))
       fleet_unit(w, owners_of(w), m);
     else
       fsm_dispatch(&owner_def, m->dev, O_HOLDING, E_HANDED_OVER, w, m);
     break;
   case MSG_OWNER_ACK:
-    if (req_done(w, m->txn) && w->cfg->owners.fleet_size == 1)
+    if (req_done(w, m->txn) && !w_fleets(w))
       fsm_dispatch(&owner_def, m->dev, O_REGISTERING, E_ACK, w, m);
     break;
   case MSG_GAVE_UP: { /* a unit gave up for good: its PIMSI goes back to the RS */

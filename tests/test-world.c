@@ -644,6 +644,14 @@ test_fleets(void)
   g_assert_cmpint((gint64)sc(b, "owner.fleets"), ==, 6);
   g_assert_cmpint((gint64)sc(b, "rs.sho_registrations"), ==, 180);
   g_assert_cmpfloat(sc(b, "devices.provisioned"), <=, 180);
+  /* Sizes drawn per fleet, 5 to 15: between 200 / 15 and 200 / 5 fleets, every unit
+   * registered once. */
+  const char *drawn[] = {"owners.fleet_size={uniform: [5, 15]}", "owners.fleet_window=1d", NULL};
+  g_autoptr(GHashTable) d = run_world(drawn);
+  g_assert_cmpfloat(sc(d, "owner.fleets"), >=, 200.0 / 15);
+  g_assert_cmpfloat(sc(d, "owner.fleets"), <=, 200.0 / 5);
+  g_assert_cmpint((gint64)sc(d, "owner.fleets"), !=, (gint64)sc(a, "owner.fleets"));
+  g_assert_cmpint((gint64)sc(d, "rs.sho_registrations"), ==, 200);
   const char *window[] = {"owners.fleet_size=30", "owners.fleet_window=2h", NULL};
   g_autoptr(GHashTable) c = run_world(window);
   check_accounting(c);

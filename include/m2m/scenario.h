@@ -123,10 +123,20 @@ typedef struct {
   SimTime retry_after;        /* us: wait before retrying when the pool is empty, > 0 */
 } ScnManufacturer;
 
+/* A distribution of a count (owners.fleet_size): N, {uniform: [A, B]} (integers, A <= B,
+ * each equally likely) or {geometric: MEAN} (1, 2, ... with P(n) = p (1 - p)^(n - 1),
+ * p = 1 / MEAN; heavy enough to make a few fleets large). */
+typedef enum { SCN_COUNT_CONSTANT, SCN_COUNT_UNIFORM, SCN_COUNT_GEOMETRIC } ScnCountKind;
+typedef struct {
+  ScnCountKind kind;
+  uint32_t a, b; /* constant: a; uniform: [a, b] */
+  double mean;   /* geometric: >= 1 */
+} ScnCount;
+
 typedef struct {
   DistSpec select_home_operator_after; /* after the PIMSI is installed (hand-over) */
   DistSpec register_delay;             /* owner -> SHO registration */
-  uint32_t fleet_size;                 /* units per owner (fleet), >= 1 */
+  ScnCount fleet_size;                 /* units per owner (fleet), >= 1 */
   SimTime fleet_window;                /* us: a fleet not full this long after its first
                                           unit is registered as it is, > 0 */
 } ScnOwners;
@@ -241,6 +251,7 @@ ssize_t scn_config_find_ho(const ScnConfig *cfg, const char *name);
 /* Canonical YAML text of a distribution ("{lognormal: {median: 20s, sigma: 0.5}}") and
  * of an arrival process ("{poisson: 500/d}"). Caller frees. */
 char *scn_dist_to_string(const DistSpec *d);
+char *scn_count_to_string(const ScnCount *c);
 char *scn_arrival_to_string(const ArrivalSpec *a);
 
 /* Total devices over all manufacturers. */

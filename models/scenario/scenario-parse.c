@@ -26,6 +26,7 @@ typedef enum {
   F_RATE,     /* double events per second */
   F_SHAPE,    /* two doubles alpha, beta: "beta(A,B)" or "uniform" */
   F_DIST,     /* DistSpec */
+  F_COUNT,    /* ScnCount, each count in umin..umax */
   F_ARRIVAL,  /* ArrivalSpec */
   F_ENUM,     /* an int-sized enum; names[] in enum order */
   F_MAP,      /* nested struct described by sub */
@@ -150,7 +151,7 @@ static const Field owner_fields[] = {
   {"select_home_operator_after", F_DIST, AT(ScnOwners, select_home_operator_after),
    "{exponential: 1d}"},
   {"register_delay", F_DIST, AT(ScnOwners, register_delay), "{constant: 1s}"},
-  {"fleet_size", F_U32, AT(ScnOwners, fleet_size), "1", .umin = 1, .umax = 1000000},
+  {"fleet_size", F_COUNT, AT(ScnOwners, fleet_size), "1", .umin = 1, .umax = 1000000},
   {"fleet_window", F_DURATION, AT(ScnOwners, fleet_window), "7d", F_POSITIVE},
   {NULL},
 };
@@ -402,6 +403,22 @@ scn_dist_to_string(const DistSpec *d)
   g_assert_not_reached();
 }
 
+char *
+scn_count_to_string(const ScnCount *c)
+{
+  switch (c->kind) {
+  case SCN_COUNT_CONSTANT:
+    return g_strdup_printf("%u", c->a);
+  case SCN_COUNT_UNIFORM:
+    return g_strdup_printf("{uniform: [%u, %u]}", c->a, c->b);
+  case SCN_COUNT_GEOMETRIC: {
+    g_autofree char *m = fmt_real(c->mean);
+    return g_strdup_printf("{geometric: %s}", m);
+  }
+  }
+  g_assert_not_reached();
+}
+
 static char *
 fmt_shape(double alpha, double beta)
 {
@@ -508,6 +525,9 @@ field_expect(const Field *f)
     return g_strdup("beta(A,B) with A, B > 0, or uniform");
   case F_DIST:
     return g_strdup("a distribution: " DIST_FORMS);
+  case F_COUNT:
+    return g_strdup_printf("a count from %llu to %llu: N, {uniform: [A, B]} or {geometric: MEAN}",
+                           (unsigned long long)f->umin, (unsigned long long)f->umax);
   case F_ARRIVAL:
     return g_strdup("an arrival process: " ARRIVAL_FORMS);
   case F_ENUM: {
@@ -683,6 +703,48 @@ conv_dist(Conv *c, const Field *f, const ScnNode *v, DistSpec *out, const char *
   }
 }
 
+/* N, {constant: N}, {uniform: [A, B]} or {geometric: MEAN}, every count in the field's
+ * range, into *out. */
+static void
+conv_count(Conv *c, const Field *f, const ScnNode *v, ScnCount *out, const char *path)
+{
+  const Field one = {f->key, F_U32, 0, NULL, 0, .umin = f->umin, .umax = f->umax};
+  memset(out, 0, sizeof *out);
+  if (v->kind == SCN_NODE_SCALAR) {
+    conv_field(c, &one, v, NULL, &out->a, path);
+    return;
+  }
+  if (v->kind != SCN_NODE_MAP || v->items->len != 2) {
+    conv_bad(c, f, v, path, NULL);
+    return;
+  }
+  const ScnNode *k = v->items->pdata[0], *val = v->items->pdata[1];
+  g_autofree char *sub = path_join(path, k->text);
+  if (strcmp(k->text, "constant") == 0) {
+    conv_field(c, &one, val, k, &out->a, sub);
+  } else if (strcmp(k->text, "uniform") == 0) {
+    out->kind = SCN_COUNT_UNIFORM;
+    if (val->kind != SCN_NODE_SEQ || val->items->len != 2) {
+      scn_diag_add(c->d, val, "%s: expected a list of two counts [A, B] with A <= B", sub);
+      return;
+    }
+    size_t before = scn_diag_count(c->d);
+    g_autofree char *p0 = path_join(sub, "0"), *p1 = path_join(sub, "1");
+    conv_field(c, &one, val->items->pdata[0], NULL, &out->a, p0);
+    conv_field(c, &one, val->items->pdata[1], NULL, &out->b, p1);
+    if (scn_diag_count(c->d) == before && out->a > out->b)
+      scn_diag_add(c->d, val, "%s: lower bound is above the upper bound (expected [A, B] with "
+                   "A <= B)", sub);
+  } else if (strcmp(k->text, "geometric") == 0) {
+    out->kind = SCN_COUNT_GEOMETRIC;
+    const Field mean = {"geometric", F_REAL, 0, NULL, 0, .dmin = 1, .dmax = (double)f->umax};
+    conv_field(c, &mean, val, k, &out->mean, sub);
+  } else {
+    scn_diag_add(c->d, k, "%s: unknown count distribution '%s' (allowed: N, {constant: N}, "
+                 "{uniform: [A, B]}, {geometric: MEAN})", path, k->text);
+  }
+}
+
 /* In flow style, {shape: beta(3,4)} (as scenario.md writes it) reaches us split at the
  * comma: shape: "beta(3" and a key "4)" without a value. Joins them back (a copy). */
 static ScnNode *
@@ -833,7 +895,8 @@ conv_field(Conv *c, const Field *f, const ScnNode *v, const ScnNode *anchor, voi
   const char *why = NULL;
 
   bool scalar_kind = f->kind != F_MAP && f->kind != F_LIST && f->kind != F_NAMES &&
-                     f->kind != F_DIST && f->kind != F_ARRIVAL && f->kind != F_VARY;
+                     f->kind != F_DIST && f->kind != F_COUNT && f->kind != F_ARRIVAL &&
+                     f->kind != F_VARY;
   if (scn_node_is_null(v) && (f->kind == F_MAP || f->kind == F_LIST)) {
     /* "owners:" with nothing below it: the defaults (or an empty list). */
     g_autoptr(ScnNode) empty =
@@ -959,6 +1022,9 @@ conv_field(Conv *c, const Field *f, const ScnNode *v, const ScnNode *anchor, voi
     return;
   case F_DIST:
     conv_dist(c, f, v, at, path);
+    return;
+  case F_COUNT:
+    conv_count(c, f, v, at, path);
     return;
   case F_ARRIVAL:
     conv_arrival(c, f, v, at, path);
@@ -1289,6 +1355,9 @@ params_walk(const Field *fields, const void *base, const char *prefix, GPtrArray
       break;
     case F_DIST:
       params_add(out, key, scn_dist_to_string(at));
+      break;
+    case F_COUNT:
+      params_add(out, key, scn_count_to_string(at));
       break;
     case F_ARRIVAL:
       params_add(out, key, scn_arrival_to_string(at));
