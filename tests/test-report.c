@@ -161,6 +161,9 @@ test_single_run(Fixture *fx, gconstpointer data)
   assert_has(text, "one.db: 1 run, seed 7.");
   assert_has(text, "<tr><td class=\"key\">rs.pimsi.blocked</td><td>20</td></tr>");
   assert_has(text, "Provisioning latency CDF");
+  /* the latency figures say which devices they cover */
+  assert_has(text, "over the devices provisioned by the end of the run only");
+  assert_has(text, "over every device that powered on");
   g_assert_null(strstr(text, "step approximation"));
 }
 

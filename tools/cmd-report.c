@@ -343,6 +343,15 @@ build(GString *h, Study *s, const char *db, const char *gnuplot, const char *tmp
                        "half-width of its 95% confidence interval (Student t, n &minus; 1 "
                        "degrees of freedom). (n=k) marks a scalar that only k runs "
                        "recorded.</p>\n");
+  /* Which population a latency covers: the figure that misleads is the one read over the
+   * wrong devices. */
+  g_string_append(h, "<p class=\"note\">Provisioning latency: <code>provision.latency.*</code> "
+                     "is over the devices provisioned by the end of the run only (biased low "
+                     "while some are still in progress); <code>provision.latency_km.*</code> is "
+                     "over every device that powered on, those in progress counted at their age "
+                     "(Kaplan-Meier), absent where the estimate does not reach. "
+                     "<code>rs.av.utilization</code> is over the whole run, "
+                     "<code>rs.av.utilization_peak</code> over its busiest second.</p>\n");
   scalar_tables(h, s);
   g_string_append(h, "</section>\n");
 
