@@ -521,6 +521,7 @@ on_produced(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
   /* E_FACTORY_USIM: the home operator was known; the SHO's USIM is in (no PIMSI). */
   go(w, id, d, S_FACTORY);
   devs(w)->n_factory++;
+  w_unit_settled(w);
   devs(w)->n_stored_or_later++;
   DLOG(w, id, d, "SHO USIM installed at the factory");
 }
@@ -1132,6 +1133,7 @@ on_reattaching(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
     disarm(w, d);
     go(w, id, d, S_DONE);
     devs(w)->n_done_or_reattach++;
+    w_unit_settled(w);
     devs(w)->fig.attached_real++;
     stat_samples_add(&devs(w)->attach_latency, sim_time_to_s(w_now(w) - d->t_power_on));
     DLOG(w, id, d, "attached with the real IMSI");
@@ -1213,9 +1215,12 @@ fail(World *w, uint32_t id, Dev *d, const char *why)
   devs(w)->n_failed++;
   forget_credentials(w, id);
   DLOG(w, id, d, "gives up: %s", why);
-  /* Its owner hears of it and returns the PIMSI (pimsi_release_failed). */
+  /* Its owner hears of it and returns the PIMSI (pimsi_release_failed); the unit is done
+   * for good once the RS has it back (the owner says so), or now. */
   if (w->cfg->registration_service.pimsi_release_failed)
     net_send(w, from_device(w, id, d, MSG_GAVE_UP, net_addr(ROLE_OWNER, 0)), 0);
+  else
+    w_unit_settled(w);
 }
 
 /* The timer of device (arg: id, seq): the expiry of its state's timer, unless the device

@@ -264,8 +264,9 @@ owner_dispatch(World *w, Msg *m)
     req_send(w, &return_policy, r, m->dev);
     break;
   }
-  case MSG_RS_ACK:
-    req_done(w, m->txn);
+  case MSG_RS_ACK: /* a failed unit's PIMSI is back: that unit is done for good */
+    if (req_done(w, m->txn))
+      w_unit_settled(w);
     break;
   default:
     g_error("Owner: message %s not expected", msg_kind_info[m->kind].name);

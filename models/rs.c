@@ -158,7 +158,7 @@ struct Rs {
   WRng r_av, r_reg;
   SimResource *av;        /* the AV servers: c-server FIFO station (resource.h) */
   SimResource *front;     /* the front servers (non-AV work); NULL: unlimited */
-  double quarantine_area; /* PIMSI x s spent in quarantine (counted at release) */
+  SimTime quarantine_area; /* PIMSI x us in quarantine, whole quarantines (at release) */
 };
 
 #define RLOG(w, idx, st, ...) FSM_LOG((w)->log, w_now(w), &rec_def, (idx), (st), __VA_ARGS__)
@@ -758,8 +758,8 @@ rec_release(void *ctx, uint64_t idx, unsigned event, void *data)
     if (!pool_release(rs->pool, (uint32_t)idx, now))
       g_error("pool_release refused PIMSI %u", (uint32_t)idx);
     stat_samples_add(&rs->hold, sim_time_to_s(now - r->t_alloc));
-    SimTime q = MIN(w->cfg->registration_service.pimsi_quarantine, w->cfg->duration - now);
-    rs->quarantine_area += sim_time_to_s(q);
+    /* The whole quarantine; what lies past the run's end comes off when read. */
+    rs->quarantine_area += w->cfg->registration_service.pimsi_quarantine;
     OPENSSL_cleanse(&r->keys, sizeof r->keys);
     fsm_goto(&rec_def, idx, &r->state, R_FREE);
     rs->fig.releases++;
@@ -878,7 +878,7 @@ value(void *ctx)
 {
   const RsProbe *p = ctx;
   Rs *rs = p->rs;
-  SimTime end = rs->w->cfg->duration;
+  SimTime end = w_end(rs->w);
   switch (p->what) {
   case V_WAIT_MEAN: /* seconds; absent without a request */
     return wait_figure(rs, JOB_AV, false);
@@ -906,8 +906,11 @@ value(void *ctx)
     return stat_level_mean(&rs->in_use, end);
   case V_IN_USE_PEAK:
     return rs->in_use.max;
-  case V_QUARANTINED_MEAN:
-    return rs->quarantine_area / sim_time_to_s(end);
+  case V_QUARANTINED_MEAN: {
+    pool_advance(rs->pool, end);
+    SimTime past = pool_quarantine_after(rs->pool, end); /* the quarantines' part past the end */
+    return (double)(rs->quarantine_area - past) / (double)end;
+  }
   case V_HOLD_MEAN:
     return stat_samples_mean(&rs->hold);
   case V_EXHAUSTED_AT:

@@ -491,6 +491,21 @@ stat_sampler_start(StatSampler *s)
     s->next = sim_schedule(s->sim, 0, stat_sampler_fire, s, 0);
 }
 
+void
+stat_sampler_finish(StatSampler *s)
+{
+  SimTime now = sim_now(s->sim);
+  if (s->next == SIM_EVENT_NONE || now >= s->end)
+    return; /* the last sample was (or will be) taken at the end */
+  sim_cancel(s->sim, s->next);
+  s->next = SIM_EVENT_NONE;
+  size_t n = s->times->len;
+  if (n > 0 && g_array_index(s->times, SimTime, n - 1) == now)
+    return;
+  s->end = now;
+  stat_sampler_fire(s->sim, s, 0);
+}
+
 size_t
 stat_sampler_n_probes(const StatSampler *s)
 {

@@ -85,7 +85,8 @@ test_quickstart(void)
   g_assert_no_error(error);
   g_assert_cmpstr(cfg->name, ==, "quickstart");
   g_assert_cmpuint(cfg->seed, ==, 1);
-  g_assert_cmpint(cfg->duration, ==, 3 * SIM_D);
+  g_assert_cmpint(cfg->duration, ==, 60 * SIM_D);
+  g_assert_cmpint(cfg->stop_when, ==, SCN_STOP_SETTLED);
   const ScnRegistrationService *rs = &cfg->registration_service;
   g_assert_cmpstr(rs->pimsi_pool.mcc, ==, "901");
   g_assert_cmpstr(rs->pimsi_pool.mnc, ==, "70");
@@ -179,7 +180,7 @@ test_flow_style(void)
   g_autoptr(ScnConfig) block = scn_load(path, NULL, NULL);
   g_assert_nonnull(block);
   static const char flow[] =
-    "{name: quickstart, seed: 1, duration: 3d,\n"
+    "{name: quickstart, seed: 1, duration: 60d, stop_when: settled,\n"
     " registration_service: {pimsi_pool: {mcc: \"901\", mnc: \"70\", size: 5000},\n"
     "   pimsi_recycle: after_provisioning, pimsi_quarantine: 1d, av_servers: 4,\n"
     "   av_service_time: {exponential: 2ms}, av_batch: 1, auth: milenage},\n"
@@ -551,7 +552,7 @@ test_documented_defaults(void)
       continue;
     g_autofree char *raw = g_strndup(cells[0] + 1, strcspn(cells[0] + 1, "`"));
     if (strchr(raw, '.') == NULL && strcmp(raw, "name") && strcmp(raw, "seed") &&
-        strcmp(raw, "duration"))
+        strcmp(raw, "duration") && strcmp(raw, "stop_when"))
       continue; /* the Values tables */
     g_auto(GStrv) parts = g_strsplit(raw, "[]", -1);
     g_autofree char *key = g_strjoinv(".0", parts);

@@ -697,6 +697,59 @@ test_series_maxima(void)
   g_assert_cmpfloat(m.in_use_sampled, <=, m.in_use_max);
 }
 
+typedef struct {
+  double last_t;
+  guint rows;
+} LastSample;
+
+static bool
+last_sample(void *data, const char *name, double t, double value)
+{
+  LastSample *l = data;
+  if (strcmp(name, "devices.provisioned") == 0) {
+    l->last_t = t;
+    l->rows++;
+  }
+  return true;
+}
+
+/* stop_when: settled ends the run when the last unit is done and nothing is pending: the
+ * same outcome as running the full 60 days (same seed), ended days earlier, with the last
+ * series sample at the end and the time averages over the shorter run. */
+static void
+test_stop_when_settled(void)
+{
+  const char *sets[] = {"duration=60d", "stop_when=settled", NULL};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScnConfig) cfg = scn_load_string(base, "tiny.yaml", sets, &error);
+  g_assert_no_error(error);
+  g_autoptr(World) w = world_new(cfg, &error);
+  g_assert_no_error(error);
+  world_run(w, NULL, NULL);
+  g_autoptr(GHashTable) h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  world_foreach_scalar(w, collect, h);
+  LastSample l = {0, 0};
+  world_foreach_series(w, last_sample, &l);
+  check_accounting(h);
+  double end = sc(h, "engine.end_s");
+  g_assert_cmpfloat(end, <, 60 * 86400.0);
+  g_assert_cmpfloat(end, >, 86400.0);
+  g_assert_cmpint((gint64)sc(h, "devices.in_progress"), ==, 0);
+  g_assert_cmpint((gint64)(sc(h, "devices.provisioned") + sc(h, "devices.failed")), ==, 200);
+  g_assert_cmpint((gint64)sc(h, "devices.attached_real"), ==, (gint64)sc(h, "devices.provisioned"));
+  g_assert_cmpint((gint64)sc(h, "rs.pimsi.released"), ==, 200); /* every release acknowledged */
+  g_assert_cmpfloat_with_epsilon(l.last_t, end, 1e-9);
+  const char *full[] = {"duration=60d", NULL};
+  g_autoptr(GHashTable) f = run_world(full);
+  g_assert_cmpfloat_with_epsilon(sc(f, "engine.end_s"), 60 * 86400.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon(sc(h, "provision.latency.p50"), sc(f, "provision.latency.p50"), 1e-9);
+  g_assert_cmpfloat_with_epsilon(sc(h, "devices.provisioned"), sc(f, "devices.provisioned"), 1e-9);
+  /* the same PIMSI-seconds over a shorter run */
+  g_assert_cmpfloat_with_epsilon(sc(h, "rs.pimsi.in_use_mean") * end,
+                                 sc(f, "rs.pimsi.in_use_mean") * 60 * 86400.0, 1e-3);
+  g_assert_cmpfloat(sc(h, "rs.pimsi.in_use_mean"), >, sc(f, "rs.pimsi.in_use_mean"));
+}
+
 /* A shipped scenario, run with --set-like overrides. */
 static GHashTable *
 run_shipped(const char *name, const char *const *sets)
@@ -1066,6 +1119,7 @@ main(int argc, char **argv)
   g_test_add_func("/world/download-servers", test_download_servers);
   g_test_add_func("/world/fleets", test_fleets);
   g_test_add_func("/world/series-maxima", test_series_maxima);
+  g_test_add_func("/world/stop-when-settled", test_stop_when_settled);
   g_test_add_func("/world/fsm/table-check", test_fsm_table_check);
   g_test_add_func("/world/fsm/violation", test_fsm_violation);
   g_test_add_func("/world/fsm/log", test_fsm_log);

@@ -189,7 +189,13 @@ print_summary(const ScnConfig *cfg, const char *path, const WorldSummary *s)
   printf("  failures     AKA %" G_GUINT64_FORMAT "  resyncs %" G_GUINT64_FORMAT
          "  RS timeouts %" G_GUINT64_FORMAT "  VO refusals %" G_GUINT64_FORMAT "\n",
          s->aka_failures, s->aka_resyncs, s->rs_timeouts, s->vo_refusals);
-  printf("  engine       %" G_GUINT64_FORMAT " events in %.2f s wall\n", s->events, s->wall_s);
+  if (s->end_s >= 86400)
+    g_snprintf(a, sizeof a, "%.1f d", s->end_s / 86400);
+  else
+    human(a, sizeof a, s->end_s);
+  printf("  engine       %" G_GUINT64_FORMAT " events in %.2f s wall; the run ended at %s%s\n",
+         s->events, s->wall_s, a,
+         s->settled ? ": settled (every unit done, nothing pending)" : ", its duration");
 }
 
 int

@@ -95,6 +95,11 @@ bool pool_is_in_use(const PimsiPool *pool, uint32_t index);
 uint64_t pool_size(const PimsiPool *pool);
 uint64_t pool_n_in_use(const PimsiPool *pool);
 uint64_t pool_n_quarantined(const PimsiPool *pool);
+
+/* The part of the quarantines still running that lies after t (sum over the PIMSIs in
+ * quarantine of their free-again time minus t, us; retired PIMSIs not counted): what a
+ * run ending at t did not see of them. */
+int64_t pool_quarantine_after(const PimsiPool *pool, int64_t t);
 uint64_t pool_n_free(const PimsiPool *pool);
 uint64_t pool_n_allocations(const PimsiPool *pool);
 uint64_t pool_n_refusals(const PimsiPool *pool);

@@ -123,6 +123,11 @@ typedef struct {
   SimTime retry_after;        /* us: wait before retrying when the pool is empty, > 0 */
 } ScnManufacturer;
 
+/* When a run ends (stop_when): at `duration`, or once the world is done -- every unit of
+ * every manufacturer made, each one provisioned and attached with its real IMSI, failed,
+ * or given its USIM at the factory, and no request pending -- with `duration` the limit. */
+typedef enum { SCN_STOP_DURATION, SCN_STOP_SETTLED } ScnStopWhen;
+
 /* A distribution of a count (owners.fleet_size): N, {uniform: [A, B]} (integers, A <= B,
  * each equally likely) or {geometric: MEAN} (1, 2, ... with P(n) = p (1 - p)^(n - 1),
  * p = 1 / MEAN; heavy enough to make a few fleets large). */
@@ -191,7 +196,8 @@ typedef struct {
 typedef struct {
   char *name;
   uint64_t seed;    /* 0 .. 2^63 - 1 */
-  SimTime duration; /* us of simulated time, > 0 */
+  SimTime duration; /* us of simulated time, > 0 (with stop_when: settled, the limit) */
+  ScnStopWhen stop_when;
   ScnRegistrationService registration_service;
   ScnVisitedOperator *visited_operators;
   size_t n_visited_operators; /* >= 1 */

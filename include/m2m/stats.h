@@ -168,6 +168,10 @@ void stat_sampler_add_probe(StatSampler *s, const char *name, StatProbeFn fn, vo
 /* Schedules the first sample at the current time. */
 void stat_sampler_start(StatSampler *s);
 
+/* The run ends now, before `end`: the last sample is taken now (unless one was at this
+ * very time) and no later one. */
+void stat_sampler_finish(StatSampler *s);
+
 size_t stat_sampler_n_probes(const StatSampler *s);
 const char *stat_sampler_probe_name(const StatSampler *s, size_t probe);
 SimTime stat_sampler_interval(const StatSampler *s);

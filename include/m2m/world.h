@@ -92,6 +92,8 @@ typedef struct {
   bool certificates; /* the run used certificates; then the cert_* figures: */
   uint64_t cert_issued, cert_accepted, cert_refused, cert_rs_checks, cert_bundles;
   uint64_t events;
+  double end_s;            /* simulated time the run ended at */
+  bool settled;            /* it ended because the world was done (stop_when: settled) */
   double wall_s;           /* wall time of world_run */
   size_t bytes_per_device; /* world memory / devices (estimate of the flat arrays) */
 } WorldSummary;

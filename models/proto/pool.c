@@ -237,6 +237,19 @@ pool_n_in_use(const PimsiPool *pool)
   return pool->n_in_use;
 }
 
+int64_t
+pool_quarantine_after(const PimsiPool *pool, int64_t t)
+{
+  g_return_val_if_fail(pool != NULL, 0);
+  int64_t sum = 0;
+  for (uint64_t k = pool->n_recycled; k < pool->n_recycled + pool->n_quarantined; k++) {
+    int64_t at = pool->ring_free_at[ring_slot(pool, k)];
+    if (at > t)
+      sum += at - t;
+  }
+  return sum;
+}
+
 uint64_t
 pool_n_quarantined(const PimsiPool *pool)
 {

@@ -70,6 +70,7 @@ static const char *const auth_names[] = {"milenage", "certificate", NULL};
 static const char *const cert_names[] = {"ecdsa-p256", "ed25519", NULL};
 static const char *const sho_auth_names[] = {"none", "aka", "certificate", NULL};
 static const char *const jitter_names[] = {"none", "full", "equal", NULL};
+static const char *const stop_names[] = {"duration", "settled", NULL};
 
 static const Field pool_fields[] = {
   {"mcc", F_DIGITS, AT(ScnPimsiPool, mcc), .umin = 3, .umax = 3},
@@ -197,6 +198,7 @@ static const Field top_fields[] = {
   {"name", F_TEXT, AT(ScnConfig, name)},
   {"seed", F_U64, AT(ScnConfig, seed), "1", .umax = INT64_MAX},
   {"duration", F_DURATION, AT(ScnConfig, duration), NULL, F_POSITIVE},
+  {"stop_when", F_ENUM, AT(ScnConfig, stop_when), "duration", .names = stop_names},
   {"registration_service", F_MAP, AT(ScnConfig, registration_service), .sub = rs_fields},
   {"visited_operators", F_LIST, AT(ScnConfig, visited_operators), NULL, F_NONEMPTY,
    .sub = vo_fields, .count_off = offsetof(ScnConfig, n_visited_operators),

@@ -127,6 +127,8 @@ req_done(World *w, PoolId id)
   if (r == NULL)
     return false;
   forget(w, id, r);
+  if (idpool_live(w->reqs) == 0)
+    w_check_settled(w); /* the last thing pending may have been this */
   return true;
 }
 

@@ -66,6 +66,9 @@ struct World {
   const RoleClass *roles[ROLE_N]; /* the role table (role.h), by RoleKind */
   IdPool *ctx[ROLE_N];            /* each role kind's procedure contexts (role.h) */
   uint32_t next_device;           /* id of the next unit a manufacturer makes */
+  uint64_t n_settled;             /* units done for good (w_unit_settled) */
+  SimTime end;                    /* when the run ended: duration, or when it settled */
+  bool settled;
 
   void **inst[ROLE_N]; /* each role kind's instances (role.h), scenario order */
   size_t n_inst[ROLE_N];
@@ -160,6 +163,20 @@ static inline SimTime
 w_now(const World *w)
 {
   return sim_now(w->sim);
+}
+
+/* A unit is done for good (attached with its real IMSI, failed, or given its USIM at the
+ * factory); with stop_when: settled the run ends once all are and nothing is pending. */
+void w_unit_settled(World *w);
+
+/* Nothing may be pending any more (a request was answered): the settled check again. */
+void w_check_settled(World *w);
+
+/* When the run ends (or ended): duration, or the moment it settled. */
+static inline SimTime
+w_end(const World *w)
+{
+  return w->end;
 }
 
 /* Schedules fn after `delay`; a delay past the end of the run is dropped by the engine

@@ -149,6 +149,30 @@ engine_wall_s(void *ctx)
   return ((World *)ctx)->wall_s;
 }
 
+static double
+engine_end_s(void *ctx)
+{
+  return sim_time_to_s(w_end(ctx));
+}
+
+void
+w_check_settled(World *w)
+{
+  if (w->cfg->stop_when != SCN_STOP_SETTLED || w->settled)
+    return;
+  if (w->next_device < w->total_devices || w->n_settled < w->total_devices || req_live(w) > 0)
+    return;
+  w->settled = true;
+  sim_stop(w->sim);
+}
+
+void
+w_unit_settled(World *w)
+{
+  w->n_settled++;
+  w_check_settled(w);
+}
+
 World *
 world_new(const ScnConfig *cfg, GError **error)
 {
@@ -157,6 +181,7 @@ world_new(const ScnConfig *cfg, GError **error)
   g_autoptr(World) w = g_new0(World, 1);
   w->cfg = cfg;
   w->seed = cfg->seed;
+  w->end = cfg->duration;
   wrng_init(&w->r_resend, w->seed, WR_VO, 0, 5); /* a VO purpose its own draws do not use */
   w->sim = sim_engine_new();
   aka_config_init(&w->aka);
@@ -212,6 +237,7 @@ world_new(const ScnConfig *cfg, GError **error)
   }
   stat_registry_value(w->figs, "engine.events", engine_events, w);
   stat_registry_value(w->figs, "engine.wall_s", engine_wall_s, w);
+  stat_registry_value(w->figs, "engine.end_s", engine_end_s, w);
   stat_sampler_start(w->sampler);
   return g_steal_pointer(&w);
 }
@@ -333,11 +359,15 @@ world_run(World *w, WorldProgressFn progress, void *data)
   /* Run in slices of simulated time so the progress callback is called regularly
    * without a check per event. */
   enum { SLICES = 1000 };
-  for (int i = 1; i <= SLICES; i++) {
+  for (int i = 1; i <= SLICES && !w->settled; i++) {
     SimTime until = i == SLICES ? end : (SimTime)((double)end * i / SLICES);
     sim_run_until(w->sim, until);
     if (progress)
       progress(data, sim_now(w->sim), end, sim_events_executed(w->sim));
+  }
+  if (w->settled) { /* stop_when: settled: the run ends here, the last sample now */
+    w->end = sim_now(w->sim);
+    stat_sampler_finish(w->sampler);
   }
   w->events = sim_events_executed(w->sim);
   w->wall_s = (double)(g_get_monotonic_time() - t0) / 1e6;
@@ -461,6 +491,8 @@ world_summary(const World *w_, WorldSummary *o)
 #undef F
 #undef N
   o->events = w->events;
+  o->end_s = sim_time_to_s(w_end(w));
+  o->settled = w->settled;
   o->wall_s = w->wall_s;
   o->bytes_per_device = w->total_devices ? w_memory(w) / w->total_devices : 0;
 }
