@@ -80,6 +80,33 @@ run_world(const char *const *sets)
   return run_config(cfg);
 }
 
+/* A world of the base scenario, run (with a log when `log` is not NULL); free with
+ * ran_clear. The world points at its configuration, so both live together. */
+typedef struct {
+  ScnConfig *cfg;
+  World *w;
+} Ran;
+
+static void
+ran_world(const char *const *sets, FILE *log, Ran *r)
+{
+  g_autoptr(GError) error = NULL;
+  r->cfg = scn_load_string(base, "tiny.yaml", sets, &error);
+  g_assert_no_error(error);
+  r->w = world_new(r->cfg, &error);
+  g_assert_no_error(error);
+  if (log != NULL)
+    world_set_log(r->w, log);
+  world_run(r->w, NULL, NULL);
+}
+
+static void
+ran_clear(Ran *r)
+{
+  g_clear_pointer(&r->w, world_free);
+  g_clear_pointer(&r->cfg, scn_config_free);
+}
+
 static double
 sc(GHashTable *h, const char *name)
 {
@@ -543,16 +570,12 @@ retry_fractions(const char *jitter)
 {
   g_autofree char *set = g_strdup_printf("devices.retry.jitter=%s", jitter);
   const char *sets[] = {set, NULL};
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ScnConfig) cfg = scn_load_string(base, "tiny.yaml", sets, &error);
-  g_assert_no_error(error);
-  g_autoptr(World) w = world_new(cfg, &error);
-  g_assert_no_error(error);
   char *buf = NULL;
   size_t len = 0;
   FILE *log = open_memstream(&buf, &len);
-  world_set_log(w, log);
-  world_run(w, NULL, NULL);
+  Ran r;
+  ran_world(sets, log, &r);
+  ran_clear(&r);
   fclose(log);
   GArray *out = g_array_new(FALSE, FALSE, sizeof(double));
   g_autoptr(GHashTable) tries = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -682,12 +705,9 @@ static void
 test_series_maxima(void)
 {
   const char *sets[] = {"output.series_interval=6h", NULL};
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ScnConfig) cfg = scn_load_string(base, "tiny.yaml", sets, &error);
-  g_assert_no_error(error);
-  g_autoptr(World) w = world_new(cfg, &error);
-  g_assert_no_error(error);
-  world_run(w, NULL, NULL);
+  Ran r;
+  ran_world(sets, NULL, &r);
+  World *w = r.w;
   SeriesMax m = {0, 0, 0};
   world_foreach_series(w, series_max, &m);
   g_autoptr(GHashTable) h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -695,6 +715,7 @@ test_series_maxima(void)
   g_assert_cmpfloat_with_epsilon(m.in_use_max, sc(h, "rs.pimsi.in_use_peak"), 1e-9);
   g_assert_cmpfloat_with_epsilon(m.held_max, sc(h, "rs.pimsi.held_peak"), 1e-9);
   g_assert_cmpfloat(m.in_use_sampled, <=, m.in_use_max);
+  ran_clear(&r);
 }
 
 typedef struct {
@@ -720,12 +741,9 @@ static void
 test_stop_when_settled(void)
 {
   const char *sets[] = {"duration=60d", "stop_when=settled", NULL};
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ScnConfig) cfg = scn_load_string(base, "tiny.yaml", sets, &error);
-  g_assert_no_error(error);
-  g_autoptr(World) w = world_new(cfg, &error);
-  g_assert_no_error(error);
-  world_run(w, NULL, NULL);
+  Ran r;
+  ran_world(sets, NULL, &r);
+  World *w = r.w;
   g_autoptr(GHashTable) h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   world_foreach_scalar(w, collect, h);
   LastSample l = {0, 0};
@@ -748,6 +766,7 @@ test_stop_when_settled(void)
   g_assert_cmpfloat_with_epsilon(sc(h, "rs.pimsi.in_use_mean") * end,
                                  sc(f, "rs.pimsi.in_use_mean") * 60 * 86400.0, 1e-3);
   g_assert_cmpfloat(sc(h, "rs.pimsi.in_use_mean"), >, sc(f, "rs.pimsi.in_use_mean"));
+  ran_clear(&r);
 }
 
 /* A shipped scenario, run with --set-like overrides. */
