@@ -9,10 +9,13 @@
  *                          1/leg (msg_kind_info: the attach 1/2, challenge and answer 1/4;
  *                          refusal and grant 0, their time is the VO's own)
  *   VO i <-> RS            VO i's roaming interface: roaming_delay
+ *   VO i <-> SHO           the same roaming interface (the SHO as home network of a real
+ *                          IMSI: its AVs, the location update)
  *   device <-> RS or SHO   through the VO the device is attached to (Msg.via): the same
  *                          roaming interface, roaming_delay
  *   SHO j <-> RS           SHO j's register_delay
- *   owners <-> SHO         owners.register_delay
+ *   owners <-> SHO, RS     owners.register_delay (a failed unit's PIMSI returned to the RS)
+ *   device <-> owners      owners.register_delay (the owner hears a unit gave up)
  *   manufacturer <-> RS    no delay (the factory's line to the RS is not modelled)
  *
  * Each link draws from its own random stream (the stream numbers are those the roles used
