@@ -1,6 +1,7 @@
 /* Figures transcripts: every shipped scenario (and variants that take the paths the
  * shipped ones do not: certificates, the SHO's own authentication, outages of a VO and an
- * SHO, timeouts everywhere, wrong credentials, SQN desync, IND bits below 5) run with a
+ * SHO, timeouts everywhere, wrong credentials, SQN desync, IND bits below 5, front servers,
+ * fleets) run with a
  * fixed seed, and every scalar and series compared bit for bit with the transcript
  * checked in under tests/golden/ (wall-clock figures aside).
  *
