@@ -1,9 +1,8 @@
 /* Figures transcripts: every shipped scenario (and variants that take the paths the
  * shipped ones do not: certificates, the SHO's own authentication, outages of a VO and an
  * SHO, timeouts everywhere, wrong credentials, SQN desync, IND bits below 5, front servers,
- * fleets) run with a
- * fixed seed, and every scalar and series compared bit for bit with the transcript
- * checked in under tests/golden/ (wall-clock figures aside).
+ * fleets) run with a fixed seed, and every scalar and series compared bit for bit with
+ * the transcript checked in under tests/golden/ (wall-clock figures aside).
  *
  * A change to the world's code that must not move figures (a redesign, a speed-up) keeps
  * these transcripts; a change that moves them on purpose regenerates them with
