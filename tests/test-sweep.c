@@ -14,6 +14,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "m2m/ci.h"
 #include "m2m/results.h"
 #include "m2m/sweep.h"
 #include "testutil.h"
@@ -666,6 +667,122 @@ test_bad_input(Fixture *fx, gconstpointer data)
   g_assert_false(g_file_test(parts, G_FILE_TEST_EXISTS));
 }
 
+/* --precision: each point gets replications until its watched figure's 95 % half-width
+ * is within REL of its mean (or the maximum is reached), replication r with the same seed
+ * at every point; the merged database holds exactly those runs, and the claim holds in it;
+ * the same command again changes nothing (resumed from the parts); a figure no run reports
+ * and a precision that is not a fraction are refused. */
+static void
+test_precision(Fixture *fx, gconstpointer data)
+{
+  g_autofree char *o = NULL, *e = NULL;
+  if (tu_run_m2msim(&o, &e, "run", "--help", NULL) != 0) {
+    g_test_skip("m2msim run not available in this build");
+    return;
+  }
+  const char *argv[] = {"sweep",
+                        fx->scn,
+                        "--vary",
+                        "registration_service.pimsi_pool.size=150,600",
+                        "--set",
+                        "manufacturers.0.devices=120",
+                        "--set",
+                        "duration=2d",
+                        "--precision",
+                        "0.15",
+                        "--precision-of",
+                        "provision.latency.p50",
+                        "--max-replications",
+                        "12",
+                        "-r",
+                        "2",
+                        "-j",
+                        "2",
+                        "-o",
+                        fx->db,
+                        NULL};
+  for (int pass = 0; pass < 2; pass++) {
+    g_clear_pointer(&o, g_free);
+    g_clear_pointer(&e, g_free);
+    if (tu_run_m2msimv(&o, &e, argv) != 0)
+      g_error("precision sweep failed: %s", e);
+    g_assert_nonnull(strstr(o, "provision.latency.p50"));
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ResReader) r = res_reader_open(fx->db, &error);
+    g_assert_no_error(error);
+    g_autoptr(GPtrArray) runs = res_reader_runs(r, &error);
+    g_assert_no_error(error);
+    /* per pool size: its replications' latencies and seeds, by replication number */
+    GArray *lat[2] = {g_array_new(FALSE, TRUE, sizeof(double)),
+                      g_array_new(FALSE, TRUE, sizeof(double))};
+    GArray *seed[2] = {g_array_new(FALSE, TRUE, sizeof(uint64_t)),
+                       g_array_new(FALSE, TRUE, sizeof(uint64_t))};
+    for (guint i = 0; i < runs->len; i++) {
+      const ResRun *run = runs->pdata[i];
+      g_autoptr(GPtrArray) params = res_reader_params(r, run->id, &error);
+      int k = -1;
+      for (guint j = 0; j < params->len; j++) {
+        const ResParam *p = params->pdata[j];
+        if (strcmp(p->key, "registration_service.pimsi_pool.size") == 0)
+          k = strcmp(p->value, "150") == 0 ? 0 : 1;
+      }
+      g_assert_cmpint(k, >=, 0);
+      double v;
+      g_assert_true(res_reader_scalar(r, run->id, "provision.latency.p50", &v, &error));
+      guint rep = (guint)run->replication;
+      if (lat[k]->len <= rep) {
+        g_array_set_size(lat[k], rep + 1);
+        g_array_set_size(seed[k], rep + 1);
+      }
+      g_array_index(lat[k], double, rep) = v;
+      g_array_index(seed[k], uint64_t, rep) = run->seed;
+    }
+    for (int k = 0; k < 2; k++) {
+      guint n = lat[k]->len;
+      g_assert_cmpuint(n, >=, 2);
+      g_assert_cmpuint(n, <=, 12);
+      CiSummary c;
+      ci_summarize((const double *)lat[k]->data, n, 0.95, &c);
+      g_test_message("pool %s: %u replications, p50 %.4g +- %.3g", k ? "600" : "150", n, c.mean,
+                     c.half_width);
+      if (n < 12) /* stopped before the maximum: because the interval was narrow enough */
+        g_assert_cmpfloat(c.half_width, <=, 0.15 * fabs(c.mean));
+    }
+    for (guint rep = 0; rep < MIN(seed[0]->len, seed[1]->len); rep++)
+      g_assert_cmpuint(g_array_index(seed[0], uint64_t, rep), ==,
+                       g_array_index(seed[1], uint64_t, rep));
+    for (int k = 0; k < 2; k++) {
+      g_array_free(lat[k], TRUE);
+      g_array_free(seed[k], TRUE);
+    }
+    g_assert_cmpuint(runs->len, >, 4);
+  }
+  g_autofree char *other = g_build_filename(fx->dir, "typo.db", NULL);
+  const char *typo[] = {"sweep",
+                        fx->scn,
+                        "--set",
+                        "manufacturers.0.devices=50",
+                        "--set",
+                        "duration=1d",
+                        "--precision",
+                        "0.05",
+                        "--precision-of",
+                        "provision.latncy.p50",
+                        "-o",
+                        other,
+                        NULL};
+  g_clear_pointer(&o, g_free);
+  g_clear_pointer(&e, g_free);
+  g_assert_cmpint(tu_run_m2msimv(&o, &e, typo), ==, 2);
+  g_assert_nonnull(strstr(e, "no run reports this figure"));
+  g_assert_false(g_file_test(other, G_FILE_TEST_EXISTS)); /* nothing merged */
+  const char *bad[] = {"sweep", fx->scn, "--precision", "2", "-o", fx->db, NULL};
+  g_clear_pointer(&o, g_free);
+  g_clear_pointer(&e, g_free);
+  g_assert_cmpint(tu_run_m2msimv(&o, &e, bad), ==, 2);
+  g_assert_nonnull(strstr(e, "expected a fraction between 0 and 1"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -682,5 +799,6 @@ main(int argc, char **argv)
   ADD("/sweep/parallel-and-slurm", test_parallel_and_slurm);
   ADD("/sweep/real-runs-parallel", test_real_runs_parallel);
   ADD("/sweep/bad-input", test_bad_input);
+  ADD("/sweep/precision", test_precision);
   return g_test_run();
 }
