@@ -760,7 +760,8 @@ test_stop_when_settled(void)
   const char *full[] = {"duration=60d", NULL};
   g_autoptr(GHashTable) f = run_world(full);
   g_assert_cmpfloat_with_epsilon(sc(f, "engine.end_s"), 60 * 86400.0, 1e-9);
-  g_assert_cmpfloat_with_epsilon(sc(h, "provision.latency.p50"), sc(f, "provision.latency.p50"), 1e-9);
+  g_assert_cmpfloat_with_epsilon(sc(h, "provision.latency.p50"), sc(f, "provision.latency.p50"),
+                                 1e-9);
   g_assert_cmpfloat_with_epsilon(sc(h, "devices.provisioned"), sc(f, "devices.provisioned"), 1e-9);
   /* the same PIMSI-seconds over a shorter run */
   g_assert_cmpfloat_with_epsilon(sc(h, "rs.pimsi.in_use_mean") * end,
@@ -908,6 +909,66 @@ write_tmp(const char *dir, const char *name, const char *text)
   char *path = g_build_filename(dir, name, NULL);
   g_assert_true(g_file_set_contents(path, text, -1, NULL));
   return path;
+}
+
+/* m2msim export: a run's scalars as a tidy CSV (a header, a row per scalar, the values
+ * the database holds, quoted where they hold a comma) and JSON lines; parameters in long
+ * form; a bad --format or database refused with exit 2 and nothing written. */
+static void
+test_cli_export(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("m2m-export-XXXXXX", NULL);
+  g_autofree char *scn = write_tmp(dir, "tiny.yaml", base);
+  g_autofree char *db = g_build_filename(dir, "out.db", NULL);
+  g_autofree char *csv = g_build_filename(dir, "out.csv", NULL);
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_cmpint(tu_run_m2msim(&out, &err, "run", scn, "-o", db, "--set",
+                                "visited_operators.0.attach_delay={uniform: [300ms, 1s]}", NULL),
+                  ==, 0);
+  g_clear_pointer(&out, g_free);
+  g_clear_pointer(&err, g_free);
+  g_assert_cmpint(tu_run_m2msim(&out, &err, "export", db, "-o", csv, NULL), ==, 0);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(csv, &text, NULL, NULL));
+  g_auto(GStrv) lines = g_strsplit(text, "\r\n", -1);
+  g_assert_cmpstr(lines[0], ==, "run,seed,replication,name,value");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ResReader) r = res_reader_open(db, &error);
+  g_autoptr(GPtrArray) runs = res_reader_runs(r, &error);
+  int64_t id = ((ResRun *)runs->pdata[0])->id;
+  g_autoptr(GPtrArray) scalars = res_reader_scalars(r, id, &error);
+  g_assert_cmpuint(g_strv_length(lines), ==, scalars->len + 2); /* header, rows, "" */
+  double want;
+  g_assert_true(res_reader_scalar(r, id, "devices.provisioned", &want, &error));
+  g_autofree char *row =
+      g_strdup_printf("%" G_GINT64_FORMAT ",7,0,devices.provisioned,%.17g", id, want);
+  g_assert_true(g_strv_contains((const char *const *)lines, row));
+  g_clear_pointer(&out, g_free);
+  g_clear_pointer(&err, g_free);
+  g_assert_cmpint(tu_run_m2msim(&out, &err, "export", db, "--what", "params", NULL), ==, 0);
+  g_assert_nonnull(strstr(out, ",visited_operators.0.attach_delay,\"{uniform: [300ms, 1s]}\"\r\n"));
+  g_assert_nonnull(strstr(out, "1,duration,2d\r\n"));
+  g_clear_pointer(&out, g_free);
+  g_clear_pointer(&err, g_free);
+  g_assert_cmpint(
+      tu_run_m2msim(&out, &err, "export", db, "--format", "jsonl", "--what", "series", NULL), ==,
+      0);
+  g_assert_true(g_str_has_prefix(out, "{\"run\":"));
+  g_assert_nonnull(strstr(out, "\"name\":\"devices.provisioned\",\"t\":0,\"value\":0}\n"));
+  g_autofree char *none = g_build_filename(dir, "none.csv", NULL);
+  g_clear_pointer(&out, g_free);
+  g_clear_pointer(&err, g_free);
+  g_assert_cmpint(tu_run_m2msim(&out, &err, "export", db, "--format", "xml", "-o", none, NULL), ==,
+                  2);
+  g_assert_nonnull(strstr(err, "expected csv or jsonl"));
+  g_clear_pointer(&out, g_free);
+  g_clear_pointer(&err, g_free);
+  g_assert_cmpint(tu_run_m2msim(&out, &err, "export", scn, "-o", none, NULL), ==, 2);
+  g_assert_false(g_file_test(none, G_FILE_TEST_EXISTS));
+  g_remove(csv);
+  g_remove(db);
+  g_remove(scn);
+  g_rmdir(dir);
 }
 
 static void
@@ -1143,6 +1204,7 @@ main(int argc, char **argv)
   g_test_add_func("/world/fsm/violation", test_fsm_violation);
   g_test_add_func("/world/fsm/log", test_fsm_log);
   g_test_add_func("/world/run/results", test_cli_run_results);
+  g_test_add_func("/world/run/export", test_cli_export);
   g_test_add_func("/world/run/errors", test_cli_run_errors);
   g_test_add_func("/world/run/json-default-path", test_cli_run_json_default_path);
   return g_test_run();

@@ -15,6 +15,7 @@ static const struct {
     {"check", cmd_check, "validate scenario files without running them"},
     {"sweep", cmd_sweep, "run a parameter grid x replications (resumable)"},
     {"merge", cmd_merge, "join run databases into one"},
+    {"export", cmd_export, "write a results database as a CSV / JSON-lines table"},
     {"plot", cmd_plot, "draw a results database with gnuplot"},
     {"report", cmd_report, "write a self-contained HTML report of a results database"},
     {"av", cmd_av, "compute a MILENAGE authentication vector, or check an AUTS"},
