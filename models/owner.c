@@ -59,7 +59,7 @@ struct Owners {
 
 /* Owners buy fleets (owners.fleet_size other than 1): the units go to them in bulk. */
 static bool
-w_fleets(const World *w)
+fleets_on(const World *w)
 {
   const ScnCount *c = &w->cfg->owners.fleet_size;
   return !(c->kind == SCN_COUNT_CONSTANT && c->a == 1);
@@ -81,7 +81,7 @@ owners_create(World *w, uint32_t index, GError **error)
   stat_registry_counter(w->figs, "owner.timeouts", &o->timeouts);
   if (w->cfg->registration_service.pimsi_release_failed)
     stat_registry_counter(w->figs, "owner.failed_returned", &o->failed_returned);
-  if (w_fleets(w)) {
+  if (fleets_on(w)) {
     wrng_init(&o->r_fleet, w->seed, WR_OWNER, 0, 4);
     stat_registry_counter(w->figs, "owner.fleets", &o->fleets);
     o->n_open = w->cfg->n_manufacturers;
@@ -246,13 +246,13 @@ owner_dispatch(World *w, Msg *m)
 {
   switch (m->kind) {
   case MSG_HANDED_OVER:
-    if (w_fleets(w))
+    if (fleets_on(w))
       fleet_unit(w, owners_of(w), m);
     else
       fsm_dispatch(&owner_def, m->dev, O_HOLDING, E_HANDED_OVER, w, m);
     break;
   case MSG_OWNER_ACK:
-    if (req_done(w, m->txn) && !w_fleets(w))
+    if (req_done(w, m->txn) && !fleets_on(w))
       fsm_dispatch(&owner_def, m->dev, O_REGISTERING, E_ACK, w, m);
     break;
   case MSG_GAVE_UP: { /* a unit gave up for good: its PIMSI goes back to the RS */
