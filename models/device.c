@@ -229,7 +229,6 @@ struct DevTable {
   uint32_t n; /* devices made so far */
   WRng r_power_on, r_vo, r_desync, r_backoff;
   double *vo_share; /* share of each VO if allowed, else 0 */
-  uint64_t n_factory, n_done_or_reattach, n_failed, n_stored_or_later;
 };
 
 static DevTable *
@@ -504,7 +503,6 @@ install_credentials(World *w, uint32_t id, Dev *d, const Msg *m)
   if (!aka_usim_small_init_at(&d->usim, &w->aka, start))
     g_error("aka_usim_small_init_at refused a valid SQN");
   go(w, id, d, S_STORED);
-  t->n_stored_or_later++;
   DLOG(w, id, d, "credentials installed%s%s", wrong ? " (wrong K)" : "",
        (d->flags & F_DESYNC) ? " (SQN ahead)" : "");
   SimTime after = wrng_dist(&t->r_power_on, &w->cfg->devices.power_on_after);
@@ -520,9 +518,7 @@ on_produced(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
   }
   /* E_FACTORY_USIM: the home operator was known; the SHO's USIM is in (no PIMSI). */
   go(w, id, d, S_FACTORY);
-  devs(w)->n_factory++;
   w_unit_settled(w);
-  devs(w)->n_stored_or_later++;
   DLOG(w, id, d, "SHO USIM installed at the factory");
 }
 
@@ -1132,7 +1128,6 @@ on_reattaching(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
   case E_GRANTED:
     disarm(w, d);
     go(w, id, d, S_DONE);
-    devs(w)->n_done_or_reattach++;
     w_unit_settled(w);
     devs(w)->fig.attached_real++;
     stat_samples_add(&devs(w)->attach_latency, sim_time_to_s(w_now(w) - d->t_power_on));
@@ -1212,7 +1207,6 @@ fail(World *w, uint32_t id, Dev *d, const char *why)
   disarm(w, d);
   session_close(w, d);
   d->access_until = 0;
-  devs(w)->n_failed++;
   forget_credentials(w, id);
   DLOG(w, id, d, "gives up: %s", why);
   /* Its owner hears of it and returns the PIMSI (pimsi_release_failed); the unit is done

@@ -845,13 +845,11 @@ front_figure(Rs *rs, RsValue what)
 {
   if (rs->front == NULL)
     return NAN;
-  const StatTally *wait = sim_resource_wait_tally(rs->front);
   switch (what) {
   case V_FRONT_WAIT_MEAN:
-    return wait->n > 0 ? stat_tally_mean(wait) / 1e6 : NAN;
+    return sim_resource_wait_s(rs->front, SIM_RESOURCE_ALL, -1);
   case V_FRONT_WAIT_P99:
-    return wait->n > 0 ? stat_quantiles_get(sim_resource_wait_quantiles(rs->front), 0.99) / 1e6
-                       : NAN;
+    return sim_resource_wait_s(rs->front, SIM_RESOURCE_ALL, 0.99);
   case V_FRONT_UTILISATION:
     return sim_resource_utilisation(rs->front);
   case V_FRONT_UTILISATION_PEAK:
@@ -865,12 +863,7 @@ front_figure(Rs *rs, RsValue what)
 static double
 wait_figure(Rs *rs, unsigned kind, bool p99)
 {
-  const StatTally *wait = sim_resource_class_wait_tally(rs->av, kind);
-  if (wait->n == 0)
-    return NAN;
-  return (p99 ? stat_quantiles_get(sim_resource_class_wait_quantiles(rs->av, kind), 0.99)
-              : stat_tally_mean(wait)) /
-         1e6;
+  return sim_resource_wait_s(rs->av, (int)kind, p99 ? 0.99 : -1);
 }
 
 static double

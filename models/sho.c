@@ -183,12 +183,11 @@ dl_figure(void *ctx)
 {
   const DlProbe *p = ctx;
   SimResource *r = p->s->dl;
-  const StatTally *wait = sim_resource_wait_tally(r);
   switch (p->what) {
   case DLF_WAIT_MEAN:
-    return wait->n > 0 ? stat_tally_mean(wait) / 1e6 : NAN;
+    return sim_resource_wait_s(r, SIM_RESOURCE_ALL, -1);
   case DLF_WAIT_P99:
-    return wait->n > 0 ? stat_quantiles_get(sim_resource_wait_quantiles(r), 0.99) / 1e6 : NAN;
+    return sim_resource_wait_s(r, SIM_RESOURCE_ALL, 0.99);
   case DLF_UTILISATION:
     return sim_resource_utilisation(r);
   default:

@@ -2,6 +2,8 @@
  * requests, one completion event per busy server. */
 #include "m2m/resource.h"
 
+#include <math.h>
+
 typedef struct {
   SimTime arrival; /* us */
   SimTime service; /* us */
@@ -71,24 +73,43 @@ sim_resource_new(SimEngine *sim, const char *name, unsigned servers)
   return r;
 }
 
-/* Closes the windows that ended by `now` (before any level changes at now). Windows
- * passed without a change had the level of the last change and no arrival: one of them
+/* The windows rolled forward to `now` (now >= the last change): the window holding now
+ * and the busy integral at its start, and the utilisation peak of every window closed by
+ * then. Windows passed without a change had the level of the last change: one of them
  * stands for all. */
+typedef struct {
+  SimTime win_end;
+  double busy0, util_peak;
+} ResWindows;
+
+static ResWindows
+res_windows_at(const SimResource *r, SimTime now)
+{
+  ResWindows v = {r->win_end, r->win_busy0, r->util_peak};
+  if (now < v.win_end)
+    return v;
+  double c_w = (double)r->c * RES_WINDOW;
+  v.util_peak = MAX(v.util_peak, (stat_level_integral(&r->busy_level, v.win_end) - v.busy0) / c_w);
+  SimTime start = now / RES_WINDOW * RES_WINDOW; /* of the window holding now */
+  if (start > v.win_end)                         /* whole windows in between */
+    v.util_peak = MAX(v.util_peak, r->busy_level.level / (double)r->c);
+  v.busy0 = stat_level_integral(&r->busy_level, start);
+  v.win_end = start + RES_WINDOW;
+  return v;
+}
+
+/* Closes the windows that ended by `now` (before any level changes at now). */
 static void
 res_roll(SimResource *r, SimTime now)
 {
   if (now < r->win_end)
     return;
-  double c_w = (double)r->c * RES_WINDOW;
-  double busy_end = stat_level_integral(&r->busy_level, r->win_end);
-  r->util_peak = MAX(r->util_peak, (busy_end - r->win_busy0) / c_w);
+  ResWindows v = res_windows_at(r, now);
+  r->win_end = v.win_end;
+  r->win_busy0 = v.busy0;
+  r->util_peak = v.util_peak;
   r->rate_peak = MAX(r->rate_peak, r->win_arrivals);
   r->win_arrivals = 0;
-  SimTime start = now / RES_WINDOW * RES_WINDOW; /* of the window holding now */
-  if (start > r->win_end)                        /* whole windows in between */
-    r->util_peak = MAX(r->util_peak, r->busy_level.level / (double)r->c);
-  r->win_busy0 = stat_level_integral(&r->busy_level, start);
-  r->win_end = start + RES_WINDOW;
 }
 
 void
@@ -254,6 +275,18 @@ sim_resource_class_wait_quantiles(SimResource *r, unsigned klass)
 }
 
 double
+sim_resource_wait_s(SimResource *r, int klass, double p)
+{
+  const StatTally *t = klass < 0 ? &r->wait : sim_resource_class_wait_tally(r, (unsigned)klass);
+  if (t->n == 0)
+    return NAN;
+  if (p < 0)
+    return stat_tally_mean(t) / 1e6;
+  StatQuantiles *q = klass < 0 ? r->wait_q : r->class_wait_q[klass];
+  return stat_quantiles_get(q, p) / 1e6;
+}
+
+double
 sim_resource_utilisation(const SimResource *r)
 {
   SimTime now = sim_now(r->sim);
@@ -273,21 +306,9 @@ double
 sim_resource_utilisation_peak(const SimResource *r)
 {
   SimTime now = sim_now(r->sim);
-  if (now >= r->win_end) { /* windows closed since the last change: as res_roll would */
-    double c_w = (double)r->c * RES_WINDOW;
-    double closed = (stat_level_integral(&r->busy_level, r->win_end) - r->win_busy0) / c_w;
-    double peak = MAX(r->util_peak, closed);
-    SimTime start = now / RES_WINDOW * RES_WINDOW;
-    double open =
-        (stat_level_integral(&r->busy_level, now) - stat_level_integral(&r->busy_level, start)) /
-        c_w;
-    if (start > r->win_end)
-      peak = MAX(peak, r->busy_level.level / (double)r->c);
-    return MAX(peak, open);
-  }
-  double open =
-      (stat_level_integral(&r->busy_level, now) - r->win_busy0) / ((double)r->c * RES_WINDOW);
-  return MAX(r->util_peak, open);
+  ResWindows v = res_windows_at(r, now); /* as res_roll would, without changing r */
+  double open = (stat_level_integral(&r->busy_level, now) - v.busy0) / ((double)r->c * RES_WINDOW);
+  return MAX(v.util_peak, open);
 }
 
 double

@@ -134,3 +134,18 @@ cli_remove_tree(const char *dir)
     g_dir_close(d);
   g_rmdir(dir);
 }
+
+void
+cli_json_string(GString *out, const char *s)
+{
+  g_string_append_c(out, '"');
+  for (const unsigned char *c = (const unsigned char *)s; c && *c; c++) {
+    if (*c == '"' || *c == '\\')
+      g_string_append_printf(out, "\\%c", *c);
+    else if (*c < 0x20)
+      g_string_append_printf(out, "\\u%04x", *c);
+    else
+      g_string_append_c(out, (char)*c);
+  }
+  g_string_append_c(out, '"');
+}

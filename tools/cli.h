@@ -37,6 +37,10 @@ bool cli_uint_arg(const char *cmd, const char *opt, const char *value, uint64_t 
 /* Seconds on the monotonic clock, for benchmarks. */
 double cli_now_s(void);
 
+/* Appends s as a JSON string literal (quotes, backslashes and control characters escaped;
+ * NULL as ""). */
+void cli_json_string(GString *out, const char *s);
+
 /* The command line of a bench whose only option is --seconds S, the measuring time per
  * workload (`what`, for --help): a number above 0 and at most 3600, default 1. False, the
  * error printed, on bad input (exit CLI_EXIT_USAGE). */

@@ -46,21 +46,6 @@ csv_field(GString *out, const char *v)
   g_string_append_c(out, '"');
 }
 
-static void
-json_string(GString *out, const char *v)
-{
-  g_string_append_c(out, '"');
-  for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      g_string_append_printf(out, "\\%c", *p);
-    else if (*p < 0x20)
-      g_string_append_printf(out, "\\u%04x", *p);
-    else
-      g_string_append_c(out, (char)*p);
-  }
-  g_string_append_c(out, '"');
-}
-
 /* A row: n columns; numeric[i] says whether value i is written as a JSON number. */
 static void
 row(Table *t, size_t n, const char *const *names, const char *const *values, const bool *numeric)
@@ -87,14 +72,14 @@ row(Table *t, size_t n, const char *const *names, const char *const *values, con
   for (size_t i = 0; i < n; i++) {
     if (i)
       g_string_append_c(t->out, ',');
-    json_string(t->out, names[i]);
+    cli_json_string(t->out, names[i]);
     g_string_append_c(t->out, ':');
     if (values[i] == NULL)
       g_string_append(t->out, "null");
     else if (numeric[i])
       g_string_append(t->out, values[i]);
     else
-      json_string(t->out, values[i]);
+      cli_json_string(t->out, values[i]);
   }
   g_string_append(t->out, "}\n");
 }

@@ -87,21 +87,6 @@ safe_name(const char *name)
 }
 
 static void
-json_string(GString *out, const char *s)
-{
-  g_string_append_c(out, '"');
-  for (const unsigned char *c = (const unsigned char *)s; c && *c; c++) {
-    if (*c == '"' || *c == '\\')
-      g_string_append_printf(out, "\\%c", *c);
-    else if (*c < 0x20)
-      g_string_append_printf(out, "\\u%04x", *c);
-    else
-      g_string_append_c(out, (char)*c);
-  }
-  g_string_append_c(out, '"');
-}
-
-static void
 json_number(GString *out, double v)
 {
   if (!isfinite(v))
@@ -121,7 +106,7 @@ json_scalar(void *data, const char *name, double value)
   JsonCtx *j = data;
   g_string_append(j->out, j->first ? "\n    " : ",\n    ");
   j->first = false;
-  json_string(j->out, name);
+  cli_json_string(j->out, name);
   g_string_append(j->out, ": ");
   json_number(j->out, value);
 }
@@ -286,9 +271,9 @@ cmd_run(int argc, char **argv)
 
   if (json) {
     g_autoptr(GString) s = g_string_new("{\n  \"scenario\": ");
-    json_string(s, cfg->name);
+    cli_json_string(s, cfg->name);
     g_string_append_printf(s, ",\n  \"seed\": %" G_GUINT64_FORMAT ",\n  \"output\": ", cfg->seed);
-    json_string(s, path);
+    cli_json_string(s, path);
     g_string_append(s, ",\n  \"status\": \"complete\",\n  \"scalars\": {");
     JsonCtx j = {s, true};
     world_foreach_scalar(w, json_scalar, &j);

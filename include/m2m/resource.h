@@ -44,6 +44,11 @@ void sim_resource_request_as(SimResource *r, unsigned klass, SimTime service, Si
 const StatTally *sim_resource_class_wait_tally(const SimResource *r, unsigned klass);
 StatQuantiles *sim_resource_class_wait_quantiles(SimResource *r, unsigned klass);
 
+/* A wait figure in seconds, for results: the mean wait (p < 0) or its p-quantile, of
+ * class `klass` or of all requests (SIM_RESOURCE_ALL); NAN while none has started. */
+#define SIM_RESOURCE_ALL (-1)
+double sim_resource_wait_s(SimResource *r, int klass, double p);
+
 const char *sim_resource_name(const SimResource *r);
 unsigned sim_resource_servers(const SimResource *r);
 unsigned sim_resource_busy(const SimResource *r);         /* servers busy now */
