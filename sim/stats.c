@@ -733,6 +733,14 @@ figure_value(StatRegistry *r, const RegFigure *f)
   return any ? sum : NAN;
 }
 
+/* The percentiles a sampled quantity and a Kaplan-Meier estimate report, and the suffixes
+ * of a KM estimate's interval: one table for the figures and for their names. */
+static const struct {
+  const char *suffix;
+  double q;
+} reg_levels[] = {{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}};
+static const char *const km_tails[3] = {"", "_lo", "_hi"};
+
 static void
 samples_figures(const char *prefix, StatSamples *s, bool mean_max, StatFigureFn fn, void *data)
 {
@@ -743,13 +751,9 @@ samples_figures(const char *prefix, StatSamples *s, bool mean_max, StatFigureFn 
     g_snprintf(name, sizeof name, "%s.mean", prefix);
     fn(data, name, stat_samples_mean(s));
   }
-  static const struct {
-    const char *suffix;
-    double q;
-  } qs[] = {{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}};
-  for (size_t i = 0; i < G_N_ELEMENTS(qs); i++) {
-    g_snprintf(name, sizeof name, "%s.%s", prefix, qs[i].suffix);
-    fn(data, name, stat_samples_quantile(s, qs[i].q));
+  for (size_t i = 0; i < G_N_ELEMENTS(reg_levels); i++) {
+    g_snprintf(name, sizeof name, "%s.%s", prefix, reg_levels[i].suffix);
+    fn(data, name, stat_samples_quantile(s, reg_levels[i].q));
   }
   if (mean_max) {
     g_snprintf(name, sizeof name, "%s.max", prefix);
@@ -760,25 +764,20 @@ samples_figures(const char *prefix, StatSamples *s, bool mean_max, StatFigureFn 
 static void
 km_figures(const char *prefix, const RegEntry *e, StatFigureFn fn, void *data)
 {
-  static const struct {
-    const char *suffix;
-    double p;
-  } levels[] = {{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}};
-  enum { N = G_N_ELEMENTS(levels) };
+  enum { N = G_N_ELEMENTS(reg_levels) };
   g_autoptr(StatQuantiles) censored = stat_quantiles_new();
   uint64_t never = 0;
   e->u.km.fill(e->u.km.ctx, censored, &never);
   double p[N];
   StatKmQuantile q[N];
   for (size_t i = 0; i < N; i++)
-    p[i] = levels[i].p;
+    p[i] = reg_levels[i].q;
   stat_km_quantiles(e->u.km.events->q, censored, never, N, p, q);
   for (size_t i = 0; i < N; i++) {
     char name[128];
     const double v[3] = {q[i].value, q[i].lo, q[i].hi};
-    const char *const tail[3] = {"", "_lo", "_hi"};
     for (int k = 0; k < 3; k++) {
-      g_snprintf(name, sizeof name, "%s.%s%s", prefix, levels[i].suffix, tail[k]);
+      g_snprintf(name, sizeof name, "%s.%s%s", prefix, reg_levels[i].suffix, km_tails[k]);
       if (!isnan(v[k]))
         fn(data, name, v[k]);
     }
@@ -802,6 +801,34 @@ stat_registry_foreach(StatRegistry *r, StatFigureFn fn, void *data)
     double v = figure_value(r, f);
     if (!isnan(v))
       fn(data, f->name, v);
+  }
+}
+
+void
+stat_registry_foreach_name(StatRegistry *r, StatNameFn fn, void *data)
+{
+  for (guint i = 0; i < r->figures->len; i++) {
+    const RegFigure *f = &g_array_index(r->figures, RegFigure, i);
+    const RegEntry *e0 = &g_array_index(r->entries, RegEntry, g_array_index(f->entries, guint, 0));
+    if (e0->kind != REG_SAMPLES && e0->kind != REG_KM) {
+      fn(data, f->name);
+      continue;
+    }
+    char name[128];
+    bool mean_max = e0->kind == REG_SAMPLES && e0->u.samples.mean_max;
+    if (mean_max) {
+      g_snprintf(name, sizeof name, "%s.mean", f->name);
+      fn(data, name);
+    }
+    for (size_t l = 0; l < G_N_ELEMENTS(reg_levels); l++)
+      for (int k = 0; k < (e0->kind == REG_KM ? 3 : 1); k++) {
+        g_snprintf(name, sizeof name, "%s.%s%s", f->name, reg_levels[l].suffix, km_tails[k]);
+        fn(data, name);
+      }
+    if (mean_max) {
+      g_snprintf(name, sizeof name, "%s.max", f->name);
+      fn(data, name);
+    }
   }
 }
 

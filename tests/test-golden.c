@@ -154,7 +154,7 @@ transcript(const Recipe *r)
   g_autofree char *db = g_build_filename(dir, "run.db", NULL);
   ResWriter *wr = res_writer_open(db, &error);
   g_assert_no_error(error);
-  g_assert_true(res_write_world(wr, w, "2026-01-01T00:00:00Z", NULL, &error));
+  g_assert_true(res_write_world(wr, w, "2026-01-01T00:00:00Z", NULL, NULL, &error));
   g_assert_true(res_writer_commit(wr, &error));
   g_assert_no_error(error);
   res_writer_free(wr);

@@ -159,7 +159,7 @@ test_contract(Fixture *fx, gconstpointer data)
   g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
   static const char *const want[][2] = {
     {"run", "id INTEGER,scenario TEXT,name TEXT,seed INTEGER,replication INTEGER,started TEXT,"
-            "wall_s REAL,status TEXT"},
+            "wall_s REAL,status TEXT,version TEXT,git_commit TEXT,command TEXT,host TEXT"},
     {"param", "run_id INTEGER,key TEXT,value TEXT"},
     {"scalar", "run_id INTEGER,name TEXT,value REAL"},
     {"series", "run_id INTEGER,name TEXT,t REAL,value REAL"},
@@ -491,12 +491,77 @@ test_open_copy(Fixture *fx, gconstpointer data)
   g_assert_cmpuint(s->len, ==, 1);
 }
 
+/* Provenance and meta round-trip; a version 1 file (no provenance columns) reads with
+ * none, and a copy of it is migrated to the current version, its runs kept. */
+static void
+test_provenance_and_v1(Fixture *fx, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename(fx->dir, "p.db", NULL);
+  GError *error = NULL;
+  {
+    g_autoptr(ResWriter) w = res_writer_open(path, &error);
+    int64_t id;
+    g_assert_true(res_writer_add_run(w, "s", "a", 1, 0, "2025-01-01T00:00:00Z", &id, &error));
+    ResProvenance p = {"9.9", "abc123-dirty", "m2msim run 'x y.yaml'", "node7"};
+    g_assert_true(res_writer_provenance(w, id, &p, &error));
+    g_assert_true(res_writer_meta(w, "solve.answer", "4", &error));
+    g_assert_true(res_writer_meta(w, "solve.answer", "5", &error)); /* last one wins */
+    g_assert_true(res_writer_finish_run(w, id, 1, "complete", &error));
+    g_assert_true(res_writer_commit(w, &error));
+  }
+  {
+    g_autoptr(ResReader) r = res_reader_open(path, &error);
+    g_autoptr(GPtrArray) runs = res_reader_runs(r, &error);
+    const ResRun *run = runs->pdata[0];
+    g_assert_cmpstr(run->prov.version, ==, "9.9");
+    g_assert_cmpstr(run->prov.git_commit, ==, "abc123-dirty");
+    g_assert_cmpstr(run->prov.command, ==, "m2msim run 'x y.yaml'");
+    g_assert_cmpstr(run->prov.host, ==, "node7");
+    g_autofree char *answer = res_reader_meta(r, "solve.answer");
+    g_assert_cmpstr(answer, ==, "5");
+    g_assert_null(res_reader_meta(r, "no.such.key"));
+  }
+  /* Made into a version 1 file as an older m2msim wrote it. */
+  g_autofree char *old = g_build_filename(fx->dir, "v1.db", NULL);
+  write_simple(old, "old", 3);
+  exec_sql(old, "CREATE TABLE r2 (id INTEGER PRIMARY KEY, scenario TEXT, name TEXT, seed INTEGER,"
+                " replication INTEGER, started TEXT, wall_s REAL, status TEXT);"
+                " INSERT INTO r2 SELECT id, scenario, name, seed, replication, started, wall_s,"
+                " status FROM run; DROP TABLE run; ALTER TABLE r2 RENAME TO run;"
+                " PRAGMA user_version = 1");
+  {
+    g_autoptr(ResReader) r = res_reader_open(old, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(res_reader_schema_version(r), ==, 1);
+    g_autoptr(GPtrArray) runs = res_reader_runs(r, &error);
+    g_assert_cmpuint(runs->len, ==, 1);
+    g_assert_null(((const ResRun *)runs->pdata[0])->prov.host);
+  }
+  {
+    g_autoptr(ResWriter) w = res_writer_open_copy(old, &error);
+    g_assert_no_error(error);
+    int64_t id;
+    g_assert_true(res_writer_add_run(w, "s", "new", 2, 0, NULL, &id, &error));
+    ResProvenance p = {"1", NULL, "m2msim", "h"};
+    g_assert_true(res_writer_provenance(w, id, &p, &error));
+    g_assert_true(res_writer_commit(w, &error));
+  }
+  g_autoptr(ResReader) r = res_reader_open(old, &error);
+  g_assert_cmpint(res_reader_schema_version(r), ==, RES_SCHEMA_VERSION);
+  g_autoptr(GPtrArray) runs = res_reader_runs(r, &error);
+  g_assert_cmpuint(runs->len, ==, 2);
+  g_assert_cmpstr(((const ResRun *)runs->pdata[0])->name, ==, "old");
+  g_assert_null(((const ResRun *)runs->pdata[0])->prov.host);
+  g_assert_cmpstr(((const ResRun *)runs->pdata[1])->prov.host, ==, "h");
+  g_assert_null(((const ResRun *)runs->pdata[1])->prov.git_commit);
+}
+
 static void
 test_newer_schema(Fixture *fx, gconstpointer data)
 {
   g_autofree char *path = g_build_filename(fx->dir, "future.db", NULL);
   write_simple(path, "r", 1);
-  exec_sql(path, "PRAGMA user_version = 2");
+  exec_sql(path, "PRAGMA user_version = 3");
   GError *error = NULL;
   g_autoptr(ResReader) r = res_reader_open(path, &error);
   g_assert_null(r);
@@ -886,6 +951,7 @@ main(int argc, char **argv)
   ADD("checkpoint", test_checkpoint);
   ADD("open-copy", test_open_copy);
   ADD("newer-schema", test_newer_schema);
+  ADD("provenance-and-v1", test_provenance_and_v1);
   ADD("foreign-files", test_foreign_files);
   ADD("bad-paths", test_bad_paths);
   ADD("refused-values", test_refused_values);

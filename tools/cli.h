@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "m2m/results.h"
+
 /* Exit statuses every subcommand uses. */
 enum {
   CLI_EXIT_OK = 0,
@@ -47,6 +49,15 @@ void cli_json_string(GString *out, const char *s);
 bool cli_bench_seconds(const char *cmd, const char *params, const char *summary, const char *what,
                        int argc, char **argv, double *seconds);
 
+/* Remembers the process's whole command line (main calls it first) for provenance. */
+void cli_set_command_line(int argc, char **argv);
+
+/* This process's provenance for a run it writes: version, git commit of the build
+ * (NULL outside a checkout), the command line, the host name. Caller frees with
+ * cli_provenance_clear(). */
+void cli_provenance(ResProvenance *out);
+void cli_provenance_clear(ResProvenance *p);
+
 /* Subcommands (one cmd-*.c each). */
 int cmd_av(int argc, char **argv);
 int cmd_usim(int argc, char **argv);
@@ -54,6 +65,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_solve(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_plot(int argc, char **argv);

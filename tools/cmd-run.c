@@ -262,8 +262,12 @@ cmd_run(int argc, char **argv)
       fclose(log);
   }
 
+  ResProvenance prov;
+  cli_provenance(&prov);
   wr = res_writer_open(path, &error);
-  if (wr == NULL || !res_write_world(wr, w, started, NULL, &error) ||
+  bool written = wr != NULL && res_write_world(wr, w, started, &prov, NULL, &error);
+  cli_provenance_clear(&prov);
+  if (!written ||
       !res_writer_commit(wr, &error)) {
     fprintf(stderr, "m2msim run: cannot write %s: %s\n", path, error->message);
     return CLI_EXIT_FAIL;

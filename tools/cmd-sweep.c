@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include <glib/gstdio.h>
 
 #include "cli.h"
+#include "runs.h"
 #include "m2m/ci.h"
 #include "m2m/merge.h"
 #include "m2m/results.h"
@@ -46,74 +46,14 @@ part_path(const Sweep *s, size_t run, const char *ext)
   return g_build_filename(s->parts, name, NULL);
 }
 
-/* A part is finished when it reads as a results database holding one run: parts appear
- * only by the atomic rename of a run that committed. Anything else under the name is
- * removed so the run can write it again. */
-static bool
-part_done(const char *path)
-{
-  if (!g_file_test(path, G_FILE_TEST_EXISTS))
-    return false;
-  g_autoptr(ResReader) r = res_reader_open(path, NULL);
-  g_autoptr(GPtrArray) runs = r ? res_reader_runs(r, NULL) : NULL;
-  if (runs != NULL && runs->len == 1)
-    return true;
-  g_unlink(path);
-  return false;
-}
-
-/* The executable to run: --m2msim, else this process's own file. */
-static char *
-self_exe(const char *argv0)
-{
-  char *p = g_file_read_link("/proc/self/exe", NULL);
-  if (p != NULL)
-    return p;
-  if (strchr(argv0, '/') != NULL)
-    return g_canonicalize_filename(argv0, NULL);
-  return g_find_program_in_path(argv0);
-}
-
-/* Creates DB.parts with the manifest, or checks an existing one describes this sweep. */
+/* Creates DB.parts with the manifest, or checks an existing one describes this sweep, and
+ * writes every run's exact command into it. */
 static bool
 prepare_parts(const Sweep *s, const char *manifest)
 {
-  g_autofree char *mpath = g_build_filename(s->parts, "manifest", NULL);
   g_autoptr(GError) error = NULL;
-  if (g_file_test(s->parts, G_FILE_TEST_EXISTS)) {
-    if (!g_file_test(s->parts, G_FILE_TEST_IS_DIR)) {
-      cli_usage_error(CMD, "%s exists and is not a directory (the sweep keeps its parts there)",
-                      s->parts);
-      return false;
-    }
-    g_autofree char *old = NULL;
-    if (g_file_get_contents(mpath, &old, NULL, NULL)) {
-      if (strcmp(old, manifest) != 0) {
-        cli_usage_error(CMD,
-                        "%s holds parts of a different sweep (scenario text, seed, sets, "
-                        "axes or replications differ; see its manifest); use another -o or "
-                        "remove that directory",
-                        s->parts);
-        return false;
-      }
-      return true;
-    }
-    g_autoptr(GDir) d = g_dir_open(s->parts, 0, NULL);
-    if (d != NULL && g_dir_read_name(d) != NULL) {
-      cli_usage_error(CMD,
-                      "%s is not empty and has no sweep manifest; use another -o or "
-                      "remove that directory",
-                      s->parts);
-      return false;
-    }
-  } else if (g_mkdir(s->parts, 0777) != 0) {
-    cli_usage_error(CMD, "cannot create %s: %s", s->parts, g_strerror(errno));
+  if (!runs_prepare_dir(CMD, s->parts, manifest, "sweep"))
     return false;
-  }
-  if (!g_file_set_contents(mpath, manifest, -1, &error)) {
-    cli_usage_error(CMD, "%s", error->message);
-    return false;
-  }
   /* Every run's exact command, one per line (line N+1 = run N): any run can be redone
    * alone. */
   GString *cmds = g_string_new(NULL);
@@ -132,197 +72,21 @@ prepare_parts(const Sweep *s, const char *manifest)
   return true;
 }
 
-static char *
-fmt_hms(double s)
-{
-  if (!(s >= 0) || s > 1e8)
-    return g_strdup("?");
-  unsigned long t = (unsigned long)(s + 0.5);
-  return g_strdup_printf("%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
-}
-
-typedef struct {
-  size_t total, done, skipped, running;
-  gint64 start_us, last_us;
-  bool tty;
-} Progress;
-
-static void
-progress_show(Progress *p, bool final)
-{
-  gint64 now = g_get_monotonic_time();
-  if (!p->tty && !final && now - p->last_us < 5 * G_USEC_PER_SEC)
-    return;
-  p->last_us = now;
-  double elapsed = (double)(now - p->start_us) / 1e6;
-  size_t fresh = p->done - p->skipped;
-  double eta = fresh > 0 ? elapsed / (double)fresh * (double)(p->total - p->done) : -1;
-  g_autofree char *el = fmt_hms(elapsed);
-  g_autofree char *et = fmt_hms(eta);
-  fprintf(stderr, "%ssweep: %zu/%zu runs done (%zu running", p->tty ? "\r\033[K" : "", p->done,
-          p->total, p->running);
-  if (p->skipped)
-    fprintf(stderr, ", %zu done before", p->skipped);
-  fprintf(stderr, "), elapsed %s, ETA %s%s", el, p->done == p->total ? "0:00:00" : et,
-          p->tty && !final ? "" : "\n");
-  fflush(stderr);
-}
-
-typedef struct {
-  pid_t pid;
-  size_t run;
-} Child;
-
-/* Starts one run: stdin and stdout on /dev/null, stderr into its log file. Everything is
- * prepared before fork; the child only calls async-signal-safe functions. */
-static pid_t
-spawn_run(const Sweep *s, size_t run)
-{
-  g_autofree char *out = part_path(s, run, "db");
-  g_autofree char *log = part_path(s, run, "log");
-  g_auto(GStrv) argv = sweep_plan_run_argv(s->plan, run, s->m2msim, out);
-  int logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (logfd < 0 || nullfd < 0) {
-    fprintf(stderr, "m2msim sweep: cannot open %s: %s\n", logfd < 0 ? log : "/dev/null",
-            g_strerror(errno));
-    if (logfd >= 0)
-      close(logfd);
-    if (nullfd >= 0)
-      close(nullfd);
-    return -1;
-  }
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid == 0) {
-    /* Die with the sweep: a killed sweep must not leave runs writing behind it. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-      _exit(127);
-    dup2(nullfd, 0);
-    dup2(nullfd, 1);
-    dup2(logfd, 2);
-    execv(argv[0], argv);
-    static const char msg[] = "m2msim sweep: cannot execute the run command\n";
-    (void)!write(2, msg, sizeof msg - 1);
-    _exit(127);
-  }
-  int e = errno;
-  close(logfd);
-  close(nullfd);
-  if (pid < 0)
-    fprintf(stderr, "m2msim sweep: fork: %s\n", g_strerror(e));
-  return pid;
-}
-
-/* Last non-empty line of a run's log, for the failure message. */
-static char *
-log_tail(const char *path)
-{
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents(path, &text, NULL, NULL))
-    return g_strdup("");
-  g_strchomp(text);
-  const char *nl = strrchr(text, '\n');
-  const char *line = nl ? nl + 1 : text;
-  const char *cr = strrchr(line, '\r');
-  return g_strdup(cr ? cr + 1 : line);
-}
-
 /* Runs those of `runs` (run numbers) not finished yet, J at a time. */
 static int
 run_list(const Sweep *s, unsigned jobs, const GArray *runs)
 {
-  size_t n = runs->len;
-  res_remove_stale_temps(s->parts);
-  g_autoptr(GArray) todo = g_array_new(FALSE, FALSE, sizeof(size_t));
-  for (size_t i = 0; i < n; i++) {
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func((GDestroyNotify)runs_job_free);
+  for (size_t i = 0; i < runs->len; i++) {
     size_t run = g_array_index(runs, size_t, i);
-    g_autofree char *p = part_path(s, run, "db");
-    if (!part_done(p))
-      g_array_append_val(todo, run);
-  }
-  Progress prog = {.total = n,
-                   .done = n - todo->len,
-                   .skipped = n - todo->len,
-                   .start_us = g_get_monotonic_time(),
-                   .tty = isatty(2)};
-  g_autofree Child *kids = g_new0(Child, jobs);
-  size_t next = 0;
-  bool failed = false;
-  bool shown = false;
-  while ((next < todo->len && !failed) || prog.running > 0) {
-    while (!failed && next < todo->len && prog.running < jobs) {
-      size_t run = g_array_index(todo, size_t, next++);
-      pid_t pid = spawn_run(s, run);
-      if (pid < 0) {
-        failed = true;
-        break;
-      }
-      for (unsigned k = 0; k < jobs; k++)
-        if (kids[k].pid == 0) {
-          kids[k] = (Child){pid, run};
-          break;
-        }
-      prog.running++;
-    }
-    if (prog.running == 0)
-      break;
-    if (!shown) {
-      progress_show(&prog, false);
-      shown = true;
-    }
-    int status = 0;
-    pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0) {
-      if (errno == EINTR)
-        continue;
-      fprintf(stderr, "\nm2msim sweep: waitpid: %s\n", g_strerror(errno));
-      return CLI_EXIT_FAIL;
-    }
-    unsigned k = 0;
-    while (k < jobs && kids[k].pid != pid)
-      k++;
-    if (k == jobs)
-      continue;
-    size_t run = kids[k].run;
-    kids[k].pid = 0;
-    prog.running--;
     g_autofree char *out = part_path(s, run, "db");
-    g_autofree char *log = part_path(s, run, "log");
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && part_done(out)) {
-      g_unlink(log);
-      prog.done++;
-      progress_show(&prog, false);
-      continue;
-    }
-    if (!failed && prog.tty)
-      fputc('\n', stderr);
-    failed = true;
-    g_autofree char *label = sweep_plan_point_label(s->plan, sweep_plan_point(s->plan, run));
-    g_autofree char *tail = log_tail(log);
-    g_autofree char *cmd = sweep_plan_run_command(s->plan, run, s->m2msim, out);
-    g_autofree char *how = WIFEXITED(status)
-                               ? g_strdup_printf("exit status %d", WEXITSTATUS(status))
-                           : WIFSIGNALED(status) ? g_strdup_printf("signal %d", WTERMSIG(status))
-                                                 : g_strdup("unknown status");
-    fprintf(stderr,
-            "m2msim sweep: run %zu (%s, replication %u) failed (%s%s)%s%s\n"
-            "  log: %s\n  command: %s\n",
-            run, label, sweep_plan_replication(s->plan, run), how,
-            WIFEXITED(status) && WEXITSTATUS(status) == 0 ? ", no results written" : "",
-            *tail ? ": " : "", tail, log, cmd);
+    g_autofree char *point = sweep_plan_point_label(s->plan, sweep_plan_point(s->plan, run));
+    char *label = g_strdup_printf("run %zu (%s, replication %u)", run, point,
+                                  sweep_plan_replication(s->plan, run));
+    g_ptr_array_add(list, runs_job_new(sweep_plan_run_argv(s->plan, run, s->m2msim, out), out,
+                                       label));
   }
-  if (failed) {
-    fprintf(stderr,
-            "m2msim sweep: %zu of %zu runs done; fix the cause and run the same "
-            "command again to finish the others\n",
-            prog.done, n);
-    return CLI_EXIT_FAIL;
-  }
-  if (todo->len > 0)
-    progress_show(&prog, true);
-  return CLI_EXIT_OK;
+  return runs_execute(CMD, s->parts, list, jobs);
 }
 
 static int
@@ -514,7 +278,7 @@ write_jobs(const Sweep *s, const char *path)
   gssize lines = 0;
   for (size_t i = 0; i < sweep_plan_n_runs(s->plan); i++) {
     g_autofree char *out = part_path(s, i, "db");
-    if (part_done(out))
+    if (runs_part_done(out))
       continue;
     g_autofree char *cmd = sweep_plan_run_command(s->plan, i, s->m2msim, out);
     g_string_append_printf(text, "%s\n", cmd);
@@ -623,21 +387,16 @@ cmd_sweep(int argc, char **argv)
                            argc - 1);
   if (out == NULL)
     return cli_usage_error(CMD, "missing -o DB (the merged results database to write)");
-  uint64_t reps = 0, jobs = 0, seed = 0;
+  uint64_t reps = 0, seed = 0;
+  unsigned jobs;
   if (reps_s != NULL) {
     if (!cli_uint_arg(CMD, "replications", reps_s, 100000, &reps))
       return CLI_EXIT_USAGE;
     if (reps < 1)
       return cli_usage_error(CMD, "--replications: must be at least 1");
   }
-  if (jobs_s != NULL) {
-    if (!cli_uint_arg(CMD, "jobs", jobs_s, 4096, &jobs))
-      return CLI_EXIT_USAGE;
-    if (jobs < 1)
-      return cli_usage_error(CMD, "-j: must be at least 1");
-  } else {
-    jobs = g_get_num_processors();
-  }
+  if (!runs_jobs_arg(CMD, jobs_s, &jobs))
+    return CLI_EXIT_USAGE;
   if (seed_s != NULL && !cli_uint_arg(CMD, "seed", seed_s, INT64_MAX, &seed))
     return CLI_EXIT_USAGE;
   Precision prec = {0, precision_default, 3, 30};
@@ -670,18 +429,8 @@ cmd_sweep(int argc, char **argv)
                                   "not through --emit-jobs / --emit-slurm");
   }
 
-  /* DB must be writable later: refuse a file that is not ours before running for hours. */
-  if (g_file_test(out, G_FILE_TEST_EXISTS)) {
-    struct stat st;
-    g_autoptr(GError) error = NULL;
-    if (g_stat(out, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-      g_autoptr(ResReader) r = res_reader_open(out, &error);
-      if (r == NULL)
-        return cli_usage_error(CMD, "-o %s", error->message);
-    } else if (!S_ISREG(st.st_mode)) {
-      return cli_usage_error(CMD, "-o %s: not a regular file", out);
-    }
-  }
+  if (!runs_check_output(CMD, out))
+    return CLI_EXIT_USAGE;
 
   g_autoptr(GError) error = NULL;
   g_autoptr(SweepPlan) plan =
@@ -698,7 +447,7 @@ cmd_sweep(int argc, char **argv)
       .db = out,
       /* Absolute: the run commands name their parts, and job lists run anywhere. */
       .parts = g_strconcat(abs_out, ".parts", NULL),
-      .m2msim = m2msim ? g_canonicalize_filename(m2msim, NULL) : self_exe(argv0),
+      .m2msim = m2msim ? g_canonicalize_filename(m2msim, NULL) : runs_self_exe(argv0),
       .width = 4,
   };
   for (size_t lim = 10000; n > lim && s.width < 19; lim *= 10)
@@ -709,9 +458,9 @@ cmd_sweep(int argc, char **argv)
     cli_usage_error(CMD, "cannot find the m2msim executable (give its path with --m2msim)");
   } else if (prepare_parts(&s, manifest)) {
     if (precision_s != NULL) {
-      status = run_precision(&s, (unsigned)jobs, &prec);
+      status = run_precision(&s, jobs, &prec);
     } else if (emit_jobs == NULL && emit_slurm == NULL) {
-      status = run_all(&s, (unsigned)jobs);
+      status = run_all(&s, jobs);
       if (status == CLI_EXIT_OK)
         status = merge_parts(&s, NULL);
     } else {
@@ -722,7 +471,7 @@ cmd_sweep(int argc, char **argv)
       if (status == CLI_EXIT_OK && emit_jobs)
         printf("%s: %zd of %zu runs still to do, one command per line; run them with\n"
                "  parallel -j %u < %s   (or --sshloginfile FILE across machines)\n",
-               emit_jobs, lines, n, (unsigned)jobs, emit_jobs);
+               emit_jobs, lines, n, jobs, emit_jobs);
       if (status == CLI_EXIT_OK && emit_slurm) {
         if (!write_slurm(&s, emit_slurm, jobs_path, lines))
           status = CLI_EXIT_USAGE;

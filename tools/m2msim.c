@@ -14,6 +14,7 @@ static const struct {
     {"run", cmd_run, "run a scenario and write its results database"},
     {"check", cmd_check, "validate scenario files without running them"},
     {"sweep", cmd_sweep, "run a parameter grid x replications (resumable)"},
+    {"solve", cmd_solve, "find the smallest (or largest) value meeting targets (resumable)"},
     {"merge", cmd_merge, "join run databases into one"},
     {"export", cmd_export, "write a results database as a CSV / JSON-lines table"},
     {"plot", cmd_plot, "draw a results database with gnuplot"},
@@ -38,6 +39,7 @@ usage(FILE *out)
 int
 main(int argc, char **argv)
 {
+  cli_set_command_line(argc, argv);
   if (argc < 2) {
     usage(stderr);
     return CLI_EXIT_USAGE;

@@ -30,7 +30,7 @@ typedef enum {
 
 /* Schema version written into PRAGMA user_version. Files with a higher version are
  * refused; a version 0 or a foreign application_id means "not ours". */
-#define RES_SCHEMA_VERSION 1
+#define RES_SCHEMA_VERSION 2
 /* PRAGMA application_id of every results file: "M2MS", so `file` can tell it apart. */
 #define RES_APPLICATION_ID 0x4d324d53
 
@@ -64,6 +64,24 @@ ResWriter *res_writer_open_copy(const char *final_path, GError **error);
 bool res_writer_add_run(ResWriter *w, const char *scenario, const char *name, uint64_t seed,
                         int64_t replication, const char *started, int64_t *run_id,
                         GError **error);
+
+/* Where a run came from (schema version 2; NULL fields are stored as NULL): the m2msim
+ * version, the git commit it was built from (`git describe --dirty`, NULL outside a
+ * checkout), the full command line, the host name. Its start and wall time are the run
+ * row's started and wall_s. */
+typedef struct {
+  char *version;
+  char *git_commit;
+  char *command;
+  char *host;
+} ResProvenance;
+
+/* Records the run's provenance. */
+bool res_writer_provenance(ResWriter *w, int64_t run_id, const ResProvenance *p,
+                           GError **error);
+
+/* Sets key in the file's meta table (one value per key; the last one set wins). */
+bool res_writer_meta(ResWriter *w, const char *key, const char *value, GError **error);
 
 /* One --set or sweep value of the run. */
 bool res_writer_param(ResWriter *w, int64_t run_id, const char *key, const char *value,
@@ -129,6 +147,7 @@ typedef struct {
   char *started; /* ISO 8601 wall clock */
   double wall_s; /* wall time of the run (s); NAN if not recorded */
   char *status;  /* "complete", or why the run stopped */
+  ResProvenance prov; /* fields NULL when not recorded (schema version 1 files) */
 } ResRun;
 
 typedef struct {
@@ -166,6 +185,9 @@ GPtrArray *res_reader_scalars(ResReader *r, int64_t run_id, GError **error);
 /* One scalar; RES_ERROR_NOT_FOUND if the run has no scalar of that name. */
 bool res_reader_scalar(ResReader *r, int64_t run_id, const char *name, double *value,
                        GError **error);
+
+/* The value of key in the file's meta table, or NULL. Caller frees. */
+char *res_reader_meta(ResReader *r, const char *key);
 
 /* Names of the series of a run, sorted; NULL-terminated, caller g_strfreev()s. */
 char **res_reader_series_names(ResReader *r, int64_t run_id, GError **error);

@@ -250,6 +250,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ScnConfig, scn_config_free)
  * left out. Reflects the struct as it is now (e.g. after the caller changed seed). */
 GPtrArray *scn_config_params(const ScnConfig *cfg);
 
+/* The kind of value a --set KEY.PATH takes, by the schema alone (list indices are not
+ * checked against any scenario): SCN_VALUE_NONE, with *why (caller frees) saying so,
+ * when the path names no key; SCN_VALUE_OTHER for sections, lists, texts, enums,
+ * distributions and the like. */
+typedef enum {
+  SCN_VALUE_NONE,
+  SCN_VALUE_INTEGER,  /* a whole number (counts, sizes) */
+  SCN_VALUE_REAL,     /* a plain number */
+  SCN_VALUE_DURATION, /* "250ms", "2h" */
+  SCN_VALUE_RATE,     /* "500/d" */
+  SCN_VALUE_OTHER,
+} ScnValueKind;
+ScnValueKind scn_key_value_kind(const char *path, char **why);
+
 /* Index of the visited / home operator called `name`, or -1. */
 ssize_t scn_config_find_vo(const ScnConfig *cfg, const char *name);
 ssize_t scn_config_find_ho(const ScnConfig *cfg, const char *name);

@@ -233,6 +233,12 @@ void stat_registry_km(StatRegistry *r, const char *prefix, StatSamples *events, 
 typedef void (*StatFigureFn)(void *data, const char *name, double value);
 void stat_registry_foreach(StatRegistry *r, StatFigureFn fn, void *data);
 
+/* Calls fn for the name of every figure the registry can report, in the order of
+ * stat_registry_foreach, including those absent now (no sample yet, a quantile not
+ * reached): what a run of this world may write, for checking names given by users. */
+typedef void (*StatNameFn)(void *data, const char *name);
+void stat_registry_foreach_name(StatRegistry *r, StatNameFn fn, void *data);
+
 /* The samples registered under `prefix` (NULL when none). */
 StatSamples *stat_registry_samples_of(StatRegistry *r, const char *prefix);
 

@@ -9,8 +9,10 @@
 #include "m2m/results.h"
 #include "m2m/world.h"
 
-/* Writes one run into `wr`: the run row (scenario text, name, seed, started), every
+/* Writes one run into `wr`: the run row (scenario text, name, seed, started, and the
+ * provenance when prov is not NULL), every
  * effective parameter (scn_config_params) plus "seed", every scalar and series (see
  * README "Results of m2msim run"), then finishes the run as "complete" with the wall
  * time. Returns the run id in *run_id (may be NULL). */
-bool res_write_world(ResWriter *wr, World *w, const char *started, int64_t *run_id, GError **error);
+bool res_write_world(ResWriter *wr, World *w, const char *started, const ResProvenance *prov,
+                     int64_t *run_id, GError **error);

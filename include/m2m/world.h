@@ -105,6 +105,11 @@ void world_summary(const World *w, WorldSummary *out);
 typedef void (*WorldScalarFn)(void *data, const char *name, double value);
 void world_foreach_scalar(World *w, WorldScalarFn fn, void *data);
 
+/* Calls fn(name) for every scalar name a run of this world may write, reported or not
+ * (callable before world_run: to check a metric named on the command line). */
+typedef void (*WorldNameFn)(void *data, const char *name);
+void world_foreach_scalar_name(World *w, WorldNameFn fn, void *data);
+
 /* Calls fn(name, t, value) for every row of every series, series by series in the order
  * they are written (t in simulated seconds, or the latency of provision.latency.cdf);
  * stops when fn returns false. */

@@ -1167,9 +1167,11 @@ scn_convert(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, ScnClean *clean)
 /* ---- --set ---- */
 
 /* Walks `path` through the schema and the tree. With value == NULL only checks it; else
- * puts value (owned) at that place, creating missing maps. False + *why on failure. */
+ * puts value (owned) at that place, creating missing maps. False + *why on failure. With
+ * root == NULL only the schema is walked (list indices not checked); *leaf (may be NULL)
+ * gets the field the path ends at. */
 static bool
-path_walk(ScnNode *root, const char *path, ScnNode *value, char **why)
+path_walk_to(ScnNode *root, const char *path, ScnNode *value, const Field **leaf, char **why)
 {
   g_auto(GStrv) segs = g_strsplit(path, ".", -1);
   const Field *fields = top_fields;
@@ -1202,6 +1204,8 @@ path_walk(ScnNode *root, const char *path, ScnNode *value, char **why)
     }
     int at = node ? scn_map_find(node, seg) : -1;
     ScnNode *child = at >= 0 ? node->items->pdata[at + 1] : NULL;
+    if (leaf != NULL)
+      *leaf = f;
     if (segs[i + 1] == NULL) {
       if (value == NULL)
         return true;
@@ -1273,10 +1277,37 @@ path_walk(ScnNode *root, const char *path, ScnNode *value, char **why)
   g_assert_not_reached();
 }
 
+static bool
+path_walk(ScnNode *root, const char *path, ScnNode *value, char **why)
+{
+  return path_walk_to(root, path, value, NULL, why);
+}
+
 bool
 scn_path_check(const ScnNode *root, const char *path, char **why)
 {
   return path_walk((ScnNode *)root, path, NULL, why);
+}
+
+ScnValueKind
+scn_key_value_kind(const char *path, char **why)
+{
+  const Field *f = NULL;
+  if (!path_walk_to(NULL, path, NULL, &f, why))
+    return SCN_VALUE_NONE;
+  switch (f->kind) { /* a path ending at a list index stops at the list: OTHER */
+  case F_U64:
+  case F_U32:
+    return SCN_VALUE_INTEGER;
+  case F_REAL:
+    return SCN_VALUE_REAL;
+  case F_DURATION:
+    return SCN_VALUE_DURATION;
+  case F_RATE:
+    return SCN_VALUE_RATE;
+  default:
+    return SCN_VALUE_OTHER;
+  }
 }
 
 bool

@@ -384,6 +384,12 @@ world_foreach_scalar(World *w, WorldScalarFn fn, void *data)
 }
 
 void
+world_foreach_scalar_name(World *w, WorldNameFn fn, void *data)
+{
+  stat_registry_foreach_name(w->figs, fn, data);
+}
+
+void
 world_foreach_series(World *w, WorldSeriesFn fn, void *data)
 {
   const StatSampler *sm = w->sampler;

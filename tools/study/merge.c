@@ -48,6 +48,8 @@ copy_run(ResReader *r, const ResRun *run, GPtrArray *params, int64_t replication
                           replication >= 0 ? replication : run->replication, run->started, &id,
                           error))
     return false;
+  if (!res_writer_provenance(w, id, &run->prov, error))
+    return false;
   for (guint i = 0; i < params->len; i++) {
     const ResParam *p = params->pdata[i];
     if (!res_writer_param(w, id, p->key, p->value, error))

@@ -44,19 +44,28 @@ G_DEFINE_QUARK(res-error-quark, res_error)
 
 /* ---- SQL ------------------------------------------------------------------------- */
 
-/* Version 1. The first four tables are the user contract (results.md): add, never
- * rename. meta is ours (who wrote the file). The series index carries t so a series
- * comes out in time order without a sort. */
-static const char res_schema_v1[] =
+/* Version 2. The first four tables are the user contract (results.md): add, never
+ * rename. meta is ours (who wrote the file, what a solve found). The series index carries
+ * t so a series comes out in time order without a sort. Version 2 added the run's
+ * provenance (version .. host) to run; version 1 files are read as having none, and
+ * migrated when copied (res_writer_open_copy). */
+static const char res_schema_v2[] =
   "CREATE TABLE run (id INTEGER PRIMARY KEY, scenario TEXT, name TEXT, seed INTEGER,"
-  "                  replication INTEGER, started TEXT, wall_s REAL, status TEXT);"
+  "                  replication INTEGER, started TEXT, wall_s REAL, status TEXT,"
+  "                  version TEXT, git_commit TEXT, command TEXT, host TEXT);"
   "CREATE TABLE param (run_id INTEGER, key TEXT, value TEXT);"
   "CREATE TABLE scalar (run_id INTEGER, name TEXT, value REAL);"
   "CREATE TABLE series (run_id INTEGER, name TEXT, t REAL, value REAL);"
   "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
   "INSERT INTO meta (key, value) VALUES ('created_by', 'm2msim " M2M_VERSION "');"
   "PRAGMA application_id = 1295142227;" /* RES_APPLICATION_ID, checked below */
-  "PRAGMA user_version = 1;";
+  "PRAGMA user_version = 2;";
+
+static const char res_migrate_v1[] = "ALTER TABLE run ADD COLUMN version TEXT;"
+                                     "ALTER TABLE run ADD COLUMN git_commit TEXT;"
+                                     "ALTER TABLE run ADD COLUMN command TEXT;"
+                                     "ALTER TABLE run ADD COLUMN host TEXT;"
+                                     "PRAGMA user_version = 2;";
 
 /* Indexes of version 1, built at commit: one sort at the end is cheaper than keeping
  * them up to date row by row (a copied file already has them; SQLite then updates them
@@ -66,7 +75,7 @@ static const char res_indexes_v1[] =
   "CREATE INDEX IF NOT EXISTS scalar_run_name ON scalar (run_id, name);"
   "CREATE INDEX IF NOT EXISTS series_run_name ON series (run_id, name, t);";
 G_STATIC_ASSERT(RES_APPLICATION_ID == 1295142227);
-G_STATIC_ASSERT(RES_SCHEMA_VERSION == 1);
+G_STATIC_ASSERT(RES_SCHEMA_VERSION == 2);
 
 /* Connection settings of the writer; see the file comment for why durability is off. */
 static const char res_writer_pragmas[] = "PRAGMA journal_mode = MEMORY;"
@@ -82,6 +91,8 @@ typedef enum {
   RES_STMT_PARAM_INSERT,
   RES_STMT_SCALAR_INSERT,
   RES_STMT_SERIES_INSERT,
+  RES_STMT_RUN_PROVENANCE,
+  RES_STMT_META_SET,
   RES_STMT_WRITER_N,
   /* reader */
   RES_STMT_RUNS = RES_STMT_WRITER_N,
@@ -90,6 +101,7 @@ typedef enum {
   RES_STMT_SCALAR,
   RES_STMT_SERIES_NAMES,
   RES_STMT_SERIES,
+  RES_STMT_META_GET,
   RES_STMT_N,
 } ResStmt;
 
@@ -104,8 +116,11 @@ static const char *const res_stmt_sql[RES_STMT_N] = {
     "INSERT INTO scalar (run_id, name, value) VALUES (:run_id, :name, :value)",
   [RES_STMT_SERIES_INSERT] =
     "INSERT INTO series (run_id, name, t, value) VALUES (:run_id, :name, :t, :value)",
-  [RES_STMT_RUNS] = "SELECT id, scenario, name, seed, replication, started, wall_s, status"
-                    " FROM run ORDER BY id",
+  [RES_STMT_RUN_PROVENANCE] = "UPDATE run SET version = :version, git_commit = :git_commit,"
+                              " command = :command, host = :host WHERE id = :id",
+  [RES_STMT_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (:key, :value)",
+  [RES_STMT_RUNS] = "SELECT id, scenario, name, seed, replication, started, wall_s, status,"
+                    " version, git_commit, command, host FROM run ORDER BY id",
   [RES_STMT_PARAMS] = "SELECT key, value FROM param WHERE run_id = :run_id ORDER BY rowid",
   [RES_STMT_SCALARS] =
     "SELECT name, value FROM scalar WHERE run_id = :run_id ORDER BY name, rowid",
@@ -115,7 +130,13 @@ static const char *const res_stmt_sql[RES_STMT_N] = {
     "SELECT DISTINCT name FROM series WHERE run_id = :run_id ORDER BY name",
   [RES_STMT_SERIES] = "SELECT t, value FROM series WHERE run_id = :run_id AND name = :name"
                       " ORDER BY t, rowid",
+  [RES_STMT_META_GET] = "SELECT value FROM meta WHERE key = :key",
 };
+
+/* The runs of a version 1 file, which has no provenance. */
+static const char res_runs_v1_sql[] =
+  "SELECT id, scenario, name, seed, replication, started, wall_s, status, NULL, NULL, NULL,"
+  " NULL FROM run ORDER BY id";
 
 struct ResWriter {
   sqlite3 *db;
@@ -480,12 +501,12 @@ res_writer_start(const char *path, bool copy, GError **error)
 
   /* The existing file must be ours before we copy it or, later, replace it. */
   sqlite3 *src = NULL;
+  int version = RES_SCHEMA_VERSION;
   if (copy && !exists) {
     g_set_error(error, RES_ERROR, RES_ERROR_PATH, "%s: %s", final_path, g_strerror(ENOENT));
     return NULL;
   }
   if (exists && (copy || st.st_size > 0)) {
-    int version;
     src = res_open_existing(final_path, &version, error);
     if (!src)
       return NULL;
@@ -549,12 +570,13 @@ res_writer_start(const char *path, bool copy, GError **error)
     }
     sqlite3_close(src);
     src = NULL;
-    /* A future schema version would migrate the copy here, before BEGIN. */
     if (!res_writer_exec(w, "BEGIN", "cannot begin", error))
+      return NULL;
+    if (version < 2 && !res_writer_exec(w, res_migrate_v1, "cannot migrate", error))
       return NULL;
   } else {
     if (!res_writer_exec(w, "BEGIN", "cannot begin", error) ||
-        !res_writer_exec(w, res_schema_v1, "cannot create the schema", error))
+        !res_writer_exec(w, res_schema_v2, "cannot create the schema", error))
       return NULL;
   }
   if (!res_prepare(w->db, w->temp_path, 0, RES_STMT_WRITER_N, w->stmt, error))
@@ -693,6 +715,31 @@ res_writer_series(ResWriter *w, int64_t run_id, const char *name, double t_s, do
   res_bind_double(st, ":t", t_s);
   res_bind_double(st, ":value", value);
   return res_writer_step(w, st, "series", error);
+}
+
+bool
+res_writer_provenance(ResWriter *w, int64_t run_id, const ResProvenance *p, GError **error)
+{
+  if (!res_writer_usable(w, error))
+    return false;
+  sqlite3_stmt *st = w->stmt[RES_STMT_RUN_PROVENANCE];
+  res_bind_text(st, ":version", p->version);
+  res_bind_text(st, ":git_commit", p->git_commit);
+  res_bind_text(st, ":command", p->command);
+  res_bind_text(st, ":host", p->host);
+  res_bind_int64(st, ":id", run_id);
+  return res_writer_step(w, st, "run provenance", error);
+}
+
+bool
+res_writer_meta(ResWriter *w, const char *key, const char *value, GError **error)
+{
+  if (!res_writer_usable(w, error))
+    return false;
+  sqlite3_stmt *st = w->stmt[RES_STMT_META_SET];
+  res_bind_text(st, ":key", key);
+  res_bind_text(st, ":value", value);
+  return res_writer_step(w, st, "meta", error);
 }
 
 bool
@@ -865,8 +912,18 @@ res_reader_open(const char *path, GError **error)
   r->db = res_open_existing(path, &r->version, error);
   if (!r->db || !res_check_version(r->version, path, error))
     return NULL;
-  if (!res_prepare(r->db, path, RES_STMT_WRITER_N, RES_STMT_N, r->stmt + RES_STMT_WRITER_N,
-                   error))
+  ResStmt first = RES_STMT_WRITER_N;
+  if (r->version < 2) {
+    if (sqlite3_prepare_v3(r->db, res_runs_v1_sql, -1, SQLITE_PREPARE_PERSISTENT,
+                           &r->stmt[RES_STMT_RUNS], NULL) != SQLITE_OK) {
+      g_autofree char *msg = res_sqlite_msg(r->db, SQLITE_ERROR);
+      g_set_error(error, RES_ERROR, RES_ERROR_NOT_RESULTS,
+                  "%s: not an m2msim results database (%s)", path, msg);
+      return NULL;
+    }
+    first = RES_STMT_RUNS + 1;
+  }
+  if (!res_prepare(r->db, path, first, RES_STMT_N, r->stmt + first, error))
     return NULL;
   return g_steal_pointer(&r);
 }
@@ -929,6 +986,10 @@ res_reader_runs(ResReader *r, GError **error)
     run->started = res_col_text(st, 5);
     run->wall_s = res_col_double(st, 6);
     run->status = res_col_text(st, 7);
+    run->prov.version = res_col_text(st, 8);
+    run->prov.git_commit = res_col_text(st, 9);
+    run->prov.command = res_col_text(st, 10);
+    run->prov.host = res_col_text(st, 11);
     g_ptr_array_add(runs, run);
   }
   if (!res_reader_done(r, st, rc, error))
@@ -1028,6 +1089,20 @@ res_reader_series(ResReader *r, int64_t run_id, const char *name, GError **error
   return g_steal_pointer(&out);
 }
 
+char *
+res_reader_meta(ResReader *r, const char *key)
+{
+  sqlite3_stmt *st = r->stmt[RES_STMT_META_GET];
+  res_bind_text(st, ":key", key);
+  char *value = NULL;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+    value = res_col_text(st, 0);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return value;
+}
+
 void
 res_run_free(ResRun *run)
 {
@@ -1037,6 +1112,10 @@ res_run_free(ResRun *run)
   g_free(run->name);
   g_free(run->started);
   g_free(run->status);
+  g_free(run->prov.version);
+  g_free(run->prov.git_commit);
+  g_free(run->prov.command);
+  g_free(run->prov.host);
   g_free(run);
 }
 

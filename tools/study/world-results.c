@@ -28,11 +28,14 @@ write_series(void *data, const char *name, double t, double value)
 }
 
 bool
-res_write_world(ResWriter *wr, World *w, const char *started, int64_t *run_id, GError **error)
+res_write_world(ResWriter *wr, World *w, const char *started, const ResProvenance *prov,
+                int64_t *run_id, GError **error)
 {
   const ScnConfig *cfg = world_config(w);
   int64_t run;
   if (!res_writer_add_run(wr, cfg->text, cfg->name, cfg->seed, 0, started, &run, error))
+    return false;
+  if (prov != NULL && !res_writer_provenance(wr, run, prov, error))
     return false;
   g_autoptr(GPtrArray) params = scn_config_params(cfg);
   bool has_seed = false;
