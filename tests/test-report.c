@@ -124,11 +124,25 @@ test_sweep_report(Fixture *fx, gconstpointer data)
                    "https://example.org/notes\n");
   g_assert_null(strstr(text, "<small>"));
   /* rs.pimsi.blocked at pool 1000 over replications 0, 1, 2: 100, 101, 102: mean 101,
-   * sd 1, half-width t(0.975, 2) / sqrt(3) = 4.302653 / 1.732051 = 2.48414. */
-  assert_has(text, "<tr><td class=\"key\">rs.pimsi.blocked</td><td>101 &plusmn; 2.48</td>"
-                   "<td>51 &plusmn; 2.48</td><td>26 &plusmn; 2.48</td></tr>");
-  assert_has(text, "<th title=\"3 runs\">registration_service.pimsi_pool.size=2000</th>");
-  assert_has(text, "rs.pimsi.exhausted_at</td><td>108001 &plusmn; 2.48</td>");
+   * sd 1, half-width t(0.975, 2) / sqrt(3) = 4.302653 / 1.732051 = 2.48414: three
+   * significant digits for the mean, two for the half-width. */
+  assert_has(text, "<tr><td class=\"key\">rs.pimsi.blocked</td><td>101 ± 2.5</td>"
+                   "<td>51 ± 2.5</td><td>26 ± 2.5</td></tr>");
+  /* one varied key: the corner names it, the columns are its values as written */
+  assert_has(text, "<th>scalar \\ <code>registration_service.pimsi_pool.size</code></th>");
+  assert_has(text, "<th title=\"3 runs\">2000</th>");
+  /* a time in the unit that fits it, the half-width in the same unit (108001 s = 30.0003 h) */
+  assert_has(text, "rs.pimsi.exhausted_at</td><td>30 ± 0.00069 h</td>");
+  /* scalars grouped by area */
+  assert_has(text, "<h3 id=\"area-pimsi-pool\">PIMSI pool</h3>");
+  /* The key figures open the report: one row per point, in the parameter's order. */
+  const char *key = strstr(text, "<table id=\"key-figures\">");
+  g_assert_nonnull(key);
+  g_assert_true(key < strstr(text, "<section id=\"scalars\">"));
+  assert_has(key, "<th><code>registration_service.pimsi_pool.size</code></th><th>runs</th>"
+                  "<th>provisioned of made</th><th>pool exhausted</th>");
+  assert_has(key, "<tr><td>1000</td><td>3</td>");
+  g_assert_true(strstr(key, "<tr><td>1000</td>") < strstr(key, "<tr><td>4000</td>"));
   /* Figures inline: the sweep plot and each point's. */
   assert_has(text, "<svg role=\"img\" aria-label=\"rs.pimsi.blocked against "
                    "registration_service.pimsi_pool.size");
@@ -165,6 +179,48 @@ test_single_run(Fixture *fx, gconstpointer data)
   assert_has(text, "over the devices provisioned by the end of the run only");
   assert_has(text, "over every device that powered on");
   g_assert_null(strstr(text, "step approximation"));
+}
+
+static guint
+count(const char *text, const char *needle)
+{
+  guint n = 0;
+  for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+    n++;
+  return n;
+}
+
+/* The sweep's report as a real browser builds it: the key figures first, times in human
+ * units, and every figure with its drawing (an inline SVG with a label). */
+static void
+test_browser(Fixture *fx, gconstpointer data)
+{
+  g_autofree char *db = g_build_filename(fx->dir, "sweep.db", NULL);
+  SfRunSpec spec = {scenario, "study-report", true, true};
+  const char *points[] = {"1000", "2000", "4000", NULL};
+  sf_write(db, &spec, points, 3);
+  g_autofree char *html = g_build_filename(fx->dir, "report.html", NULL);
+  g_autofree char *o = NULL, *e = NULL;
+  if (tu_run_m2msim(&o, &e, "report", db, "-o", html, NULL) != 0)
+    g_error("report failed: %s", e);
+  g_autofree char *dom = tu_browser_dom(html);
+  const char *answer = strstr(dom, "<section id=\"answer\">");
+  g_assert_nonnull(answer);
+  g_assert_true(answer < strstr(dom, "<section id=\"scalars\">"));
+  assert_has(answer, "<h2>Key figures</h2>");
+  assert_has(answer, "<table id=\"key-figures\">");
+  /* three points, each a row, their pool exhausted at 30 h */
+  const char *rows = strstr(answer, "<tbody>");
+  g_assert_cmpuint(count(rows, "<tr>") - count(strstr(rows, "</table>"), "<tr>"), ==, 3);
+  assert_has(answer, " h");
+  assert_has(dom, "<td>30 ± 0.00069 h</td>");
+  assert_has(dom, "id=\"provenance\"");
+  /* every figure has its drawing: 1 sweep figure per varying scalar and 4 per point */
+  guint figures = count(dom, "<figure>"), svgs = count(dom, "<svg role=\"img\" aria-label=\"");
+  g_test_message("%u figures, %u drawings", figures, svgs);
+  g_assert_cmpuint(figures, >=, 3 * 4 + 1);
+  g_assert_cmpuint(svgs, ==, figures);
+  g_assert_cmpuint(count(dom, "<figcaption>"), ==, figures);
 }
 
 static void
@@ -220,5 +276,6 @@ main(int argc, char **argv)
   ADD("/report/sweep", test_sweep_report);
   ADD("/report/single-run", test_single_run);
   ADD("/report/errors", test_errors);
+  ADD("/report/browser", test_browser);
   return g_test_run();
 }

@@ -216,27 +216,9 @@ fx_setup(Fixture *fx, gconstpointer data)
 }
 
 static void
-rm_rf(const char *path)
-{
-  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-    GDir *d = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d)) != NULL) {
-      g_autofree char *p = g_build_filename(path, name, NULL);
-      rm_rf(p);
-    }
-    if (d)
-      g_dir_close(d);
-    g_rmdir(path);
-  } else {
-    g_unlink(path);
-  }
-}
-
-static void
 fx_teardown(Fixture *fx, gconstpointer data)
 {
-  rm_rf(fx->dir);
+  tu_rm_rf(fx->dir);
   g_free(fx->dir);
   g_free(fx->db);
   g_free(fx->scn);
@@ -316,6 +298,33 @@ test_answer(Fixture *fx, gconstpointer data)
       g_hash_table_insert(seeds, (gpointer)&run->replication, (gpointer)&run->seed);
   }
   g_assert_cmpuint(g_hash_table_size(seeds), ==, 3);
+
+  /* The report opens with the answer, in a real browser: the answer, every candidate in
+   * the parameter's order, the answer's row marked, waits in microseconds. */
+  g_autofree char *html = g_build_filename(fx->dir, "solve.html", NULL);
+  g_autofree char *ro = NULL, *re = NULL;
+  if (tu_run_m2msim(&ro, &re, "report", fx->db, "-o", html, NULL) != 0)
+    g_error("report failed: %s", re);
+  g_autofree char *dom = tu_browser_dom(html);
+  const char *answer_at = strstr(dom, "<section id=\"answer\">");
+  g_assert_nonnull(answer_at);
+  g_assert_true(answer_at < strstr(dom, "<section id=\"scalars\">"));
+  g_assert_nonnull(strstr(answer_at, "<h2>The answer</h2>"));
+  g_assert_nonnull(strstr(answer_at, "Answer: <code>registration_service.av_servers</code> = "
+                                     "<strong>4</strong>, the smallest value of 1..16"));
+  g_assert_nonnull(strstr(answer_at, "<th>rs.av.wait_mean &lt; 0.62ms</th>"));
+  const char *rows[] = {"<td>1</td>", "<td>2</td>", "<td>3</td>", "<td>4</td>", "<td>8</td>",
+                        "<td>16</td>"};
+  const char *prev = answer_at;
+  for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+    const char *at = strstr(prev, rows[i]);
+    if (at == NULL)
+      g_error("candidate row %s missing or out of order", rows[i]);
+    prev = at;
+  }
+  g_assert_nonnull(strstr(answer_at, "<tr class=\"answer-row\"><td>4</td>"));
+  g_assert_nonnull(strstr(answer_at, " µs <span class=\"verdict met\">met</span>"));
+  g_assert_nonnull(strstr(answer_at, "<span class=\"verdict missed\">missed</span>"));
 
   /* --json, again: nothing re-runs, the same answer. */
   g_clear_pointer(&o, g_free);

@@ -201,24 +201,6 @@ typedef struct {
 } Fixture;
 
 static void
-rm_rf(const char *path)
-{
-  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-    GDir *d = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d)) != NULL) {
-      g_autofree char *p = g_build_filename(path, name, NULL);
-      rm_rf(p);
-    }
-    if (d)
-      g_dir_close(d);
-    g_rmdir(path);
-  } else {
-    g_unlink(path);
-  }
-}
-
-static void
 fx_setup(Fixture *fx, gconstpointer data)
 {
   fx->dir = g_dir_make_tmp("test-sweep-XXXXXX", NULL);
@@ -232,7 +214,7 @@ fx_setup(Fixture *fx, gconstpointer data)
 static void
 fx_teardown(Fixture *fx, gconstpointer data)
 {
-  rm_rf(fx->dir);
+  tu_rm_rf(fx->dir);
   g_free(fx->dir);
   g_free(fx->scn);
   g_free(fx->db);

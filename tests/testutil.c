@@ -1,6 +1,7 @@
 #include "testutil.h"
 
 #include <stdarg.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "m2m/hex.h"
@@ -68,4 +69,52 @@ tu_run_m2msim(char **out, char **err, const char *arg0, ...)
   va_end(ap);
   g_ptr_array_add(args, NULL);
   return tu_run_m2msimv(out, err, (const char *const *)args->pdata);
+}
+
+void
+tu_rm_rf(const char *path)
+{
+  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+    GDir *d = g_dir_open(path, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d)) != NULL) {
+      g_autofree char *p = g_build_filename(path, name, NULL);
+      tu_rm_rf(p);
+    }
+    if (d)
+      g_dir_close(d);
+    g_rmdir(path);
+  } else {
+    g_unlink(path);
+  }
+}
+
+char *
+tu_browser_dom(const char *path)
+{
+  g_autofree char *bin = g_find_program_in_path("chromium");
+  if (bin == NULL)
+    bin = g_find_program_in_path("chromium-browser");
+  if (bin == NULL)
+    g_error("headless Chromium not found: the report is checked in a real browser; install "
+            "it with apt-get install chromium (tools/test.sh does)");
+  g_autofree char *profile = g_dir_make_tmp("m2m-chromium-XXXXXX", NULL);
+  g_autofree char *abs = g_canonicalize_filename(path, NULL);
+  g_autofree char *uri = g_filename_to_uri(abs, NULL, NULL);
+  g_autofree char *data_dir = g_strdup_printf("--user-data-dir=%s", profile);
+  /* --no-sandbox: tests may run as root (CI), where Chromium's sandbox refuses to start. */
+  const char *argv[] = {bin,          "--headless",     "--no-sandbox", "--disable-gpu",
+                        "--no-first-run", data_dir, "--dump-dom",   uri, NULL};
+  char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+  g_autoptr(GError) error = NULL;
+  bool ok = g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                         &status, &error);
+  tu_rm_rf(profile);
+  if (!ok)
+    g_error("cannot run %s: %s", bin, error->message);
+  if (!g_spawn_check_wait_status(status, NULL) || out == NULL || strstr(out, "<body") == NULL)
+    g_error("%s did not render %s:\n%s", bin, path, err);
+  return out;
 }

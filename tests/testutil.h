@@ -23,3 +23,11 @@ int tu_run_m2msim(char **out, char **err, const char *arg0, ...) G_GNUC_NULL_TER
 
 /* Same with an argv array. */
 int tu_run_m2msimv(char **out, char **err, const char *const *args);
+
+/* Removes path and, for a directory, everything below it (symbolic links not followed). */
+void tu_rm_rf(const char *path);
+
+/* The DOM of the HTML file at path as headless Chromium builds it (`chromium --headless
+ * --dump-dom`), with a throw-away profile. Fails the test when Chromium is missing
+ * (tools/test.sh installs Debian's chromium) or does not load the page. Caller frees. */
+char *tu_browser_dom(const char *path);

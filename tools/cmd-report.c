@@ -18,6 +18,7 @@
 #include "m2m/results.h"
 #include "m2m/study.h"
 #include "plot.h"
+#include "report.h"
 
 #define CMD "report"
 
@@ -28,10 +29,12 @@ static const char css[] =
     "h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;border-bottom:1px solid #ddd;"
     "margin-top:2.5rem}h3{font-size:1.05rem;margin-top:1.8rem}\n"
     ".meta{color:#555;margin-top:0}nav ul{padding-left:1.2rem;columns:2 16rem}\n"
-    ".scroll{overflow-x:auto;max-width:100%}\n"
+    ".scroll{overflow:auto;max-width:100%;max-height:80vh}\n"
     "table{border-collapse:collapse;font-size:.88rem;margin:.5rem 0}\n"
     "th,td{border:1px solid #ddd;padding:.2rem .5rem;text-align:right;white-space:nowrap}\n"
-    "th:first-child,td:first-child{text-align:left}thead th{background:#f3f3f3}\n"
+    "th:first-child,td:first-child{text-align:left}thead th{background:#f3f3f3;"
+    "white-space:normal;vertical-align:bottom;position:sticky;top:0}\n"
+    "thead th code{word-break:break-all}\n"
     "tbody tr:nth-child(even) td{background:#fafafa}\n"
     "td.key{font-family:ui-monospace,monospace;font-size:.82rem}\n"
     ".figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:1rem}\n"
@@ -40,34 +43,16 @@ static const char css[] =
     "figcaption{font-size:.85rem;color:#444}\n"
     "pre{background:#f6f8fa;padding:1rem;overflow-x:auto;font-size:.82rem;line-height:1.35}\n"
     ".note{color:#555;font-size:.9rem}\n"
+    ".answer{font-size:1.15rem;background:#eef6ee;border-left:4px solid #2ca02c;"
+    "padding:.6rem 1rem}\n"
+    "tr.answer-row td{background:#eef6ee!important;font-weight:600}\n"
+    ".verdict{font-size:.78rem;padding:0 .3rem;border-radius:3px}\n"
+    ".verdict.met{background:#d9f0d9}.verdict.missed{background:#f6d5d5}"
+    ".verdict.undecided{background:#f3ead0}\n"
+    ".n{color:#777;font-size:.8rem}\n"
+    "td.cmd{white-space:normal;text-align:left;min-width:24rem}td.cmd code{font-size:.75rem;"
+    "word-break:break-all}\n"
     "@media (max-width:760px){body{padding:.5rem}.figs{grid-template-columns:1fr}}\n";
-
-static void
-esc(GString *h, const char *text)
-{
-  g_autofree char *e = g_markup_escape_text(text ? text : "", -1);
-  g_string_append(h, e);
-}
-
-/* A value with 6 significant digits (counts up to a million stay exact). */
-static void
-num(GString *h, double v)
-{
-  if (isnan(v))
-    g_string_append(h, "&ndash;");
-  else
-    g_string_append_printf(h, "%.6g", v);
-}
-
-/* A spread (half-width, sd): 3 significant digits are all it can claim. */
-static void
-spread(GString *h, double v)
-{
-  if (isnan(v))
-    g_string_append(h, "&ndash;");
-  else
-    g_string_append_printf(h, "%.3g", v);
-}
 
 /* Prefixes every id="..." (or '...') with "PREFIX-" and numbers repeats (gnuplot reuses
  * "gnuplot_plot_N" within one figure), so ids are unique on the page. References
@@ -148,80 +133,11 @@ figures(GString *h, GPtrArray *figs, guint from, guint *counter, GError **error)
     if (!inline_svg(h, f->path, id, f->caption, error))
       return false;
     g_string_append(h, "\n<figcaption>");
-    esc(h, f->caption);
+    rpt_esc(h, f->caption);
     g_string_append(h, "</figcaption>\n</figure>\n");
   }
   g_string_append(h, "</div>\n");
   return true;
-}
-
-/* Scalars: a plain table for one run; mean, CI, sd, n for replications of one point;
- * for a sweep a row per scalar, a column per point with "mean +- half-width". */
-static void
-scalar_tables(GString *h, const Study *s)
-{
-  const char *const *names = study_scalar_names(s);
-  size_t np = study_n_points(s);
-  bool single = np == 1 && study_point_n_runs(s, 0) == 1;
-  g_string_append(h, "<div class=\"scroll\"><table>\n<thead><tr><th>scalar</th>");
-  if (single) {
-    g_string_append(h, "<th>value</th></tr></thead>\n<tbody>\n");
-    for (size_t k = 0; names[k]; k++) {
-      double v;
-      g_string_append(h, "<tr><td class=\"key\">");
-      esc(h, names[k]);
-      g_string_append(h, "</td><td>");
-      if (study_scalar(s, 0, names[k], &v))
-        num(h, v);
-      else
-        g_string_append(h, "&ndash;");
-      g_string_append(h, "</td></tr>\n");
-    }
-  } else if (np == 1) {
-    g_string_append(h, "<th>mean</th><th>95% CI &plusmn;</th><th>sd</th><th>n</th></tr>"
-                       "</thead>\n<tbody>\n");
-    for (size_t k = 0; names[k]; k++) {
-      CiSummary c;
-      study_point_summary(s, 0, names[k], 0.95, &c);
-      g_string_append(h, "<tr><td class=\"key\">");
-      esc(h, names[k]);
-      g_string_append(h, "</td><td>");
-      num(h, c.mean);
-      g_string_append(h, "</td><td>");
-      spread(h, c.half_width);
-      g_string_append(h, "</td><td>");
-      spread(h, c.sd);
-      g_string_append_printf(h, "</td><td>%zu</td></tr>\n", c.n);
-    }
-  } else {
-    for (size_t p = 0; p < np; p++) {
-      g_autofree char *label = study_point_label(s, p);
-      g_string_append_printf(h, "<th title=\"%zu runs\">", study_point_n_runs(s, p));
-      esc(h, label);
-      g_string_append(h, "</th>");
-    }
-    g_string_append(h, "</tr></thead>\n<tbody>\n");
-    for (size_t k = 0; names[k]; k++) {
-      g_string_append(h, "<tr><td class=\"key\">");
-      esc(h, names[k]);
-      g_string_append(h, "</td>");
-      for (size_t p = 0; p < np; p++) {
-        CiSummary c;
-        study_point_summary(s, p, names[k], 0.95, &c);
-        g_string_append(h, "<td>");
-        num(h, c.mean);
-        if (c.n > 1) {
-          g_string_append(h, " &plusmn; ");
-          spread(h, c.half_width);
-        }
-        if (c.n < study_point_n_runs(s, p))
-          g_string_append_printf(h, " (n=%zu)", c.n);
-        g_string_append(h, "</td>");
-      }
-      g_string_append(h, "</tr>\n");
-    }
-  }
-  g_string_append(h, "</tbody></table></div>\n");
 }
 
 /* Parameters equal in every run, and the varied ones with their values. */
@@ -234,7 +150,7 @@ param_tables(GString *h, const Study *s)
                        "<thead><tr><th>key</th><th>values</th></tr></thead>\n<tbody>\n");
     for (size_t k = 0; varied[k]; k++) {
       g_string_append(h, "<tr><td class=\"key\">");
-      esc(h, varied[k]);
+      rpt_esc(h, varied[k]);
       g_string_append(h, "</td><td>");
       for (size_t p = 0; p < study_n_points(s); p++) {
         const char *v = study_point_value(s, p, k);
@@ -245,7 +161,7 @@ param_tables(GString *h, const Study *s)
           continue;
         if (p)
           g_string_append(h, ", ");
-        esc(h, v ? v : "(unset)");
+        rpt_esc(h, v ? v : "(unset)");
       }
       g_string_append(h, "</td></tr>\n");
     }
@@ -259,44 +175,9 @@ param_tables(GString *h, const Study *s)
     if (g_strv_contains(varied, p->key) || strcmp(p->key, "seed") == 0)
       continue;
     g_string_append(h, "<tr><td class=\"key\">");
-    esc(h, p->key);
+    rpt_esc(h, p->key);
     g_string_append(h, "</td><td>");
-    esc(h, p->value);
-    g_string_append(h, "</td></tr>\n");
-  }
-  g_string_append(h, "</tbody></table></div>\n");
-}
-
-static void
-run_table(GString *h, const Study *s)
-{
-  const char *const *varied = study_varied_keys(s);
-  g_string_append(h, "<div class=\"scroll\"><table>\n<thead><tr><th>run</th><th>seed</th>"
-                     "<th>replication</th>");
-  for (size_t k = 0; varied[k]; k++) {
-    g_string_append(h, "<th>");
-    esc(h, varied[k]);
-    g_string_append(h, "</th>");
-  }
-  g_string_append(h, "<th>status</th><th>wall time (s)</th><th>started</th></tr></thead>\n"
-                     "<tbody>\n");
-  for (size_t i = 0; i < study_n_runs(s); i++) {
-    const ResRun *r = study_run(s, i);
-    g_string_append_printf(h,
-                           "<tr><td>%" G_GINT64_FORMAT "</td><td>%" G_GINT64_FORMAT
-                           "</td><td>%" G_GINT64_FORMAT "</td>",
-                           r->id, r->seed, r->replication);
-    for (size_t k = 0; varied[k]; k++) {
-      g_string_append(h, "<td>");
-      esc(h, study_param(s, i, varied[k]));
-      g_string_append(h, "</td>");
-    }
-    g_string_append(h, "<td>");
-    esc(h, r->status ? r->status : "unfinished");
-    g_string_append(h, "</td><td>");
-    num(h, r->wall_s);
-    g_string_append(h, "</td><td>");
-    esc(h, r->started);
+    rpt_esc(h, p->value);
     g_string_append(h, "</td></tr>\n");
   }
   g_string_append(h, "</tbody></table></div>\n");
@@ -313,12 +194,12 @@ build(GString *h, Study *s, const char *db, const char *gnuplot, const char *tmp
   g_string_append(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                      "<title>m2msim report: ");
-  esc(h, name);
+  rpt_esc(h, name);
   g_string_append_printf(h, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>", css);
-  esc(h, name);
+  rpt_esc(h, name);
   g_string_append(h, "</h1>\n<p class=\"meta\">");
   g_autofree char *base = g_path_get_basename(db);
-  esc(h, base);
+  rpt_esc(h, base);
   g_string_append_printf(h, ": %zu run%s", nr, nr == 1 ? "" : "s");
   if (sweep)
     g_string_append_printf(h, " at %zu parameter points", np);
@@ -327,8 +208,13 @@ build(GString *h, Study *s, const char *db, const char *gnuplot, const char *tmp
   else
     g_string_append_printf(h, ", seed %" G_GINT64_FORMAT, first->seed);
   g_autofree char *now = res_iso8601_now();
-  g_string_append_printf(h, ". Report by m2msim %s at %s.</p>\n</header>\n", M2M_VERSION, now);
-  g_string_append(h, "<nav><ul>\n<li><a href=\"#scalars\">Scalars</a></li>\n");
+  g_string_append_printf(h, ". Report by m2msim %s at %s.</p>\n", M2M_VERSION, now);
+  rpt_provenance_summary(h, s);
+  g_string_append(h, "</header>\n");
+  g_autofree char *solve_param = res_reader_meta(study_reader(s), "solve.param");
+  g_string_append_printf(h, "<nav><ul>\n<li><a href=\"#answer\">%s</a></li>\n"
+                            "<li><a href=\"#scalars\">Scalars by area</a></li>\n",
+                         solve_param ? "The answer" : "Key figures");
   if (sweep && gnuplot)
     g_string_append(h, "<li><a href=\"#sweep\">Scalars against the varied parameter</a></li>\n");
   if (gnuplot)
@@ -337,7 +223,10 @@ build(GString *h, Study *s, const char *db, const char *gnuplot, const char *tmp
                      "<li><a href=\"#runs\">Runs</a></li>\n"
                      "<li><a href=\"#scenario\">Scenario text</a></li>\n</ul></nav>\n");
 
-  g_string_append(h, "<section id=\"scalars\">\n<h2>Scalars</h2>\n");
+  g_string_append_printf(h, "<section id=\"answer\">\n<h2>%s</h2>\n",
+                         solve_param ? "The answer" : "Key figures");
+  rpt_answer(h, s);
+  g_string_append(h, "</section>\n<section id=\"scalars\">\n<h2>Scalars by area</h2>\n");
   if (nr > 1)
     g_string_append(h, "<p class=\"note\">Mean over the replications of each point and the "
                        "half-width of its 95% confidence interval (Student t, n &minus; 1 "
@@ -352,7 +241,7 @@ build(GString *h, Study *s, const char *db, const char *gnuplot, const char *tmp
                      "(Kaplan-Meier), absent where the estimate does not reach. "
                      "<code>rs.av.utilization</code> is over the whole run, "
                      "<code>rs.av.utilization_peak</code> over its busiest second.</p>\n");
-  scalar_tables(h, s);
+  rpt_scalars(h, s);
   g_string_append(h, "</section>\n");
 
   guint counter = 0;
@@ -377,7 +266,7 @@ build(GString *h, Study *s, const char *db, const char *gnuplot, const char *tmp
       if (sweep || nr > 1) {
         g_autofree char *label = study_point_label(s, p);
         g_string_append_printf(h, "<h3>Point %zu: ", p + 1);
-        esc(h, *label ? label : "all runs");
+        rpt_esc(h, *label ? label : "all runs");
         g_string_append_printf(h, " (%zu run%s)</h3>\n", study_point_n_runs(s, p),
                                study_point_n_runs(s, p) == 1 ? "" : "s");
       }
@@ -392,9 +281,9 @@ build(GString *h, Study *s, const char *db, const char *gnuplot, const char *tmp
   g_string_append(h, "<section id=\"parameters\">\n<h2>Parameters</h2>\n");
   param_tables(h, s);
   g_string_append(h, "</section>\n<section id=\"runs\">\n<h2>Runs</h2>\n");
-  run_table(h, s);
+  rpt_runs(h, s);
   g_string_append(h, "</section>\n<section id=\"scenario\">\n<h2>Scenario text</h2>\n<pre>");
-  esc(h, first->scenario);
+  rpt_esc(h, first->scenario);
   g_string_append(h, "</pre>\n</section>\n</body>\n</html>\n");
   return true;
 }

@@ -18,6 +18,7 @@
 #include <glib/gstdio.h>
 
 #include "cli.h"
+#include "human.h"
 #include "runs.h"
 #include "m2m/ci.h"
 #include "m2m/merge.h"
@@ -136,15 +137,18 @@ summarise(const Solve *s, Candidate *c, uint32_t n)
   }
 }
 
+/* "METRIC 2.21 ± 0.13 h": in the unit that fits (human.h); the JSON has the numbers. */
 static void
 show_figure(FILE *f, const SolveTarget *t, const CiSummary *c, size_t absent)
 {
-  if (c->n == 0)
+  HumanUnit u = human_unit(t->metric);
+  g_autofree char *v = c->n == 0  ? NULL
+                       : c->n < 2 ? human_value(c->mean, u)
+                                  : human_interval(c->mean, c->half_width, u);
+  if (v == NULL)
     fprintf(f, "%s absent (counts as infinite)", t->metric);
-  else if (c->n < 2 || !(c->sd > 0))
-    fprintf(f, "%s %.4g", t->metric, c->mean);
   else
-    fprintf(f, "%s %.4g +- %.2g", t->metric, c->mean, c->half_width);
+    fprintf(f, "%s %s", t->metric, v);
   if (absent > 0 && c->n > 0)
     fprintf(f, " (absent in %zu runs)", absent);
 }
@@ -300,7 +304,7 @@ print_answer(const Solve *s, GPtrArray *cands, long answer, long neighbour, size
 
 /* Records the search in DB's meta table, for `m2msim report`. */
 static bool
-record_answer(const Solve *s, const char *db, const char *value, GError **error)
+record_answer(const Solve *s, const char *db, const char *value, bool largest, GError **error)
 {
   g_autoptr(ResWriter) w = res_writer_open_copy(db, error);
   if (w == NULL)
@@ -314,6 +318,7 @@ record_answer(const Solve *s, const char *db, const char *value, GError **error)
             res_writer_meta(w, "solve.answer", value ? value : "", error) &&
             res_writer_meta(w, "solve.grid", grid, error) &&
             res_writer_meta(w, "solve.confidence", level, error) &&
+            res_writer_meta(w, "solve.direction", largest ? "largest" : "smallest", error) &&
             res_writer_meta(w, "solve.targets", targets->str, error) &&
             res_writer_commit(w, error);
   g_string_free(targets, TRUE);
@@ -355,7 +360,7 @@ search(Solve *s, bool largest, bool json, const char *db)
     return CLI_EXIT_FAIL;
   }
   g_autofree char *value = answer >= 0 ? solve_grid_text(s->grid, (size_t)answer) : NULL;
-  if (!record_answer(s, db, value, &error)) {
+  if (!record_answer(s, db, value, largest, &error)) {
     fprintf(stderr, "m2msim solve: %s\n", error->message);
     return CLI_EXIT_FAIL;
   }

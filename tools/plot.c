@@ -3,6 +3,8 @@
  * command; gnuplot runs it from a temporary file in the output directory. */
 #include "plot.h"
 
+#include "human.h"
+
 #include <math.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -12,7 +14,6 @@
 
 #include <glib/gstdio.h>
 
-#include "m2m/units.h"
 
 /* Scalars a sweep is usually about, plotted first. */
 static const char *const headline[] = {
@@ -85,24 +86,31 @@ typedef struct {
 static TimeUnit
 time_unit(double max_s)
 {
-  if (max_s >= 2 * 86400)
-    return (TimeUnit){86400, "d"};
-  if (max_s >= 2 * 3600)
-    return (TimeUnit){3600, "h"};
-  if (max_s >= 120)
-    return (TimeUnit){60, "min"};
-  return (TimeUnit){1, "s"};
+  TimeUnit u;
+  human_time_scale(max_s, &u.name, &u.div);
+  return u;
 }
 
-/* Unit of a scalar from its name (results.md conventions), for axis labels. */
+/* The unit a scalar's axis reads best in (human.h: times in the unit that fits the
+ * largest value, fractions as percentages) and what its values are divided by. */
 static const char *
-scalar_unit(const char *name)
+axis_unit(const char *name, double max_abs, double *div)
 {
-  if (strstr(name, "utilization"))
-    return "fraction of server time";
-  if (strstr(name, "latency") || strstr(name, "wait") || strstr(name, "exhausted_at") ||
-      strstr(name, "hold_mean") || g_str_has_suffix(name, "_s"))
-    return "s";
+  *div = 1;
+  switch (human_unit(name)) {
+  case HUMAN_SECONDS: {
+    const char *u;
+    human_time_scale(max_abs, &u, div);
+    return u;
+  }
+  case HUMAN_FRACTION:
+    *div = 0.01;
+    return "%";
+  case HUMAN_RATE:
+    return "per s";
+  case HUMAN_COUNT:
+    break;
+  }
   return NULL;
 }
 
@@ -467,7 +475,8 @@ fig_latency(GString *g, Study *s, size_t point, const char *dir, const char *pre
     g_string_append(g, ", graph 0 to ");
     gp_num(g, v);
     g_string_append_printf(g, ", graph 1 nohead dt 2 lc rgb '%s'\n", c_red);
-    g_autofree char *lab = g_strdup_printf("%s%s = %.3g s", q_labels[k], m > 1 ? " (mean)" : "", v);
+    g_autofree char *when = human_value(v, HUMAN_SECONDS);
+    g_autofree char *lab = g_strdup_printf("%s%s = %s", q_labels[k], m > 1 ? " (mean)" : "", when);
     g_string_append(g, "set label ");
     gp_str(g, lab);
     g_string_append(g, " at ");
@@ -562,32 +571,6 @@ plot_point(Study *s, size_t point, const char *gnuplot, const char *dir, PlotFor
   return ok;
 }
 
-/* x value of a parameter text: a number, a duration (s) or a rate (/s); false if none. */
-static bool
-param_number(const char *text, double *x, const char **unit)
-{
-  char *end = NULL;
-  double v = g_ascii_strtod(text, &end);
-  if (end != text && *end == '\0' && isfinite(v)) {
-    *x = v;
-    *unit = NULL;
-    return true;
-  }
-  SimTime t;
-  const char *why;
-  if (units_parse_duration(text, &t, &why)) {
-    *x = (double)t / 1e6;
-    *unit = "s";
-    return true;
-  }
-  if (units_parse_rate(text, &v, &why)) {
-    *x = v;
-    *unit = "per s";
-    return true;
-  }
-  return false;
-}
-
 typedef struct {
   double x;
   size_t point;
@@ -615,10 +598,23 @@ plot_sweep(Study *s, const char *gnuplot, const char *dir, PlotFormat fmt, GPtrA
   const char *xunit = NULL;
   for (size_t p = 0; p < np; p++) {
     const char *v = study_point_value(s, p, 0);
+    HumanUnit hu = HUMAN_COUNT;
     const char *unit = NULL;
-    if (v == NULL || !param_number(v, &xs[p], &unit) || (p > 0 && g_strcmp0(unit, xunit) != 0))
+    if (v == NULL || !human_param_number(v, &xs[p], &hu))
+      numeric = false;
+    unit = hu == HUMAN_SECONDS ? "s" : hu == HUMAN_RATE ? "per s" : NULL;
+    if (p > 0 && g_strcmp0(unit, xunit) != 0)
       numeric = false;
     xunit = unit;
+  }
+  /* Durations on the axis in the unit that fits them ("d", not 172800 s). */
+  if (numeric && g_strcmp0(xunit, "s") == 0) {
+    double max = 0, div;
+    for (size_t p = 0; p < np; p++)
+      max = MAX(max, fabs(xs[p]));
+    human_time_scale(max, &xunit, &div);
+    for (size_t p = 0; p < np; p++)
+      xs[p] /= div;
   }
   /* Lines: one per combination of the other varied keys. */
   g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func(g_free);
@@ -663,6 +659,14 @@ plot_sweep(Study *s, const char *gnuplot, const char *dir, PlotFormat fmt, GPtrA
     PlotFigure *f = gp_figure(g, dir, file, fmt, figs);
     GString *plot = g_string_new("plot ");
     size_t max_n = 0;
+    double max_y = 0, ydiv;
+    for (size_t p = 0; p < np; p++) {
+      CiSummary cs;
+      study_point_summary(s, p, name, 0.95, &cs);
+      if (cs.n > 0 && isfinite(cs.mean))
+        max_y = MAX(max_y, fabs(cs.mean));
+    }
+    const char *unit = axis_unit(name, max_y, &ydiv);
     for (guint gi = 0; gi < groups->len; gi++) {
       g_autoptr(GArray) pts = g_array_new(FALSE, FALSE, sizeof(XPoint));
       for (size_t p = 0; p < np; p++)
@@ -683,9 +687,9 @@ plot_sweep(Study *s, const char *gnuplot, const char *dir, PlotFormat fmt, GPtrA
         max_n = MAX(max_n, cs.n);
         gp_num(g, xp->x);
         g_string_append_c(g, ' ');
-        gp_num(g, cs.mean);
+        gp_num(g, cs.mean / ydiv);
         g_string_append_c(g, ' ');
-        gp_num(g, isnan(cs.half_width) ? 0 : cs.half_width);
+        gp_num(g, isnan(cs.half_width) ? 0 : cs.half_width / ydiv);
         g_string_append_c(g, '\n');
         rows++;
       }
@@ -709,7 +713,6 @@ plot_sweep(Study *s, const char *gnuplot, const char *dir, PlotFormat fmt, GPtrA
         g_strdup_printf("%s%s%s%s", xkey, xunit && numeric ? " (" : "",
                         xunit && numeric ? xunit : "", xunit && numeric ? ")" : "");
     gp_set(g, "xlabel", xl);
-    const char *unit = scalar_unit(name);
     g_autofree char *yl =
         g_strdup_printf("%s%s%s%s", name, unit ? " (" : "", unit ? unit : "", unit ? ")" : "");
     gp_set(g, "ylabel", yl);

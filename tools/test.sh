@@ -5,8 +5,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # The tests cross-check against an independent MILENAGE (osmo-auc-gen), merge runs made
-# through GNU parallel, and build the libosmocore peer into `bench av`.
-M2M_EXTRA_PACKAGES="libosmocore-utils libosmocore-dev parallel"
+# through GNU parallel, build the libosmocore peer into `bench av`, and check the HTML
+# report in a real browser (headless Chromium).
+M2M_EXTRA_PACKAGES="libosmocore-utils libosmocore-dev parallel chromium"
 source "$here/setup.sh"
 m2m_build
 status=0
