@@ -4,11 +4,13 @@
  * point (worked by hand), inline SVG figures; and the refusals: gnuplot missing (unless
  * --no-plots), -o naming a file that is not an HTML report, a file that is not a results
  * database, missing -o. */
+#include <math.h>
 #include <string.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "../tools/human.h"
 #include "study-fixture.h"
 #include "testutil.h"
 
@@ -268,6 +270,47 @@ test_errors(Fixture *fx, gconstpointer data)
   g_assert_cmpstr(e, ==, "m2msim report: missing -o report.html (the HTML file to write)\n");
 }
 
+/* Figures for people: the unit that fits, three significant digits, separators. */
+static void
+test_human(void)
+{
+  static const struct {
+    double v, hw;
+    HumanUnit u;
+    const char *want;
+  } cases[] = {
+    {31.155884, NAN, HUMAN_SECONDS, "31.2 s"},
+    {32194.24, NAN, HUMAN_SECONDS, "8.94 h"},
+    {181044.7, NAN, HUMAN_SECONDS, "2.1 d"},
+    {0.0005, NAN, HUMAN_SECONDS, "500 µs"},
+    {0.0123, 0.0011, HUMAN_SECONDS, "12.3 ± 1.1 ms"},
+    {90, NAN, HUMAN_SECONDS, "90 s"},
+    {7200, NAN, HUMAN_SECONDS, "2 h"},
+    {0, NAN, HUMAN_SECONDS, "0 s"},
+    {1097660, NAN, HUMAN_COUNT, "1,097,660"},
+    {414625.3, NAN, HUMAN_COUNT, "415,000"},
+    {1097660, 19200, HUMAN_COUNT, "1,100,000 ± 19,000"},
+    {101, 2.48414, HUMAN_COUNT, "101 ± 2.5"},
+    {5, 0, HUMAN_COUNT, "5"},
+    {0.802, NAN, HUMAN_FRACTION, "80.2%"},
+    {1520, NAN, HUMAN_RATE, "1,520/s"},
+    {NAN, NAN, HUMAN_COUNT, "–"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *got = human_interval(cases[i].v, cases[i].hw, cases[i].u);
+    g_assert_cmpstr(got, ==, cases[i].want);
+  }
+  g_assert_cmpint(human_unit("provision.latency_km.p99"), ==, HUMAN_SECONDS);
+  g_assert_cmpint(human_unit("rs.pimsi.exhausted_at"), ==, HUMAN_SECONDS);
+  g_assert_cmpint(human_unit("devices.awaiting_pimsi"), ==, HUMAN_COUNT);
+  g_assert_cmpint(human_unit("devices.waiting_sho"), ==, HUMAN_COUNT);
+  g_assert_cmpint(human_unit("rs.av.utilization_peak"), ==, HUMAN_FRACTION);
+  g_assert_cmpstr(human_area("rs.pimsi.blocked"), ==, "PIMSI pool");
+  g_assert_cmpstr(human_area("rs.cert_check.wait_mean"), ==, "Authentication and certificates");
+  g_assert_cmpstr(human_area("rs.av.wait_mean"), ==, "Registration Service");
+  g_assert_cmpstr(human_area("sho.sho-1.download_wait_mean"), ==, "Operators");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -277,5 +320,6 @@ main(int argc, char **argv)
   ADD("/report/single-run", test_single_run);
   ADD("/report/errors", test_errors);
   ADD("/report/browser", test_browser);
+  g_test_add_func("/report/human", test_human);
   return g_test_run();
 }
