@@ -151,6 +151,9 @@ show_figure(FILE *f, const SolveTarget *t, const CiSummary *c, size_t absent)
     fprintf(f, "%s %s", t->metric, v);
   if (absent > 0 && c->n > 0)
     fprintf(f, " (absent in %zu runs)", absent);
+  /* No spread: decided on the value itself, which says less than an interval does. */
+  if (absent == 0 && c->n >= 2 && !(c->sd > 0))
+    fprintf(f, " (all %zu runs equal)", c->n);
 }
 
 /* Evaluates candidate `index`: min_reps replications, then more while some target is
@@ -504,9 +507,12 @@ cmd_solve(int argc, char **argv)
                  "threshold. Assumes the targets are monotone in the parameter (hold from some\n"
                  "value on, or up to it) and bisects. A candidate whose interval still straddles\n"
                  "a threshold after --max-replications is undecided and counts as failing.\n"
-                 "A figure a run does not report counts as infinite (a latency quantile not\n"
-                 "reached, a pool never exhausted). Interrupted? Run the same command again:\n"
-                 "finished runs are kept in DB.parts/.",
+                 "When every replication gives the same value (no refused registration in any\n"
+                 "run, say) the target is decided on that value: n equal runs only bound the\n"
+                 "chance of a different one below about 3/n, so raise --min-replications for\n"
+                 "such targets. A figure a run does not report counts as infinite (a latency\n"
+                 "quantile not reached, a pool never exhausted). Interrupted? Run the same\n"
+                 "command again: finished runs are kept in DB.parts/.",
                  entries, &argc, &argv))
     return CLI_EXIT_USAGE;
   if (argc != 2)

@@ -197,6 +197,8 @@ target_cell(GString *h, const Study *s, size_t p, const SolveTarget *t, double l
                        : c.n > 1 ? human_interval(c.mean, c.half_width, u)
                                  : human_value(c.mean, u);
   rpt_esc(h, x);
+  if (c.n >= 2 && c.n == study_point_n_runs(s, p) && !(c.sd > 0))
+    g_string_append_printf(h, " <span class=\"n\">(all %zu runs equal)</span>", c.n);
   g_string_append_printf(h, " <span class=\"verdict %s\">%s</span>", solve_verdict_name(v),
                          solve_verdict_name(v));
 }
@@ -279,7 +281,9 @@ solve_answer(GString *h, Study *s, const char *param)
     "replications (replication r has the same seed at every candidate). <em>met</em>: the "
     "interval lies wholly on the target's side of its threshold; <em>missed</em>: wholly on "
     "the other side; <em>undecided</em>: it straddles the threshold after the most "
-    "replications allowed, and counts as failing. The search assumes the targets are "
+    "replications allowed, and counts as failing. Where every replication gave the same "
+    "value the verdict rests on that value: n equal runs bound the chance of a different "
+    "one only below about 3/n. The search assumes the targets are "
     "monotone in the parameter.</p>\n",
     level * 100);
 }
