@@ -138,6 +138,83 @@ dist_burst_times(const ArrivalSpec *spec, RngStream *s, uint64_t n, SimTime *out
   qsort(out, n, sizeof *out, dist_cmp_time);
 }
 
+static bool
+grows(const ArrivalSpec *sp)
+{
+  return fabs(sp->growth_pct_per_year) > 0;
+}
+
+/* Growth: rate(t) = r0 e^(b t) with b = ln(1 + g) / year, so the expected count over
+ * [0, t] is r0 (e^(b t) - 1) / b. */
+static double
+growth_b(const ArrivalSpec *sp)
+{
+  return log1p(sp->growth_pct_per_year / 100) / ARRIVAL_YEAR_S;
+}
+
+/* The time (us) at which the expected count since t_us grows by `count`: the inverse of
+ * the integral above; INFINITY when a shrinking rate never gets there. */
+static double
+growth_after(const ArrivalSpec *sp, double t_us, double count)
+{
+  double b = growth_b(sp), r0 = sp->rate_per_s;
+  double t = t_us / (double)SIM_S;
+  double x = exp(b * t) + b * count / r0; /* e^(b t_next) */
+  if (!(x > 0))
+    return INFINITY;
+  return log(x) / b * (double)SIM_S;
+}
+
+/* Piecewise: from t_us in piece *piece, the time at which `count` more expected arrivals
+ * have accumulated (rate x time, piece by piece). */
+static double
+piecewise_after(const ArrivalSpec *sp, size_t *piece, double t_us, double count)
+{
+  double t = t_us / (double)SIM_S;
+  size_t i = *piece;
+  while (i + 1 < sp->n_pieces && t >= (double)sp->pieces[i + 1].from / (double)SIM_S)
+    i++;
+  for (;;) {
+    double r = sp->pieces[i].rate_per_s;
+    double end = i + 1 < sp->n_pieces ? (double)sp->pieces[i + 1].from / (double)SIM_S : INFINITY;
+    if (count <= r * (end - t)) {
+      *piece = i;
+      return (t + count / r) * (double)SIM_S;
+    }
+    count -= r * (end - t);
+    t = end;
+    i++;
+  }
+}
+
+double
+dist_arrivals_expected(const ArrivalSpec *sp, SimTime when)
+{
+  double t = sim_time_to_s(when);
+  switch (sp->kind) {
+  case ARRIVAL_POISSON:
+  case ARRIVAL_CONSTANT:
+    if (grows(sp)) {
+      double b = growth_b(sp);
+      return sp->rate_per_s * expm1(b * t) / b;
+    }
+    return sp->rate_per_s * t;
+  case ARRIVAL_PIECEWISE: {
+    double sum = 0;
+    for (size_t i = 0; i < sp->n_pieces; i++) {
+      double from = sim_time_to_s(sp->pieces[i].from);
+      double end = i + 1 < sp->n_pieces ? sim_time_to_s(sp->pieces[i + 1].from) : INFINITY;
+      if (t > from)
+        sum += sp->pieces[i].rate_per_s * (MIN(t, end) - from);
+    }
+    return sum;
+  }
+  case ARRIVAL_BURST:
+    break;
+  }
+  return NAN;
+}
+
 void
 dist_arrivals_init(DistArrivals *a, const ArrivalSpec *spec, SimTime start, uint64_t n,
                    RngStream *s)
@@ -147,6 +224,7 @@ dist_arrivals_init(DistArrivals *a, const ArrivalSpec *spec, SimTime start, uint
                       .t_us = (double)start,
                       .k = 0,
                       .n = n,
+                      .piece = 0,
                       .burst = NULL};
   if (spec->kind == ARRIVAL_BURST) {
     a->burst = g_new(SimTime, n ? n : 1);
@@ -165,11 +243,23 @@ dist_arrivals_next(DistArrivals *a, RngStream *s)
       return SIM_TIME_MAX;
     return a->burst[a->k++];
   case ARRIVAL_POISSON:
+    if (grows(&a->spec)) {
+      a->t_us = growth_after(&a->spec, a->t_us, dist_std_exponential(s));
+      break;
+    }
     a->t_us += dist_std_exponential(s) * (double)SIM_S / a->spec.rate_per_s;
     break;
   case ARRIVAL_CONSTANT:
+    if (grows(&a->spec)) {
+      /* arrival k + 1 where the expected count from the start reaches k + 1 */
+      a->t_us = growth_after(&a->spec, a->start_us, (double)(a->k + 1));
+      break;
+    }
     /* from the start, not from the last arrival: no drift */
     a->t_us = a->start_us + (double)(a->k + 1) * (double)SIM_S / a->spec.rate_per_s;
+    break;
+  case ARRIVAL_PIECEWISE:
+    a->t_us = piecewise_after(&a->spec, &a->piece, a->t_us, dist_std_exponential(s));
     break;
   }
   a->k++;

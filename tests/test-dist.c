@@ -222,6 +222,68 @@ test_constant_arrivals(void)
   dist_arrivals_clear(&a);
 }
 
+/* Piecewise: the count in each piece is Poisson of rate x length (within 4 sd), and the
+ * expected-count integral is the sum of the pieces. */
+static void
+test_piecewise_arrivals(void)
+{
+  ArrivalSpec sp = {.kind = ARRIVAL_PIECEWISE, .n_pieces = 3};
+  sp.pieces[0] = (ArrivalPiece){0, 100.0};
+  sp.pieces[1] = (ArrivalPiece){100 * SIM_S, 400.0};
+  sp.pieces[2] = (ArrivalPiece){150 * SIM_S, 10.0};
+  g_assert_cmpfloat_with_epsilon(dist_arrivals_expected(&sp, 200 * SIM_S),
+                                 100.0 * 100 + 400.0 * 50 + 10.0 * 50, 1e-6);
+  g_assert_cmpfloat_with_epsilon(dist_arrivals_expected(&sp, 120 * SIM_S), 10000 + 8000, 1e-6);
+  RngStream s;
+  rng_stream_init(&s, 9, 9, 9);
+  DistArrivals a;
+  dist_arrivals_init(&a, &sp, 0, 0, &s);
+  double in[3] = {0, 0, 0};
+  SimTime t, prev = 0;
+  while ((t = dist_arrivals_next(&a, &s)) < 200 * SIM_S) {
+    g_assert_cmpint(t, >=, prev);
+    prev = t;
+    in[t < 100 * SIM_S ? 0 : t < 150 * SIM_S ? 1 : 2]++;
+  }
+  const double want[3] = {10000, 20000, 500};
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpfloat(fabs(in[i] - want[i]), <=, 4 * sqrt(want[i]));
+  dist_arrivals_clear(&a);
+}
+
+/* Growth: a constant-rate process growing 100% a year makes arrival k where the rate's
+ * integral reaches k; the rate doubles in a year; a shrinking one stops when its
+ * integral's limit r0 / |b| is spent. */
+static void
+test_growth_arrivals(void)
+{
+  ArrivalSpec sp = {ARRIVAL_CONSTANT, 1.0 / 3600};
+  sp.growth_pct_per_year = 100;
+  double b = log(2.0) / ARRIVAL_YEAR_S;
+  DistArrivals a;
+  dist_arrivals_init(&a, &sp, 0, 0, NULL);
+  for (int k = 1; k <= 2000; k++) {
+    SimTime t = dist_arrivals_next(&a, NULL);
+    double want_s = log1p(b * k / sp.rate_per_s) / b;
+    g_assert_cmpfloat(fabs(sim_time_to_s(t) - want_s), <=, 1e-3);
+  }
+  /* arrivals per day after a year: twice the first day's */
+  double y = ARRIVAL_YEAR_S;
+  double first = dist_arrivals_expected(&sp, 86400 * SIM_S);
+  double later = dist_arrivals_expected(&sp, (SimTime)((y + 86400) * SIM_S)) -
+                 dist_arrivals_expected(&sp, (SimTime)(y * SIM_S));
+  g_assert_cmpfloat_with_epsilon(later / first, 2.0, 1e-3);
+
+  ArrivalSpec shrink = {ARRIVAL_CONSTANT, 1.0};
+  shrink.growth_pct_per_year = -99.9;
+  double limit = shrink.rate_per_s / (-log1p(-0.999) / ARRIVAL_YEAR_S); /* ~ 4.57 M */
+  dist_arrivals_init(&a, &shrink, 0, 0, NULL);
+  uint64_t n = 0;
+  while (dist_arrivals_next(&a, NULL) != SIM_TIME_MAX && n < 10000000)
+    n++;
+  g_assert_cmpfloat(fabs((double)n - floor(limit)), <=, 1);
+}
+
 static double
 cdf_beta34(double x, const void *ud)
 {
@@ -281,6 +343,8 @@ main(int argc, char **argv)
   g_test_add_func("/dist/arrivals/poisson", test_poisson_arrivals);
   g_test_add_func("/dist/arrivals/constant", test_constant_arrivals);
   g_test_add_func("/dist/arrivals/burst", test_burst_arrivals);
+  g_test_add_func("/dist/arrivals/piecewise", test_piecewise_arrivals);
+  g_test_add_func("/dist/arrivals/growth", test_growth_arrivals);
   g_test_add_func("/dist/arrivals/burst-tiny", test_burst_tiny);
   return g_test_run();
 }

@@ -26,17 +26,41 @@ typedef struct {
 } DistSpec;
 
 typedef enum {
-  ARRIVAL_POISSON,  /* {poisson: RATE}: exponential gaps of mean 1/RATE */
-  ARRIVAL_CONSTANT, /* {constant: RATE}: gaps of exactly 1/RATE */
-  ARRIVAL_BURST,    /* {burst: {at: T, over: D, shape: beta(3,4)}}: all within [T, T+D) */
+  ARRIVAL_POISSON,   /* {poisson: RATE}: exponential gaps of mean 1/RATE */
+  ARRIVAL_CONSTANT,  /* {constant: RATE}: gaps of exactly 1/RATE */
+  ARRIVAL_BURST,     /* {burst: {at: T, over: D, shape: beta(3,4)}}: all within [T, T+D) */
+  ARRIVAL_PIECEWISE, /* {piecewise: [{from: 0, rate: R0}, {from: T1, rate: R1}, ...]}:
+                        Poisson at rate R_i from T_i until T_i+1 */
 } ArrivalKind;
+
+/* Most pieces of a piecewise rate: monthly rates over ten years. */
+#define ARRIVAL_MAX_PIECES 128
+
+/* A year, for growth rates: 365 days (a rate that grows 25 %/y is 1.25 times as high
+ * 365 days later). */
+#define ARRIVAL_YEAR_S (365.0 * 86400)
+
+typedef struct {
+  SimTime from;      /* this rate holds from here until the next piece's from */
+  double rate_per_s; /* > 0 */
+} ArrivalPiece;
 
 typedef struct {
   ArrivalKind kind;
-  double rate_per_s;   /* poisson, constant */
+  double rate_per_s;   /* poisson, constant: the rate at t = 0 */
   SimTime at, over;    /* burst window */
   double alpha, beta;  /* burst shape; uniform is beta(1,1) */
+  /* poisson, constant: the rate changes by this many percent a year, continuously
+   * (rate(t) = rate x (1 + growth / 100)^(t / ARRIVAL_YEAR_S)); 0 = a steady rate;
+   * above -100. */
+  double growth_pct_per_year;
+  size_t n_pieces; /* piecewise: pieces[0].from = 0, froms increasing */
+  ArrivalPiece pieces[ARRIVAL_MAX_PIECES];
 } ArrivalSpec;
+
+/* Expected number of arrivals of a Poisson, constant or piecewise process in [0, t] (the
+ * integral of its rate), for tests and estimates; NAN for a burst. */
+double dist_arrivals_expected(const ArrivalSpec *spec, SimTime t);
 
 /* ---- sampling (sim/dist.c) -----------------------------------------------------------
  * Every sampler draws from the caller's RngStream, so which entity and purpose a draw
@@ -78,6 +102,7 @@ typedef struct {
   double start_us; /* start, us */
   double t_us;    /* time of the last arrival, unrounded */
   uint64_t k, n;  /* arrivals returned, arrivals wanted (0: unlimited, not for bursts) */
+  size_t piece;   /* piecewise: the piece the last arrival fell in */
   SimTime *burst; /* burst: the n sorted times */
 } DistArrivals;
 

@@ -242,13 +242,20 @@ static const Field burst_fields[] = {
 
 static const char *const dist_names[] = {"constant", "exponential", "uniform", "lognormal",
                                          "beta"};
-static const char *const arrival_names[] = {"poisson", "constant", "burst"};
+static const char *const arrival_names[] = {"poisson", "constant", "burst", "piecewise"};
+
+static const Field piece_fields[] = {
+  {"from", F_DURATION, AT(ArrivalPiece, from)},
+  {"rate", F_RATE, AT(ArrivalPiece, rate_per_s)},
+  {NULL},
+};
 
 #define DIST_FORMS                                                                               \
   "{constant: D}, {exponential: MEAN}, {uniform: [A, B]}, {lognormal: {median: D, "            \
   "sigma: S}} or {beta: {alpha: A, beta: B, over: D}}"
-#define ARRIVAL_FORMS "{poisson: RATE}, {constant: RATE} or {burst: {at: T, over: D, shape: " \
-                      "beta(3,4)}}"
+#define ARRIVAL_FORMS                                                                            \
+  "{poisson: RATE}, {constant: RATE} (either with growth: P%/y), {burst: {at: T, over: D, "     \
+  "shape: beta(3,4)}} or {piecewise: [{from: 0, rate: R}, {from: T, rate: R2}, ...]}"
 
 /* ---- Helpers ---- */
 
@@ -435,7 +442,21 @@ scn_arrival_to_string(const ArrivalSpec *a)
   case ARRIVAL_POISSON:
   case ARRIVAL_CONSTANT: {
     g_autofree char *r = fmt_rate(a->rate_per_s);
-    return g_strdup_printf("{%s: %s}", a->kind == ARRIVAL_POISSON ? "poisson" : "constant", r);
+    const char *name = a->kind == ARRIVAL_POISSON ? "poisson" : "constant";
+    if (!(fabs(a->growth_pct_per_year) > 0))
+      return g_strdup_printf("{%s: %s}", name, r);
+    g_autofree char *g = fmt_real(a->growth_pct_per_year);
+    return g_strdup_printf("{%s: %s, growth: %s%%/y}", name, r, g);
+  }
+  case ARRIVAL_PIECEWISE: {
+    GString *out = g_string_new("{piecewise: [");
+    for (size_t i = 0; i < a->n_pieces; i++) {
+      g_autofree char *from = fmt_duration(a->pieces[i].from);
+      g_autofree char *r = fmt_rate(a->pieces[i].rate_per_s);
+      g_string_append_printf(out, "%s{from: %s, rate: %s}", i ? ", " : "", from, r);
+    }
+    g_string_append(out, "]}");
+    return g_string_free(out, FALSE);
   }
   case ARRIVAL_BURST: {
     g_autofree char *at = fmt_duration(a->at), *over = fmt_duration(a->over);
@@ -769,24 +790,97 @@ join_flow_shape(const ScnNode *map)
   return m;
 }
 
+/* "25%/y", "-10%/y": a yearly growth in percent, above -100. */
+static bool
+parse_growth(const char *text, double *pct, const char **why)
+{
+  char *end = NULL;
+  double v = g_ascii_strtod(text, &end);
+  if (end == text || strcmp(end, "%/y") != 0 || !isfinite(v)) {
+    *why = "expected a yearly growth such as 25%/y or -10%/y";
+    return false;
+  }
+  if (!(v > -100) || v > 10000) {
+    *why = "a growth must be above -100%/y (a rate cannot fall below zero) and at most "
+           "10000%/y";
+    return false;
+  }
+  *pct = v;
+  return true;
+}
+
+static void
+conv_growth(Conv *c, const ScnNode *k, const ScnNode *v, ArrivalSpec *out, const char *path)
+{
+  const char *why = NULL;
+  g_autofree char *sub = path_join(path, "growth");
+  if (out->kind != ARRIVAL_POISSON && out->kind != ARRIVAL_CONSTANT)
+    scn_diag_add(c->d, k, "%s: growth applies to {poisson: RATE} and {constant: RATE} only "
+                 "(a piecewise rate says each rate itself)", path);
+  else if (v->kind != SCN_NODE_SCALAR || !parse_growth(v->text, &out->growth_pct_per_year, &why))
+    scn_diag_add(c->d, v, "%s: %s, got '%s'", sub, why ? why : "expected a yearly growth such "
+                 "as 25%/y", v->kind == SCN_NODE_SCALAR ? v->text : "a collection");
+}
+
+static void
+conv_pieces(Conv *c, const ScnNode *k, const ScnNode *v, ArrivalSpec *out, const char *path)
+{
+  if (v->kind != SCN_NODE_SEQ || v->items->len == 0) {
+    scn_diag_add(c->d, v->kind == SCN_NODE_SEQ ? k : v, "%s: expected a list of pieces "
+                 "[{from: 0, rate: R}, {from: T, rate: R2}, ...], the first from 0", path);
+    return;
+  }
+  if (v->items->len > ARRIVAL_MAX_PIECES) {
+    scn_diag_add(c->d, v, "%s: %u pieces, at most %d", path, v->items->len, ARRIVAL_MAX_PIECES);
+    return;
+  }
+  out->n_pieces = v->items->len;
+  for (guint i = 0; i < v->items->len; i++) {
+    const ScnNode *item = v->items->pdata[i];
+    g_autofree char *p = g_strdup_printf("%s.%u", path, i);
+    size_t before = scn_diag_count(c->d);
+    conv_map(c, piece_fields, item, k, &out->pieces[i], p);
+    if (scn_diag_count(c->d) != before)
+      continue;
+    g_autofree char *from = fmt_duration(out->pieces[i].from);
+    if (i == 0 && out->pieces[0].from != 0)
+      scn_diag_add(c->d, item, "%s.from: the first piece starts at 0 (the rate from the "
+                   "start of the run), got %s", p, from);
+    if (i > 0 && out->pieces[i].from <= out->pieces[i - 1].from) {
+      g_autofree char *prev = fmt_duration(out->pieces[i - 1].from);
+      scn_diag_add(c->d, item, "%s.from: pieces must start at increasing times, got %s after "
+                   "%s", p, from, prev);
+    }
+  }
+}
+
 static void
 conv_arrival(Conv *c, const Field *f, const ScnNode *v, ArrivalSpec *out, const char *path)
 {
-  if (v->kind != SCN_NODE_MAP || v->items->len != 2) {
+  /* One key naming the process, and for poisson and constant an optional growth. */
+  guint keys = v->kind == SCN_NODE_MAP ? v->items->len / 2 : 0;
+  int growth_at = v->kind == SCN_NODE_MAP ? scn_map_find(v, "growth") : -1;
+  if (v->kind != SCN_NODE_MAP || keys == 0 || keys > 2 || (keys == 2 && growth_at < 0)) {
     double r;
     const char *why;
     if (v->kind == SCN_NODE_SCALAR && units_parse_rate(v->text, &r, &why))
       scn_diag_add(c->d, v, "%s: expected an arrival process, got '%s' (write {poisson: %s} "
-                   "or {constant: %s}; allowed: " ARRIVAL_FORMS ")", path, v->text, v->text,
-                   v->text);
-    else if (v->kind == SCN_NODE_MAP && v->items->len > 2)
-      scn_diag_add(c->d, v, "%s: an arrival process has exactly one key, found %u (allowed: "
-                   ARRIVAL_FORMS ")", path, v->items->len / 2);
+                   "or {constant: %s}; allowed: %s)", path, v->text, v->text, v->text,
+                   ARRIVAL_FORMS);
+    else if (v->kind == SCN_NODE_MAP && keys >= 2)
+      scn_diag_add(c->d, v, "%s: an arrival process has one key (and growth with poisson or "
+                   "constant), found %u (allowed: %s)", path, keys, ARRIVAL_FORMS);
     else
       conv_bad(c, f, v, path, NULL);
     return;
   }
-  const ScnNode *k = v->items->pdata[0], *val = v->items->pdata[1];
+  guint at = keys == 2 && growth_at == 0 ? 2 : 0;
+  const ScnNode *k = v->items->pdata[at], *val = v->items->pdata[at + 1];
+  if (keys == 1 && growth_at == 0) {
+    scn_diag_add(c->d, k, "%s: growth needs a process to grow, e.g. {poisson: 2000/d, growth: "
+                 "25%%/y}", path);
+    return;
+  }
   int kind = -1;
   for (size_t i = 0; i < G_N_ELEMENTS(arrival_names); i++)
     if (strcmp(k->text, arrival_names[i]) == 0)
@@ -798,8 +892,8 @@ conv_arrival(Conv *c, const Field *f, const ScnNode *v, ArrivalSpec *out, const 
       scn_diag_add(c->d, k, "%s: unknown arrival process '%s' (did you mean '%s'?)", path,
                    k->text, s);
     else
-      scn_diag_add(c->d, k, "%s: unknown arrival process '%s' (allowed: " ARRIVAL_FORMS ")",
-                   path, k->text);
+      scn_diag_add(c->d, k, "%s: unknown arrival process '%s' (allowed: %s)", path, k->text,
+                   ARRIVAL_FORMS);
     return;
   }
   memset(out, 0, sizeof *out);
@@ -807,10 +901,14 @@ conv_arrival(Conv *c, const Field *f, const ScnNode *v, ArrivalSpec *out, const 
   if (out->kind == ARRIVAL_BURST) {
     g_autoptr(ScnNode) fixed = join_flow_shape(val);
     conv_map(c, burst_fields, fixed, k, out, sub);
+  } else if (out->kind == ARRIVAL_PIECEWISE) {
+    conv_pieces(c, k, val, out, sub);
   } else {
     const Field rf = {k->text, F_RATE, AT(ArrivalSpec, rate_per_s)};
     conv_field(c, &rf, val, k, out, sub);
   }
+  if (growth_at >= 0)
+    conv_growth(c, v->items->pdata[growth_at], v->items->pdata[growth_at + 1], out, path);
 }
 
 static void
