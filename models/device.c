@@ -40,6 +40,7 @@ typedef enum {
   S_REATTACHING, /* USIM installed: attaching with the real IMSI */
   S_DONE,        /* attached with the real IMSI */
   S_FAILED,      /* gave up for good */
+  S_SHELVED,     /* PIMSI installed, never to be powered on (devices.never_deployed) */
   S_N
 } DevState;
 
@@ -89,10 +90,11 @@ static const FsmTimer dev_timers[T_N] = {
 #define B FSM_BIT
 #define N(s) (UINT32_C(1) << (s))
 static const FsmState states[S_N] = {
-    [S_PRODUCED] = {"PRODUCED", B(E_CREDENTIALS) | B(E_FACTORY_USIM), N(S_STORED) | N(S_FACTORY),
-                    dev_action, 0},
+    [S_PRODUCED] = {"PRODUCED", B(E_CREDENTIALS) | B(E_FACTORY_USIM),
+                    N(S_STORED) | N(S_FACTORY) | N(S_SHELVED), dev_action, 0},
     [S_STORED] = {"STORED", B(E_POWER_ON), N(S_ATTACHING), dev_action, 0},
     [S_FACTORY] = {"FACTORY", 0, 0, NULL, 0},
+    [S_SHELVED] = {"SHELVED", 0, 0, NULL, 0},
     [S_ATTACHING] = {"ATTACHING",
                      B(E_REFUSED) | B(E_CHALLENGE) | B(E_GRANTED) | B(E_REJECTED) | B(E_GUARD),
                      N(S_ATTACHING) | N(S_BACKOFF) | N(S_LOOKUP) | N(S_FAILED), dev_action,
@@ -186,6 +188,7 @@ typedef enum {
   C_ATTACHING,      /* attaching to a VO, or backing off between rounds */
   C_WAITING_SHO,    /* temporary access: asking the RS for the SHO, or waiting to ask again */
   C_DOWNLOADING,    /* connected to the SHO, waiting for the USIM */
+  C_NEVER_DEPLOYED, /* PIMSI installed, never to be powered on */
   C_N
 } CountWhat;
 typedef struct {
@@ -227,7 +230,7 @@ struct DevTable {
                         AkaUsimSmall holds (F_SPILLED) */
   uint64_t capacity;
   uint32_t n; /* devices made so far */
-  WRng r_power_on, r_vo, r_desync, r_backoff;
+  WRng r_power_on, r_vo, r_desync, r_backoff, r_never;
   double *vo_share; /* share of each VO if allowed, else 0 */
 };
 
@@ -346,7 +349,8 @@ register_figures(World *w, DevTable *t)
   static const char *const names[C_N] = {"devices.manufactured",   "devices.provisioned",
                                          "devices.failed",         "devices.in_progress",
                                          "devices.not_powered_on", "devices.attaching",
-                                         "devices.waiting_sho",    "devices.downloading"};
+                                         "devices.waiting_sho",    "devices.downloading",
+                                         "devices.never_deployed"};
   for (int i = 0; i < C_N; i++) {
     t->probes[i] = (CountProbe){w, (CountWhat)i};
     stat_registry_value(w->figs, names[i], count_probe, &t->probes[i]);
@@ -404,6 +408,7 @@ dev_create(World *w, uint32_t index, GError **error)
   wrng_init(&t->r_vo, w->seed, WR_DEV, 0, 2);
   wrng_init(&t->r_desync, w->seed, WR_DEV, 0, 3);
   wrng_init(&t->r_backoff, w->seed, WR_DEV, 0, 4);
+  wrng_init(&t->r_never, w->seed, WR_DEV, 0, 5);
   t->vo_share = g_new0(double, w->n_vo);
   for (size_t i = 0; i < w->n_vo; i++) {
     bool allowed = cfg->devices.allowed_networks == NULL;
@@ -502,6 +507,15 @@ install_credentials(World *w, uint32_t id, Dev *d, const Msg *m)
   }
   if (!aka_usim_small_init_at(&d->usim, &w->aka, start))
     g_error("aka_usim_small_init_at refused a valid SQN");
+  /* A unit never installed keeps its PIMSI for good (drawn only when some are: the
+   * streams of a scenario without them are untouched). */
+  if (w->cfg->devices.never_deployed > 0 &&
+      wrng_u01(&t->r_never) < w->cfg->devices.never_deployed) {
+    go(w, id, d, S_SHELVED);
+    w_unit_settled(w);
+    DLOG(w, id, d, "credentials installed; never deployed");
+    return;
+  }
   go(w, id, d, S_STORED);
   DLOG(w, id, d, "credentials installed%s%s", wrong ? " (wrong K)" : "",
        (d->flags & F_DESYNC) ? " (SQN ahead)" : "");
@@ -1334,6 +1348,7 @@ dev_count(const World *w, uint64_t n[C_N])
    * the manufacturer (devices.factory_usim), not here. */
   n[C_PROVISIONED] = by_state[S_REATTACHING] + by_state[S_DONE];
   n[C_FAILED] = by_state[S_FAILED];
+  n[C_NEVER_DEPLOYED] = by_state[S_SHELVED];
   n[C_IN_PROGRESS] = n[C_NOT_POWERED_ON] + n[C_ATTACHING] + n[C_WAITING_SHO] + n[C_DOWNLOADING];
   n[C_MANUFACTURED] = t->n - by_state[S_PRODUCED] - by_state[S_FACTORY];
 }

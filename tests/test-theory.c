@@ -761,6 +761,51 @@ test_varying_exhaustion(void)
   run_clear(&run);
 }
 
+/* Units never deployed keep their PIMSI for good: run until every other unit is
+ * provisioned and has released its PIMSI (recycling after provisioning, stop_when:
+ * settled), the PIMSIs never released are exactly the units never deployed, and those
+ * are Binomial(N, f) (within 4 standard deviations of f N). */
+static void
+test_never_deployed(void)
+{
+  enum { N = 20000 };
+  const double f = 0.15;
+  static const char text[] =
+    "name: theory-never-deployed\n"
+    "duration: 60d\n"
+    "stop_when: settled\n"
+    "registration_service:\n"
+    "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: 30000}\n"
+    "  pimsi_recycle: after_provisioning\n"
+    "  pimsi_quarantine: 1h\n"
+    "visited_operators:\n"
+    "  - {name: vo, share: 1.0, accepts_pimsi: true}\n"
+    "home_operators:\n"
+    "  - {name: sho, share: 1.0}\n"
+    "manufacturers:\n"
+    "  - {name: fab, devices: 20000, production: {poisson: 5000/d}}\n"
+    "owners:\n"
+    "  select_home_operator_after: {exponential: 2h}\n"
+    "devices:\n"
+    "  power_on_after: {exponential: 1d}\n"
+    "  never_deployed: 0.15\n";
+  Run run;
+  if (!run_scenario(text, 31, NULL, &run))
+    return;
+  int64_t never = count(&run, "devices.never_deployed");
+  int64_t made = count(&run, "devices.manufactured");
+  g_assert_cmpint(made, ==, N);
+  g_assert_cmpint(count(&run, "devices.in_progress"), ==, 0);
+  g_assert_cmpint(count(&run, "devices.provisioned") + count(&run, "devices.failed") + never, ==,
+                  made);
+  g_assert_cmpint(count(&run, "rs.pimsi.allocated") - count(&run, "rs.pimsi.released"), ==, never);
+  double sd = sqrt(N * f * (1 - f));
+  g_test_message("devices.never_deployed %" G_GINT64_FORMAT ", f N = %.0f, sd %.0f", never, f * N,
+                 sd);
+  g_assert_cmpfloat(fabs((double)never - f * N), <=, 4 * sd);
+  run_clear(&run);
+}
+
 /* ---- m2msim solve against theory ----------------------------------------------------------- */
 
 /* Runs `m2msim solve` on the scenario text with the given arguments after FILE; returns
@@ -962,6 +1007,7 @@ main(int argc, char **argv)
   g_test_add_func("/theory/accounting", test_accounting);
   g_test_add_func("/theory/varying-production", test_varying_production);
   g_test_add_func("/theory/varying-exhaustion", test_varying_exhaustion);
+  g_test_add_func("/theory/never-deployed", test_never_deployed);
   g_test_add_func("/theory/solve-mmc", test_solve_mmc);
   g_test_add_func("/theory/solve-pool", test_solve_pool);
   return g_test_run();

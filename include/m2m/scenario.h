@@ -164,6 +164,7 @@ typedef struct {
   char **allowed_networks;    /* VO names the devices may use; NULL = all */
   size_t n_allowed_networks;
   double sqn_desync_fraction; /* 0..1: devices whose USIM SQN starts ahead of the RS */
+  double never_deployed;      /* 0..1: units that get their PIMSI and never power on */
 } ScnDevices;
 
 typedef struct {

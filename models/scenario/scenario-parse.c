@@ -172,6 +172,7 @@ static const Field device_fields[] = {
   {"allowed_networks", F_NAMES, AT(ScnDevices, allowed_networks), NULL,
    F_OPTIONAL | F_NONEMPTY, .count_off = offsetof(ScnDevices, n_allowed_networks)},
   {"sqn_desync_fraction", F_REAL, AT(ScnDevices, sqn_desync_fraction), "0", .dmax = 1},
+  {"never_deployed", F_REAL, AT(ScnDevices, never_deployed), "0", .dmax = 1},
   {NULL},
 };
 
