@@ -51,8 +51,21 @@ dist_beta(RngStream *s, double a, double b)
   return x / (x + y);
 }
 
-double
-dist_sample_us(const DistSpec *d, RngStream *s)
+/* The one part of a mixture a draw falls in (one uniform draw). */
+static const DistPart *
+mixture_pick(const DistSpec *d, RngStream *s)
+{
+  double u = rng_uniform(s), acc = 0;
+  for (unsigned i = 0; i + 1 < d->n_parts; i++) {
+    acc += d->weight[i];
+    if (u < acc)
+      return &d->part[i];
+  }
+  return &d->part[d->n_parts - 1];
+}
+
+static double
+part_sample_us(const DistPart *d, RngStream *s)
 {
   switch (d->kind) {
   case DIST_CONSTANT:
@@ -65,8 +78,26 @@ dist_sample_us(const DistSpec *d, RngStream *s)
     return (double)d->a * exp(d->p1 * dist_std_normal(s));
   case DIST_BETA:
     return (double)d->a * dist_beta(s, d->p1, d->p2);
+  case DIST_MIXTURE:
+    break;
   }
   g_assert_not_reached();
+}
+
+/* A DistSpec's own fields as a part (the same leading fields). */
+static DistPart
+as_part(const DistSpec *d)
+{
+  return (DistPart){d->kind, d->a, d->b, d->p1, d->p2};
+}
+
+double
+dist_sample_us(const DistSpec *d, RngStream *s)
+{
+  if (d->kind == DIST_MIXTURE)
+    return part_sample_us(mixture_pick(d, s), s);
+  DistPart p = as_part(d);
+  return part_sample_us(&p, s);
 }
 
 SimTime
@@ -76,8 +107,8 @@ dist_sample(const DistSpec *d, RngStream *s)
   return us >= 9.2e18 ? SIM_TIME_MAX : (SimTime)llround(us);
 }
 
-double
-dist_mean_us(const DistSpec *d)
+static double
+part_mean_us(const DistPart *d)
 {
   double a = (double)d->a;
   switch (d->kind) {
@@ -90,12 +121,14 @@ dist_mean_us(const DistSpec *d)
     return a * exp(d->p1 * d->p1 / 2);
   case DIST_BETA:
     return a * d->p1 / (d->p1 + d->p2);
+  case DIST_MIXTURE:
+    break;
   }
   g_assert_not_reached();
 }
 
-double
-dist_variance_us2(const DistSpec *d)
+static double
+part_variance_us2(const DistPart *d)
 {
   double a = (double)d->a;
   switch (d->kind) {
@@ -115,8 +148,39 @@ dist_variance_us2(const DistSpec *d)
     double al = d->p1, be = d->p2, t = al + be;
     return a * a * al * be / (t * t * (t + 1));
   }
+  case DIST_MIXTURE:
+    break;
   }
   g_assert_not_reached();
+}
+
+double
+dist_mean_us(const DistSpec *d)
+{
+  if (d->kind != DIST_MIXTURE) {
+    DistPart p = as_part(d);
+    return part_mean_us(&p);
+  }
+  double m = 0;
+  for (unsigned i = 0; i < d->n_parts; i++)
+    m += d->weight[i] * part_mean_us(&d->part[i]);
+  return m;
+}
+
+/* A mixture's variance: E[X^2] - E[X]^2 over its parts (law of total variance). */
+double
+dist_variance_us2(const DistSpec *d)
+{
+  if (d->kind != DIST_MIXTURE) {
+    DistPart p = as_part(d);
+    return part_variance_us2(&p);
+  }
+  double m = dist_mean_us(d), second = 0;
+  for (unsigned i = 0; i < d->n_parts; i++) {
+    double mi = part_mean_us(&d->part[i]);
+    second += d->weight[i] * (part_variance_us2(&d->part[i]) + mi * mi);
+  }
+  return second - m * m;
 }
 
 static int

@@ -182,6 +182,37 @@ test_rounding(void)
     g_assert_cmpint(dist_sample(&d, &a), ==, llround(dist_sample_us(&d, &b)));
 }
 
+/* A mixture: draws fall in each part by its weight, and their mean and variance are the
+ * mixture's (law of total variance). */
+static void
+test_mixture(void)
+{
+  DistSpec d = {.kind = DIST_MIXTURE, .n_parts = 3};
+  d.weight[0] = 0.5;
+  d.part[0] = (DistPart){DIST_EXPONENTIAL, 1000};
+  d.weight[1] = 0.3;
+  d.part[1] = (DistPart){DIST_CONSTANT, 50000};
+  d.weight[2] = 0.2;
+  d.part[2] = (DistPart){DIST_UNIFORM, 100000, 200000};
+  double mean = 0.5 * 1000 + 0.3 * 50000 + 0.2 * 150000;
+  g_assert_cmpfloat_with_epsilon(dist_mean_us(&d), mean, 1e-9);
+  double second = 0.5 * 2 * 1000.0 * 1000 + 0.3 * 50000.0 * 50000 +
+                  0.2 * (100000.0 * 100000 / 12 + 150000.0 * 150000);
+  g_assert_cmpfloat_with_epsilon(dist_variance_us2(&d), second - mean * mean, 1e-3);
+  RngStream s;
+  rng_stream_init(&s, 10, 10, 10);
+  enum { N = 200000 };
+  double *x = g_new(double, N);
+  unsigned at_50ms = 0;
+  for (int i = 0; i < N; i++) {
+    x[i] = dist_sample_us(&d, &s);
+    at_50ms += !(fabs(x[i] - 50000) > 0); /* the constant part: exactly */
+  }
+  check_moments(x, N, dist_mean_us(&d), dist_variance_us2(&d));
+  g_assert_cmpfloat(fabs(at_50ms - 0.3 * N), <=, 4 * sqrt(N * 0.3 * 0.7));
+  g_free(x);
+}
+
 static void
 test_poisson_arrivals(void)
 {
@@ -340,6 +371,7 @@ main(int argc, char **argv)
   g_test_add_func("/dist/constant", test_constant);
   g_test_add_func("/dist/gamma-beta-moments", test_gamma_beta_moments);
   g_test_add_func("/dist/rounding", test_rounding);
+  g_test_add_func("/dist/mixture", test_mixture);
   g_test_add_func("/dist/arrivals/poisson", test_poisson_arrivals);
   g_test_add_func("/dist/arrivals/constant", test_constant_arrivals);
   g_test_add_func("/dist/arrivals/burst", test_burst_arrivals);

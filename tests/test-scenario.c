@@ -434,15 +434,16 @@ test_set_bad(void)
     "--set visited_operators.0.attach_delay.constant=1s: 'visited_operators.0.attach_delay' "
     "has no keys below it; set it whole: visited_operators.0.attach_delay=VALUE with VALUE a "
     "distribution: {constant: D}, {exponential: MEAN}, {uniform: [A, B]}, {lognormal: "
-    "{median: D, sigma: S}} or {beta: {alpha: A, beta: B, over: D}}\n"
+    "{median: D, sigma: S}}, {beta: {alpha: A, beta: B, over: D}} or {mixture: [{weight: W, "
+    "DIST}, ...]}\n"
     "--set name=[: value is not valid YAML: YAML syntax error: did not find expected node "
     "content (while parsing a flow node)\n"
     "--set devices.retry.factor=0.5: devices.retry.factor: out of range, got '0.5' (expected "
     "a number from 1 to 100)\n"
     "--set owners.select_home_operator_after=1d: owners.select_home_operator_after: expected "
     "a distribution, got '1d' (for a fixed time write {constant: 1d}; allowed: {constant: D}, "
-    "{exponential: MEAN}, {uniform: [A, B]}, {lognormal: {median: D, sigma: S}} or {beta: "
-    "{alpha: A, beta: B, over: D}})");
+    "{exponential: MEAN}, {uniform: [A, B]}, {lognormal: {median: D, sigma: S}}, {beta: "
+    "{alpha: A, beta: B, over: D}} or {mixture: [{weight: W, DIST}, ...]})");
 
   /* a --set problem and a file problem are reported together */
   g_autofree char *text = g_strconcat(minimal, "seed: x\n", NULL);
@@ -698,7 +699,10 @@ test_varying_production(void)
     "manufacturers:\n"
     "  - {name: a, devices: 10, production: {piecewise: [{from: 0, rate: 2000/d},\n"
     "      {from: 365d, rate: 3000/d}]}}\n"
-    "  - {name: b, devices: 10, production: {growth: -20%/y, constant: 500/d}}\n";
+    "  - {name: b, devices: 10, production: {growth: -20%/y, constant: 500/d}}\n"
+    "devices:\n"
+    "  power_on_after: {mixture: [{weight: 0.75, exponential: 20d},\n"
+    "    {lognormal: {median: 180d, sigma: 0.6}, weight: 0.25}]}\n";
   g_autoptr(GError) error = NULL;
   g_autoptr(ScnConfig) cfg = scn_load_string(text, "varying.yaml", NULL, &error);
   g_assert_no_error(error);
@@ -712,14 +716,24 @@ test_varying_production(void)
   g_autofree char *as = scn_arrival_to_string(a), *bs = scn_arrival_to_string(b);
   g_assert_cmpstr(as, ==, "{piecewise: [{from: 0, rate: 2000/d}, {from: 365d, rate: 125/h}]}");
   g_assert_cmpstr(bs, ==, "{constant: 500/d, growth: -20%/y}");
+  const DistSpec *m = &cfg->devices.power_on_after;
+  g_assert_cmpint(m->kind, ==, DIST_MIXTURE);
+  g_assert_cmpuint(m->n_parts, ==, 2);
+  g_assert_cmpint(m->part[1].kind, ==, DIST_LOGNORMAL);
+  g_assert_cmpfloat_with_epsilon(m->weight[1], 0.25, 1e-15);
+  g_autofree char *ms = scn_dist_to_string(m);
+  g_assert_cmpstr(ms, ==, "{mixture: [{weight: 0.75, exponential: 20d}, {weight: 0.25, "
+                          "lognormal: {median: 180d, sigma: 0.6}}]}");
   /* the written forms load back to the same processes */
   g_autofree char *set_a = g_strdup_printf("manufacturers.0.production=%s", as);
   g_autofree char *set_b = g_strdup_printf("manufacturers.1.production=%s", bs);
-  const char *const sets[] = {set_a, set_b, NULL};
+  g_autofree char *set_m = g_strdup_printf("devices.power_on_after=%s", ms);
+  const char *const sets[] = {set_a, set_b, set_m, NULL};
   g_autoptr(ScnConfig) again = scn_load_string(text, "varying.yaml", sets, &error);
   g_assert_no_error(error);
   g_assert_true(memcmp(&again->manufacturers[0].production, a, sizeof *a) == 0);
   g_assert_true(memcmp(&again->manufacturers[1].production, b, sizeof *b) == 0);
+  g_assert_true(memcmp(&again->devices.power_on_after, m, sizeof *m) == 0);
 }
 
 int

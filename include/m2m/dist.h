@@ -16,13 +16,28 @@ typedef enum {
   DIST_UNIFORM,     /* {uniform: [A, B]}                      a = A, b = B (A <= B) */
   DIST_LOGNORMAL,   /* {lognormal: {median: D, sigma: S}}     a = D, p1 = S */
   DIST_BETA,        /* {beta: {alpha: A, beta: B, over: W}}   a = W, p1 = A, p2 = B */
+  DIST_MIXTURE,     /* {mixture: [{weight: W, DIST}, ...]}    n_parts, weight[], part[] */
 } DistKind;
+
+/* Most parts of a mixture. */
+#define DIST_MAX_PARTS 8
+
+/* One part of a mixture: any distribution but a mixture (the fields of DistSpec). */
+typedef struct {
+  DistKind kind;
+  SimTime a, b;
+  double p1, p2;
+} DistPart;
 
 typedef struct {
   DistKind kind;
   SimTime a;     /* see DistKind */
   SimTime b;     /* uniform upper bound */
   double p1, p2; /* shape parameters (sigma; alpha, beta) */
+  /* mixture: part i drawn with probability weight[i] (the weights add up to 1) */
+  unsigned n_parts;
+  double weight[DIST_MAX_PARTS];
+  DistPart part[DIST_MAX_PARTS];
 } DistSpec;
 
 typedef enum {

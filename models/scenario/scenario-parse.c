@@ -242,7 +242,7 @@ static const Field burst_fields[] = {
 };
 
 static const char *const dist_names[] = {"constant", "exponential", "uniform", "lognormal",
-                                         "beta"};
+                                         "beta", "mixture"};
 static const char *const arrival_names[] = {"poisson", "constant", "burst", "piecewise"};
 
 static const Field piece_fields[] = {
@@ -253,7 +253,7 @@ static const Field piece_fields[] = {
 
 #define DIST_FORMS                                                                               \
   "{constant: D}, {exponential: MEAN}, {uniform: [A, B]}, {lognormal: {median: D, "            \
-  "sigma: S}} or {beta: {alpha: A, beta: B, over: D}}"
+  "sigma: S}}, {beta: {alpha: A, beta: B, over: D}} or {mixture: [{weight: W, DIST}, ...]}"
 #define ARRIVAL_FORMS                                                                            \
   "{poisson: RATE}, {constant: RATE} (either with growth: P%/y), {burst: {at: T, over: D, "     \
   "shape: beta(3,4)}} or {piecewise: [{from: 0, rate: R}, {from: T, rate: R2}, ...]}"
@@ -408,6 +408,19 @@ scn_dist_to_string(const DistSpec *d)
   case DIST_BETA: {
     g_autofree char *al = fmt_real(d->p1), *be = fmt_real(d->p2);
     return g_strdup_printf("{beta: {alpha: %s, beta: %s, over: %s}}", al, be, a);
+  }
+  case DIST_MIXTURE: {
+    GString *out = g_string_new("{mixture: [");
+    for (unsigned i = 0; i < d->n_parts; i++) {
+      const DistPart *p = &d->part[i];
+      DistSpec one = {p->kind, p->a, p->b, p->p1, p->p2};
+      g_autofree char *text = scn_dist_to_string(&one);
+      g_autofree char *w = fmt_real(d->weight[i]);
+      /* "{exponential: 30d}" -> "{weight: 0.7, exponential: 30d}" */
+      g_string_append_printf(out, "%s{weight: %s, %s", i ? ", " : "", w, text + 1);
+    }
+    g_string_append(out, "]}");
+    return g_string_free(out, FALSE);
   }
   }
   g_assert_not_reached();
@@ -657,6 +670,57 @@ static void conv_field(Conv *c, const Field *f, const ScnNode *v, const ScnNode 
                        void *base, const char *path);
 
 /* {constant: D} ... into *out. */
+static void conv_dist(Conv *c, const Field *f, const ScnNode *v, DistSpec *out,
+                      const char *path);
+
+/* {mixture: [{weight: W, DIST}, ...]}: each part a distribution other than a mixture, the
+ * weights above 0 and adding up to 1. */
+static void
+conv_mixture(Conv *c, const Field *f, const ScnNode *k, const ScnNode *v, DistSpec *out,
+             const char *path)
+{
+  if (v->kind != SCN_NODE_SEQ || v->items->len < 2 || v->items->len > DIST_MAX_PARTS) {
+    scn_diag_add(c->d, v->kind == SCN_NODE_SEQ ? k : v, "%s: expected a list of 2 to %d parts "
+                 "[{weight: W, DIST}, ...] whose weights add up to 1", path, DIST_MAX_PARTS);
+    return;
+  }
+  const Field wf = {"weight", F_REAL, 0, NULL, F_POSITIVE, .dmax = 1};
+  size_t before = scn_diag_count(c->d);
+  double sum = 0;
+  out->n_parts = v->items->len;
+  for (guint i = 0; i < v->items->len; i++) {
+    const ScnNode *item = v->items->pdata[i];
+    g_autofree char *p = g_strdup_printf("%s.%u", path, i);
+    int wat = item->kind == SCN_NODE_MAP ? scn_map_find(item, "weight") : -1;
+    if (wat < 0 || item->items->len != 4) {
+      scn_diag_add(c->d, item, "%s: expected {weight: W, DIST}, e.g. {weight: 0.7, exponential: "
+                   "30d}", p);
+      continue;
+    }
+    g_autofree char *wp = path_join(p, "weight");
+    conv_field(c, &wf, item->items->pdata[wat + 1], item->items->pdata[wat], &out->weight[i], wp);
+    sum += out->weight[i];
+    /* the part: the item without its weight */
+    g_autoptr(ScnNode) part = scn_node_new(SCN_NODE_MAP, item->line, item->col, item->set);
+    guint other = wat == 0 ? 2 : 0;
+    g_ptr_array_add(part->items, scn_node_copy(item->items->pdata[other]));
+    g_ptr_array_add(part->items, scn_node_copy(item->items->pdata[other + 1]));
+    DistSpec one;
+    size_t had = scn_diag_count(c->d);
+    conv_dist(c, f, part, &one, p);
+    if (scn_diag_count(c->d) != had)
+      continue;
+    if (one.kind == DIST_MIXTURE) {
+      scn_diag_add(c->d, item, "%s: a mixture inside a mixture; list its parts in the outer "
+                   "one", p);
+      continue;
+    }
+    out->part[i] = (DistPart){one.kind, one.a, one.b, one.p1, one.p2};
+  }
+  if (scn_diag_count(c->d) == before && fabs(sum - 1) > 1e-9)
+    scn_diag_add(c->d, v, "%s: the weights add up to %.6g, not 1", path, sum);
+}
+
 static void
 conv_dist(Conv *c, const Field *f, const ScnNode *v, DistSpec *out, const char *path)
 {
@@ -723,6 +787,9 @@ conv_dist(Conv *c, const Field *f, const ScnNode *v, DistSpec *out, const char *
     break;
   case DIST_BETA:
     conv_map(c, beta_fields, val, k, out, sub);
+    break;
+  case DIST_MIXTURE:
+    conv_mixture(c, f, k, val, out, sub);
     break;
   }
 }
