@@ -41,6 +41,7 @@ typedef enum {
   S_DONE,        /* attached with the real IMSI */
   S_FAILED,      /* gave up for good */
   S_SHELVED,     /* PIMSI installed, never to be powered on (devices.never_deployed) */
+  S_STRANDED,    /* its PIMSI expired before it was used (pimsi_validity): refused for good */
   S_N
 } DevState;
 
@@ -95,15 +96,17 @@ static const FsmState states[S_N] = {
     [S_STORED] = {"STORED", B(E_POWER_ON), N(S_ATTACHING), dev_action, 0},
     [S_FACTORY] = {"FACTORY", 0, 0, NULL, 0},
     [S_SHELVED] = {"SHELVED", 0, 0, NULL, 0},
+    [S_STRANDED] = {"STRANDED", 0, 0, NULL, 0},
     [S_ATTACHING] = {"ATTACHING",
                      B(E_REFUSED) | B(E_CHALLENGE) | B(E_GRANTED) | B(E_REJECTED) | B(E_GUARD),
-                     N(S_ATTACHING) | N(S_BACKOFF) | N(S_LOOKUP) | N(S_FAILED), dev_action,
-                     T_ATTACH_GUARD},
+                     N(S_ATTACHING) | N(S_BACKOFF) | N(S_LOOKUP) | N(S_FAILED) | N(S_STRANDED),
+                     dev_action, T_ATTACH_GUARD},
     [S_BACKOFF] = {"BACKOFF", B(E_BACKOFF_END), N(S_ATTACHING), dev_action, T_BACKOFF},
     /* ACCESS_END: the VO ends a temporary access (temporary_access_limit); the device
      * attaches and authenticates again. */
     [S_LOOKUP] = {"LOOKUP", B(E_LOOKUP_ANSWER) | B(E_GUARD) | B(E_ACCESS_END),
-                  N(S_LOOKUP) | N(S_NO_SHO) | N(S_DOWNLOADING) | N(S_ATTACHING) | N(S_BACKOFF),
+                  N(S_LOOKUP) | N(S_NO_SHO) | N(S_DOWNLOADING) | N(S_ATTACHING) | N(S_BACKOFF) |
+                      N(S_STRANDED),
                   dev_action, T_RS_GUARD},
     [S_NO_SHO] = {"NO_SHO", B(E_BACKOFF_END) | B(E_ACCESS_END),
                   N(S_LOOKUP) | N(S_ATTACHING) | N(S_BACKOFF), dev_action, T_NO_SHO},
@@ -189,6 +192,7 @@ typedef enum {
   C_WAITING_SHO,    /* temporary access: asking the RS for the SHO, or waiting to ask again */
   C_DOWNLOADING,    /* connected to the SHO, waiting for the USIM */
   C_NEVER_DEPLOYED, /* PIMSI installed, never to be powered on */
+  C_STRANDED,       /* refused for good: its PIMSI expired unused (pimsi_validity) */
   C_N
 } CountWhat;
 typedef struct {
@@ -335,6 +339,7 @@ latency_censored(void *ctx, StatQuantiles *censored, uint64_t *never)
       stat_quantiles_add(censored, sim_time_to_s(now - d->t_power_on));
       break;
     case S_FAILED:
+    case S_STRANDED:
       ++*never;
       break;
     default:
@@ -350,8 +355,10 @@ register_figures(World *w, DevTable *t)
                                          "devices.failed",         "devices.in_progress",
                                          "devices.not_powered_on", "devices.attaching",
                                          "devices.waiting_sho",    "devices.downloading",
-                                         "devices.never_deployed"};
+                                         "devices.never_deployed", "devices.stranded"};
   for (int i = 0; i < C_N; i++) {
+    if (i == C_STRANDED && w->cfg->registration_service.pimsi_validity == 0)
+      continue; /* only where PIMSIs can expire */
     t->probes[i] = (CountProbe){w, (CountWhat)i};
     stat_registry_value(w->figs, names[i], count_probe, &t->probes[i]);
   }
@@ -883,10 +890,29 @@ granted(World *w, uint32_t id, Dev *d)
   send_lookup(w, id, d);
 }
 
+/* Its PIMSI expired before it was used: the RS refuses it for good (it would need a new
+ * PIMSI, which is outside the alternative this world models). Its PIMSI is back in the
+ * pool already, so there is nothing for its owner to return. */
+static void
+strand(World *w, uint32_t id, Dev *d)
+{
+  go(w, id, d, S_STRANDED);
+  disarm(w, d);
+  session_close(w, d);
+  d->access_until = 0;
+  forget_credentials(w, id);
+  DLOG(w, id, d, "stranded: its PIMSI expired unused");
+  w_unit_settled(w);
+}
+
 static void
 rejected(World *w, uint32_t id, Dev *d, unsigned why)
 {
   disarm(w, d);
+  if (why == ST_EXPIRED) {
+    strand(w, id, d);
+    return;
+  }
   if (why == ST_MAC_FAILURE) {
     d->mac_failures++;
     uint32_t limit = DEV_MAC_LIMIT;
@@ -1035,6 +1061,10 @@ on_lookup(World *w, uint32_t id, Dev *d, unsigned event, const Msg *m)
   /* E_LOOKUP_ANSWER */
   disarm(w, d);
   d->timeouts = 0;
+  if (m->status == ST_EXPIRED) {
+    strand(w, id, d);
+    return;
+  }
   if (m->status != ST_OK) {
     no_sho_backoff(w, id, d, "no SHO yet");
     return;
@@ -1349,6 +1379,7 @@ dev_count(const World *w, uint64_t n[C_N])
   n[C_PROVISIONED] = by_state[S_REATTACHING] + by_state[S_DONE];
   n[C_FAILED] = by_state[S_FAILED];
   n[C_NEVER_DEPLOYED] = by_state[S_SHELVED];
+  n[C_STRANDED] = by_state[S_STRANDED];
   n[C_IN_PROGRESS] = n[C_NOT_POWERED_ON] + n[C_ATTACHING] + n[C_WAITING_SHO] + n[C_DOWNLOADING];
   n[C_MANUFACTURED] = t->n - by_state[S_PRODUCED] - by_state[S_FACTORY];
 }

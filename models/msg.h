@@ -126,6 +126,7 @@ typedef enum {
   ST_MAC_FAILURE,  /* device: AUTN's MAC wrong; VO: authentication failed */
   ST_SYNC_FAILURE, /* device: SQN not fresh, AUTS inside */
   ST_FAILED,       /* the network gave up (timeouts, no AV) */
+  ST_EXPIRED,      /* RS: the device's PIMSI expired unused (pimsi_validity) */
 } MsgStatus;
 
 /* What the network layer needs to know of a kind. */

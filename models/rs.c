@@ -41,20 +41,28 @@
 #include "net.h"
 #include "wrand.h"
 
-typedef enum { R_FREE, R_ALLOCATED, R_DONE, R_N } RecState;
+typedef enum { R_FREE, R_ALLOCATED, R_DONE, R_EXPIRED, R_N } RecState;
 
 /* A PIMSI record's life: FREE -(ALLOCATE)-> ALLOCATED -(RELEASE)-> FREE again
- * (recycling) or DONE (never recycled). */
-typedef enum { E_ALLOCATE, E_RELEASE, E_N } RecEvent;
-static const char *const rec_events[E_N] = {"ALLOCATE", "RELEASE"};
+ * (recycling) or DONE (never recycled). With pimsi_validity, an allocation not used by
+ * an authentication within it EXPIREs (its device is refused from then on) and is
+ * RECLAIMed into the pool pimsi_validity_grace later (through the quarantine, whatever
+ * pimsi_recycle says: a PIMSI never used was never anyone's identity on a network). */
+typedef enum { E_ALLOCATE, E_RELEASE, E_EXPIRE, E_RECLAIM, E_N } RecEvent;
+static const char *const rec_events[E_N] = {"ALLOCATE", "RELEASE", "EXPIRE", "RECLAIM"};
 static void rec_allocate(void *ctx, uint64_t id, unsigned event, void *data);
-static void rec_release(void *ctx, uint64_t id, unsigned event, void *data);
+static void rec_allocated(void *ctx, uint64_t id, unsigned event, void *data);
+static void rec_reclaim(void *ctx, uint64_t id, unsigned event, void *data);
 static const FsmState rec_states[R_N] = {
     [R_FREE] = {"FREE", FSM_BIT(E_ALLOCATE), 1u << R_ALLOCATED, rec_allocate, 0},
-    [R_ALLOCATED] = {"ALLOCATED", FSM_BIT(E_RELEASE), (1u << R_FREE) | (1u << R_DONE), rec_release,
-                     0},
+    [R_ALLOCATED] = {"ALLOCATED", FSM_BIT(E_RELEASE) | FSM_BIT(E_EXPIRE),
+                     (1u << R_FREE) | (1u << R_DONE) | (1u << R_EXPIRED), rec_allocated, 0},
     [R_DONE] = {"DONE", 0, 0, NULL, 0},
+    [R_EXPIRED] = {"EXPIRED", FSM_BIT(E_RECLAIM), 1u << R_FREE, rec_reclaim, 0},
 };
+
+/* registered[dev] of a device whose PIMSI expired and went back to the pool. */
+#define RS_EXPIRED_MARK UINT32_MAX
 static const FsmDef rec_def = {
     "RegistrationService.pimsi", rec_states, R_N, rec_events, E_N, NULL, 0};
 
@@ -88,6 +96,13 @@ typedef struct {
   uint64_t av_requests, av_vectors, resync_requests, resyncs, dropped, lookups, no_sho;
   uint64_t lookup_refused, registrations, sho_registrations, releases, repeated;
 } RsFigures;
+
+/* What pimsi_validity does (scenarios that set it only). */
+typedef struct {
+  uint64_t expired, reclaimed, refused;
+} RsValidityFigures;
+
+#define RS_VALIDITY_FIGURES "rs.pimsi.expired rs.pimsi.reclaimed rs.pimsi.expired_refusals"
 
 #define RS_FIGURES                                                                                 \
   "rs.av.requests rs.av.vectors rs.av.resync_requests aka.resyncs rs.dropped rs.lookups "          \
@@ -136,6 +151,7 @@ typedef struct {
 
 struct Rs {
   RsFigures fig;
+  RsValidityFigures vfig;
   IdPool *conns;        /* open secured connections: the device's verified proof of K_RS (16 B) */
   uint32_t *registered; /* per device: its PIMSI index + 1, 0 = not registered (yet) */
   uint64_t n_dev;
@@ -384,6 +400,9 @@ is_down(const World *w)
   return net_is_down(w, self());
 }
 
+static void validity_timer(SimEngine *sim, void *ctx, uint64_t idx);
+static bool expired_for(World *w, uint32_t pimsi, uint32_t dev);
+
 /* PIMSI record `idx` is allocated to the device of registration `m`: new keys. */
 static void
 rec_allocate(void *ctx, uint64_t idx, unsigned event, void *data)
@@ -400,6 +419,8 @@ rec_allocate(void *ctx, uint64_t idx, unsigned event, void *data)
   r->dev = m->dev;
   r->t_alloc = w_now(w);
   fsm_goto(&rec_def, idx, &r->state, R_ALLOCATED);
+  if (w->cfg->registration_service.pimsi_validity > 0)
+    w_after(w, w->cfg->registration_service.pimsi_validity, validity_timer, idx);
 }
 
 /* Certificates: the device's credentials are issued now (made when it first needs them,
@@ -567,7 +588,8 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
   a->status = ST_OK;
   int64_t t0 = w_crypto_begin(w);
   if (r == NULL) {
-    a->status = ST_REFUSED;
+    a->status = expired_for(w, q->pimsi, q->dev) ? ST_EXPIRED : ST_REFUSED;
+    rs->vfig.refused += a->status == ST_EXPIRED;
   } else if (q->status == ST_SYNC_FAILURE) {
     rs->fig.resync_requests++;
     if (aka_he_resync(&w->aka, w->mil, &r->keys, &r->seq_he, q->u.chal.rand, q->u.chal.auts,
@@ -679,7 +701,10 @@ answer_lookup(World *w, const Msg *l, SimTime service)
   }
   w_crypto_end(w, t0);
   Msg *a = net_answer_new(w, l, MSG_LOOKUP_ANSWER);
-  if (!ok) {
+  if (!ok && r == NULL && expired_for(w, l->pimsi, l->dev)) {
+    rs_of(w)->vfig.refused++;
+    a->status = ST_EXPIRED;
+  } else if (!ok) {
     rs_of(w)->fig.lookup_refused++;
     a->status = ST_REFUSED;
   } else if (r->sho == 0) {
@@ -744,10 +769,21 @@ on_key_request(World *w, Msg *q)
 
 /* ---- release ----------------------------------------------------------------------- */
 
+static void rec_release(World *w, uint64_t idx);
+static void rec_expire(World *w, uint64_t idx);
+
 static void
-rec_release(void *ctx, uint64_t idx, unsigned event, void *data)
+rec_allocated(void *ctx, uint64_t idx, unsigned event, void *data)
 {
-  World *w = ctx;
+  if (event == E_EXPIRE)
+    rec_expire(ctx, idx);
+  else
+    rec_release(ctx, idx);
+}
+
+static void
+rec_release(World *w, uint64_t idx)
+{
   Rs *rs = rs_of(w);
   RsRecord *r = &rs->rec[idx];
   SimTime now = w_now(w);
@@ -769,6 +805,84 @@ rec_release(void *ctx, uint64_t idx, unsigned event, void *data)
     RLOG(w, idx, r->state, "provisioned; PIMSI kept (pimsi_recycle: never)");
   }
   note_pool(w);
+}
+
+/* ---- validity (pimsi_validity) ----------------------------------------------------- */
+
+/* Used: the RS served an authentication for this allocation (AVs generated, or with
+ * certificates the secured connection up). */
+static bool
+rec_used(const RsRecord *r)
+{
+  return r->av_issued != 0 || r->conn != POOL_NONE;
+}
+
+static void reclaim_timer(SimEngine *sim, void *ctx, uint64_t idx);
+
+/* The allocation's validity is over: if it is the same allocation (a PIMSI released and
+ * allocated again has a later t_alloc) and nothing was served for it, it expires. */
+static void
+validity_timer(SimEngine *sim, void *ctx, uint64_t idx)
+{
+  World *w = ctx;
+  RsRecord *r = &rs_of(w)->rec[idx];
+  if (r->state == R_ALLOCATED && !rec_used(r) &&
+      r->t_alloc + w->cfg->registration_service.pimsi_validity == w_now(w))
+    fsm_dispatch(&rec_def, idx, r->state, E_EXPIRE, w, NULL);
+}
+
+static void
+rec_expire(World *w, uint64_t idx)
+{
+  Rs *rs = rs_of(w);
+  RsRecord *r = &rs->rec[idx];
+  fsm_goto(&rec_def, idx, &r->state, R_EXPIRED);
+  rs->vfig.expired++;
+  RLOG(w, idx, r->state, "expired unused (device %u)", r->dev);
+  w_after(w, w->cfg->registration_service.pimsi_validity_grace, reclaim_timer, idx);
+}
+
+static void
+reclaim_timer(SimEngine *sim, void *ctx, uint64_t idx)
+{
+  World *w = ctx;
+  RsRecord *r = &rs_of(w)->rec[idx];
+  if (r->state == R_EXPIRED)
+    fsm_dispatch(&rec_def, idx, r->state, E_RECLAIM, w, NULL);
+}
+
+/* Back to the pool through the quarantine; the device is remembered as expired, so it
+ * is refused as such even once its PIMSI is someone else's. */
+static void
+rec_reclaim(void *ctx, uint64_t idx, unsigned event, void *data)
+{
+  World *w = ctx;
+  Rs *rs = rs_of(w);
+  RsRecord *r = &rs->rec[idx];
+  if (r->dev < rs->n_dev)
+    rs->registered[r->dev] = RS_EXPIRED_MARK;
+  if (rs->master != NULL)
+    g_hash_table_remove(rs->master, GUINT_TO_POINTER(r->dev));
+  if (!pool_release(rs->pool, (uint32_t)idx, w_now(w)))
+    g_error("pool_release refused PIMSI %u", (uint32_t)idx);
+  rs->quarantine_area += w->cfg->registration_service.pimsi_quarantine;
+  OPENSSL_cleanse(&r->keys, sizeof r->keys);
+  fsm_goto(&rec_def, idx, &r->state, R_FREE);
+  rs->vfig.reclaimed++;
+  RLOG(w, idx, r->state, "reclaimed into the pool (quarantine)");
+  note_pool(w);
+}
+
+/* The device's PIMSI expired: its record says so, or it was reclaimed since. */
+static bool
+expired_for(World *w, uint32_t pimsi, uint32_t dev)
+{
+  Rs *rs = rs_of(w);
+  if (w->cfg->registration_service.pimsi_validity == 0)
+    return false;
+  if (pimsi < rs->n_rec && rs->rec[pimsi].state == R_EXPIRED && rs->rec[pimsi].dev == dev)
+    return true;
+  return dev < rs->n_dev && rs->registered[dev] == RS_EXPIRED_MARK;
 }
 
 static void
@@ -1017,6 +1131,8 @@ register_figures(World *w, Rs *rs)
   }
   if (w->cfg->registration_service.pimsi_recycle == SCN_RECYCLE_AFTER_PROVISIONING)
     stat_registry_km(w->figs, "rs.pimsi.hold_km", &rs->hold, hold_censored, rs);
+  if (w->cfg->registration_service.pimsi_validity > 0)
+    stat_registry_counter_fields(w->figs, RS_VALIDITY_FIGURES, &rs->vfig, sizeof rs->vfig);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.in_use", series_in_use, rs);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.quarantined", series_quarantined, rs);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.in_use_max", series_in_use_max, rs);

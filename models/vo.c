@@ -375,7 +375,8 @@ on_wait_av(World *w, Vo *vo, PoolId cid, VoCtx *c, unsigned event, Msg *m)
   }
   c->req = POOL_NONE;
   if (m->status != ST_OK || m->batch == POOL_NONE) {
-    reject(w, vo, cid, c, ST_FAILED);
+    /* an expired PIMSI is refused as such: the device stops trying */
+    reject(w, vo, cid, c, m->status == ST_EXPIRED ? ST_EXPIRED : ST_FAILED);
     return;
   }
   AkaVector *avs = idpool_get(w->batches, m->batch);

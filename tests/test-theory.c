@@ -806,6 +806,54 @@ test_never_deployed(void)
   run_clear(&run);
 }
 
+/* PIMSI validity: a unit whose shelf time (power-on after its PIMSI is installed) is
+ * exponential of mean m outlives a validity T unused with probability exp(-T / m); run
+ * until every unit is provisioned or stranded, the stranded share of the N units made is
+ * Binomial(N, exp(-T / m)) (within 4 standard deviations), and every stranded unit's PIMSI
+ * expired, was refused and went back to the pool. */
+static void
+test_validity(void)
+{
+  enum { N = 20000 };
+  const double m = 30, T = 20; /* days */
+  static const char text[] =
+    "name: theory-validity\n"
+    "duration: 2000d\n"
+    "stop_when: settled\n"
+    "registration_service:\n"
+    "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: 30000}\n"
+    "  pimsi_recycle: after_provisioning\n"
+    "  pimsi_quarantine: 1d\n"
+    "  pimsi_validity: 20d\n"
+    "  pimsi_validity_grace: 2d\n"
+    "visited_operators:\n"
+    "  - {name: vo, share: 1.0, accepts_pimsi: true}\n"
+    "home_operators:\n"
+    "  - {name: sho, share: 1.0}\n"
+    "manufacturers:\n"
+    "  - {name: fab, devices: 20000, production: {poisson: 2000/d}}\n"
+    "owners:\n"
+    "  select_home_operator_after: {exponential: 1h}\n"
+    "devices:\n"
+    "  power_on_after: {exponential: 30d}\n";
+  Run run;
+  if (!run_scenario(text, 41, NULL, &run))
+    return;
+  int64_t stranded = count(&run, "devices.stranded");
+  g_assert_cmpint(count(&run, "devices.manufactured"), ==, N);
+  g_assert_cmpint(count(&run, "devices.in_progress"), ==, 0);
+  g_assert_cmpint(count(&run, "devices.provisioned") + count(&run, "devices.failed") + stranded, ==,
+                  N);
+  g_assert_cmpint(count(&run, "rs.pimsi.expired"), ==, stranded);
+  g_assert_cmpint(count(&run, "rs.pimsi.reclaimed"), ==, stranded);
+  g_assert_cmpint(count(&run, "rs.pimsi.expired_refusals"), >=, stranded);
+  double p = exp(-T / m), sd = sqrt(N * p * (1 - p));
+  g_test_message("devices.stranded %" G_GINT64_FORMAT ", N exp(-T/m) = %.0f, sd %.0f", stranded,
+                 N * p, sd);
+  g_assert_cmpfloat(fabs((double)stranded - N * p), <=, 4 * sd);
+  run_clear(&run);
+}
+
 /* ---- m2msim solve against theory ----------------------------------------------------------- */
 
 /* Runs `m2msim solve` on the scenario text with the given arguments after FILE; returns
@@ -1008,6 +1056,7 @@ main(int argc, char **argv)
   g_test_add_func("/theory/varying-production", test_varying_production);
   g_test_add_func("/theory/varying-exhaustion", test_varying_exhaustion);
   g_test_add_func("/theory/never-deployed", test_never_deployed);
+  g_test_add_func("/theory/validity", test_validity);
   g_test_add_func("/theory/solve-mmc", test_solve_mmc);
   g_test_add_func("/theory/solve-pool", test_solve_pool);
   return g_test_run();

@@ -76,6 +76,9 @@ typedef struct {
   ScnRecycle pimsi_recycle;
   SimTime pimsi_quarantine;       /* us: a released PIMSI waits this long before reuse */
   bool pimsi_release_failed;      /* the owner returns a failed unit's PIMSI to the RS */
+  SimTime pimsi_validity;         /* us: a PIMSI not used this long after allocation expires;
+                                     0 = never */
+  SimTime pimsi_validity_grace;   /* us: an expired PIMSI goes back to the pool this long later */
   uint32_t av_servers;            /* parallel AV generators (c of an M/M/c queue), >= 1 */
   DistSpec av_service_time;       /* time one AV request holds a server, its vectors aside */
   DistSpec av_vector_time;        /* and each of the av_batch vectors it carries */

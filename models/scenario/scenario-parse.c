@@ -86,6 +86,8 @@ static const Field rs_fields[] = {
    .names = recycle_names},
   {"pimsi_quarantine", F_DURATION, AT(ScnRegistrationService, pimsi_quarantine), "1d"},
   {"pimsi_release_failed", F_BOOL, AT(ScnRegistrationService, pimsi_release_failed), "true"},
+  {"pimsi_validity", F_DURATION, AT(ScnRegistrationService, pimsi_validity), "0"},
+  {"pimsi_validity_grace", F_DURATION, AT(ScnRegistrationService, pimsi_validity_grace), "1d"},
   {"av_servers", F_U32, AT(ScnRegistrationService, av_servers), "4", .umin = 1,
    .umax = 100000},
   {"av_service_time", F_DIST, AT(ScnRegistrationService, av_service_time),

@@ -77,6 +77,16 @@ check_pool(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d)
   uint64_t cap = 1;
   for (int i = 0; i < digits; i++)
     cap *= 10;
+  const ScnRegistrationService *rs = &cfg->registration_service;
+  if (rs->pimsi_validity > 0 && rs->pimsi_validity < rs->pimsi_validity_grace) {
+    char v[32], g[32];
+    scn_diag_add(d, where(root, false, "registration_service.pimsi_validity"),
+                 "registration_service.pimsi_validity: %s is shorter than "
+                 "pimsi_validity_grace %s (the grace after expiry would outlast the validity "
+                 "itself: a unit mistake?); lengthen the validity or shorten the grace",
+                 units_format_duration(rs->pimsi_validity, v, sizeof v),
+                 units_format_duration(rs->pimsi_validity_grace, g, sizeof g));
+  }
   if (p->size > cap) {
     scn_diag_add(d, where(root, false, "registration_service.pimsi_pool.size"),
                  "registration_service.pimsi_pool.size: %llu PIMSIs do not fit: a %d-digit "
