@@ -141,6 +141,7 @@ typedef enum {
   V_FRONT_UTILISATION,
   V_FRONT_UTILISATION_PEAK,
   V_FRONT_QUEUE_PEAK,
+  V_TURNOVER,
   V_N
 } RsValue;
 
@@ -175,9 +176,28 @@ struct Rs {
   SimResource *av;        /* the AV servers: c-server FIFO station (resource.h) */
   SimResource *front;     /* the front servers (non-AV work); NULL: unlimited */
   SimTime quarantine_area; /* PIMSI x us in quarantine, whole quarantines (at release) */
+  uint64_t n_unused;       /* allocated, no authentication served yet */
+  uint64_t n_expired;      /* expired, waiting out the grace before the reclaim */
 };
 
 #define RLOG(w, idx, st, ...) FSM_LOG((w)->log, w_now(w), &rec_def, (idx), (st), __VA_ARGS__)
+
+/* Used: the RS served an authentication for this allocation (AVs generated, or with
+ * certificates the device's proof accepted: mark_used). */
+static bool
+rec_used(const RsRecord *r)
+{
+  return r->av_issued != 0;
+}
+
+/* The allocation's first authentication: its PIMSI is no longer unused (on a shelf). */
+static inline void
+mark_used(Rs *rs, RsRecord *r)
+{
+  if (r->av_issued == 0)
+    rs->n_unused--;
+  r->av_issued = 1;
+}
 
 static void register_figures(World *w, Rs *rs);
 
@@ -418,6 +438,7 @@ rec_allocate(void *ctx, uint64_t idx, unsigned event, void *data)
   w_crypto_end(w, t0);
   r->dev = m->dev;
   r->t_alloc = w_now(w);
+  rs->n_unused++;
   fsm_goto(&rec_def, idx, &r->state, R_ALLOCATED);
   if (w->cfg->registration_service.pimsi_validity > 0)
     w_after(w, w->cfg->registration_service.pimsi_validity, validity_timer, idx);
@@ -611,7 +632,7 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
                                    p, c->av_batch);
     if (st == AKA_OK) {
       a->batch = bid;
-      r->av_issued = 1;
+      mark_used(rs, r);
       rs->fig.av_requests++;
       rs->fig.av_vectors += c->av_batch;
     } else {
@@ -672,7 +693,7 @@ authenticated(World *w, RsRecord *r, const Msg *l)
   rs->ca_fig.accepts++;
   g_hash_table_insert(rs->master, GUINT_TO_POINTER(l->dev), g_memdup2(master, sizeof master));
   OPENSSL_cleanse(master, sizeof master);
-  r->av_issued = 1; /* "authenticated": the key request may derive K_SHO */
+  mark_used(rs, r); /* "authenticated": the key request may derive K_SHO */
   return true;
 }
 
@@ -787,6 +808,8 @@ rec_release(World *w, uint64_t idx)
   Rs *rs = rs_of(w);
   RsRecord *r = &rs->rec[idx];
   SimTime now = w_now(w);
+  if (!rec_used(r)) /* returned by the owner of a unit that never authenticated */
+    rs->n_unused--;
   if (rs->master != NULL) /* provisioned: no key will be derived from it again */
     g_hash_table_remove(rs->master, GUINT_TO_POINTER(r->dev));
   conn_close(rs, r);
@@ -809,14 +832,6 @@ rec_release(World *w, uint64_t idx)
 
 /* ---- validity (pimsi_validity) ----------------------------------------------------- */
 
-/* Used: the RS served an authentication for this allocation (AVs generated, or with
- * certificates the secured connection up). */
-static bool
-rec_used(const RsRecord *r)
-{
-  return r->av_issued != 0 || r->conn != POOL_NONE;
-}
-
 static void reclaim_timer(SimEngine *sim, void *ctx, uint64_t idx);
 
 /* The allocation's validity is over: if it is the same allocation (a PIMSI released and
@@ -837,6 +852,8 @@ rec_expire(World *w, uint64_t idx)
   Rs *rs = rs_of(w);
   RsRecord *r = &rs->rec[idx];
   fsm_goto(&rec_def, idx, &r->state, R_EXPIRED);
+  rs->n_unused--;
+  rs->n_expired++;
   rs->vfig.expired++;
   RLOG(w, idx, r->state, "expired unused (device %u)", r->dev);
   w_after(w, w->cfg->registration_service.pimsi_validity_grace, reclaim_timer, idx);
@@ -868,6 +885,7 @@ rec_reclaim(void *ctx, uint64_t idx, unsigned event, void *data)
   rs->quarantine_area += w->cfg->registration_service.pimsi_quarantine;
   OPENSSL_cleanse(&r->keys, sizeof r->keys);
   fsm_goto(&rec_def, idx, &r->state, R_FREE);
+  rs->n_expired--;
   rs->vfig.reclaimed++;
   RLOG(w, idx, r->state, "reclaimed into the pool (quarantine)");
   note_pool(w);
@@ -950,7 +968,7 @@ static const char *const value_names[V_N] = {
     "rs.av.utilization_peak",    "rs.av.queue_peak",        "rs.av.rate_peak",
     "rs.pimsi.held_peak",        "rs.cert_check.wait_mean", "rs.cert_check.wait_p99",
     "rs.front.wait_mean",        "rs.front.wait_p99",       "rs.front.utilization",
-    "rs.front.utilization_peak", "rs.front.queue_peak",
+    "rs.front.utilization_peak", "rs.front.queue_peak",     "rs.pimsi.turnover",
 };
 
 /* The front servers' figures (absent with unlimited front servers, or no work yet). */
@@ -1032,6 +1050,10 @@ value(void *ctx)
     return sim_resource_rate_peak(rs->av);
   case V_HELD_PEAK:
     return (double)rs->held_peak;
+  case V_TURNOVER: /* allocations per PIMSI ever allocated */
+    return pool_n_distinct(rs->pool) ? (double)pool_n_allocations(rs->pool) /
+                                           (double)pool_n_distinct(rs->pool)
+                                     : NAN;
   default:
     g_assert_not_reached();
   }
@@ -1051,6 +1073,28 @@ static double
 series_quarantined(void *ctx)
 {
   return (double)pool_n_quarantined(((Rs *)ctx)->pool);
+}
+
+/* The PIMSIs in use by what their units are doing: not yet authenticated (on the shelf,
+ * never deployed, or not yet through to the RS), authenticated (being provisioned, or kept
+ * after provisioning without recycling), expired and waiting for the reclaim. */
+static double
+series_unused(void *ctx)
+{
+  return (double)((Rs *)ctx)->n_unused;
+}
+
+static double
+series_used(void *ctx)
+{
+  const Rs *rs = ctx;
+  return (double)(pool_n_in_use(rs->pool) - rs->n_unused - rs->n_expired);
+}
+
+static double
+series_expired(void *ctx)
+{
+  return (double)((Rs *)ctx)->n_expired;
 }
 
 /* The most PIMSIs in use, and unavailable (in use + quarantined + retired), at any moment
@@ -1135,6 +1179,10 @@ register_figures(World *w, Rs *rs)
     stat_registry_counter_fields(w->figs, RS_VALIDITY_FIGURES, &rs->vfig, sizeof rs->vfig);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.in_use", series_in_use, rs);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.quarantined", series_quarantined, rs);
+  stat_sampler_add_probe(w->sampler, "rs.pimsi.unused", series_unused, rs);
+  stat_sampler_add_probe(w->sampler, "rs.pimsi.used", series_used, rs);
+  if (w->cfg->registration_service.pimsi_validity > 0)
+    stat_sampler_add_probe(w->sampler, "rs.pimsi.expired_held", series_expired, rs);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.in_use_max", series_in_use_max, rs);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.held_max", series_held_max, rs);
   stat_sampler_add_probe(w->sampler, "rs.av.queue", series_queue, rs);

@@ -851,6 +851,26 @@ test_validity(void)
   g_test_message("devices.stranded %" G_GINT64_FORMAT ", N exp(-T/m) = %.0f, sd %.0f", stranded,
                  N * p, sd);
   g_assert_cmpfloat(fabs((double)stranded - N * p), <=, 4 * sd);
+  /* the PIMSIs in use, by what their units are doing, add up at every sample */
+  g_autoptr(GError) error = NULL;
+  const char *const parts[] = {"rs.pimsi.unused", "rs.pimsi.used", "rs.pimsi.expired_held"};
+  g_autoptr(GArray) in_use = res_reader_series(run.db, run.run_id, "rs.pimsi.in_use", &error);
+  g_assert_cmpuint(in_use->len, >, 100);
+  double sum_expired = 0;
+  for (guint i = 0; i < in_use->len; i++) {
+    double sum = 0;
+    for (size_t k = 0; k < G_N_ELEMENTS(parts); k++) {
+      g_autoptr(GArray) pts = res_reader_series(run.db, run.run_id, parts[k], &error);
+      g_assert_cmpuint(pts->len, ==, in_use->len);
+      double v = g_array_index(pts, ResPoint, i).value;
+      g_assert_cmpfloat(v, >=, 0);
+      sum += v;
+      if (k == 2)
+        sum_expired += v;
+    }
+    g_assert_cmpfloat(fabs(sum - g_array_index(in_use, ResPoint, i).value), <, 0.5);
+  }
+  g_assert_cmpfloat(sum_expired, >, 0);
   run_clear(&run);
 }
 

@@ -102,6 +102,8 @@ uint64_t pool_n_quarantined(const PimsiPool *pool);
 int64_t pool_quarantine_after(const PimsiPool *pool, int64_t t);
 uint64_t pool_n_free(const PimsiPool *pool);
 uint64_t pool_n_allocations(const PimsiPool *pool);
+/* PIMSIs allocated at least once (the allocation order hands out fresh ones first). */
+uint64_t pool_n_distinct(const PimsiPool *pool);
 uint64_t pool_n_refusals(const PimsiPool *pool);
 int64_t pool_quarantine(const PimsiPool *pool);
 

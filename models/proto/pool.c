@@ -263,6 +263,12 @@ pool_n_free(const PimsiPool *pool)
 }
 
 uint64_t
+pool_n_distinct(const PimsiPool *pool)
+{
+  return pool->next_fresh;
+}
+
+uint64_t
 pool_n_allocations(const PimsiPool *pool)
 {
   return pool->n_allocations;
