@@ -856,20 +856,24 @@ test_validity(void)
   const char *const parts[] = {"rs.pimsi.unused", "rs.pimsi.used", "rs.pimsi.expired_held"};
   g_autoptr(GArray) in_use = res_reader_series(run.db, run.run_id, "rs.pimsi.in_use", &error);
   g_assert_cmpuint(in_use->len, >, 100);
+  GArray *pts[G_N_ELEMENTS(parts)];
+  for (size_t k = 0; k < G_N_ELEMENTS(parts); k++) {
+    pts[k] = res_reader_series(run.db, run.run_id, parts[k], &error);
+    g_assert_cmpuint(pts[k]->len, ==, in_use->len);
+  }
   double sum_expired = 0;
   for (guint i = 0; i < in_use->len; i++) {
     double sum = 0;
     for (size_t k = 0; k < G_N_ELEMENTS(parts); k++) {
-      g_autoptr(GArray) pts = res_reader_series(run.db, run.run_id, parts[k], &error);
-      g_assert_cmpuint(pts->len, ==, in_use->len);
-      double v = g_array_index(pts, ResPoint, i).value;
+      double v = g_array_index(pts[k], ResPoint, i).value;
       g_assert_cmpfloat(v, >=, 0);
       sum += v;
-      if (k == 2)
-        sum_expired += v;
     }
+    sum_expired += g_array_index(pts[2], ResPoint, i).value;
     g_assert_cmpfloat(fabs(sum - g_array_index(in_use, ResPoint, i).value), <, 0.5);
   }
+  for (size_t k = 0; k < G_N_ELEMENTS(parts); k++)
+    g_array_unref(pts[k]);
   g_assert_cmpfloat(sum_expired, >, 0);
   run_clear(&run);
 }
