@@ -79,6 +79,7 @@ part_sample_us(const DistPart *d, RngStream *s)
   case DIST_BETA:
     return (double)d->a * dist_beta(s, d->p1, d->p2);
   case DIST_MIXTURE:
+  case DIST_EMPIRICAL:
     break;
   }
   g_assert_not_reached();
@@ -91,9 +92,55 @@ as_part(const DistSpec *d)
   return (DistPart){d->kind, d->a, d->b, d->p1, d->p2};
 }
 
+/* An empirical distribution: one of its samples, or the inverse of its distribution
+ * function (linear between its points; the first point's probability is an atom there). */
+static double
+empirical_sample_us(const DistSpec *d, RngStream *s)
+{
+  double u = rng_uniform(s);
+  if (!d->table_cdf) {
+    size_t i = (size_t)(u * (double)d->n_table);
+    return d->table[MIN(i, d->n_table - 1)];
+  }
+  const double *t = d->table; /* value, probability, value, probability, ... */
+  if (u <= t[1])
+    return t[0];
+  size_t lo = 0, hi = d->n_table - 1; /* p[lo] < u <= p[hi] */
+  while (hi - lo > 1) {
+    size_t mid = (lo + hi) / 2;
+    if (t[2 * mid + 1] < u)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  double p0 = t[2 * lo + 1], p1 = t[2 * hi + 1];
+  return t[2 * lo] + (u - p0) / (p1 - p0) * (t[2 * hi] - t[2 * lo]);
+}
+
+/* Mean (k = 1) or second moment (k = 2) of an empirical distribution. */
+static double
+empirical_moment(const DistSpec *d, int k)
+{
+  double m = 0;
+  if (!d->table_cdf) {
+    for (size_t i = 0; i < d->n_table; i++)
+      m += k == 1 ? d->table[i] : d->table[i] * d->table[i];
+    return m / (double)d->n_table;
+  }
+  const double *t = d->table;
+  m = t[1] * (k == 1 ? t[0] : t[0] * t[0]);
+  for (size_t i = 1; i < d->n_table; i++) {
+    double a = t[2 * i - 2], b = t[2 * i], w = t[2 * i + 1] - t[2 * i - 1];
+    m += w * (k == 1 ? (a + b) / 2 : (a * a + a * b + b * b) / 3);
+  }
+  return m;
+}
+
 double
 dist_sample_us(const DistSpec *d, RngStream *s)
 {
+  if (d->kind == DIST_EMPIRICAL)
+    return empirical_sample_us(d, s);
   if (d->kind == DIST_MIXTURE)
     return part_sample_us(mixture_pick(d, s), s);
   DistPart p = as_part(d);
@@ -122,6 +169,7 @@ part_mean_us(const DistPart *d)
   case DIST_BETA:
     return a * d->p1 / (d->p1 + d->p2);
   case DIST_MIXTURE:
+  case DIST_EMPIRICAL:
     break;
   }
   g_assert_not_reached();
@@ -149,6 +197,7 @@ part_variance_us2(const DistPart *d)
     return a * a * al * be / (t * t * (t + 1));
   }
   case DIST_MIXTURE:
+  case DIST_EMPIRICAL:
     break;
   }
   g_assert_not_reached();
@@ -157,6 +206,8 @@ part_variance_us2(const DistPart *d)
 double
 dist_mean_us(const DistSpec *d)
 {
+  if (d->kind == DIST_EMPIRICAL)
+    return empirical_moment(d, 1);
   if (d->kind != DIST_MIXTURE) {
     DistPart p = as_part(d);
     return part_mean_us(&p);
@@ -171,6 +222,10 @@ dist_mean_us(const DistSpec *d)
 double
 dist_variance_us2(const DistSpec *d)
 {
+  if (d->kind == DIST_EMPIRICAL) {
+    double m = empirical_moment(d, 1);
+    return empirical_moment(d, 2) - m * m;
+  }
   if (d->kind != DIST_MIXTURE) {
     DistPart p = as_part(d);
     return part_variance_us2(&p);
@@ -273,6 +328,12 @@ dist_arrivals_expected(const ArrivalSpec *sp, SimTime when)
     }
     return sum;
   }
+  case ARRIVAL_TRACE: {
+    size_t n = 0;
+    while (n < sp->n_trace && sp->trace[n] <= when)
+      n++;
+    return (double)n;
+  }
   case ARRIVAL_BURST:
     break;
   }
@@ -325,6 +386,10 @@ dist_arrivals_next(DistArrivals *a, RngStream *s)
   case ARRIVAL_PIECEWISE:
     a->t_us = piecewise_after(&a->spec, &a->piece, a->t_us, dist_std_exponential(s));
     break;
+  case ARRIVAL_TRACE:
+    if (a->k >= a->spec.n_trace)
+      return SIM_TIME_MAX;
+    return a->spec.trace[a->k++];
   }
   a->k++;
   if (!(a->t_us < 9.2e18))

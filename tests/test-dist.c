@@ -213,6 +213,44 @@ test_mixture(void)
   g_free(x);
 }
 
+/* Empirical distributions: samples drawn one at random (each about equally often, the
+ * mean theirs), and a distribution function inverted linearly between its points (an atom
+ * at the first point's probability; the mean and variance of the piecewise-uniform law). */
+static void
+test_empirical(void)
+{
+  static const double samples[] = {1000, 2000, 7000};
+  DistSpec d = {.kind = DIST_EMPIRICAL, .table = samples, .n_table = 3};
+  g_assert_cmpfloat_with_epsilon(dist_mean_us(&d), 10000.0 / 3, 1e-9);
+  RngStream s;
+  rng_stream_init(&s, 11, 11, 11);
+  enum { N = 300000 };
+  unsigned seen[3] = {0, 0, 0};
+  for (int i = 0; i < N; i++) {
+    double x = dist_sample_us(&d, &s);
+    seen[x < 1500 ? 0 : x < 4000 ? 1 : 2]++;
+    g_assert_true(!(fabs(x - 1000) > 0) || !(fabs(x - 2000) > 0) || !(fabs(x - 7000) > 0));
+  }
+  for (int k = 0; k < 3; k++)
+    g_assert_cmpfloat(fabs(seen[k] - N / 3.0), <=, 4 * sqrt(N * (1 / 3.0) * (2 / 3.0)));
+  /* 20 % at 0, then uniform to 1 s with probability 0.6, uniform 1 s .. 3 s with 0.2 */
+  static const double cdf[] = {0, 0.2, 1e6, 0.8, 3e6, 1.0};
+  DistSpec f = {.kind = DIST_EMPIRICAL, .table = cdf, .n_table = 3, .table_cdf = true};
+  double mean = 0.6 * 0.5e6 + 0.2 * 2e6;
+  double second = 0.6 * (1e12 / 3) + 0.2 * (1e12 + 3e12 + 9e12) / 3;
+  g_assert_cmpfloat_with_epsilon(dist_mean_us(&f), mean, 1e-6);
+  g_assert_cmpfloat_with_epsilon(dist_variance_us2(&f), second - mean * mean, 1);
+  double *x = g_new(double, N);
+  unsigned zero = 0;
+  for (int i = 0; i < N; i++) {
+    x[i] = dist_sample_us(&f, &s);
+    zero += !(x[i] > 0);
+  }
+  check_moments(x, N, mean, second - mean * mean);
+  g_assert_cmpfloat(fabs(zero - 0.2 * N), <=, 4 * sqrt(N * 0.2 * 0.8));
+  g_free(x);
+}
+
 static void
 test_poisson_arrivals(void)
 {
@@ -372,6 +410,7 @@ main(int argc, char **argv)
   g_test_add_func("/dist/gamma-beta-moments", test_gamma_beta_moments);
   g_test_add_func("/dist/rounding", test_rounding);
   g_test_add_func("/dist/mixture", test_mixture);
+  g_test_add_func("/dist/empirical", test_empirical);
   g_test_add_func("/dist/arrivals/poisson", test_poisson_arrivals);
   g_test_add_func("/dist/arrivals/constant", test_constant_arrivals);
   g_test_add_func("/dist/arrivals/burst", test_burst_arrivals);

@@ -434,8 +434,8 @@ test_set_bad(void)
     "--set visited_operators.0.attach_delay.constant=1s: 'visited_operators.0.attach_delay' "
     "has no keys below it; set it whole: visited_operators.0.attach_delay=VALUE with VALUE a "
     "distribution: {constant: D}, {exponential: MEAN}, {uniform: [A, B]}, {lognormal: "
-    "{median: D, sigma: S}}, {beta: {alpha: A, beta: B, over: D}} or {mixture: [{weight: W, "
-    "DIST}, ...]}\n"
+    "{median: D, sigma: S}}, {beta: {alpha: A, beta: B, over: D}}, {mixture: [{weight: W, "
+    "DIST}, ...]} or {empirical: FILE.csv}\n"
     "--set name=[: value is not valid YAML: YAML syntax error: did not find expected node "
     "content (while parsing a flow node)\n"
     "--set devices.retry.factor=0.5: devices.retry.factor: out of range, got '0.5' (expected "
@@ -443,7 +443,8 @@ test_set_bad(void)
     "--set owners.select_home_operator_after=1d: owners.select_home_operator_after: expected "
     "a distribution, got '1d' (for a fixed time write {constant: 1d}; allowed: {constant: D}, "
     "{exponential: MEAN}, {uniform: [A, B]}, {lognormal: {median: D, sigma: S}}, {beta: "
-    "{alpha: A, beta: B, over: D}} or {mixture: [{weight: W, DIST}, ...]})");
+    "{alpha: A, beta: B, over: D}}, {mixture: [{weight: W, DIST}, ...]} or {empirical: "
+    "FILE.csv})");
 
   /* a --set problem and a file problem are reported together */
   g_autofree char *text = g_strconcat(minimal, "seed: x\n", NULL);
@@ -736,10 +737,69 @@ test_varying_production(void)
   g_assert_true(memcmp(&again->devices.power_on_after, m, sizeof *m) == 0);
 }
 
+/* Data files: a production trace and an empirical distribution, named relative to the
+ * scenario's folder, read with their rows; --params writes the names back as given. */
+static void
+test_data_files(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("scn-data-XXXXXX", NULL);
+  g_autofree char *sub = g_build_filename(dir, "data", NULL);
+  g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
+  g_autofree char *trace = g_build_filename(sub, "made.csv", NULL);
+  g_autofree char *shelf = g_build_filename(sub, "shelf.csv", NULL);
+  g_autofree char *yaml = g_build_filename(dir, "s.yaml", NULL);
+  g_assert_true(g_file_set_contents(trace, "day,count\n0,2\n2,1\n", -1, NULL));
+  g_assert_true(g_file_set_contents(shelf, "value,cdf\n1h,0\n1d,0.5\n3d,1\n", -1, NULL));
+  g_assert_true(g_file_set_contents(yaml,
+                                    "name: data\n"
+                                    "duration: 5d\n"
+                                    "registration_service:\n"
+                                    "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: 10}\n"
+                                    "visited_operators:\n"
+                                    "  - {name: vo, share: 1.0}\n"
+                                    "home_operators:\n"
+                                    "  - {name: sho, share: 1.0}\n"
+                                    "manufacturers:\n"
+                                    "  - {name: a, devices: 10, production: {trace: data/made.csv}}\n"
+                                    "devices:\n"
+                                    "  power_on_after: {empirical: data/shelf.csv}\n",
+                                    -1, NULL));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScnConfig) cfg = scn_load(yaml, NULL, &error);
+  g_assert_no_error(error);
+  const ArrivalSpec *a = &cfg->manufacturers[0].production;
+  g_assert_cmpint(a->kind, ==, ARRIVAL_TRACE);
+  g_assert_cmpuint(a->n_trace, ==, 3);
+  /* two units on day 0 at 1/4 and 3/4 of it, one on day 2 at its middle */
+  g_assert_cmpint(a->trace[0], ==, SIM_D / 4);
+  g_assert_cmpint(a->trace[1], ==, 3 * SIM_D / 4);
+  g_assert_cmpint(a->trace[2], ==, 2 * SIM_D + SIM_D / 2);
+  const DistSpec *d = &cfg->devices.power_on_after;
+  g_assert_cmpint(d->kind, ==, DIST_EMPIRICAL);
+  g_assert_true(d->table_cdf);
+  g_assert_cmpuint(d->n_table, ==, 3);
+  g_assert_cmpfloat_with_epsilon(d->table[4], 3.0 * 86400 * 1e6, 0.5);
+  g_autofree char *as = scn_arrival_to_string(a), *ds = scn_dist_to_string(d);
+  g_assert_cmpstr(as, ==, "{trace: data/made.csv}");
+  g_assert_cmpstr(ds, ==, "{empirical: data/shelf.csv}");
+  /* the same names given back as overrides load the same data */
+  g_autofree char *set_a = g_strdup_printf("manufacturers.0.production=%s", as);
+  const char *const sets[] = {set_a, NULL};
+  g_autoptr(ScnConfig) again = scn_load(yaml, sets, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(again->manufacturers[0].production.n_trace, ==, 3);
+  g_unlink(trace);
+  g_unlink(shelf);
+  g_unlink(yaml);
+  g_rmdir(sub);
+  g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/scenario/data-files", test_data_files);
   g_test_add_func("/scenario/varying-production", test_varying_production);
   g_test_add_func("/scenario/quickstart", test_quickstart);
   g_test_add_func("/scenario/shipped", test_shipped);

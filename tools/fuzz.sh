@@ -16,7 +16,7 @@ top=$(cd "$here/.." && pwd)
 seconds=${1:-60}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(scenario set aka results cert)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(scenario set aka results cert csv)
 case $seconds in '' | *[!0-9]*)
   echo "usage: tools/fuzz.sh [SECONDS] [HARNESS...]" >&2; exit 2 ;;
 esac

@@ -17,6 +17,7 @@ typedef enum {
   DIST_LOGNORMAL,   /* {lognormal: {median: D, sigma: S}}     a = D, p1 = S */
   DIST_BETA,        /* {beta: {alpha: A, beta: B, over: W}}   a = W, p1 = A, p2 = B */
   DIST_MIXTURE,     /* {mixture: [{weight: W, DIST}, ...]}    n_parts, weight[], part[] */
+  DIST_EMPIRICAL,   /* {empirical: FILE.csv}                  table, n_table, table_cdf */
 } DistKind;
 
 /* Most parts of a mixture. */
@@ -38,6 +39,13 @@ typedef struct {
   unsigned n_parts;
   double weight[DIST_MAX_PARTS];
   DistPart part[DIST_MAX_PARTS];
+  /* empirical: n_table samples (us), drawn one at random; or with table_cdf n_table
+   * points (value us, probability) of the distribution function, interpolated linearly.
+   * Owned by the scenario that read the file (table_path: as the scenario wrote it). */
+  const double *table;
+  size_t n_table;
+  bool table_cdf;
+  char *table_path;
 } DistSpec;
 
 typedef enum {
@@ -46,6 +54,7 @@ typedef enum {
   ARRIVAL_BURST,     /* {burst: {at: T, over: D, shape: beta(3,4)}}: all within [T, T+D) */
   ARRIVAL_PIECEWISE, /* {piecewise: [{from: 0, rate: R0}, {from: T1, rate: R1}, ...]}:
                         Poisson at rate R_i from T_i until T_i+1 */
+  ARRIVAL_TRACE,     /* {trace: FILE.csv}: the n_trace times of trace, in order */
 } ArrivalKind;
 
 /* Most pieces of a piecewise rate: monthly rates over ten years. */
@@ -71,6 +80,11 @@ typedef struct {
   double growth_pct_per_year;
   size_t n_pieces; /* piecewise: pieces[0].from = 0, froms increasing */
   ArrivalPiece pieces[ARRIVAL_MAX_PIECES];
+  /* trace: sorted times from the start of the run, owned by the scenario that read the
+   * file (trace_path: as the scenario wrote it) */
+  const SimTime *trace;
+  size_t n_trace;
+  char *trace_path;
 } ArrivalSpec;
 
 /* Expected number of arrivals of a Poisson, constant or piecewise process in [0, t] (the

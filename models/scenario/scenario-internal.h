@@ -109,3 +109,25 @@ void scn_validate(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, const ScnClea
  * *nearest gets the deepest node found on the way (for locating defaults). */
 const ScnNode *scn_tree_lookup(const ScnNode *root, const char *path, const ScnNode **key,
                                const ScnNode **nearest);
+
+/* ---- Data files a scenario names (scenario-csv.c) ---- */
+
+/* path as written in the scenario, resolved against the scenario file's directory
+ * (scenario_file NULL or path absolute: path itself). Caller frees. */
+char *scn_csv_resolve(const char *scenario_file, const char *path);
+
+/* A production trace: header `time` (one manufacture time per row: seconds, or a duration)
+ * or `day,count` (units made on each day, spread evenly over it). Returns the sorted times
+ * (caller frees) and their number; NULL with *why ("FILE:LINE: ...") on any problem. */
+SimTime *scn_csv_trace(const char *path, size_t *n, char **why);
+
+/* An empirical distribution: header `value` (samples) or `value,cdf` (points of the
+ * distribution function, values increasing, probabilities not decreasing, the last 1).
+ * Returns the values in us (with cdf: value, probability pairs) and the row count. */
+double *scn_csv_empirical(const char *path, size_t *n, bool *cdf, char **why);
+
+/* The same from len octets already read (fuzzers); path only names them in messages. */
+SimTime *scn_csv_trace_data(const char *path, const char *data, size_t len, size_t *n,
+                            char **why);
+double *scn_csv_empirical_data(const char *path, const char *data, size_t len, size_t *n,
+                               bool *cdf, char **why);

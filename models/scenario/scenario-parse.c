@@ -244,8 +244,9 @@ static const Field burst_fields[] = {
 };
 
 static const char *const dist_names[] = {"constant", "exponential", "uniform", "lognormal",
-                                         "beta", "mixture"};
-static const char *const arrival_names[] = {"poisson", "constant", "burst", "piecewise"};
+                                         "beta", "mixture", "empirical"};
+static const char *const arrival_names[] = {"poisson", "constant", "burst", "piecewise",
+                                            "trace"};
 
 static const Field piece_fields[] = {
   {"from", F_DURATION, AT(ArrivalPiece, from)},
@@ -255,10 +256,12 @@ static const Field piece_fields[] = {
 
 #define DIST_FORMS                                                                               \
   "{constant: D}, {exponential: MEAN}, {uniform: [A, B]}, {lognormal: {median: D, "            \
-  "sigma: S}}, {beta: {alpha: A, beta: B, over: D}} or {mixture: [{weight: W, DIST}, ...]}"
+  "sigma: S}}, {beta: {alpha: A, beta: B, over: D}}, {mixture: [{weight: W, DIST}, ...]} or "  \
+  "{empirical: FILE.csv}"
 #define ARRIVAL_FORMS                                                                            \
   "{poisson: RATE}, {constant: RATE} (either with growth: P%/y), {burst: {at: T, over: D, "     \
-  "shape: beta(3,4)}} or {piecewise: [{from: 0, rate: R}, {from: T, rate: R2}, ...]}"
+  "shape: beta(3,4)}}, {piecewise: [{from: 0, rate: R}, {from: T, rate: R2}, ...]} or "       \
+  "{trace: FILE.csv}"
 
 /* ---- Helpers ---- */
 
@@ -411,6 +414,8 @@ scn_dist_to_string(const DistSpec *d)
     g_autofree char *al = fmt_real(d->p1), *be = fmt_real(d->p2);
     return g_strdup_printf("{beta: {alpha: %s, beta: %s, over: %s}}", al, be, a);
   }
+  case DIST_EMPIRICAL:
+    return g_strdup_printf("{empirical: %s}", d->table_path);
   case DIST_MIXTURE: {
     GString *out = g_string_new("{mixture: [");
     for (unsigned i = 0; i < d->n_parts; i++) {
@@ -464,6 +469,8 @@ scn_arrival_to_string(const ArrivalSpec *a)
     g_autofree char *g = fmt_real(a->growth_pct_per_year);
     return g_strdup_printf("{%s: %s, growth: %s%%/y}", name, r, g);
   }
+  case ARRIVAL_TRACE:
+    return g_strdup_printf("{trace: %s}", a->trace_path);
   case ARRIVAL_PIECEWISE: {
     GString *out = g_string_new("{piecewise: [");
     for (size_t i = 0; i < a->n_pieces; i++) {
@@ -712,9 +719,15 @@ conv_mixture(Conv *c, const Field *f, const ScnNode *k, const ScnNode *v, DistSp
     conv_dist(c, f, part, &one, p);
     if (scn_diag_count(c->d) != had)
       continue;
-    if (one.kind == DIST_MIXTURE) {
-      scn_diag_add(c->d, item, "%s: a mixture inside a mixture; list its parts in the outer "
-                   "one", p);
+    if (one.kind == DIST_MIXTURE || one.kind == DIST_EMPIRICAL) {
+      scn_diag_add(c->d, item, one.kind == DIST_MIXTURE
+                                   ? "%s: a mixture inside a mixture; list its parts in the outer "
+                                     "one"
+                                   : "%s: an empirical distribution cannot be part of a mixture "
+                                     "(put every sample in its file instead)",
+                   p);
+      g_free((double *)one.table);
+      g_free(one.table_path);
       continue;
     }
     out->part[i] = (DistPart){one.kind, one.a, one.b, one.p1, one.p2};
@@ -793,6 +806,23 @@ conv_dist(Conv *c, const Field *f, const ScnNode *v, DistSpec *out, const char *
   case DIST_MIXTURE:
     conv_mixture(c, f, k, val, out, sub);
     break;
+  case DIST_EMPIRICAL: {
+    g_autofree char *why = NULL;
+    if (val->kind != SCN_NODE_SCALAR || *val->text == '\0') {
+      scn_diag_add(c->d, val, "%s: expected the name of a CSV file (relative to the scenario)",
+                   sub);
+      break;
+    }
+    g_autofree char *file = scn_csv_resolve(c->d->file, val->text);
+    double *table = scn_csv_empirical(file, &out->n_table, &out->table_cdf, &why);
+    if (table == NULL) {
+      scn_diag_add(c->d, val, "%s: %s", sub, why);
+      break;
+    }
+    out->table = table;
+    out->table_path = g_strdup(val->text);
+    break;
+  }
   }
 }
 
@@ -973,6 +1003,21 @@ conv_arrival(Conv *c, const Field *f, const ScnNode *v, ArrivalSpec *out, const 
     conv_map(c, burst_fields, fixed, k, out, sub);
   } else if (out->kind == ARRIVAL_PIECEWISE) {
     conv_pieces(c, k, val, out, sub);
+  } else if (out->kind == ARRIVAL_TRACE) {
+    g_autofree char *why = NULL;
+    if (val->kind != SCN_NODE_SCALAR || *val->text == '\0') {
+      scn_diag_add(c->d, val, "%s: expected the name of a CSV file (relative to the scenario)",
+                   sub);
+    } else {
+      g_autofree char *file = scn_csv_resolve(c->d->file, val->text);
+      SimTime *t = scn_csv_trace(file, &out->n_trace, &why);
+      if (t == NULL) {
+        scn_diag_add(c->d, val, "%s: %s", sub, why);
+      } else {
+        out->trace = t;
+        out->trace_path = g_strdup(val->text);
+      }
+    }
   } else {
     const Field rf = {k->text, F_RATE, AT(ArrivalSpec, rate_per_s)};
     conv_field(c, &rf, val, k, out, sub);
@@ -1639,6 +1684,18 @@ clear_walk(const Field *fields, void *base)
       g_clear_pointer((char ***)at, g_strfreev);
       *(size_t *)((char *)base + f->count_off) = 0;
       break;
+    case F_DIST: {
+      DistSpec *d = at;
+      g_clear_pointer((double **)&d->table, g_free);
+      g_clear_pointer(&d->table_path, g_free);
+      break;
+    }
+    case F_ARRIVAL: {
+      ArrivalSpec *a = at;
+      g_clear_pointer((SimTime **)&a->trace, g_free);
+      g_clear_pointer(&a->trace_path, g_free);
+      break;
+    }
     case F_VARY: {
       ScnSweep *sw = base;
       for (size_t i = 0; i < sw->n_axes; i++) {
