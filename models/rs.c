@@ -35,7 +35,7 @@
 #include <string.h>
 
 #include "m2m/kdf.h"
-#include "m2m/pool.h"
+#include "m2m/pools.h"
 #include "m2m/resource.h"
 #include "m2m/cert.h"
 #include "net.h"
@@ -168,7 +168,7 @@ struct Rs {
   IntervalMean busy_sample, queue_sample; /* the series' last samples (interval_mean) */
   uint64_t held_peak;                     /* most PIMSIs unavailable at once */
   uint64_t in_use_max, held_max;          /* the most since the series' last sample */
-  PimsiPool *pool;
+  PimsiPools *pool;
   RsRecord *rec;
   uint64_t n_rec;
   uint8_t op[16]; /* the RS's OP (TS 35.206) */
@@ -176,6 +176,7 @@ struct Rs {
   SimResource *av;        /* the AV servers: c-server FIFO station (resource.h) */
   SimResource *front;     /* the front servers (non-AV work); NULL: unlimited */
   SimTime quarantine_area; /* PIMSI x us in quarantine, whole quarantines (at release) */
+  struct RangeProbe *range_probes; /* per-range series (several ranges only) */
   uint64_t n_unused;       /* allocated, no authentication served yet */
   uint64_t n_expired;      /* expired, waiting out the grace before the reclaim */
 };
@@ -239,26 +240,47 @@ rs_of(const World *w)
 
 static void rs_destroy(void *p);
 
+/* Records ever used: with one range, indices below its number of allocations (fresh
+ * numbers go first, pool.h); with several, any index may have been. */
+static uint64_t
+records_used(const Rs *rs)
+{
+  if (rs->pool == NULL)
+    return 0;
+  return pools_n_ranges(rs->pool) > 1 ? rs->n_rec : MIN(rs->n_rec, pools_n_allocations(rs->pool));
+}
+
 static void *
 rs_create(World *w, uint32_t index, GError **error)
 {
   const ScnRegistrationService *c = &w->cfg->registration_service;
-  const ScnPimsiPool *p = &c->pimsi_pool;
   Rs *rs = g_new0(Rs, 1);
-  unsigned mnc_len = (unsigned)strlen(p->mnc);
-  Imsi first;
-  if (!imsi_make((uint16_t)atoi(p->mcc), (uint16_t)atoi(p->mnc), mnc_len, p->first_msin,
-                 12 - mnc_len, &first, error)) {
-    rs_destroy(rs);
-    return NULL;
+  size_t n_ranges;
+  const ScnPimsiPool *ranges = scn_config_ranges(w->cfg, &n_ranges);
+  Imsi first[SCN_MAX_RANGES];
+  uint64_t size[SCN_MAX_RANGES];
+  g_assert(n_ranges >= 1 && n_ranges <= SCN_MAX_RANGES);
+  for (size_t i = 0; i < n_ranges; i++) {
+    const ScnPimsiPool *p = &ranges[i];
+    unsigned mnc_len = (unsigned)strlen(p->mnc);
+    if (!imsi_make((uint16_t)atoi(p->mcc), (uint16_t)atoi(p->mnc), mnc_len, p->first_msin,
+                   12 - mnc_len, &first[i], error)) {
+      rs_destroy(rs);
+      return NULL;
+    }
+    size[i] = p->size;
   }
   SimTime q = c->pimsi_recycle == SCN_RECYCLE_NEVER ? SIM_TIME_MAX : c->pimsi_quarantine;
-  rs->pool = pool_new(first, p->size, q, error);
+  /* A unit holds one PIMSI at most, once: no range sees more fresh allocations than units. */
+  rs->pool = pools_new(n_ranges, first, size, q, MAX(w->total_devices, 1),
+                       c->pimsi_allocation == SCN_ALLOC_ROUND_ROBIN ? POOLS_ROUND_ROBIN
+                                                                    : POOLS_FILL_FIRST,
+                       error);
   if (rs->pool == NULL) {
     rs_destroy(rs);
     return NULL;
   }
-  rs->n_rec = MIN(p->size, w->total_devices);
+  rs->n_rec = pools_n_index(rs->pool);
   rs->rec = w_big_new0(rs->n_rec, sizeof(RsRecord));
   rs->conns = idpool_new(16);
   rs->registered = w_big_new0(w->total_devices, sizeof(uint32_t));
@@ -293,13 +315,14 @@ rs_destroy(void *p)
   Rs *rs = p;
   if (rs->rec) {
     /* Records ever used: indices below the number of allocations (pool.h order). */
-    uint64_t used = MIN(rs->n_rec, pool_n_allocations(rs->pool));
+    uint64_t used = records_used(rs);
     OPENSSL_cleanse(rs->rec, used * sizeof(RsRecord));
   }
   w_big_free(rs->rec, rs->n_rec, sizeof(RsRecord));
   idpool_free(rs->conns);
   w_big_free(rs->registered, rs->n_dev, sizeof(uint32_t));
-  pool_free(rs->pool);
+  pools_free(rs->pool);
+  g_free(rs->range_probes);
   OPENSSL_cleanse(rs->op, sizeof rs->op);
   sim_resource_free(rs->av);
   sim_resource_free(rs->front);
@@ -313,7 +336,7 @@ rs_destroy(void *p)
 static Imsi
 pimsi_imsi(World *w, uint32_t pimsi)
 {
-  return pool_imsi(rs_of(w)->pool, pimsi);
+  return pools_imsi(rs_of(w)->pool, pimsi);
 }
 
 static SimTime
@@ -395,14 +418,14 @@ static void
 note_pool(World *w)
 {
   Rs *rs = rs_of(w);
-  stat_level_set(&rs->in_use, w_now(w), (double)pool_n_in_use(rs->pool));
+  stat_level_set(&rs->in_use, w_now(w), (double)pools_n_in_use(rs->pool));
   /* Unavailable: in use, quarantined or retired (the pool up to date after an allocation
    * or a release, the only times this count can rise). */
-  uint64_t held = pool_size(rs->pool) - pool_n_free(rs->pool);
+  uint64_t held = pools_size(rs->pool) - pools_n_free(rs->pool);
   rs->held_peak = MAX(rs->held_peak, held);
   rs->held_max = MAX(rs->held_max, held);
-  rs->in_use_max = MAX(rs->in_use_max, pool_n_in_use(rs->pool));
-  if (rs->exhausted_at < 0 && pool_n_free(rs->pool) == 0)
+  rs->in_use_max = MAX(rs->in_use_max, pools_n_in_use(rs->pool));
+  if (rs->exhausted_at < 0 && pools_n_free(rs->pool) == 0)
     rs->exhausted_at = w_now(w);
 }
 
@@ -496,7 +519,7 @@ on_register(World *w, Msg *m)
     return;
   }
   uint32_t idx;
-  if (pool_alloc(rs->pool, w_now(w), &idx)) {
+  if (pools_alloc(rs->pool, w_now(w), &idx)) {
     g_assert(idx < rs->n_rec);
     RsRecord *r = &rs->rec[idx];
     fsm_dispatch(&rec_def, idx, r->state, E_ALLOCATE, w, (void *)m);
@@ -814,7 +837,7 @@ rec_release(World *w, uint64_t idx)
     g_hash_table_remove(rs->master, GUINT_TO_POINTER(r->dev));
   conn_close(rs, r);
   if (w->cfg->registration_service.pimsi_recycle == SCN_RECYCLE_AFTER_PROVISIONING) {
-    if (!pool_release(rs->pool, (uint32_t)idx, now))
+    if (!pools_release(rs->pool, (uint32_t)idx, now))
       g_error("pool_release refused PIMSI %u", (uint32_t)idx);
     stat_samples_add(&rs->hold, sim_time_to_s(now - r->t_alloc));
     /* The whole quarantine; what lies past the run's end comes off when read. */
@@ -880,7 +903,7 @@ rec_reclaim(void *ctx, uint64_t idx, unsigned event, void *data)
     rs->registered[r->dev] = RS_EXPIRED_MARK;
   if (rs->master != NULL)
     g_hash_table_remove(rs->master, GUINT_TO_POINTER(r->dev));
-  if (!pool_release(rs->pool, (uint32_t)idx, w_now(w)))
+  if (!pools_release(rs->pool, (uint32_t)idx, w_now(w)))
     g_error("pool_release refused PIMSI %u", (uint32_t)idx);
   rs->quarantine_area += w->cfg->registration_service.pimsi_quarantine;
   OPENSSL_cleanse(&r->keys, sizeof r->keys);
@@ -1024,16 +1047,16 @@ value(void *ctx)
   case V_QUEUE_MEAN:
     return sim_resource_mean_queue_length(rs->av);
   case V_POOL_SIZE:
-    return (double)pool_size(rs->pool);
+    return (double)pools_size(rs->pool);
   case V_ALLOCATED:
-    return (double)pool_n_allocations(rs->pool);
+    return (double)pools_n_allocations(rs->pool);
   case V_IN_USE_MEAN:
     return stat_level_mean(&rs->in_use, end);
   case V_IN_USE_PEAK:
     return rs->in_use.max;
   case V_QUARANTINED_MEAN: {
-    pool_advance(rs->pool, end);
-    SimTime past = pool_quarantine_after(rs->pool, end); /* the quarantines' part past the end */
+    pools_advance(rs->pool, end);
+    SimTime past = pools_quarantine_after(rs->pool, end); /* the quarantines' part past the end */
     return (double)(rs->quarantine_area - past) / (double)end;
   }
   case V_HOLD_MEAN:
@@ -1041,7 +1064,7 @@ value(void *ctx)
   case V_EXHAUSTED_AT:
     return rs->exhausted_at >= 0 ? sim_time_to_s(rs->exhausted_at) : NAN;
   case V_BLOCKED:
-    return (double)pool_n_refusals(rs->pool);
+    return (double)pools_n_refusals(rs->pool);
   case V_UTILISATION_PEAK:
     return sim_resource_utilisation_peak(rs->av);
   case V_QUEUE_PEAK:
@@ -1051,8 +1074,8 @@ value(void *ctx)
   case V_HELD_PEAK:
     return (double)rs->held_peak;
   case V_TURNOVER: /* allocations per PIMSI ever allocated */
-    return pool_n_distinct(rs->pool) ? (double)pool_n_allocations(rs->pool) /
-                                           (double)pool_n_distinct(rs->pool)
+    return pools_n_distinct(rs->pool) ? (double)pools_n_allocations(rs->pool) /
+                                           (double)pools_n_distinct(rs->pool)
                                      : NAN;
   default:
     g_assert_not_reached();
@@ -1065,14 +1088,14 @@ static double
 series_in_use(void *ctx)
 {
   Rs *rs = ctx;
-  pool_advance(rs->pool, w_now(rs->w));
-  return (double)pool_n_in_use(rs->pool);
+  pools_advance(rs->pool, w_now(rs->w));
+  return (double)pools_n_in_use(rs->pool);
 }
 
 static double
 series_quarantined(void *ctx)
 {
-  return (double)pool_n_quarantined(((Rs *)ctx)->pool);
+  return (double)pools_n_quarantined(((Rs *)ctx)->pool);
 }
 
 /* The PIMSIs in use by what their units are doing: not yet authenticated (on the shelf,
@@ -1088,13 +1111,34 @@ static double
 series_used(void *ctx)
 {
   const Rs *rs = ctx;
-  return (double)(pool_n_in_use(rs->pool) - rs->n_unused - rs->n_expired);
+  return (double)(pools_n_in_use(rs->pool) - rs->n_unused - rs->n_expired);
 }
 
 static double
 series_expired(void *ctx)
 {
   return (double)((Rs *)ctx)->n_expired;
+}
+
+/* One number range's occupancy (rs.pimsi.pools.N.in_use / .quarantined). */
+typedef struct RangeProbe {
+  Rs *rs;
+  size_t range;
+} RangeProbe;
+
+static double
+series_range_in_use(void *ctx)
+{
+  const RangeProbe *p = ctx;
+  pools_advance(p->rs->pool, w_now(p->rs->w));
+  return (double)pool_n_in_use(pools_range(p->rs->pool, p->range));
+}
+
+static double
+series_range_quarantined(void *ctx)
+{
+  const RangeProbe *p = ctx;
+  return (double)pool_n_quarantined(pools_range(p->rs->pool, p->range));
 }
 
 /* The most PIMSIs in use, and unavailable (in use + quarantined + retired), at any moment
@@ -1105,7 +1149,7 @@ series_in_use_max(void *ctx)
 {
   Rs *rs = ctx;
   uint64_t m = rs->in_use_max;
-  rs->in_use_max = pool_n_in_use(rs->pool);
+  rs->in_use_max = pools_n_in_use(rs->pool);
   return (double)m;
 }
 
@@ -1114,7 +1158,7 @@ series_held_max(void *ctx)
 {
   Rs *rs = ctx;
   uint64_t m = rs->held_max;
-  rs->held_max = pool_size(rs->pool) - pool_n_free(rs->pool);
+  rs->held_max = pools_size(rs->pool) - pools_n_free(rs->pool);
   return (double)m;
 }
 
@@ -1158,7 +1202,7 @@ hold_censored(void *ctx, StatQuantiles *censored, uint64_t *never)
 {
   const Rs *rs = ctx;
   SimTime now = w_now(rs->w);
-  uint64_t used = MIN(rs->n_rec, pool_n_allocations(rs->pool));
+  uint64_t used = records_used(rs);
   for (uint64_t i = 0; i < used; i++)
     if (rs->rec[i].state == R_ALLOCATED)
       stat_quantiles_add(censored, sim_time_to_s(now - rs->rec[i].t_alloc));
@@ -1183,6 +1227,17 @@ register_figures(World *w, Rs *rs)
   stat_sampler_add_probe(w->sampler, "rs.pimsi.used", series_used, rs);
   if (w->cfg->registration_service.pimsi_validity > 0)
     stat_sampler_add_probe(w->sampler, "rs.pimsi.expired_held", series_expired, rs);
+  size_t n_ranges = pools_n_ranges(rs->pool);
+  if (n_ranges > 1) {
+    rs->range_probes = g_new(RangeProbe, n_ranges);
+    for (size_t i = 0; i < n_ranges; i++) {
+      rs->range_probes[i] = (RangeProbe){rs, i};
+      g_autofree char *u = g_strdup_printf("rs.pimsi.pools.%zu.in_use", i);
+      g_autofree char *q = g_strdup_printf("rs.pimsi.pools.%zu.quarantined", i);
+      stat_sampler_add_probe(w->sampler, u, series_range_in_use, &rs->range_probes[i]);
+      stat_sampler_add_probe(w->sampler, q, series_range_quarantined, &rs->range_probes[i]);
+    }
+  }
   stat_sampler_add_probe(w->sampler, "rs.pimsi.in_use_max", series_in_use_max, rs);
   stat_sampler_add_probe(w->sampler, "rs.pimsi.held_max", series_held_max, rs);
   stat_sampler_add_probe(w->sampler, "rs.av.queue", series_queue, rs);
@@ -1195,7 +1250,7 @@ rs_memory(const World *w, const void *p)
 {
   const Rs *rs = p;
   return sizeof(Rs) + rs->n_rec * sizeof(RsRecord) + rs->n_dev * sizeof(uint32_t) +
-         pool_memory(rs->pool);
+         pools_memory(rs->pool);
 }
 
 /* Prefetching (engine.h): the record of the PIMSI a message names. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "m2m/pool.h"
+#include "m2m/pools.h"
 #include "m2m/simtime.h"
 #include "testutil.h"
 
@@ -335,6 +336,59 @@ test_large_pool(void)
   g_assert_cmpint(pool_next_release_time(pool), ==, SIM_H);
 }
 
+/* Several ranges: the index space packs min(size, cap) per range; fill_first drains the
+ * first range before it touches the second, round_robin alternates; a release goes back to
+ * its own range (by index), IMSIs are the ranges' own, and a registration no range can
+ * serve is refused once. */
+static void
+test_ranges(void)
+{
+  const Imsi first[2] = {imsi_of("901700000000000", 2), imsi_of("001010000000500", 2)};
+  const uint64_t size[2] = {3, 10};
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PimsiPools) ff = pools_new(2, first, size, 10, 5, POOLS_FILL_FIRST, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(pools_n_index(ff), ==, 3 + 5); /* range 1 spans min(10, cap 5) */
+  g_assert_cmpuint(pools_size(ff), ==, 13);
+  uint32_t idx[8];
+  for (int i = 0; i < 8; i++)
+    g_assert_true(pools_alloc(ff, 0, &idx[i]));
+  const uint32_t want_ff[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  for (int i = 0; i < 8; i++)
+    g_assert_cmpuint(idx[i], ==, want_ff[i]);
+  g_assert_true(imsi_equal(pools_imsi(ff, 2), imsi_of("901700000000002", 2)));
+  g_assert_true(imsi_equal(pools_imsi(ff, 3), imsi_of("001010000000500", 2)));
+  g_assert_cmpuint(pool_n_in_use(pools_range(ff, 0)), ==, 3);
+  g_assert_cmpuint(pool_n_in_use(pools_range(ff, 1)), ==, 5);
+  g_assert_true(pools_release(ff, 1, 100));
+  g_assert_cmpuint(pool_n_quarantined(pools_range(ff, 0)), ==, 1);
+  g_assert_cmpuint(pools_n_quarantined(ff), ==, 1);
+  g_assert_cmpuint(pools_n_refusals(ff), ==, 0);
+
+  g_autoptr(PimsiPools) rr = pools_new(2, first, size, 10, 100, POOLS_ROUND_ROBIN, &error);
+  g_assert_cmpuint(pools_n_index(rr), ==, 13);
+  uint32_t got[7];
+  for (int i = 0; i < 7; i++)
+    g_assert_true(pools_alloc(rr, 0, &got[i]));
+  /* 0, 3, 1, 4, 2, 5 then range 0 is full: 6 */
+  const uint32_t want_rr[7] = {0, 3, 1, 4, 2, 5, 6};
+  for (int i = 0; i < 7; i++)
+    g_assert_cmpuint(got[i], ==, want_rr[i]);
+  /* drain range 1, then nothing is left: one refusal, counted once */
+  uint32_t x;
+  while (pools_n_free(rr) > 0)
+    g_assert_true(pools_alloc(rr, 0, &x));
+  g_assert_false(pools_alloc(rr, 0, &x));
+  g_assert_cmpuint(pools_n_refusals(rr), ==, 1);
+  g_assert_cmpuint(pools_n_allocations(rr), ==, 13);
+  g_assert_cmpuint(pools_n_distinct(rr), ==, 13);
+  /* a range that does not fit names itself */
+  const uint64_t bad[2] = {3, 0};
+  g_autoptr(PimsiPools) none = pools_new(2, first, bad, 10, 5, POOLS_FILL_FIRST, &error);
+  g_assert_null(none);
+  g_assert_nonnull(strstr(error->message, "range 1: "));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -348,5 +402,6 @@ main(int argc, char **argv)
   g_test_add_func("/pool/invariants", test_invariants);
   g_test_add_func("/pool/random-vs-model", test_random_against_model);
   g_test_add_func("/pool/large", test_large_pool);
+  g_test_add_func("/pool/ranges", test_ranges);
   return g_test_run();
 }

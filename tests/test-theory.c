@@ -878,6 +878,50 @@ test_validity(void)
   run_clear(&run);
 }
 
+/* Several number ranges: 1,000 units against two ranges of 600 without recycling; filling
+ * the first range first leaves 600 + 400 in use, round robin 500 + 500 (each range's
+ * series), and together they hold what one range of 1,200 would. */
+static void
+test_ranges(void)
+{
+  static const char text[] =
+    "name: theory-ranges\n"
+    "duration: 1d\n"
+    "registration_service:\n"
+    "  pimsi_pools:\n"
+    "    - {mcc: \"901\", mnc: \"70\", size: 600}\n"
+    "    - {mcc: \"001\", mnc: \"01\", size: 600, first_msin: 5000}\n"
+    "  pimsi_allocation: %s\n"
+    "  pimsi_recycle: never\n"
+    "visited_operators:\n"
+    "  - {name: vo, share: 1.0, accepts_pimsi: true}\n"
+    "home_operators:\n"
+    "  - {name: sho, share: 1.0}\n"
+    "manufacturers:\n"
+    "  - {name: fab, devices: 1000, production: {poisson: 100/h}}\n"
+    "devices:\n"
+    "  power_on_after: {constant: 100d}\n"
+    "output:\n"
+    "  series_interval: 1h\n";
+  static const struct {
+    const char *policy;
+    double first, second;
+  } cases[] = {{"fill_first", 600, 400}, {"round_robin", 500, 500}};
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *t = g_strdup_printf(text, cases[i].policy);
+    Run run;
+    if (!run_scenario(t, 51, NULL, &run))
+      return;
+    g_assert_cmpint(count(&run, "devices.manufactured"), ==, 1000);
+    g_assert_cmpint(count(&run, "rs.pimsi.pool_size"), ==, 1200);
+    g_assert_cmpint(count(&run, "rs.pimsi.blocked"), ==, 0);
+    g_assert_cmpint((int64_t)series_last(&run, "rs.pimsi.pools.0.in_use"), ==, (int64_t)cases[i].first);
+    g_assert_cmpint((int64_t)series_last(&run, "rs.pimsi.pools.1.in_use"), ==, (int64_t)cases[i].second);
+    g_assert_cmpint((int64_t)series_last(&run, "rs.pimsi.in_use"), ==, 1000);
+    run_clear(&run);
+  }
+}
+
 /* ---- m2msim solve against theory ----------------------------------------------------------- */
 
 /* Runs `m2msim solve` on the scenario text with the given arguments after FILE; returns
@@ -1081,6 +1125,7 @@ main(int argc, char **argv)
   g_test_add_func("/theory/varying-exhaustion", test_varying_exhaustion);
   g_test_add_func("/theory/never-deployed", test_never_deployed);
   g_test_add_func("/theory/validity", test_validity);
+  g_test_add_func("/theory/ranges", test_ranges);
   g_test_add_func("/theory/solve-mmc", test_solve_mmc);
   g_test_add_func("/theory/solve-pool", test_solve_pool);
   return g_test_run();

@@ -71,8 +71,19 @@ typedef struct {
   uint64_t first_msin; /* first MSIN of the range */
 } ScnPimsiPool;
 
+typedef enum {
+  SCN_ALLOC_FILL_FIRST,  /* the first range with a free PIMSI */
+  SCN_ALLOC_ROUND_ROBIN, /* each allocation from the range after the last one's */
+} ScnAllocation;
+
+/* Most number ranges of one RS. */
+#define SCN_MAX_RANGES 16
+
 typedef struct {
-  ScnPimsiPool pimsi_pool;
+  ScnPimsiPool pimsi_pool;   /* the one range; zero when pimsi_pools is given */
+  ScnPimsiPool *pimsi_pools; /* several ranges instead (NULL: pimsi_pool) */
+  size_t n_pimsi_pools;
+  ScnAllocation pimsi_allocation;
   ScnRecycle pimsi_recycle;
   SimTime pimsi_quarantine;       /* us: a released PIMSI waits this long before reuse */
   bool pimsi_release_failed;      /* the owner returns a failed unit's PIMSI to the RS */
@@ -277,6 +288,9 @@ ssize_t scn_config_find_ho(const ScnConfig *cfg, const char *name);
 char *scn_dist_to_string(const DistSpec *d);
 char *scn_count_to_string(const ScnCount *c);
 char *scn_arrival_to_string(const ArrivalSpec *a);
+
+/* The RS's number ranges: pimsi_pools, or pimsi_pool as the one range. */
+const ScnPimsiPool *scn_config_ranges(const ScnConfig *cfg, size_t *n);
 
 /* Total devices over all manufacturers. */
 uint64_t scn_config_total_devices(const ScnConfig *cfg);

@@ -59,6 +59,7 @@ struct Field {
 };
 
 G_STATIC_ASSERT(sizeof(ScnRecycle) == sizeof(int));
+G_STATIC_ASSERT(sizeof(ScnAllocation) == sizeof(int));
 G_STATIC_ASSERT(sizeof(ScnAuth) == sizeof(int));
 G_STATIC_ASSERT(sizeof(ScnCertAlgorithm) == sizeof(int));
 G_STATIC_ASSERT(sizeof(ScnShoAuth) == sizeof(int));
@@ -80,8 +81,16 @@ static const Field pool_fields[] = {
   {NULL},
 };
 
+static const char *const allocation_names[] = {"fill_first", "round_robin", NULL};
+
 static const Field rs_fields[] = {
-  {"pimsi_pool", F_MAP, AT(ScnRegistrationService, pimsi_pool), .sub = pool_fields},
+  {"pimsi_pool", F_MAP, AT(ScnRegistrationService, pimsi_pool), NULL, F_OPTIONAL,
+   .sub = pool_fields},
+  {"pimsi_pools", F_LIST, AT(ScnRegistrationService, pimsi_pools), NULL, F_OPTIONAL | F_NONEMPTY,
+   .sub = pool_fields, .count_off = offsetof(ScnRegistrationService, n_pimsi_pools),
+   .elem_size = sizeof(ScnPimsiPool), .item = "range"},
+  {"pimsi_allocation", F_ENUM, AT(ScnRegistrationService, pimsi_allocation), "fill_first",
+   .names = allocation_names},
   {"pimsi_recycle", F_ENUM, AT(ScnRegistrationService, pimsi_recycle), "never",
    .names = recycle_names},
   {"pimsi_quarantine", F_DURATION, AT(ScnRegistrationService, pimsi_quarantine), "1d"},
@@ -1562,6 +1571,20 @@ params_add(GPtrArray *out, const char *key, char *value)
   g_ptr_array_add(out, p);
 }
 
+/* An optional mapping the scenario left out: every octet of its fields still zero. */
+static bool
+map_is_zero(const Field *fields, const void *base)
+{
+  size_t end = 0;
+  for (const Field *f = fields; f->key; f++)
+    end = MAX(end, f->off + 8); /* the sub-structs here hold scalars of at most 8 octets */
+  const unsigned char *b = base;
+  for (size_t i = 0; i < end; i++)
+    if (b[i] != 0)
+      return false;
+  return true;
+}
+
 static void
 params_walk(const Field *fields, const void *base, const char *prefix, GPtrArray *out)
 {
@@ -1612,6 +1635,8 @@ params_walk(const Field *fields, const void *base, const char *prefix, GPtrArray
       params_add(out, key, g_strdup(f->names[*(const int *)at]));
       break;
     case F_MAP:
+      if ((f->flags & F_OPTIONAL) && map_is_zero(f->sub, at))
+        break; /* left out (another key said it instead) */
       params_walk(f->sub, at, key, out);
       break;
     case F_LIST: {

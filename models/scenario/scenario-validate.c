@@ -69,15 +69,72 @@ suggest_name(const char *name, char *const *names, size_t n)
   return scn_suggest(name, (const char *const *)names, n);
 }
 
+/* One range against the MSIN digits its MNC leaves (ITU-T E.212); `at` names it in
+ * messages ("registration_service.pimsi_pool" or "...pimsi_pools.1"). */
 static void
-check_pool(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d)
+check_range(const ScnNode *root, const ScnPimsiPool *p, const char *at, ScnDiag *d)
 {
-  const ScnPimsiPool *p = &cfg->registration_service.pimsi_pool;
   int digits = 15 - 3 - (int)strlen(p->mnc);
   uint64_t cap = 1;
   for (int i = 0; i < digits; i++)
     cap *= 10;
+  if (p->size > cap) {
+    scn_diag_add(d, where(root, false, "%s.size", at),
+                 "%s.size: %llu PIMSIs do not fit: a %d-digit "
+                 "MNC leaves %d MSIN digits (15 - 3 - %d, ITU-T E.212), so at most %llu",
+                 at, (unsigned long long)p->size, (int)strlen(p->mnc), digits,
+                 (int)strlen(p->mnc), (unsigned long long)cap);
+  } else if (p->size > POOL_MAX_SIZE) {
+    scn_diag_add(d, where(root, false, "%s.size", at),
+                 "%s.size: %llu PIMSIs is more than one simulated "
+                 "pool holds (at most %llu)", at, (unsigned long long)p->size,
+                 (unsigned long long)POOL_MAX_SIZE);
+  } else if (p->first_msin >= cap || p->first_msin + p->size > cap) {
+    scn_diag_add(d, where(root, false, "%s.first_msin", at),
+                 "%s.first_msin: the range %llu + %llu PIMSIs "
+                 "passes the last %d-digit MSIN %llu (first_msin + size must be at most %llu)",
+                 at, (unsigned long long)p->first_msin, (unsigned long long)p->size, digits,
+                 (unsigned long long)(cap - 1), (unsigned long long)cap);
+  }
+}
+
+static void
+check_pool(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d)
+{
   const ScnRegistrationService *rs = &cfg->registration_service;
+  bool one = rs->pimsi_pool.size > 0, many = rs->pimsi_pools != NULL;
+  if (one == many) {
+    scn_diag_add(d, where(root, true, "registration_service"),
+                 one ? "registration_service: give either pimsi_pool (one number range) or "
+                       "pimsi_pools (several), not both"
+                     : "registration_service: missing required key 'pimsi_pool' (or "
+                       "'pimsi_pools' for several number ranges)");
+    return;
+  }
+  if (one) {
+    check_range(root, &rs->pimsi_pool, "registration_service.pimsi_pool", d);
+  } else if (rs->n_pimsi_pools > SCN_MAX_RANGES) {
+    scn_diag_add(d, where(root, false, "registration_service.pimsi_pools"),
+                 "registration_service.pimsi_pools: %zu ranges, at most %d", rs->n_pimsi_pools,
+                 SCN_MAX_RANGES);
+  } else {
+    for (size_t i = 0; i < rs->n_pimsi_pools; i++) {
+      const ScnPimsiPool *a = &rs->pimsi_pools[i];
+      g_autofree char *at = g_strdup_printf("registration_service.pimsi_pools.%zu", i);
+      check_range(root, a, at, d);
+      /* the same numbers twice would be handed out twice */
+      for (size_t j = 0; j < i; j++) {
+        const ScnPimsiPool *b = &rs->pimsi_pools[j];
+        if (strcmp(a->mcc, b->mcc) == 0 && strcmp(a->mnc, b->mnc) == 0 &&
+            a->first_msin < b->first_msin + b->size && b->first_msin < a->first_msin + a->size)
+          scn_diag_add(d, where(root, true, "%s", at),
+                       "%s: overlaps range %zu (MCC %s, MNC %s, MSINs %llu..%llu): ranges must "
+                       "not share numbers",
+                       at, j, b->mcc, b->mnc, (unsigned long long)b->first_msin,
+                       (unsigned long long)(b->first_msin + b->size - 1));
+      }
+    }
+  }
   if (rs->pimsi_validity > 0 && rs->pimsi_validity < rs->pimsi_validity_grace) {
     char v[32], g[32];
     scn_diag_add(d, where(root, false, "registration_service.pimsi_validity"),
@@ -86,24 +143,6 @@ check_pool(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d)
                  "itself: a unit mistake?); lengthen the validity or shorten the grace",
                  units_format_duration(rs->pimsi_validity, v, sizeof v),
                  units_format_duration(rs->pimsi_validity_grace, g, sizeof g));
-  }
-  if (p->size > cap) {
-    scn_diag_add(d, where(root, false, "registration_service.pimsi_pool.size"),
-                 "registration_service.pimsi_pool.size: %llu PIMSIs do not fit: a %d-digit "
-                 "MNC leaves %d MSIN digits (15 - 3 - %d, ITU-T E.212), so at most %llu",
-                 (unsigned long long)p->size, (int)strlen(p->mnc), digits, (int)strlen(p->mnc),
-                 (unsigned long long)cap);
-  } else if (p->size > POOL_MAX_SIZE) {
-    scn_diag_add(d, where(root, false, "registration_service.pimsi_pool.size"),
-                 "registration_service.pimsi_pool.size: %llu PIMSIs is more than one simulated "
-                 "pool holds (at most %llu)", (unsigned long long)p->size,
-                 (unsigned long long)POOL_MAX_SIZE);
-  } else if (p->first_msin >= cap || p->first_msin + p->size > cap) {
-    scn_diag_add(d, where(root, false, "registration_service.pimsi_pool.first_msin"),
-                 "registration_service.pimsi_pool.first_msin: the range %llu + %llu PIMSIs "
-                 "passes the last %d-digit MSIN %llu (first_msin + size must be at most %llu)",
-                 (unsigned long long)p->first_msin, (unsigned long long)p->size, digits,
-                 (unsigned long long)(cap - 1), (unsigned long long)cap);
   }
 }
 

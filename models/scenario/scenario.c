@@ -153,6 +153,18 @@ scn_config_find_ho(const ScnConfig *cfg, const char *name)
   return -1;
 }
 
+const ScnPimsiPool *
+scn_config_ranges(const ScnConfig *cfg, size_t *n)
+{
+  const ScnRegistrationService *rs = &cfg->registration_service;
+  if (rs->pimsi_pools != NULL) {
+    *n = rs->n_pimsi_pools;
+    return rs->pimsi_pools;
+  }
+  *n = 1;
+  return &rs->pimsi_pool;
+}
+
 uint64_t
 scn_config_total_devices(const ScnConfig *cfg)
 {

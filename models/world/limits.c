@@ -37,7 +37,10 @@ lim_run_bytes(const ScnConfig *cfg)
   uint64_t devices = scn_config_total_devices(cfg);
   uint64_t need = sat_mul(devices, lim_device_bytes(cfg));
   /* The PIMSI pool keeps one bit per PIMSI (pool.c). */
-  need = sat_add(need, cfg->registration_service.pimsi_pool.size / 8);
+  size_t n_ranges;
+  const ScnPimsiPool *ranges = scn_config_ranges(cfg, &n_ranges);
+  for (size_t i = 0; i < n_ranges; i++)
+    need = sat_add(need, ranges[i].size / 8);
   return sat_add(need, LIM_FIXED_BYTES);
 }
 
