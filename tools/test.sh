@@ -6,8 +6,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # The tests cross-check against an independent MILENAGE (osmo-auc-gen), merge runs made
 # through GNU parallel, build the libosmocore peer into `bench av`, and check the HTML
-# report in a real browser (headless Chromium).
-M2M_EXTRA_PACKAGES="libosmocore-utils libosmocore-dev parallel chromium"
+# report in a real browser (headless Chromium), and submit sweeps to a one-node Slurm and to
+# GNU parallel over a loopback sshd (tests/test-scaleout.sh).
+M2M_EXTRA_PACKAGES="libosmocore-utils libosmocore-dev parallel chromium slurmctld slurmd
+  slurm-client openssh-server openssh-client"
 source "$here/setup.sh"
 m2m_build
 status=0

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Scale-out on the real engines (TAP): the --emit-slurm script of a small sweep submitted
+# to a one-node Slurm this test stands up (slurmctld + slurmd from Debian's packages,
+# auth/none on the loopback, its own ports and spool in a temporary directory, stopped
+# when the test ends), and the --emit-jobs list run by GNU parallel --sshloginfile against
+# an sshd the test starts on 127.0.0.1 with a throwaway key. Each merged database must
+# equal the built-in sweep's run for run (every scalar but wall-clock ones). A part that
+# cannot run here (not root, packages missing) is skipped with the reason.
+#   M2MSIM, FAKE_M2MSIM, M2M_SRCDIR: from meson (tests/meson.build).
+set -uo pipefail
+m2msim=${M2MSIM:?} fake=${FAKE_M2MSIM:?} src=${M2M_SRCDIR:?}
+tmp=$(mktemp -d /tmp/m2m-scaleout-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+echo "1..2"
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# A free TCP port on the loopback.
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+scn="$src/scenarios/quickstart.yaml"
+sweep_args=(sweep "$scn" --m2msim "$fake" --vary registration_service.pimsi_pool.size=1000,2000,4000
+  --replications 2)
+# The reference: the built-in sweep of the same runs.
+"$m2msim" "${sweep_args[@]}" -j 2 -o "$tmp/ref.db" >/dev/null 2>"$tmp/ref.err" ||
+  { echo "Bail out! the built-in sweep failed: $(tail -1 "$tmp/ref.err")"; exit 1; }
+
+# Every run's scalars, wall-clock ones left out, keyed by pool size and replication.
+dump() {
+  sqlite3 "$1" "SELECT p.value, r.replication, s.name, s.value FROM run r
+    JOIN param p ON p.run_id = r.id AND p.key = 'registration_service.pimsi_pool.size'
+    JOIN scalar s ON s.run_id = r.id WHERE s.name NOT LIKE '%wall_s'
+    ORDER BY p.value, r.replication, s.name"
+}
+same_as_ref() { # DB: equal to the reference run for run, 6 runs
+  local runs; runs=$(sqlite3 "$1" 'SELECT count(*) FROM run' 2>&1)
+  [ "$runs" = 6 ] || { echo "$1: $runs runs, not 6" >"$tmp/diff"; return 1; }
+  diff <(dump "$tmp/ref.db") <(dump "$1") >"$tmp/diff" 2>&1
+}
+
+# ---- Slurm ------------------------------------------------------------------------------
+slurm_test() {
+  local missing=""
+  for b in slurmctld slurmd sbatch sinfo scontrol; do command -v "$b" >/dev/null || missing+=" $b"; done
+  if [ -n "$missing" ]; then skip "Slurm array" "not installed:$missing (apt-get install slurmctld slurmd slurm-client)"; return; fi
+  if [ "$(id -u)" != 0 ]; then skip "Slurm array" "slurmd must run as root to start jobs"; return; fi
+  local d="$tmp/slurm" host; host=$(hostname -s)
+  mkdir -p "$d/state" "$d/spool"
+  cat >"$d/slurm.conf" <<EOF
+ClusterName=m2mtest
+SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=$(port)
+SlurmdPort=$(port)
+AuthType=auth/none
+CredType=cred/none
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$d/state
+SlurmdSpoolDir=$d/spool
+SlurmctldPidFile=$d/slurmctld.pid
+SlurmdPidFile=$d/slurmd.pid
+SlurmctldLogFile=$d/slurmctld.log
+SlurmdLogFile=$d/slurmd.log
+ProctrackType=proctrack/pgid
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+MpiDefault=none
+SwitchType=switch/none
+JobCompType=jobcomp/none
+AccountingStorageType=accounting_storage/none
+ReturnToService=2
+NodeName=$host NodeAddr=127.0.0.1 CPUs=2 State=UNKNOWN
+PartitionName=m2m Nodes=$host Default=YES MaxTime=INFINITE State=UP
+EOF
+  export SLURM_CONF="$d/slurm.conf"
+  slurmctld -D -i -f "$SLURM_CONF" >"$d/ctld.out" 2>&1 & pids+=($!)
+  slurmd -D -f "$SLURM_CONF" -N "$host" >"$d/d.out" 2>&1 & pids+=($!)
+  local up=""
+  for _ in $(seq 100); do
+    sinfo -h -o '%T' 2>/dev/null | grep -qE '^idle' && { up=1; break; }
+    sleep 0.2
+  done
+  if [ -z "$up" ]; then
+    notok "Slurm array" "the one-node Slurm did not come up" "$(tail -3 "$d/slurmctld.log" "$d/slurmd.log" 2>/dev/null)"
+    return
+  fi
+  "$m2msim" "${sweep_args[@]}" -o "$tmp/slurm.db" --emit-slurm "$d/sweep.sbatch" >/dev/null 2>&1 ||
+    { notok "Slurm array" "--emit-slurm failed"; return; }
+  if ! timeout 300 sbatch --wait -Q "$d/sweep.sbatch" >"$d/sbatch.out" 2>&1; then
+    notok "Slurm array" "sbatch --wait failed" "$(cat "$d/sbatch.out")" "$(ls "$tmp/slurm.db.parts" | head)"
+    return
+  fi
+  # the same sweep command without --emit-slurm merges the parts Slurm wrote (none left
+  # to run: it would run a missing one itself, so count the parts first)
+  local parts; parts=$(ls "$tmp/slurm.db.parts"/run-*.db 2>/dev/null | wc -l)
+  [ "$parts" = 6 ] || { notok "Slurm array" "$parts of 6 parts written" "$(cat "$d/sbatch.out")" "$(cat "$tmp/slurm.db.parts"/slurm-*.out 2>/dev/null | tail -5)"; return; }
+  "$m2msim" "${sweep_args[@]}" -o "$tmp/slurm.db" >/dev/null 2>"$d/merge.err" ||
+    { notok "Slurm array" "merging the parts failed" "$(cat "$d/merge.err")"; return; }
+  if same_as_ref "$tmp/slurm.db"; then
+    ok "Slurm array: sbatch --wait ran all 6 runs; merged database equals the built-in sweep's"
+  else
+    notok "Slurm array" "not the built-in sweep's runs" "$(head -5 "$tmp/diff" 2>/dev/null)" "$(cat "$d/merge.err")"
+  fi
+}
+
+# ---- GNU parallel over SSH ---------------------------------------------------------------
+ssh_test() {
+  local missing=""
+  for b in parallel ssh ssh-keygen /usr/sbin/sshd; do command -v "$b" >/dev/null || missing+=" $b"; done
+  if [ -n "$missing" ]; then skip "GNU parallel over SSH" "not installed:$missing (apt-get install parallel openssh-server openssh-client)"; return; fi
+  if [ "$(id -u)" != 0 ]; then skip "GNU parallel over SSH" "sshd must start as root"; return; fi
+  local d="$tmp/ssh" p; p=$(port)
+  mkdir -p "$d" /run/sshd
+  chmod 700 "$d"
+  ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+  ssh-keygen -q -t ed25519 -N '' -f "$d/user_key"
+  cp "$d/user_key.pub" "$d/authorized_keys"
+  cat >"$d/sshd_config" <<EOF
+ListenAddress 127.0.0.1
+Port $p
+HostKey $d/host_key
+PidFile $d/sshd.pid
+AuthorizedKeysFile $d/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+EOF
+  /usr/sbin/sshd -D -e -f "$d/sshd_config" >"$d/sshd.log" 2>&1 & pids+=($!)
+  local sshcmd="ssh -p $p -i $d/user_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR"
+  local up=""
+  for _ in $(seq 50); do
+    $sshcmd "$(id -un)@127.0.0.1" true 2>/dev/null && { up=1; break; }
+    sleep 0.2
+  done
+  if [ -z "$up" ]; then notok "GNU parallel over SSH" "sshd did not come up" "$(tail -3 "$d/sshd.log")"; return; fi
+  "$m2msim" "${sweep_args[@]}" -o "$tmp/ssh.db" --emit-jobs "$d/jobs.txt" >/dev/null 2>&1 ||
+    { notok "GNU parallel over SSH" "--emit-jobs failed"; return; }
+  echo "2/$(id -un)@127.0.0.1" >"$d/sshlogins"
+  if ! parallel --will-cite --ssh "$sshcmd" --sshloginfile "$d/sshlogins" <"$d/jobs.txt" >"$d/parallel.out" 2>&1; then
+    notok "GNU parallel over SSH" "parallel failed" "$(tail -3 "$d/parallel.out")"
+    return
+  fi
+  local parts; parts=$(ls "$tmp/ssh.db.parts"/run-*.db 2>/dev/null | wc -l)
+  [ "$parts" = 6 ] || { notok "GNU parallel over SSH" "$parts of 6 parts written" "$(tail -5 "$d/parallel.out")"; return; }
+  "$m2msim" "${sweep_args[@]}" -o "$tmp/ssh.db" >/dev/null 2>"$d/merge.err" ||
+    { notok "GNU parallel over SSH" "merging the parts failed" "$(cat "$d/merge.err")"; return; }
+  if same_as_ref "$tmp/ssh.db"; then
+    ok "GNU parallel --sshloginfile over sshd on the loopback ran all 6 runs; merged database equals the built-in sweep's"
+  else
+    notok "GNU parallel over SSH" "not the built-in sweep's runs" "$(head -5 "$tmp/diff" 2>/dev/null)" "$(cat "$d/merge.err")"
+  fi
+}
+
+slurm_test
+ssh_test
