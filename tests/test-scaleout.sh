@@ -17,7 +17,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-echo "1..2"
+echo "1..6"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
@@ -110,6 +110,31 @@ EOF
   else
     notok "Slurm array" "not the built-in sweep's runs" "$(head -5 "$tmp/diff" 2>/dev/null)" "$(cat "$d/merge.err")"
   fi
+  # The adaptive studies on Slurm: each round one array job, waited for. The same answer
+  # as here, and a failed run's exit status reaches Slurm (and m2msim says so).
+  local solve_args=(solve "$scn" --m2msim "$fake" --param registration_service.av_servers
+    --range 1..16 --target 'rs.av.wait_mean < 0.62ms')
+  local a_local a_slurm
+  a_local=$("$m2msim" "${solve_args[@]}" -j 2 -o "$tmp/solve-local.db" 2>/dev/null | head -1)
+  a_slurm=$("$m2msim" "${solve_args[@]}" --engine slurm -o "$tmp/solve-slurm.db" 2>"$d/solve.err" | head -1)
+  local fail_seed; fail_seed=$(sqlite3 "$tmp/ref.db" 'SELECT seed FROM run WHERE replication = 1 LIMIT 1')
+  if [ "$a_local" = "answer: registration_service.av_servers=4" ] && [ "$a_slurm" = "$a_local" ] &&
+     grep -q "runs through sbatch --wait" "$d/solve.err" &&
+     [ "$(sqlite3 "$tmp/solve-slurm.db" 'SELECT count(*) FROM run')" = 18 ]; then
+    ok "solve --engine slurm: each round submitted with sbatch --wait, the same answer as locally ($a_slurm)"
+  else
+    notok "solve --engine slurm" "local '$a_local', slurm '$a_slurm'" "$(tail -3 "$d/solve.err")"
+  fi
+  rm -rf "$tmp/fail.db" "$tmp/fail.db.parts"
+  FAKE_M2MSIM_FAIL_SEED=$fail_seed "$m2msim" "${sweep_args[@]}" --engine slurm -o "$tmp/fail.db" \
+    >/dev/null 2>"$d/fail.err"
+  local st=$?
+  if [ $st = 1 ] && grep -q "wrote no results" "$d/fail.err" && grep -q "exit status [1-9]" "$d/fail.err" &&
+     [ ! -e "$tmp/fail.db" ]; then
+    ok "a failed run fails its Slurm task: sbatch --wait reports it, the sweep stops with status 1, nothing merged"
+  else
+    notok "failed run under Slurm" "status $st" "$(cat "$d/fail.err")"
+  fi
 }
 
 # ---- GNU parallel over SSH ---------------------------------------------------------------
@@ -160,7 +185,31 @@ EOF
   else
     notok "GNU parallel over SSH" "not the built-in sweep's runs" "$(head -5 "$tmp/diff" 2>/dev/null)" "$(cat "$d/merge.err")"
   fi
+  local a
+  a=$("$m2msim" solve "$scn" --m2msim "$fake" --param registration_service.av_servers --range 1..16 \
+    --target 'rs.av.wait_mean < 0.62ms' --engine parallel --sshloginfile "$d/sshlogins" \
+    --ssh "$sshcmd" -o "$tmp/solve-ssh.db" 2>"$d/solve.err" | head -1)
+  if [ "$a" = "answer: registration_service.av_servers=4" ] && grep -q "runs through GNU parallel" "$d/solve.err"; then
+    ok "solve --engine parallel over the sshd: the same answer ($a)"
+  else
+    notok "solve --engine parallel" "got '$a'" "$(tail -3 "$d/solve.err")"
+  fi
+}
+
+# ---- Slurm's array limit ------------------------------------------------------------------
+# Arrays above MaxArraySize (1001 by default) are refused by sbatch: a longer job list runs
+# as 1,000 tasks, each taking every 1,000th line.
+array_limit_test() {
+  "$m2msim" sweep "$scn" --m2msim "$fake" --vary registration_service.av_servers=1,2 \
+    --replications 501 -o "$tmp/big.db" --emit-slurm "$tmp/big.sbatch" >/dev/null 2>&1
+  if grep -q '^#SBATCH --array=1-1000$' "$tmp/big.sbatch" && grep -q '^lines=1002$' "$tmp/big.sbatch" &&
+     [ "$(wc -l <"$tmp/big.db.parts/jobs.txt")" = 1002 ]; then
+    ok "1,002 runs emitted as an array of 1,000 tasks (Slurm's default MaxArraySize is 1,001)"
+  else
+    notok "array limit" "$(grep -E 'array|lines=' "$tmp/big.sbatch")"
+  fi
 }
 
 slurm_test
 ssh_test
+array_limit_test

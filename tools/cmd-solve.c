@@ -40,7 +40,7 @@ typedef struct {
   uint64_t base_seed;
   double level;
   uint32_t min_reps, max_reps;
-  unsigned jobs;
+  RunsEngine engine;
   size_t before; /* runs found finished in DB.parts, not run again */
   char *parts;  /* DB.parts */
   char *m2msim; /* what each run executes */
@@ -107,7 +107,7 @@ run_reps(Solve *s, size_t index, uint32_t have, uint32_t want)
     char *label = g_strdup_printf("run %s=%s, replication %u", s->param, v, r);
     g_ptr_array_add(list, runs_job_new(run_argv(s, index, r, out), out, label));
   }
-  return runs_execute(CMD, s->parts, list, s->jobs);
+  return runs_execute_on(CMD, s->parts, list, &s->engine);
 }
 
 /* The targets' figures over replications 0..n-1 of a candidate. */
@@ -463,6 +463,7 @@ cmd_solve(int argc, char **argv)
   g_autofree char *param = NULL, *range = NULL, *step = NULL, *conf_s = NULL;
   g_autofree char *min_s = NULL, *max_s = NULL, *jobs_s = NULL, *seed_s = NULL, *out = NULL;
   g_autofree char *m2msim = NULL;
+  g_autofree char *engine_s = NULL, *sshloginfile = NULL, *ssh = NULL, *sbatch_args = NULL;
   gboolean largest = FALSE, json = FALSE;
   const GOptionEntry entries[] = {
       {"param", 0, 0, G_OPTION_ARG_STRING, &param,
@@ -496,6 +497,16 @@ cmd_solve(int argc, char **argv)
       {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print the answer as one JSON object", NULL},
       {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
        "results database of every run made (required); parts go to DB.parts/", "DB"},
+      {"engine", 0, 0, G_OPTION_ARG_STRING, &engine_s,
+       "where each round of runs executes: local (the default), slurm (sbatch --wait) or "
+       "parallel (GNU parallel over --sshloginfile)",
+       "local|slurm|parallel"},
+      {"sshloginfile", 0, 0, G_OPTION_ARG_FILENAME, &sshloginfile,
+       "--engine parallel: the machines, as GNU parallel reads them", "FILE"},
+      {"ssh", 0, 0, G_OPTION_ARG_STRING, &ssh, "--engine parallel: the ssh command to use",
+       "CMD"},
+      {"sbatch-args", 0, 0, G_OPTION_ARG_STRING, &sbatch_args,
+       "--engine slurm: more sbatch arguments, e.g. '--partition=long'", "ARGS"},
       {"m2msim", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &m2msim,
        "executable to run instead of this m2msim (tests)", "PATH"},
       {NULL},
@@ -574,7 +585,7 @@ cmd_solve(int argc, char **argv)
   if (s.max_reps < s.min_reps)
     return cli_usage_error(CMD, "--max-replications %u is below --min-replications %u",
                            s.max_reps, s.min_reps);
-  if (!runs_jobs_arg(CMD, jobs_s, &s.jobs))
+  if (!runs_engine_args(CMD, engine_s, jobs_s, sshloginfile, ssh, sbatch_args, &s.engine))
     return CLI_EXIT_USAGE;
   if (seed_s != NULL && !cli_uint_arg(CMD, "seed", seed_s, INT64_MAX, &s.base_seed))
     return CLI_EXIT_USAGE;

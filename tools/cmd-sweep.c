@@ -37,6 +37,7 @@ typedef struct {
   char *parts;  /* DB.parts */
   char *m2msim; /* the executable each run calls */
   int width;    /* digits of part numbers */
+  RunsEngine engine;
 } Sweep;
 
 static char *
@@ -86,7 +87,7 @@ run_list(const Sweep *s, unsigned jobs, const GArray *runs)
     g_ptr_array_add(list, runs_job_new(sweep_plan_run_argv(s->plan, run, s->m2msim, out), out,
                                        label));
   }
-  return runs_execute(CMD, s->parts, list, jobs);
+  return runs_execute_on(CMD, s->parts, list, &s->engine);
 }
 
 static int
@@ -298,35 +299,23 @@ static bool
 write_slurm(const Sweep *s, const char *path, const char *jobs, gssize lines)
 {
   g_autofree char *abs_jobs = g_canonicalize_filename(jobs, NULL);
-  g_autofree char *q_jobs = g_shell_quote(abs_jobs);
   g_autofree char *abs_parts = g_canonicalize_filename(s->parts, NULL);
-  g_autofree char *script = g_strdup_printf(
-      "#!/bin/bash\n"
+  g_autofree char *comment = g_strdup_printf(
       "# m2msim sweep of %s: %zd runs as a Slurm job array, task i running line i of\n"
       "# %s. Submit with: sbatch %s\n"
       "# Each run writes its part atomically into %s; when every task has\n"
       "# finished, the same m2msim sweep command (without --emit-slurm) merges them, or:\n"
-      "#   m2msim merge %s/run-*.db -o %s\n"
-      "#SBATCH --job-name=m2msim-sweep\n"
-      "#SBATCH --array=1-%zd\n"
-      "#SBATCH --ntasks=1\n"
-      "#SBATCH --cpus-per-task=1\n"
-      "#SBATCH --output=%s/slurm-%%A_%%a.out\n"
-      "set -euo pipefail\n"
-      "line=$(sed -n \"${SLURM_ARRAY_TASK_ID}p\" %s)\n"
-      "if [ -z \"$line\" ]; then\n"
-      "  echo \"m2msim sweep: no line ${SLURM_ARRAY_TASK_ID} in %s\" >&2\n"
-      "  exit 2\n"
-      "fi\n"
-      "eval \"$line\"\n",
-      sweep_plan_scenario(s->plan), lines, abs_jobs, path, abs_parts, abs_parts, s->db, lines,
-      abs_parts, q_jobs, abs_jobs);
+      "#   m2msim merge %s/run-*.db -o %s\n",
+      sweep_plan_scenario(s->plan), lines, abs_jobs, path, abs_parts, abs_parts, s->db);
   g_autoptr(GError) error = NULL;
-  if (!g_file_set_contents(path, script, -1, &error)) {
+  if (lines == 0) {
+    cli_usage_error(CMD, "%s: every run is finished already: nothing for Slurm to do", path);
+    return false;
+  }
+  if (!runs_slurm_script(path, jobs, (size_t)lines, s->parts, comment, &error)) {
     cli_usage_error(CMD, "%s", error->message);
     return false;
   }
-  g_chmod(path, 0755);
   return true;
 }
 
@@ -337,6 +326,7 @@ cmd_sweep(int argc, char **argv)
   g_autofree char *reps_s = NULL, *jobs_s = NULL, *seed_s = NULL, *out = NULL;
   g_autofree char *emit_jobs = NULL, *emit_slurm = NULL, *m2msim = NULL;
   g_autofree char *precision_s = NULL, *max_reps_s = NULL;
+  g_autofree char *engine_s = NULL, *sshloginfile = NULL, *ssh = NULL, *sbatch_args = NULL;
   g_auto(GStrv) precision_of = NULL;
   const GOptionEntry entries[] = {
       {"vary", 0, 0, G_OPTION_ARG_STRING_ARRAY, &vary,
@@ -368,6 +358,16 @@ cmd_sweep(int argc, char **argv)
        "write the unfinished runs' commands, one per line, for GNU parallel; run nothing", "FILE"},
       {"emit-slurm", 0, 0, G_OPTION_ARG_FILENAME, &emit_slurm,
        "write an sbatch --array script running them; run nothing", "FILE"},
+      {"engine", 0, 0, G_OPTION_ARG_STRING, &engine_s,
+       "where the runs execute: local (J at a time here, the default), slurm (one sbatch "
+       "--wait array per round) or parallel (GNU parallel over --sshloginfile)",
+       "local|slurm|parallel"},
+      {"sshloginfile", 0, 0, G_OPTION_ARG_FILENAME, &sshloginfile,
+       "--engine parallel: the machines, as GNU parallel reads them", "FILE"},
+      {"ssh", 0, 0, G_OPTION_ARG_STRING, &ssh, "--engine parallel: the ssh command to use",
+       "CMD"},
+      {"sbatch-args", 0, 0, G_OPTION_ARG_STRING, &sbatch_args,
+       "--engine slurm: more sbatch arguments, e.g. '--partition=long --time=2:00:00'", "ARGS"},
       {"m2msim", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &m2msim,
        "executable to run instead of this m2msim (tests)", "PATH"},
       {NULL},
@@ -388,15 +388,16 @@ cmd_sweep(int argc, char **argv)
   if (out == NULL)
     return cli_usage_error(CMD, "missing -o DB (the merged results database to write)");
   uint64_t reps = 0, seed = 0;
-  unsigned jobs;
+  RunsEngine engine;
   if (reps_s != NULL) {
     if (!cli_uint_arg(CMD, "replications", reps_s, 100000, &reps))
       return CLI_EXIT_USAGE;
     if (reps < 1)
       return cli_usage_error(CMD, "--replications: must be at least 1");
   }
-  if (!runs_jobs_arg(CMD, jobs_s, &jobs))
+  if (!runs_engine_args(CMD, engine_s, jobs_s, sshloginfile, ssh, sbatch_args, &engine))
     return CLI_EXIT_USAGE;
+  unsigned jobs = engine.jobs;
   if (seed_s != NULL && !cli_uint_arg(CMD, "seed", seed_s, INT64_MAX, &seed))
     return CLI_EXIT_USAGE;
   Precision prec = {0, precision_default, 3, 30};
@@ -449,6 +450,7 @@ cmd_sweep(int argc, char **argv)
       .parts = g_strconcat(abs_out, ".parts", NULL),
       .m2msim = m2msim ? g_canonicalize_filename(m2msim, NULL) : runs_self_exe(argv0),
       .width = 4,
+      .engine = engine,
   };
   for (size_t lim = 10000; n > lim && s.width < 19; lim *= 10)
     s.width++;

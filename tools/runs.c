@@ -347,3 +347,205 @@ runs_check_output(const char *cmd, const char *out)
   }
   return true;
 }
+
+/* ---- engines ------------------------------------------------------------------------- */
+
+bool
+runs_engine_args(const char *cmd, const char *engine, const char *jobs, const char *sshloginfile,
+                 const char *ssh, const char *sbatch_args, RunsEngine *out)
+{
+  *out = (RunsEngine){.kind = RUNS_LOCAL};
+  if (!runs_jobs_arg(cmd, jobs, &out->jobs))
+    return false;
+  if (engine == NULL || strcmp(engine, "local") == 0) {
+    out->kind = RUNS_LOCAL;
+  } else if (strcmp(engine, "slurm") == 0) {
+    out->kind = RUNS_SLURM;
+  } else if (strcmp(engine, "parallel") == 0) {
+    out->kind = RUNS_PARALLEL;
+  } else {
+    cli_usage_error(cmd, "--engine %s: expected local, slurm or parallel", engine);
+    return false;
+  }
+  if (out->kind == RUNS_PARALLEL && sshloginfile == NULL) {
+    cli_usage_error(cmd, "--engine parallel needs --sshloginfile FILE (GNU parallel's list of "
+                         "machines, e.g. lines '8/user@node1')");
+    return false;
+  }
+  if (out->kind != RUNS_PARALLEL && (sshloginfile != NULL || ssh != NULL)) {
+    cli_usage_error(cmd, "--sshloginfile and --ssh go with --engine parallel");
+    return false;
+  }
+  if (out->kind != RUNS_SLURM && sbatch_args != NULL) {
+    cli_usage_error(cmd, "--sbatch-args goes with --engine slurm");
+    return false;
+  }
+  out->sshloginfile = sshloginfile;
+  out->ssh = ssh;
+  out->sbatch_args = sbatch_args;
+  return true;
+}
+
+bool
+runs_slurm_script(const char *path, const char *jobs_path, size_t lines, const char *parts_dir,
+                  const char *comment, GError **error)
+{
+  g_autofree char *abs_jobs = g_canonicalize_filename(jobs_path, NULL);
+  g_autofree char *q_jobs = g_shell_quote(abs_jobs);
+  g_autofree char *abs_parts = g_canonicalize_filename(parts_dir, NULL);
+  size_t tasks = MIN(lines, (size_t)RUNS_MAX_ARRAY);
+  g_autofree char *script = g_strdup_printf(
+      "#!/bin/bash\n"
+      "%s"
+      "#SBATCH --job-name=m2msim\n"
+      "#SBATCH --array=1-%zu\n"
+      "#SBATCH --ntasks=1\n"
+      "#SBATCH --cpus-per-task=1\n"
+      "#SBATCH --output=%s/slurm-%%A_%%a.out\n"
+      "set -euo pipefail\n"
+      "# task i runs line i of the job list, then every %d-th after it (arrays stay under\n"
+      "# Slurm's MaxArraySize); the first failed run fails the task\n"
+      "lines=%zu\n"
+      "for ((n = SLURM_ARRAY_TASK_ID; n <= lines; n += %d)); do\n"
+      "  line=$(sed -n \"${n}p\" %s)\n"
+      "  if [ -z \"$line\" ]; then\n"
+      "    echo \"m2msim: no line $n in %s\" >&2\n"
+      "    exit 2\n"
+      "  fi\n"
+      "  eval \"$line\"\n"
+      "done\n",
+      comment, tasks, abs_parts, RUNS_MAX_ARRAY, lines, RUNS_MAX_ARRAY, q_jobs, abs_jobs);
+  if (!g_file_set_contents(path, script, -1, error))
+    return false;
+  g_chmod(path, 0755);
+  return true;
+}
+
+/* Runs argv (a NULL-terminated vector) to its end, stdout and stderr into log; its exit
+ * status, or -1 when it cannot start (the error printed). */
+static int
+run_tool(const char *cmd, char **argv, const char *log)
+{
+  int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    fprintf(stderr, "m2msim %s: cannot open %s: %s\n", cmd, log, g_strerror(errno));
+    return -1;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, 0);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  close(fd);
+  if (pid < 0) {
+    fprintf(stderr, "m2msim %s: fork: %s\n", cmd, g_strerror(errno));
+    return -1;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+int
+runs_execute_on(const char *cmd, const char *dir, GPtrArray *jobs, const RunsEngine *e)
+{
+  if (e->kind == RUNS_LOCAL)
+    return runs_execute(cmd, dir, jobs, e->jobs);
+  res_remove_stale_temps(dir);
+  g_autoptr(GPtrArray) todo = g_ptr_array_new();
+  GString *lines = g_string_new(NULL);
+  for (guint i = 0; i < jobs->len; i++) {
+    const RunsJob *j = jobs->pdata[i];
+    if (runs_part_done(j->out))
+      continue;
+    g_ptr_array_add(todo, (gpointer)j);
+    g_autofree char *line = runs_command_line(j->argv);
+    g_string_append_printf(lines, "%s\n", line);
+  }
+  if (todo->len == 0) {
+    g_string_free(lines, TRUE);
+    return CLI_EXIT_OK;
+  }
+  /* the round's files: the first round-N not used yet */
+  unsigned round = 1;
+  char *jobs_path = NULL;
+  for (;; round++) {
+    g_autofree char *name = g_strdup_printf("round-%u.jobs", round);
+    jobs_path = g_build_filename(dir, name, NULL);
+    if (!g_file_test(jobs_path, G_FILE_TEST_EXISTS))
+      break;
+    g_free(jobs_path);
+  }
+  g_autofree char *jobs_file = jobs_path;
+  g_autoptr(GError) error = NULL;
+  bool written = g_file_set_contents(jobs_file, lines->str, (gssize)lines->len, &error);
+  g_string_free(lines, TRUE);
+  if (!written) {
+    fprintf(stderr, "m2msim %s: %s\n", cmd, error->message);
+    return CLI_EXIT_FAIL;
+  }
+  g_autofree char *log = g_strdup_printf("%s/round-%u.log", dir, round);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+  const char *what;
+  if (e->kind == RUNS_SLURM) {
+    what = "sbatch --wait";
+    g_autofree char *script = g_strdup_printf("%s/round-%u.sbatch", dir, round);
+    if (!runs_slurm_script(script, jobs_file, todo->len, dir,
+                           "# m2msim: one round of runs, submitted and waited for by m2msim\n",
+                           &error)) {
+      fprintf(stderr, "m2msim %s: %s\n", cmd, error->message);
+      return CLI_EXIT_FAIL;
+    }
+    g_ptr_array_add(argv, g_strdup("sbatch"));
+    g_ptr_array_add(argv, g_strdup("--wait"));
+    g_ptr_array_add(argv, g_strdup("-Q"));
+    g_auto(GStrv) extra = NULL;
+    if (e->sbatch_args != NULL && !g_shell_parse_argv(e->sbatch_args, NULL, &extra, &error)) {
+      fprintf(stderr, "m2msim %s: --sbatch-args: %s\n", cmd, error->message);
+      return CLI_EXIT_USAGE;
+    }
+    for (char **x = extra; x && *x; x++)
+      g_ptr_array_add(argv, g_strdup(*x));
+    g_ptr_array_add(argv, g_strdup(script));
+  } else {
+    what = "GNU parallel";
+    g_ptr_array_add(argv, g_strdup("parallel"));
+    g_ptr_array_add(argv, g_strdup("--will-cite"));
+    if (e->ssh) {
+      g_ptr_array_add(argv, g_strdup("--ssh"));
+      g_ptr_array_add(argv, g_strdup(e->ssh));
+    }
+    g_ptr_array_add(argv, g_strdup("--sshloginfile"));
+    g_ptr_array_add(argv, g_strdup(e->sshloginfile));
+    g_ptr_array_add(argv, g_strdup("::::"));
+    g_ptr_array_add(argv, g_strdup(jobs_file));
+  }
+  g_ptr_array_add(argv, NULL);
+  fprintf(stderr, "%s: %u runs through %s (%s)\n", cmd, todo->len, what, jobs_file);
+  int status = run_tool(cmd, (char **)argv->pdata, log);
+  /* whatever the tool says, the parts are the truth */
+  guint missing = 0;
+  for (guint i = 0; i < todo->len; i++) {
+    const RunsJob *j = todo->pdata[i];
+    if (runs_part_done(j->out))
+      continue;
+    if (missing++ < 3)
+      fprintf(stderr, "m2msim %s: %s wrote no results\n", cmd, j->label);
+  }
+  if (missing > 0 || status != 0) {
+    g_autofree char *tail = log_tail(log);
+    fprintf(stderr,
+            "m2msim %s: %u of %u runs missing after %s (exit status %d%s%s); its output: %s%s; "
+            "fix the cause and run the same command again to finish the others\n",
+            cmd, missing, todo->len, what, status, *tail ? ": " : "", tail, log,
+            e->kind == RUNS_SLURM ? " and the runs' own in slurm-*.out beside it" : "");
+    return CLI_EXIT_FAIL;
+  }
+  return CLI_EXIT_OK;
+}

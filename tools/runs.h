@@ -44,3 +44,38 @@ bool runs_jobs_arg(const char *cmd, const char *text, unsigned *jobs);
 /* -o DB: refuses (false, the error printed) an existing file that is not a results
  * database or not a regular file, before the study runs for hours and cannot write it. */
 bool runs_check_output(const char *cmd, const char *out);
+
+/* ---- engines: where a round of runs executes ---------------------------------------- */
+
+typedef enum {
+  RUNS_LOCAL,    /* child processes here, J at a time (runs_execute) */
+  RUNS_SLURM,    /* one sbatch --wait array job per round */
+  RUNS_PARALLEL, /* GNU parallel --sshloginfile per round */
+} RunsEngineKind;
+
+typedef struct {
+  RunsEngineKind kind;
+  unsigned jobs;          /* local: runs at once */
+  const char *sshloginfile; /* parallel: its --sshloginfile */
+  const char *ssh;          /* parallel: its --ssh command, or NULL for ssh */
+  const char *sbatch_args;  /* slurm: extra sbatch arguments (shell words), or NULL */
+} RunsEngine;
+
+/* Parses --engine and its companions; false after printing one line. */
+bool runs_engine_args(const char *cmd, const char *engine, const char *jobs, const char *sshloginfile,
+                      const char *ssh, const char *sbatch_args, RunsEngine *out);
+
+/* Runs the unfinished jobs on the engine and waits for them: locally as runs_execute; with
+ * Slurm as one array job (sbatch --wait) of their commands; with GNU parallel over the
+ * logins of the sshloginfile. Each round's job list and script stay in dir (round-N.*).
+ * Then every job's part must exist: a run that did not write it is reported (its log:
+ * dir/slurm-JOB_TASK.out, or parallel's output) and the result is CLI_EXIT_FAIL. */
+int runs_execute_on(const char *cmd, const char *dir, GPtrArray *jobs, const RunsEngine *e);
+
+/* An sbatch array script running line i of jobs_path for task i (lines at most
+ * RUNS_MAX_ARRAY tasks: with more lines, task i runs lines i, i + RUNS_MAX_ARRAY, ...: Slurm
+ * refuses arrays above MaxArraySize, 1001 by default). Each task stops at its first failed
+ * run, so the failure reaches Slurm. comment: the script's first lines after #!. */
+#define RUNS_MAX_ARRAY 1000
+bool runs_slurm_script(const char *path, const char *jobs_path, size_t lines,
+                       const char *parts_dir, const char *comment, GError **error);
