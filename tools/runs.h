@@ -61,6 +61,20 @@ typedef struct {
   const char *sbatch_args;  /* slurm: extra sbatch arguments (shell words), or NULL */
 } RunsEngine;
 
+/* The GOptionEntry lines of --engine, --sshloginfile, --ssh and --sbatch-args, filling
+ * the four char * variables named (what runs_engine_args reads). */
+#define RUNS_ENGINE_OPTIONS(engine, sshloginfile, ssh, sbatch_args)                               \
+  {"engine", 0, 0, G_OPTION_ARG_STRING, &(engine),                                              \
+   "where each round of runs executes: local (J at a time here, the default), slurm (one "      \
+   "sbatch --wait array job per round) or parallel (GNU parallel over --sshloginfile)",         \
+   "local|slurm|parallel"},                                                                     \
+      {"sshloginfile", 0, 0, G_OPTION_ARG_FILENAME, &(sshloginfile),                           \
+       "--engine parallel: the machines, as GNU parallel reads them", "FILE"},                 \
+      {"ssh", 0, 0, G_OPTION_ARG_STRING, &(ssh), "--engine parallel: the ssh command to use",  \
+       "CMD"},                                                                                  \
+      {"sbatch-args", 0, 0, G_OPTION_ARG_STRING, &(sbatch_args),                               \
+       "--engine slurm: more sbatch arguments, e.g. '--partition=long --time=2:00:00'", "ARGS"}
+
 /* Parses --engine and its companions; false after printing one line. */
 bool runs_engine_args(const char *cmd, const char *engine, const char *jobs, const char *sshloginfile,
                       const char *ssh, const char *sbatch_args, RunsEngine *out);
