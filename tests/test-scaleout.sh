@@ -17,7 +17,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-echo "1..6"
+echo "1..7"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
@@ -193,6 +193,18 @@ EOF
     ok "solve --engine parallel over the sshd: the same answer ($a)"
   else
     notok "solve --engine parallel" "got '$a'" "$(tail -3 "$d/solve.err")"
+  fi
+  # sweep --precision: its rounds on the same engine, the same replications per point
+  local pargs=(sweep "$scn" --m2msim "$fake" --vary registration_service.av_servers=2,8
+    --precision 0.02 --precision-of rs.av.wait_mean --max-replications 12)
+  local p_local p_ssh
+  p_local=$("$m2msim" "${pargs[@]}" -j 2 -o "$tmp/prec-local.db" 2>/dev/null | grep "^registration_service")
+  p_ssh=$("$m2msim" "${pargs[@]}" --engine parallel --sshloginfile "$d/sshlogins" --ssh "$sshcmd" \
+    -o "$tmp/prec-ssh.db" 2>"$d/prec.err" | grep "^registration_service")
+  if [ -n "$p_local" ] && [ "$p_local" = "$p_ssh" ] && [ "$(grep -c "runs through GNU parallel" "$d/prec.err")" -ge 2 ]; then
+    ok "sweep --precision --engine parallel: two rounds over the sshd, the same replications and figures as locally"
+  else
+    notok "sweep --precision --engine parallel" "local: $p_local" "ssh: $p_ssh" "$(tail -3 "$d/prec.err")"
   fi
 }
 
