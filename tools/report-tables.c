@@ -90,8 +90,26 @@ point_label_or(const Study *s, size_t p, char **owned)
     *owned = g_strdup(v ? v : "(unset)");
     return *owned;
   }
-  *owned = study_point_label(s, p);
-  return **owned ? *owned : "all runs";
+  if (varied[0] == NULL) {
+    *owned = NULL;
+    return "all runs";
+  }
+  /* Several: each key by its last part when those are unique ("pimsi_quarantine=1d,
+   * pimsi_validity=0"), the whole key path otherwise. */
+  bool short_ok = true;
+  for (size_t k = 0; varied[k] && short_ok; k++)
+    for (size_t j = 0; j < k; j++)
+      short_ok &= strcmp(strrchr(varied[j], '.') ? strrchr(varied[j], '.') + 1 : varied[j],
+                         strrchr(varied[k], '.') ? strrchr(varied[k], '.') + 1 : varied[k]) != 0;
+  GString *l = g_string_new(NULL);
+  for (size_t k = 0; varied[k]; k++) {
+    const char *key = varied[k], *dot = strrchr(key, '.');
+    const char *v = study_point_value(s, p, k);
+    g_string_append_printf(l, "%s%s=%s", k ? ", " : "", short_ok && dot ? dot + 1 : key,
+                           v ? v : "(unset)");
+  }
+  *owned = g_string_free(l, FALSE);
+  return *owned;
 }
 
 /* The first column's heading: what the rows are, and the parameter the columns are. */
