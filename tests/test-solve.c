@@ -118,14 +118,21 @@ test_targets(void)
 }
 
 static SolveVerdict
-verdict(const char *target, size_t n, double mean, double sd, double hw, size_t absent)
+verdict_eq(const char *target, size_t n, double mean, double sd, double hw, size_t absent,
+           size_t equal_min)
 {
   SolveTarget t;
   g_assert_true(solve_target_parse(target, &t, NULL));
   CiSummary c = {n, mean, sd, hw};
-  SolveVerdict v = solve_verdict(&t, &c, absent);
+  SolveVerdict v = solve_verdict(&t, &c, absent, equal_min);
   solve_target_clear(&t);
   return v;
+}
+
+static SolveVerdict
+verdict(const char *target, size_t n, double mean, double sd, double hw, size_t absent)
+{
+  return verdict_eq(target, n, mean, sd, hw, absent, SOLVE_EQUAL_MIN);
 }
 
 static void
@@ -140,15 +147,19 @@ test_verdicts(void)
   /* the ends: < excludes, <= includes */
   g_assert_cmpint(verdict("x < 1.1", 3, 1, 0.05, 0.1, 0), ==, SOLVE_UNDECIDED);
   g_assert_cmpint(verdict("x <= 1.1", 3, 1, 0.05, 0.1, 0), ==, SOLVE_MET);
-  /* every replication equal: no spread, decided on the value */
-  g_assert_cmpint(verdict("x <= 0", 3, 0, 0, 0, 0), ==, SOLVE_MET);
+  /* every replication equal: no interval; off the target's side it is missed, on it met
+   * only from equal_min such runs on (3 runs of 0 refusals say little) */
+  g_assert_cmpint(verdict("x <= 0", 3, 0, 0, 0, 0), ==, SOLVE_UNDECIDED);
+  g_assert_cmpint(verdict("x <= 0", 10, 0, 0, 0, 0), ==, SOLVE_MET);
+  g_assert_cmpint(verdict_eq("x <= 0", 3, 0, 0, 0, 0, 3), ==, SOLVE_MET);
   g_assert_cmpint(verdict("x < 0", 3, 0, 0, 0, 0), ==, SOLVE_MISSED);
   /* one replication decides nothing */
   g_assert_cmpint(verdict("x < 100", 1, 1, NAN, NAN, 0), ==, SOLVE_UNDECIDED);
   /* absent everywhere = infinite: a latency never reached misses, a pool never
    * exhausted meets "exhausted_at > 30d"; absent in some runs only is undecided */
   g_assert_cmpint(verdict("x < 60s", 0, NAN, NAN, NAN, 3), ==, SOLVE_MISSED);
-  g_assert_cmpint(verdict("x > 30d", 0, NAN, NAN, NAN, 3), ==, SOLVE_MET);
+  g_assert_cmpint(verdict("x > 30d", 0, NAN, NAN, NAN, 3), ==, SOLVE_UNDECIDED);
+  g_assert_cmpint(verdict("x > 30d", 0, NAN, NAN, NAN, 10), ==, SOLVE_MET);
   g_assert_cmpint(verdict("x > 30d", 2, 1e9, 1, 1, 1), ==, SOLVE_UNDECIDED);
   g_assert_cmpint(verdict("x < 60s", 0, NAN, NAN, NAN, 0), ==, SOLVE_UNDECIDED);
 
@@ -156,11 +167,13 @@ test_verdicts(void)
   SolveTarget t;
   g_assert_true(solve_target_parse("x < 0.8", &t, NULL));
   CiSummary c = {3, 1, 0.2, 0.5};
-  size_t want = solve_replications_wanted(&t, &c, 3);
+  size_t want = solve_replications_wanted(&t, &c, 3, SOLVE_EQUAL_MIN);
   g_assert_cmpuint(want, >=, (size_t)ceil(3 * (0.5 / 0.2) * (0.5 / 0.2)));
   g_assert_cmpuint(want, <=, 3 * 7);
   c.half_width = NAN;
-  g_assert_cmpuint(solve_replications_wanted(&t, &c, 3), ==, 4);
+  g_assert_cmpuint(solve_replications_wanted(&t, &c, 3, SOLVE_EQUAL_MIN), ==, 4);
+  CiSummary eq = {3, 0, 0, 0}; /* three equal runs ask for equal_min */
+  g_assert_cmpuint(solve_replications_wanted(&t, &eq, 3, SOLVE_EQUAL_MIN), ==, SOLVE_EQUAL_MIN);
   solve_target_clear(&t);
 }
 

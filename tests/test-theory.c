@@ -1074,9 +1074,10 @@ test_solve_pool(void)
     "  power_on_after: {constant: 60s}\n"
     "output:\n"
     "  series_interval: 1min\n";
+  /* every input constant: the replications are equal by construction, two suffice */
   const char *args[] = {"--param", "registration_service.pimsi_pool.size", "--range",
-                        "1000..3000", "--step", "10", "--min-replications", "2", "--target",
-                        "rs.pimsi.blocked <= 0", NULL};
+                        "1000..3000", "--step", "10", "--min-replications", "2",
+                        "--equal-replications", "2", "--target", "rs.pimsi.blocked <= 0", NULL};
   char *dir, *db;
   g_autofree char *json = solve_scenario(text, args, &dir, &db);
   double answer = json_answer(json);

@@ -40,6 +40,7 @@ typedef struct {
   uint64_t base_seed;
   double level;
   uint32_t min_reps, max_reps;
+  uint32_t equal_min; /* equal runs that make "met" (solve_verdict) */
   RunsEngine engine;
   size_t before; /* runs found finished in DB.parts, not run again */
   char *parts;  /* DB.parts */
@@ -133,7 +134,7 @@ summarise(const Solve *s, Candidate *c, uint32_t n)
     }
     ci_summarize((const double *)v->data, v->len, s->level, &c->sum[t]);
     c->absent[t] = absent;
-    c->verdicts[t] = solve_verdict(&s->targets[t], &c->sum[t], absent);
+    c->verdicts[t] = solve_verdict(&s->targets[t], &c->sum[t], absent, s->equal_min);
   }
 }
 
@@ -180,7 +181,8 @@ evaluate(Solve *s, size_t index, int *status)
       missed |= c->verdicts[t] == SOLVE_MISSED;
       if (c->verdicts[t] == SOLVE_UNDECIDED) {
         undecided = true;
-        need = MAX(need, solve_replications_wanted(&s->targets[t], &c->sum[t], have));
+        need = MAX(need, solve_replications_wanted(&s->targets[t], &c->sum[t], have,
+                                                   s->equal_min));
       }
     }
     if (missed || !undecided || have >= s->max_reps) {
@@ -317,10 +319,12 @@ record_answer(const Solve *s, const char *db, const char *value, bool largest, G
     g_string_append_printf(targets, "%s%s", t ? "\n" : "", s->targets[t].text);
   g_autofree char *grid = solve_grid_describe(s->grid);
   g_autofree char *level = g_strdup_printf("%g", s->level);
+  g_autofree char *equal = g_strdup_printf("%u", s->equal_min);
   bool ok = res_writer_meta(w, "solve.param", s->param, error) &&
             res_writer_meta(w, "solve.answer", value ? value : "", error) &&
             res_writer_meta(w, "solve.grid", grid, error) &&
             res_writer_meta(w, "solve.confidence", level, error) &&
+            res_writer_meta(w, "solve.equal_replications", equal, error) &&
             res_writer_meta(w, "solve.direction", largest ? "largest" : "smallest", error) &&
             res_writer_meta(w, "solve.targets", targets->str, error) &&
             res_writer_commit(w, error);
@@ -462,6 +466,7 @@ cmd_solve(int argc, char **argv)
   g_auto(GStrv) targets_s = NULL, sets = NULL;
   g_autofree char *param = NULL, *range = NULL, *step = NULL, *conf_s = NULL;
   g_autofree char *min_s = NULL, *max_s = NULL, *jobs_s = NULL, *seed_s = NULL, *out = NULL;
+  g_autofree char *equal_s = NULL;
   g_autofree char *m2msim = NULL;
   g_autofree char *engine_s = NULL, *sshloginfile = NULL, *ssh = NULL, *sbatch_args = NULL;
   gboolean largest = FALSE, json = FALSE;
@@ -491,6 +496,10 @@ cmd_solve(int argc, char **argv)
       {"max-replications", 0, 0, G_OPTION_ARG_STRING, &max_s,
        "at most this many; a candidate still undecided then counts as failing (default 30)",
        "N"},
+      {"equal-replications", 0, 0, G_OPTION_ARG_STRING, &equal_s,
+       "when every run gives the same value (0 refusals in each), this many such runs before "
+       "the target counts as met (default 10)",
+       "N"},
       {"jobs", 'j', 0, G_OPTION_ARG_STRING, &jobs_s, "runs at once (default: the CPU count)", "J"},
       {"seed", 0, 0, G_OPTION_ARG_STRING, &seed_s,
        "base seed the replications' seeds derive from (default: the scenario's)", "N"},
@@ -510,9 +519,9 @@ cmd_solve(int argc, char **argv)
                  "value on, or up to it) and bisects. A candidate whose interval still straddles\n"
                  "a threshold after --max-replications is undecided and counts as failing.\n"
                  "When every replication gives the same value (no refused registration in any\n"
-                 "run, say) the target is decided on that value: n equal runs only bound the\n"
-                 "chance of a different one below about 3/n, so raise --min-replications for\n"
-                 "such targets. A figure a run does not report counts as infinite (a latency\n"
+                 "run, say) there is no interval: the target counts as met only after\n"
+                 "--equal-replications such runs (n equal runs bound the chance of a different\n"
+                 "one only below about 3/n). A figure a run does not report counts as infinite (a latency\n"
                  "quantile not reached, a pool never exhausted). Interrupted? Run the same\n"
                  "command again: finished runs are kept in DB.parts/.",
                  entries, &argc, &argv))
@@ -552,7 +561,7 @@ cmd_solve(int argc, char **argv)
     return cli_usage_error(CMD, "%s", error->message);
 
   Solve s = {.param = param, .grid = grid, .sets = (const char *const *)sets, .level = 0.95,
-             .min_reps = 3, .max_reps = 30};
+             .min_reps = 3, .max_reps = 30, .equal_min = SOLVE_EQUAL_MIN};
   if (conf_s != NULL) {
     char *end = NULL;
     s.level = g_ascii_strtod(conf_s, &end);
@@ -572,6 +581,13 @@ cmd_solve(int argc, char **argv)
     if (!cli_uint_arg(CMD, "max-replications", max_s, 100000, &v))
       return CLI_EXIT_USAGE;
     s.max_reps = (uint32_t)v;
+  }
+  if (equal_s != NULL) {
+    if (!cli_uint_arg(CMD, "equal-replications", equal_s, 100000, &v))
+      return CLI_EXIT_USAGE;
+    if (v < 2)
+      return cli_usage_error(CMD, "--equal-replications: at least 2");
+    s.equal_min = (uint32_t)v;
   }
   if (s.max_reps < s.min_reps)
     return cli_usage_error(CMD, "--max-replications %u is below --min-replications %u",

@@ -202,7 +202,9 @@ static SolveVerdict
 target_at(const Study *s, size_t p, const SolveTarget *t, double level, CiSummary *c)
 {
   study_point_summary(s, p, t->metric, level, c);
-  return solve_verdict(t, c, study_point_n_runs(s, p) - c->n);
+  g_autofree char *eq = res_reader_meta(study_reader((Study *)s), "solve.equal_replications");
+  size_t equal_min = eq ? (size_t)g_ascii_strtoull(eq, NULL, 10) : 2; /* older solves: 2 */
+  return solve_verdict(t, c, study_point_n_runs(s, p) - c->n, MAX(equal_min, 2));
 }
 
 static void
@@ -300,8 +302,9 @@ solve_answer(GString *h, Study *s, const char *param)
     "interval lies wholly on the target's side of its threshold; <em>missed</em>: wholly on "
     "the other side; <em>undecided</em>: it straddles the threshold after the most "
     "replications allowed, and counts as failing. Where every replication gave the same "
-    "value the verdict rests on that value: n equal runs bound the chance of a different "
-    "one only below about 3/n. The search assumes the targets are "
+    "value there is no interval: such a value counts as met only after the search's "
+    "--equal-replications runs (n equal runs bound the chance of a different one only below "
+    "about 3/n). The search assumes the targets are "
     "monotone in the parameter.</p>\n",
     level * 100);
 }

@@ -75,14 +75,20 @@ const char *solve_verdict_name(SolveVerdict v);
 /* The verdict of target t on a candidate's replications: `c` summarises the runs that
  * report the metric (c->n of them) and `absent` counts those that do not. A run that does
  * not report the metric counts as +infinity (a latency quantile the estimate does not
- * reach, a pool that is never exhausted): all absent is decided as infinity; some absent
- * and some not is undecided. One replication never decides, unless every replication
- * agrees exactly (sd = 0 over two or more). */
-SolveVerdict solve_verdict(const SolveTarget *t, const CiSummary *c, size_t absent);
+ * reach, a pool that is never exhausted); some absent and some not is undecided. One
+ * replication never decides. When every run gives the same value (no spread, or all
+ * absent) there is no interval: such a value off the target's side is missed, and on its
+ * side met only from equal_min such runs on (n equal runs bound the chance of a differing
+ * one only below 1 - 0.05^(1/n), about 3/n: 26 % at 10). */
+#define SOLVE_EQUAL_MIN 10
+SolveVerdict solve_verdict(const SolveTarget *t, const CiSummary *c, size_t absent,
+                           size_t equal_min);
 
 /* How many replications would decide target t, from what n replications showed: the
- * half-width shrinks as 1 / sqrt(n), so n (hw / |mean - threshold|)^2, at least n + 1. */
-size_t solve_replications_wanted(const SolveTarget *t, const CiSummary *c, size_t n);
+ * half-width shrinks as 1 / sqrt(n), so n (hw / |mean - threshold|)^2, at least n + 1;
+ * equal runs ask for equal_min. */
+size_t solve_replications_wanted(const SolveTarget *t, const CiSummary *c, size_t n,
+                                 size_t equal_min);
 
 /* ---- bisection -------------------------------------------------------------------- */
 

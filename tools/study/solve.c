@@ -260,15 +260,25 @@ holds_at(const SolveTarget *t, double x)
 }
 
 SolveVerdict
-solve_verdict(const SolveTarget *t, const CiSummary *c, size_t absent)
+solve_verdict(const SolveTarget *t, const CiSummary *c, size_t absent, size_t equal_min)
 {
-  if (c->n == 0)
-    return absent > 0 ? (holds_at(t, INFINITY) ? SOLVE_MET : SOLVE_MISSED) : SOLVE_UNDECIDED;
+  /* Every run the same (all absent, or no spread): a miss is a miss, but "met" needs
+   * equal_min such runs -- equal runs have no interval to clear the threshold with. */
+  if (c->n == 0) {
+    if (absent == 0)
+      return SOLVE_UNDECIDED;
+    if (!holds_at(t, INFINITY))
+      return SOLVE_MISSED;
+    return absent >= equal_min ? SOLVE_MET : SOLVE_UNDECIDED;
+  }
   if (absent > 0 || c->n < 2)
     return SOLVE_UNDECIDED;
   double lo = c->mean - c->half_width, hi = c->mean + c->half_width;
-  if (!(c->sd > 0))
-    lo = hi = c->mean;
+  if (!(c->sd > 0)) {
+    if (!holds_at(t, c->mean))
+      return SOLVE_MISSED;
+    return c->n >= equal_min ? SOLVE_MET : SOLVE_UNDECIDED;
+  }
   bool lo_holds = holds_at(t, lo), hi_holds = holds_at(t, hi);
   if (lo_holds && hi_holds)
     return SOLVE_MET;
@@ -278,8 +288,10 @@ solve_verdict(const SolveTarget *t, const CiSummary *c, size_t absent)
 }
 
 size_t
-solve_replications_wanted(const SolveTarget *t, const CiSummary *c, size_t n)
+solve_replications_wanted(const SolveTarget *t, const CiSummary *c, size_t n, size_t equal_min)
 {
+  if (c->n == 0 || (c->n >= 2 && !(c->sd > 0))) /* equal runs: as many as equal_min asks */
+    return MAX(n + 1, equal_min);
   double gap = fabs(c->mean - t->value);
   if (c->n < 2 || !isfinite(c->half_width) || !(gap > 0))
     return n + 1;
