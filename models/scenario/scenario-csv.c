@@ -12,6 +12,9 @@
 
 /* Largest data file accepted: ten million rows of a trace are about 100 MB. */
 #define CSV_MAX_SIZE (256 * 1024 * 1024)
+/* Most units a trace may make (its times take 8 octets each): a few day,count rows must
+ * not ask for billions (found by fuzz-csv). */
+#define CSV_MAX_UNITS 50000000
 
 char *
 scn_csv_resolve(const char *scenario_file, const char *path)
@@ -178,6 +181,11 @@ scn_csv_trace_data(const char *path, const char *data, size_t len, size_t *n, ch
                                path, line, f[0]);
         return NULL;
       }
+      if (out->len >= CSV_MAX_UNITS) {
+        *why = g_strdup_printf("%s:%u: more than %d units in one trace", path, line,
+                               CSV_MAX_UNITS);
+        return NULL;
+      }
       g_array_append_val(out, t);
       continue;
     }
@@ -194,6 +202,11 @@ scn_csv_trace_data(const char *path, const char *data, size_t len, size_t *n, ch
       return NULL;
     }
     last_day = day;
+    if (count > CSV_MAX_UNITS - (uint64_t)out->len) {
+      *why = g_strdup_printf("%s:%u: more than %d units in one trace", path, line,
+                             CSV_MAX_UNITS);
+      return NULL;
+    }
     /* spread evenly over the day: unit k of n at day + (k + 1/2) / n */
     for (uint64_t k = 0; k < count; k++) {
       SimTime t = (SimTime)day * SIM_D + (SimTime)llround(((double)k + 0.5) / (double)count *
