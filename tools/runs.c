@@ -310,7 +310,6 @@ runs_execute(const char *cmd, const char *dir, GPtrArray *jobs_list, unsigned jo
   return CLI_EXIT_OK;
 }
 
-
 bool
 runs_jobs_arg(const char *cmd, const char *text, unsigned *jobs)
 {
