@@ -307,29 +307,30 @@ print_answer(const Solve *s, GPtrArray *cands, long answer, long neighbour, size
          before, db);
 }
 
-/* Records the search in DB's meta table, for `m2msim report`. */
-static bool
-record_answer(const Solve *s, const char *db, const char *value, bool largest, GError **error)
+/* The search's record for DB's meta table (for `m2msim report`), written with the runs in
+ * one commit: key, value pairs, NULL-terminated. Caller frees with g_strfreev. */
+static char **
+answer_meta(const Solve *s, const char *value, bool largest)
 {
-  g_autoptr(ResWriter) w = res_writer_open_copy(db, error);
-  if (w == NULL)
-    return false;
   GString *targets = g_string_new(NULL);
   for (size_t t = 0; t < s->n_targets; t++)
     g_string_append_printf(targets, "%s%s", t ? "\n" : "", s->targets[t].text);
-  g_autofree char *grid = solve_grid_describe(s->grid);
-  g_autofree char *level = g_strdup_printf("%g", s->level);
-  g_autofree char *equal = g_strdup_printf("%u", s->equal_min);
-  bool ok = res_writer_meta(w, "solve.param", s->param, error) &&
-            res_writer_meta(w, "solve.answer", value ? value : "", error) &&
-            res_writer_meta(w, "solve.grid", grid, error) &&
-            res_writer_meta(w, "solve.confidence", level, error) &&
-            res_writer_meta(w, "solve.equal_replications", equal, error) &&
-            res_writer_meta(w, "solve.direction", largest ? "largest" : "smallest", error) &&
-            res_writer_meta(w, "solve.targets", targets->str, error) &&
-            res_writer_commit(w, error);
-  g_string_free(targets, TRUE);
-  return ok;
+  GPtrArray *m = g_ptr_array_new();
+  const char *keys[] = {"solve.param", "solve.answer", "solve.grid", "solve.confidence",
+                        "solve.equal_replications", "solve.direction", "solve.targets"};
+  char *values[] = {g_strdup(s->param),
+                    g_strdup(value ? value : ""),
+                    solve_grid_describe(s->grid),
+                    g_strdup_printf("%g", s->level),
+                    g_strdup_printf("%u", s->equal_min),
+                    g_strdup(largest ? "largest" : "smallest"),
+                    g_string_free(targets, FALSE)};
+  for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+    g_ptr_array_add(m, g_strdup(keys[i]));
+    g_ptr_array_add(m, values[i]);
+  }
+  g_ptr_array_add(m, NULL);
+  return (char **)g_ptr_array_free(m, FALSE);
 }
 
 static int
@@ -361,14 +362,12 @@ search(Solve *s, bool largest, bool json, const char *db)
   }
   g_autoptr(GError) error = NULL;
   size_t merged = 0;
-  if (!merge_files((const char *const *)paths->pdata, paths->len, (const int64_t *)reps->data,
-                   db, &merged, &error)) {
-    fprintf(stderr, "m2msim solve: merging the runs: %s\n", error->message);
-    return CLI_EXIT_FAIL;
-  }
   g_autofree char *value = answer >= 0 ? solve_grid_text(s->grid, (size_t)answer) : NULL;
-  if (!record_answer(s, db, value, largest, &error)) {
-    fprintf(stderr, "m2msim solve: %s\n", error->message);
+  g_auto(GStrv) meta = answer_meta(s, value, largest);
+  if (!merge_files_meta((const char *const *)paths->pdata, paths->len,
+                        (const int64_t *)reps->data, db, (const char *const *)meta, &merged,
+                        &error)) {
+    fprintf(stderr, "m2msim solve: merging the runs: %s\n", error->message);
     return CLI_EXIT_FAIL;
   }
   print_answer(s, cands, answer, solve_search_neighbour(&st, answer), merged, s->before, db, json);

@@ -38,3 +38,9 @@ typedef enum {
  * runs written. */
 bool merge_files(const char *const *parts, size_t n, const int64_t *replications, const char *out,
                  size_t *n_runs, GError **error);
+
+/* The same, and the meta table of out gets the pairs of `meta` (key, value, key, value,
+ * ..., NULL; may be NULL) in the same commit: a study's own record (what solve found)
+ * lands with its runs or not at all. */
+bool merge_files_meta(const char *const *parts, size_t n, const int64_t *replications,
+                      const char *out, const char *const *meta, size_t *n_runs, GError **error);

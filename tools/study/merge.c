@@ -88,6 +88,13 @@ bool
 merge_files(const char *const *parts, size_t n, const int64_t *replications, const char *out,
             size_t *n_runs, GError **error)
 {
+  return merge_files_meta(parts, n, replications, out, NULL, n_runs, error);
+}
+
+bool
+merge_files_meta(const char *const *parts, size_t n, const int64_t *replications, const char *out,
+                 const char *const *meta, size_t *n_runs, GError **error)
+{
   if (n_runs)
     *n_runs = 0;
   if (n == 0) {
@@ -160,6 +167,9 @@ merge_files(const char *const *parts, size_t n, const int64_t *replications, con
     if (!res_writer_checkpoint(w, error))
       return false;
   }
+  for (const char *const *m = meta; m && m[0] && m[1]; m += 2)
+    if (!res_writer_meta(w, m[0], m[1], error))
+      return false;
   /* Readers closed before the rename (out may be one of the parts). */
   g_ptr_array_set_size(readers, 0);
   if (!res_writer_commit(w, error))
