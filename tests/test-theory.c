@@ -256,19 +256,19 @@ assert_rel(const char *what, double got, double want, double tol)
 #define MMC_RHO 0.8
 #define MMC_DEVICES 400000
 
-static void
-test_mmc(void)
+/* The M/M/c world of the premises below: Poisson production at lambda (requests per s, one
+ * per device), exponential service, constant delays everywhere else, no second attach
+ * within the run; long enough for the production, the power-on delay and a margin. */
+static char *
+mmc_scenario(const char *name, unsigned servers, double service_s, int devices, double lambda)
 {
-  double lambda = MMC_RHO * MMC_SERVERS / MMC_SERVICE_S; /* requests (= devices) per s */
-  /* production (~250 s) + power-on delay + a margin for the last devices */
-  double duration_s = ceil(MMC_DEVICES / lambda + 600 + 300);
-  g_autofree char *text = g_strdup_printf(
-    "name: theory-mmc\n"
+  return g_strdup_printf(
+    "name: %s\n"
     "duration: %.0fs\n"
     "registration_service:\n"
     "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: %d}\n"
     "  pimsi_recycle: never\n"
-    "  av_servers: %d\n"
+    "  av_servers: %u\n"
     "  av_service_time: {exponential: %gms}\n"
     "  av_batch: 1\n"
     "  register_service_time: {constant: 1ms}\n"
@@ -286,7 +286,17 @@ test_mmc(void)
     "  retry: {initial: 1d, max: 1d}\n"
     "output:\n"
     "  series_interval: 1h\n",
-    duration_s, MMC_DEVICES, MMC_SERVERS, MMC_SERVICE_S * 1e3, MMC_DEVICES, lambda);
+    name, ceil(devices / lambda + 600 + 300), devices, servers, service_s * 1e3, devices, lambda);
+}
+
+static void
+test_mmc(void)
+{
+  double lambda = MMC_RHO * MMC_SERVERS / MMC_SERVICE_S; /* requests (= devices) per s */
+  /* production (~250 s) + power-on delay + a margin for the last devices */
+  double duration_s = ceil(MMC_DEVICES / lambda + 600 + 300); /* as mmc_scenario's */
+  g_autofree char *text =
+    mmc_scenario("theory-mmc", MMC_SERVERS, MMC_SERVICE_S, MMC_DEVICES, lambda);
   Run run;
   if (!run_scenario(text, 1, NULL, &run))
     return;
@@ -961,24 +971,11 @@ json_answer(const char *json)
   return *a == '"' ? g_ascii_strtod(a + 1, NULL) : -1;
 }
 
-/* Removes the solve's directory: the database, its parts and their logs. */
+/* Removes the solve's directory: the scenario, the database, its parts and their logs. */
 static void
 solve_clear(char *dir, char *db)
 {
-  g_autofree char *parts = g_strconcat(db, ".parts", NULL);
-  GDir *d = g_dir_open(parts, 0, NULL);
-  const char *name;
-  while (d && (name = g_dir_read_name(d)) != NULL) {
-    g_autofree char *p = g_build_filename(parts, name, NULL);
-    g_remove(p);
-  }
-  if (d)
-    g_dir_close(d);
-  g_rmdir(parts);
-  g_autofree char *yaml = g_build_filename(dir, "scenario.yaml", NULL);
-  g_remove(yaml);
-  g_remove(db);
-  g_rmdir(dir);
+  tu_rm_rf(dir);
   g_free(dir);
   g_free(db);
 }
@@ -1002,30 +999,8 @@ test_solve_mmc(void)
   /* well apart: the formula's waits at c - 1 and c are each a factor 2 from the threshold */
   g_assert_cmpfloat(mmc_wait_mean(want - 1, lambda, service), >, 2 * threshold);
   g_assert_cmpfloat(mmc_wait_mean(want, lambda, service), <, threshold / 2);
-  g_autofree char *text = g_strdup_printf(
-    "name: theory-solve-mmc\n"
-    "duration: %.0fs\n"
-    "registration_service:\n"
-    "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: %d}\n"
-    "  pimsi_recycle: never\n"
-    "  av_service_time: {exponential: 2ms}\n"
-    "  av_batch: 1\n"
-    "  register_service_time: {constant: 1ms}\n"
-    "visited_operators:\n"
-    "  - {name: vo, share: 1.0, accepts_pimsi: true, attach_delay: {constant: 500ms},\n"
-    "     roaming_delay: {constant: 30ms}}\n"
-    "home_operators:\n"
-    "  - {name: sho, share: 1.0}\n"
-    "manufacturers:\n"
-    "  - {name: fab, devices: %d, production: {poisson: %.0f/s}}\n"
-    "owners:\n"
-    "  select_home_operator_after: {constant: 1d}\n"
-    "devices:\n"
-    "  power_on_after: {constant: 10min}\n"
-    "  retry: {initial: 1d, max: 1d}\n"
-    "output:\n"
-    "  series_interval: 1h\n",
-    ceil(DEVICES / lambda + 600 + 300), DEVICES, DEVICES, lambda);
+  /* av_servers is the searched parameter: solve sets it for every run */
+  g_autofree char *text = mmc_scenario("theory-solve-mmc", 4, service, DEVICES, lambda);
   const char *args[] = {"--param", "registration_service.av_servers", "--range", "2..12",
                         "--target", "rs.av.wait_mean < 0.5ms", NULL};
   char *dir, *db;
