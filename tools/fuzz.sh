@@ -27,7 +27,7 @@ export BUILD=${FUZZ_BUILD:-$top/build-fuzz}
 source "$here/setup.sh"
 export CC=${CC:-clang-14}
 if [ ! -f "$BUILD/build.ninja" ]; then
-  meson setup "$BUILD" "$top" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+  meson setup "$BUILD" "$top" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false -Db_lto=false \
     -Dlibosmocore=disabled >/dev/null
 fi
 targets=()
