@@ -24,6 +24,7 @@
 #include "m2m/cert.h"
 #include "m2m/kdf.h"
 #include "net.h"
+#include "route.h"
 #include "wrand.h"
 
 enum { DEV_MAC_LIMIT = 3 };
@@ -856,7 +857,8 @@ send_lookup(World *w, uint32_t id, Dev *d)
 {
   go(w, id, d, S_LOOKUP);
   d->seq++;
-  Msg *m = from_device(w, id, d, MSG_LOOKUP, net_addr(ROLE_RS, 0));
+  /* to the RS site its VO reaches now (route.h) */
+  Msg *m = from_device(w, id, d, MSG_LOOKUP, route_rs(w, net_addr(ROLE_VO, d->vo)));
   const DevSession *s = session(w, d);
   memcpy(m->u.conn.rand, s->rand, 16);
   memcpy(m->u.conn.proof, s->proof_rs, 16);

@@ -109,7 +109,9 @@ net_addr_index(NetAddr a)
   X(GAVE_UP, 1)          /* device -> owner: it gave up for good (dev, pimsi) */                 \
   /* certificates (auth: certificate, or an SHO that checks them) */                             \
   X(CA_FETCH, 1)         /* VO or SHO -> RS: the trust bundle, please */                         \
-  X(CA_BUNDLE, 1)        /* RS -> VO or SHO: the bundle (root + CRL) in `blob` */               
+  X(CA_BUNDLE, 1)        /* RS -> VO or SHO: the bundle (root + CRL) in `blob` */               \
+  /* several RS sites */                                                                         \
+  X(SQN_UPDATE, 1)       /* RS site -> RS site: SEQ_HE of dev / pimsi is now ctx (replication) */
 /* clang-format on */
 
 typedef enum {

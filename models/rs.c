@@ -81,7 +81,8 @@ typedef struct {
 /* One PIMSI's record: one cache line (the table is page aligned). */
 typedef struct {
   uint8_t state;     /* RecState */
-  uint8_t av_issued; /* AVs generated for this allocation */
+  uint8_t av_issued; /* REC_USED: AVs generated for this allocation (or the proof accepted);
+                        REC_STALE: several sites, the last AVs came from a stale SQN_HE copy */
   uint16_t sho;      /* SHO index + 1, 0 = none yet */
   uint32_t dev;      /* device holding the PIMSI */
   uint64_t seq_he;   /* SEQ_HE (TS 33.102 Annex C.1.2) */
@@ -90,6 +91,36 @@ typedef struct {
   AkaKeys keys;      /* preliminary K, OPc */
 } RsRecord;
 G_STATIC_ASSERT(sizeof(RsRecord) == 64);
+
+enum { REC_USED = 1, REC_STALE = 2 };
+
+/* What one site counts (several sites: rs.sites.NAME.*). */
+typedef struct {
+  uint64_t requests, vectors, dropped;
+} RsSiteFigures;
+
+#define RS_SITE_COUNTERS "requests", "vectors", "dropped"
+
+/* One site's computed figures: probes[i] = {site, i}. */
+typedef enum { SV_WAIT_MEAN, SV_WAIT_P99, SV_UTILISATION, SV_UTILISATION_PEAK, SV_QUEUE_PEAK,
+               SV_N } RsSiteValue;
+
+typedef struct RsSite RsSite;
+typedef struct {
+  RsSite *site;
+  RsSiteValue what;
+} RsSiteProbe;
+
+/* A site: its AV servers and their service time, and what it counts. The pool, the
+ * records and the secured connections are the service's, shared by every site; each site
+ * has its own copy of every SQN_HE (Rs.seq_copy). */
+struct RsSite {
+  RsSiteFigures fig;
+  SimResource *av;          /* its AV servers: c-server FIFO station (resource.h) */
+  const DistSpec *service;  /* av_service_time */
+  WRng r_av;                /* service times, certificate checks */
+  RsSiteProbe probes[SV_N];
+};
 
 /* What the RS counts. */
 typedef struct {
@@ -158,6 +189,7 @@ struct Rs {
   uint64_t n_dev;
   RsProbe probes[V_N]; /* the computed figures (value()) */
   RsCaFigures ca_fig;
+  uint64_t resyncs_replication; /* several sites: resyncs after AVs from a stale SQN_HE copy */
   CertCa *ca;         /* the RS as certificate authority; NULL when no certificates */
   GHashTable *master; /* device id -> the session master of its accepted proof (32 octets) */
   WRng r_revoke;
@@ -172,9 +204,12 @@ struct Rs {
   RsRecord *rec;
   uint64_t n_rec;
   uint8_t op[16]; /* the RS's OP (TS 35.206) */
-  WRng r_av, r_reg;
-  SimResource *av;        /* the AV servers: c-server FIFO station (resource.h) */
-  SimResource *front;     /* the front servers (non-AV work); NULL: unlimited */
+  WRng r_reg;
+  RsSite *sites;          /* one (the RS of old), or registration_service.sites */
+  uint32_t n_sites;
+  SimResource **avs;      /* each site's AV servers, in site order (the service's figures) */
+  uint64_t *seq_copy;     /* several sites: SEQ_HE of record i at site s, [i * n_sites + s] */
+  SimResource *front;     /* the front servers (non-AV work, any site); NULL: unlimited */
   SimTime quarantine_area; /* PIMSI x us in quarantine, whole quarantines (at release) */
   struct RangeProbe *range_probes; /* per-range series (several ranges only) */
   uint64_t n_unused;       /* allocated, no authentication served yet */
@@ -188,16 +223,16 @@ struct Rs {
 static bool
 rec_used(const RsRecord *r)
 {
-  return r->av_issued != 0;
+  return (r->av_issued & REC_USED) != 0;
 }
 
 /* The allocation's first authentication: its PIMSI is no longer unused (on a shelf). */
 static inline void
 mark_used(Rs *rs, RsRecord *r)
 {
-  if (r->av_issued == 0)
+  if (!rec_used(r))
     rs->n_unused--;
-  r->av_issued = 1;
+  r->av_issued |= REC_USED;
 }
 
 static void register_figures(World *w, Rs *rs);
@@ -250,6 +285,38 @@ records_used(const Rs *rs)
   return pools_n_ranges(rs->pool) > 1 ? rs->n_rec : MIN(rs->n_rec, pools_n_allocations(rs->pool));
 }
 
+static void register_site_figures(World *w, Rs *rs, RsSite *site, const char *name);
+
+/* The sites: the one of old from av_servers and av_service_time (its stream that of the
+ * RS of old), or registration_service.sites, each with its own SQN_HE copies. */
+static bool
+sites_new(World *w, Rs *rs, GError **error)
+{
+  const ScnRegistrationService *c = &w->cfg->registration_service;
+  rs->n_sites = (uint32_t)MAX(c->n_sites, (size_t)1);
+  rs->sites = g_new0(RsSite, rs->n_sites);
+  rs->avs = g_new0(SimResource *, rs->n_sites);
+  for (uint32_t i = 0; i < rs->n_sites; i++) {
+    RsSite *site = &rs->sites[i];
+    const ScnRsSite *sc = c->n_sites > 0 ? &c->sites[i] : NULL;
+    wrng_init(&site->r_av, w->seed, WR_RS, i, 1);
+    site->service = sc ? &sc->av_service_time : &c->av_service_time;
+    g_autofree char *name = sc ? g_strdup_printf("rs.sites.%s.av", sc->name) : g_strdup("rs.av");
+    site->av = rs->avs[i] = sim_resource_new(w->sim, name, sc ? sc->av_servers : c->av_servers);
+    if (sc != NULL)
+      register_site_figures(w, rs, site, sc->name);
+  }
+  if (rs->n_sites > 1) {
+    rs->seq_copy = w_big_new0(rs->n_rec * rs->n_sites, sizeof(uint64_t));
+    if (rs->seq_copy == NULL) {
+      g_set_error(error, WORLD_ERROR, WORLD_ERROR_SETUP,
+                  "cannot allocate the SQN_HE copies of %u sites", rs->n_sites);
+      return false;
+    }
+  }
+  return true;
+}
+
 static void *
 rs_create(World *w, uint32_t index, GError **error)
 {
@@ -292,9 +359,11 @@ rs_create(World *w, uint32_t index, GError **error)
     return NULL;
   }
   w_random(w, rs->op, sizeof rs->op);
-  wrng_init(&rs->r_av, w->seed, WR_RS, 0, 1);
   wrng_init(&rs->r_reg, w->seed, WR_RS, 0, 2);
-  rs->av = sim_resource_new(w->sim, "rs.av", c->av_servers);
+  if (!sites_new(w, rs, error)) {
+    rs_destroy(rs);
+    return NULL;
+  }
   if (c->front_servers > 0)
     rs->front = sim_resource_new(w->sim, "rs.front", c->front_servers);
   rs->w = w;
@@ -324,7 +393,11 @@ rs_destroy(void *p)
   pools_free(rs->pool);
   g_free(rs->range_probes);
   OPENSSL_cleanse(rs->op, sizeof rs->op);
-  sim_resource_free(rs->av);
+  for (uint32_t i = 0; i < rs->n_sites; i++)
+    sim_resource_free(rs->sites[i].av);
+  g_free(rs->sites);
+  g_free(rs->avs);
+  w_big_free(rs->seq_copy, rs->n_rec * rs->n_sites, sizeof(uint64_t));
   sim_resource_free(rs->front);
   if (rs->master)
     g_hash_table_unref(rs->master);
@@ -345,7 +418,28 @@ reg_time(World *w)
   return wrng_dist(&rs_of(w)->r_reg, &w->cfg->registration_service.register_service_time);
 }
 
-static bool is_down(const World *w);
+static bool is_down(const World *w, uint32_t site);
+
+/* The site a message to the RS was sent to, or an answer from it leaves. */
+static uint32_t
+site_to(const Msg *m)
+{
+  return net_addr_index(m->to);
+}
+
+static uint32_t
+site_from(const Msg *m)
+{
+  return net_addr_index(m->from);
+}
+
+/* A request or an answer dropped at a site that is down. */
+static void
+count_dropped(Rs *rs, uint32_t site)
+{
+  rs->fig.dropped++;
+  rs->sites[site].fig.dropped++;
+}
 
 /* A front server has done the work of answer `arg` (a held message): it goes out, unless
  * the RS went down meanwhile. */
@@ -354,8 +448,8 @@ front_done(SimEngine *sim, void *ctx, uint64_t arg)
 {
   World *w = ctx;
   Msg *a = net_msg_at(w, arg);
-  if (is_down(w)) {
-    rs_of(w)->fig.dropped++;
+  if (is_down(w, site_from(a))) {
+    count_dropped(rs_of(w), site_from(a));
     net_msg_discard(w, a);
     return;
   }
@@ -386,6 +480,14 @@ record_of(World *w, uint32_t pimsi, uint32_t dev)
     return NULL;
   RsRecord *r = &rs->rec[pimsi];
   return r->state == R_ALLOCATED && r->dev == dev ? r : NULL;
+}
+
+/* SEQ_HE of record idx as site `site` has it: the record's own with one site, the site's
+ * copy with several. */
+static uint64_t *
+seq_of(Rs *rs, uint32_t idx, uint32_t site)
+{
+  return rs->n_sites == 1 ? &rs->rec[idx].seq_he : &rs->seq_copy[(uint64_t)idx * rs->n_sites + site];
 }
 
 /* The secured connection of r is up with this proof (the same AKA run). */
@@ -431,16 +533,10 @@ note_pool(World *w)
 
 /* ---- registrations ---------------------------------------------------------------- */
 
-static NetAddr
-self(void)
-{
-  return net_addr(ROLE_RS, 0);
-}
-
 static bool
-is_down(const World *w)
+is_down(const World *w, uint32_t site)
 {
-  return net_is_down(w, self());
+  return net_is_down(w, net_addr(ROLE_RS, site));
 }
 
 static void validity_timer(SimEngine *sim, void *ctx, uint64_t idx);
@@ -455,6 +551,8 @@ rec_allocate(void *ctx, uint64_t idx, unsigned event, void *data)
   const Msg *m = data;
   RsRecord *r = &rs->rec[idx];
   memset(r, 0, sizeof *r);
+  if (rs->n_sites > 1) /* a new allocation's SQN_HE starts at 0 at every site */
+    memset(seq_of(rs, (uint32_t)idx, 0), 0, rs->n_sites * sizeof(uint64_t));
   w_random(w, r->keys.k, 16);
   int64_t t0 = w_crypto_begin(w);
   mil_opc(w->mil, r->keys.k, rs->op, r->keys.opc);
@@ -588,7 +686,7 @@ hold_server(World *w, Msg *m, unsigned kind, SimTime service, SimHandler done)
   RsJob *j = p;
   j->req = *m;
   m->cert = NULL; /* the job has it now */
-  sim_resource_request_as(rs_of(w)->av, kind, service, done, w, jid);
+  sim_resource_request_as(rs_of(w)->sites[site_to(m)].av, kind, service, done, w, jid);
 }
 
 static void
@@ -604,8 +702,10 @@ on_av_request(World *w, Msg *m)
 {
   /* The request's own work, then each vector of the batch (a constant needs no draw). */
   const ScnRegistrationService *c = &w->cfg->registration_service;
-  WRng *r = &rs_of(w)->r_av;
-  SimTime service = wrng_dist(r, &c->av_service_time);
+  RsSite *site = &rs_of(w)->sites[site_to(m)];
+  WRng *r = &site->r_av;
+  site->fig.requests++;
+  SimTime service = wrng_dist(r, site->service);
   if (c->av_vector_time.kind == DIST_CONSTANT)
     service += (SimTime)c->av_batch * c->av_vector_time.a;
   else
@@ -614,14 +714,65 @@ on_av_request(World *w, Msg *m)
   hold_server(w, m, JOB_AV, service, av_done);
 }
 
+/* Several sites: is site's copy of record idx behind another site's (AVs from it would
+ * carry SQNs already used)? */
+static bool
+seq_stale(Rs *rs, uint32_t idx, uint32_t site)
+{
+  uint64_t mine = *seq_of(rs, idx, site);
+  for (uint32_t s = 0; s < rs->n_sites; s++)
+    if (*seq_of(rs, idx, s) > mine)
+      return true;
+  return false;
+}
+
+/* Site's SEQ_HE of record idx changed (AVs generated, a resync): the other sites learn it
+ * sqn_replication_delay later (an SQN_UPDATE each), at once when that is 0. */
+static void
+replicate(World *w, Rs *rs, uint32_t idx, uint32_t dev, uint32_t site)
+{
+  if (rs->n_sites == 1)
+    return;
+  uint64_t v = *seq_of(rs, idx, site);
+  const DistSpec *d = &w->cfg->registration_service.sqn_replication_delay;
+  bool now = d->kind == DIST_CONSTANT && d->a == 0;
+  for (uint32_t s = 0; s < rs->n_sites; s++) {
+    if (s == site)
+      continue;
+    if (now) {
+      uint64_t *other = seq_of(rs, idx, s);
+      *other = MAX(*other, v);
+      continue;
+    }
+    Msg *u = net_msg_new(w, MSG_SQN_UPDATE, net_addr(ROLE_RS, site), net_addr(ROLE_RS, s));
+    u->pimsi = idx;
+    u->dev = dev;
+    u->ctx = v;
+    net_send(w, u, 0);
+  }
+}
+
+/* Another site's SEQ_HE reached this one (a site that was down applies it too: the
+ * replication log outlives an outage). Counters only move forward. */
+static void
+on_sqn_update(World *w, Msg *m)
+{
+  Rs *rs = rs_of(w);
+  if (record_of(w, m->pimsi, m->dev) != NULL) { /* the same allocation still */
+    uint64_t *mine = seq_of(rs, m->pimsi, site_to(m));
+    *mine = MAX(*mine, m->ctx);
+  }
+}
+
 static void
 av_done(SimEngine *sim, void *ctx_, uint64_t arg)
 {
   World *w = ctx_;
   Rs *rs = rs_of(w);
   RsJob *j = idpool_get(w->ctx[ROLE_RS], arg);
-  if (is_down(w)) {
-    rs_of(w)->fig.dropped++;
+  uint32_t site = site_to(&j->req);
+  if (is_down(w, site)) {
+    count_dropped(rs, site);
     job_free(w, arg, j);
     return;
   }
@@ -629,6 +780,7 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
   const Msg *q = &j->req;
   Msg *a = net_answer_new(w, q, MSG_AV_ANSWER);
   RsRecord *r = record_of(w, q->pimsi, q->dev);
+  uint64_t *seq_he = r != NULL ? seq_of(rs, q->pimsi, site) : NULL;
   a->status = ST_OK;
   int64_t t0 = w_crypto_begin(w);
   if (r == NULL) {
@@ -636,7 +788,9 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
     rs->vfig.refused += a->status == ST_EXPIRED;
   } else if (q->status == ST_SYNC_FAILURE) {
     rs->fig.resync_requests++;
-    if (aka_he_resync(&w->aka, w->mil, &r->keys, &r->seq_he, q->u.chal.rand, q->u.chal.auts,
+    if (r->av_issued & REC_STALE) /* the USIM refused AVs a stale copy made */
+      rs->resyncs_replication++;
+    if (aka_he_resync(&w->aka, w->mil, &r->keys, seq_he, q->u.chal.rand, q->u.chal.auts,
                       NULL) == AKA_OK) {
       rs->fig.resyncs++;
       RLOG(w, q->pimsi, r->state, "SQN resynchronised");
@@ -651,19 +805,26 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
     uint32_t from = net_addr_index(q->from);
     uint32_t node = net_addr_role(q->from) == ROLE_SHO ? (uint32_t)w->n_vo + from : from;
     unsigned ind = node & ((1u << w->aka.ind_bits) - 1);
-    AkaStatus st = aka_he_generate(&w->aka, w->mil, &r->keys, &r->seq_he, ind, 0x0000, &w->aka_rand,
+    if (rs->n_sites > 1) { /* are these AVs made from a copy behind another site's? */
+      bool stale = seq_stale(rs, q->pimsi, site);
+      r->av_issued = (uint8_t)((r->av_issued & ~REC_STALE) | (stale ? REC_STALE : 0));
+    }
+    AkaStatus st = aka_he_generate(&w->aka, w->mil, &r->keys, seq_he, ind, 0x0000, &w->aka_rand,
                                    p, c->av_batch);
     if (st == AKA_OK) {
       a->batch = bid;
       mark_used(rs, r);
       rs->fig.av_requests++;
       rs->fig.av_vectors += c->av_batch;
+      rs->sites[site].fig.vectors += c->av_batch;
     } else {
       idpool_release(w->batches, bid);
       a->status = ST_FAILED;
     }
   }
   w_crypto_end(w, t0);
+  if (r != NULL)
+    replicate(w, rs, q->pimsi, q->dev, site); /* what generation or a resync moved */
   job_free(w, arg, j);
   net_send(w, a, 0);
 }
@@ -697,7 +858,7 @@ static bool
 authenticated(World *w, RsRecord *r, const Msg *l)
 {
   if (w->cfg->registration_service.auth != SCN_AUTH_CERTIFICATE)
-    return r->av_issued;
+    return rec_used(r);
   /* The certificate and attach proof the device shows, checked against the CA's current
    * revocations; the session master comes from the key exchange. */
   Rs *rs = rs_of(w);
@@ -766,8 +927,8 @@ cert_check_done(SimEngine *sim, void *ctx, uint64_t arg)
 {
   World *w = ctx;
   RsJob *j = idpool_get(w->ctx[ROLE_RS], arg);
-  if (is_down(w))
-    rs_of(w)->fig.dropped++;
+  if (is_down(w, site_to(&j->req)))
+    count_dropped(rs_of(w), site_to(&j->req));
   else
     answer_lookup(w, &j->req, 0);
   job_free(w, arg, j);
@@ -782,7 +943,8 @@ on_lookup(World *w, Msg *l)
   const RsRecord *r = record_of(w, l->pimsi, l->dev);
   if (w->cfg->registration_service.auth == SCN_AUTH_CERTIFICATE &&
       !(r != NULL && conn_up(rs_of(w), r, l->u.conn.proof))) {
-    SimTime service = wrng_dist(&rs_of(w)->r_av, &w->cfg->registration_service.cert_check_time);
+    SimTime service = wrng_dist(&rs_of(w)->sites[site_to(l)].r_av,
+                                &w->cfg->registration_service.cert_check_time);
     hold_server(w, l, JOB_CERT_CHECK, service, cert_check_done);
     return;
   }
@@ -795,7 +957,7 @@ on_key_request(World *w, Msg *q)
   SimTime service = reg_time(w);
   Msg *k = net_answer_new(w, q, MSG_KEY);
   RsRecord *r = record_of(w, q->pimsi, q->dev);
-  if (r && r->av_issued && r->sho == net_addr_index(q->from) + 1) {
+  if (r && rec_used(r) && r->sho == net_addr_index(q->from) + 1) {
     int64_t t0 = w_crypto_begin(w);
     uint8_t ck[16], ik[16];
     ck_ik(w, r, q->u.conn.rand, ck, ik);
@@ -960,7 +1122,7 @@ rs_dispatch(World *w, Msg *m)
       [MSG_REGISTER] = on_register,       [MSG_SHO_REGISTER] = on_sho_register,
       [MSG_AV_REQUEST] = on_av_request,   [MSG_LOOKUP] = on_lookup,
       [MSG_KEY_REQUEST] = on_key_request, [MSG_RELEASE] = on_release,
-      [MSG_CA_FETCH] = on_ca_fetch,
+      [MSG_CA_FETCH] = on_ca_fetch,       [MSG_SQN_UPDATE] = on_sqn_update,
   };
   if (on[m->kind] == NULL)
     g_error("RegistrationService: message %s not expected", msg_kind_info[m->kind].name);
@@ -971,7 +1133,10 @@ rs_dispatch(World *w, Msg *m)
 static void
 rs_lost(World *w, Msg *m)
 {
-  rs_of(w)->fig.dropped++;
+  if (m->kind == MSG_SQN_UPDATE)
+    on_sqn_update(w, m); /* replication is not lost with the site */
+  else
+    count_dropped(rs_of(w), site_to(m));
 }
 
 static void
@@ -1018,7 +1183,26 @@ front_figure(Rs *rs, RsValue what)
 static double
 wait_figure(Rs *rs, unsigned kind, bool p99)
 {
-  return sim_resource_wait_s(rs->av, (int)kind, p99 ? 0.99 : -1);
+  return sim_resource_group_wait_s(rs->avs, rs->n_sites, (int)kind, p99 ? 0.99 : -1);
+}
+
+static double
+queue_peak(const SimResource *r)
+{
+  return (double)sim_resource_queue_peak(r);
+}
+
+/* A peak of the service: that of its busiest site (one second's peak at one site is not
+ * the sum of the sites' peaks, which may fall in different seconds). */
+static double
+sites_max(const Rs *rs, double (*peak)(const SimResource *))
+{
+  double m = 0;
+  for (uint32_t i = 0; i < rs->n_sites; i++) {
+    double v = peak(rs->avs[i]);
+    m = MAX(m, v);
+  }
+  return m;
 }
 
 static double
@@ -1043,9 +1227,13 @@ value(void *ctx)
   case V_FRONT_QUEUE_PEAK:
     return front_figure(rs, p->what);
   case V_UTILISATION:
-    return sim_resource_utilisation(rs->av);
-  case V_QUEUE_MEAN:
-    return sim_resource_mean_queue_length(rs->av);
+    return sim_resource_group_utilisation(rs->avs, rs->n_sites);
+  case V_QUEUE_MEAN: {
+    double q = 0;
+    for (uint32_t i = 0; i < rs->n_sites; i++)
+      q += sim_resource_mean_queue_length(rs->avs[i]);
+    return q;
+  }
   case V_POOL_SIZE:
     return (double)pools_size(rs->pool);
   case V_ALLOCATED:
@@ -1066,11 +1254,11 @@ value(void *ctx)
   case V_BLOCKED:
     return (double)pools_n_refusals(rs->pool);
   case V_UTILISATION_PEAK:
-    return sim_resource_utilisation_peak(rs->av);
+    return sites_max(rs, sim_resource_utilisation_peak);
   case V_QUEUE_PEAK:
-    return (double)sim_resource_queue_peak(rs->av);
+    return sites_max(rs, queue_peak);
   case V_RATE_PEAK:
-    return sim_resource_rate_peak(rs->av);
+    return sites_max(rs, sim_resource_rate_peak);
   case V_HELD_PEAK:
     return (double)rs->held_peak;
   case V_TURNOVER: /* allocations per PIMSI ever allocated */
@@ -1177,21 +1365,34 @@ static double
 series_queue(void *ctx)
 {
   Rs *rs = ctx;
-  return interval_mean(&rs->queue_sample, w_now(rs->w), sim_resource_queue_integral(rs->av), 1);
+  double integral = 0;
+  for (uint32_t i = 0; i < rs->n_sites; i++)
+    integral += sim_resource_queue_integral(rs->avs[i]);
+  return interval_mean(&rs->queue_sample, w_now(rs->w), integral, 1);
 }
 
 static double
 series_queue_max(void *ctx)
 {
-  return (double)sim_resource_take_queue_max(((Rs *)ctx)->av);
+  const Rs *rs = ctx; /* several sites: the longest queue of any one site */
+  uint64_t m = 0;
+  for (uint32_t i = 0; i < rs->n_sites; i++) {
+    uint64_t q = sim_resource_take_queue_max(rs->avs[i]); /* once: it starts a new interval */
+    m = MAX(m, q);
+  }
+  return (double)m;
 }
 
 static double
 series_utilisation(void *ctx)
 {
   Rs *rs = ctx;
-  return interval_mean(&rs->busy_sample, w_now(rs->w), sim_resource_busy_integral(rs->av),
-                       (double)sim_resource_servers(rs->av));
+  double busy = 0, servers = 0;
+  for (uint32_t i = 0; i < rs->n_sites; i++) {
+    busy += sim_resource_busy_integral(rs->avs[i]);
+    servers += sim_resource_servers(rs->avs[i]);
+  }
+  return interval_mean(&rs->busy_sample, w_now(rs->w), busy, servers);
 }
 
 /* How long a PIMSI is held, allocation to release, over every allocation (Kaplan-Meier):
@@ -1209,10 +1410,55 @@ hold_censored(void *ctx, StatQuantiles *censored, uint64_t *never)
   *never = 0;
 }
 
+static double
+site_value(void *ctx)
+{
+  const RsSiteProbe *p = ctx;
+  SimResource *av = p->site->av;
+  switch (p->what) {
+  case SV_WAIT_MEAN:
+    return sim_resource_wait_s(av, JOB_AV, -1);
+  case SV_WAIT_P99:
+    return sim_resource_wait_s(av, JOB_AV, 0.99);
+  case SV_UTILISATION:
+    return sim_resource_utilisation(av);
+  case SV_UTILISATION_PEAK:
+    return sim_resource_utilisation_peak(av);
+  default:
+    return (double)sim_resource_queue_peak(av);
+  }
+}
+
+/* rs.sites.NAME.*: what the site counts, its AV waits and utilisation (over the run and
+ * in its busiest second), its longest queue; failovers are counted by the routes
+ * (route.c). */
+static void
+register_site_figures(World *w, Rs *rs, RsSite *site, const char *name)
+{
+  static const char *const counters[] = {RS_SITE_COUNTERS};
+  static const char *const values[SV_N] = {"av.wait_mean", "av.wait_p99", "av.utilization",
+                                           "av.utilization_peak", "av.queue_peak"};
+  const uint64_t *fields = &site->fig.requests;
+  for (size_t i = 0; i < G_N_ELEMENTS(counters); i++) {
+    g_autofree char *n = g_strdup_printf("rs.sites.%s.%s", name, counters[i]);
+    stat_registry_counter(w->figs, n, &fields[i]);
+  }
+  for (int i = 0; i < SV_N; i++) {
+    site->probes[i] = (RsSiteProbe){site, (RsSiteValue)i};
+    g_autofree char *n = g_strdup_printf("rs.sites.%s.%s", name, values[i]);
+    stat_registry_value(w->figs, n, site_value, &site->probes[i]);
+  }
+  g_autofree char *series = g_strdup_printf("rs.sites.%s.av.queue", name);
+  stat_sampler_add_probe(w->sampler, series, sim_resource_probe_queue_length, site->av);
+  (void)rs;
+}
+
 static void
 register_figures(World *w, Rs *rs)
 {
   stat_registry_counter_fields(w->figs, RS_FIGURES, &rs->fig, sizeof rs->fig);
+  if (rs->n_sites > 1)
+    stat_registry_counter(w->figs, "aka.resyncs_replication", &rs->resyncs_replication);
   for (int i = 0; i < V_N; i++) {
     rs->probes[i] = (RsProbe){rs, (RsValue)i};
     stat_registry_value(w->figs, value_names[i], value, &rs->probes[i]);
@@ -1268,7 +1514,10 @@ rs_device_bytes(const ScnConfig *cfg)
 {
   double devices = (double)MAX(scn_config_total_devices(cfg), 1);
   double records = MIN((double)cfg->registration_service.pimsi_pool.size, devices);
-  return records / devices * (double)sizeof(RsRecord) + (double)sizeof(uint32_t);
+  /* several sites: each keeps its own SQN_HE of every record */
+  size_t sites = cfg->registration_service.n_sites;
+  double copies = sites > 1 ? (double)sites * (double)sizeof(uint64_t) : 0;
+  return records / devices * ((double)sizeof(RsRecord) + copies) + (double)sizeof(uint32_t);
 }
 
 /* clang-format off */

@@ -287,6 +287,44 @@ sim_resource_wait_s(SimResource *r, int klass, double p)
 }
 
 double
+sim_resource_group_wait_s(SimResource *const *r, size_t n, int klass, double p)
+{
+  if (n == 1)
+    return sim_resource_wait_s(r[0], klass, p);
+  StatTally all;
+  stat_tally_init(&all);
+  for (size_t i = 0; i < n; i++)
+    stat_tally_merge(&all, klass < 0 ? &r[i]->wait : sim_resource_class_wait_tally(r[i], (unsigned)klass));
+  if (all.n == 0)
+    return NAN;
+  if (p < 0)
+    return stat_tally_mean(&all) / 1e6;
+  g_autoptr(StatQuantiles) q = stat_quantiles_new();
+  for (size_t i = 0; i < n; i++) {
+    StatQuantiles *qi = klass < 0 ? r[i]->wait_q : r[i]->class_wait_q[klass];
+    if (qi != NULL)
+      stat_quantiles_merge(q, qi);
+  }
+  return stat_quantiles_get(q, p) / 1e6;
+}
+
+double
+sim_resource_group_utilisation(SimResource *const *r, size_t n)
+{
+  if (n == 1)
+    return sim_resource_utilisation(r[0]);
+  double busy = 0, capacity = 0;
+  for (size_t i = 0; i < n; i++) {
+    SimTime now = sim_now(r[i]->sim);
+    if (now > r[i]->busy_level.t0) {
+      busy += stat_level_integral(&r[i]->busy_level, now);
+      capacity += (double)r[i]->c * (double)(now - r[i]->busy_level.t0);
+    }
+  }
+  return capacity > 0 ? busy / capacity : 0;
+}
+
+double
 sim_resource_utilisation(const SimResource *r)
 {
   SimTime now = sim_now(r->sim);

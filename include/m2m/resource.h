@@ -49,6 +49,12 @@ StatQuantiles *sim_resource_class_wait_quantiles(SimResource *r, unsigned klass)
 #define SIM_RESOURCE_ALL (-1)
 double sim_resource_wait_s(SimResource *r, int klass, double p);
 
+/* The same over several resources taken together (the AV servers of every site of an
+ * RS): the wait of all their requests of the class, and busy time over all their servers
+ * x elapsed. With one resource, exactly what the single-resource calls give. */
+double sim_resource_group_wait_s(SimResource *const *r, size_t n, int klass, double p);
+double sim_resource_group_utilisation(SimResource *const *r, size_t n);
+
 const char *sim_resource_name(const SimResource *r);
 unsigned sim_resource_servers(const SimResource *r);
 unsigned sim_resource_busy(const SimResource *r);         /* servers busy now */

@@ -59,6 +59,7 @@ typedef enum {
   SCN_TARGET_RS, /* the registration service */
   SCN_TARGET_VO, /* visited_operators[index] */
   SCN_TARGET_HO, /* home_operators[index] */
+  SCN_TARGET_SITE, /* registration_service.sites[index] */
 } ScnTargetKind;
 
 /* The PIMSI range the RS holds (ITU-T E.212): IMSI = mcc + mnc + MSIN, 15 digits at
@@ -75,6 +76,19 @@ typedef enum {
   SCN_ALLOC_FILL_FIRST,  /* the first range with a free PIMSI */
   SCN_ALLOC_ROUND_ROBIN, /* each allocation from the range after the last one's */
 } ScnAllocation;
+
+/* One site of a Registration Service of several (registration_service.sites): its own AV
+ * servers, its own copy of every PIMSI's SQN_HE (replicated from the others), the pool and
+ * the device-to-SHO associations shared with every other site. */
+typedef struct {
+  char *name;
+  uint32_t av_servers;      /* parallel AV generators at this site, >= 1 */
+  DistSpec av_service_time; /* time one AV request holds one of them, its vectors aside */
+  DistSpec extra_delay;     /* one way, added to a VO's roaming_delay to and from this site */
+} ScnRsSite;
+
+/* Most sites of one RS. */
+#define SCN_MAX_SITES 16
 
 /* Most number ranges of one RS. */
 #define SCN_MAX_RANGES 16
@@ -104,6 +118,10 @@ typedef struct {
   double revoked_fraction;        /* 0..1: device certificates revoked before use */
   SimTime ca_cache_lifetime;      /* us: how long a VO / SHO keeps the RS's root + CRL, > 0 */
   DistSpec cert_check_time;       /* RS: checking one attach proof + ECDH, on the AV servers */
+  ScnRsSite *sites;               /* several sites (NULL: one, from av_servers, av_service_time) */
+  size_t n_sites;
+  SimTime failback_after;         /* us: a requester failed over goes back to its first site */
+  DistSpec sqn_replication_delay; /* an SQN_HE change at one site reaches the others this late */
 } ScnRegistrationService;
 
 typedef struct {
@@ -116,6 +134,11 @@ typedef struct {
   DistSpec cert_verify_time; /* checking one device certificate (auth: certificate) */
   SimTime temporary_access_limit; /* us: a temporary access ends this long after its grant; 0 never */
   SimTime spare_lifetime;         /* us: a device's spare AVs are purged this long after they came */
+  char **rs_sites;                /* RS sites in the order this VO tries them; NULL = all, in
+                                     registration_service.sites order */
+  size_t n_rs_sites;
+  uint32_t rs_route[SCN_MAX_SITES]; /* the same as site indices (validation fills it) */
+  size_t n_rs_route;
 } ScnVisitedOperator;
 
 typedef struct {
@@ -183,9 +206,9 @@ typedef struct {
 
 typedef struct {
   SimTime at;       /* us from the start of the run, < duration */
-  char *target;     /* "registration_service" or an operator name */
+  char *target;     /* "registration_service" (every site), a site name or an operator name */
   ScnTargetKind target_kind;
-  size_t target_index; /* into visited_operators / home_operators */
+  size_t target_index; /* into visited_operators / home_operators / registration_service.sites */
   SimTime down_for; /* us, > 0 */
 } ScnFault;
 

@@ -83,6 +83,14 @@ static const Field pool_fields[] = {
 
 static const char *const allocation_names[] = {"fill_first", "round_robin", NULL};
 
+static const Field site_fields[] = {
+  {"name", F_NAME, AT(ScnRsSite, name)},
+  {"av_servers", F_U32, AT(ScnRsSite, av_servers), .umin = 1, .umax = 100000},
+  {"av_service_time", F_DIST, AT(ScnRsSite, av_service_time)},
+  {"extra_delay", F_DIST, AT(ScnRsSite, extra_delay), "{constant: 0s}"},
+  {NULL},
+};
+
 static const Field rs_fields[] = {
   {"pimsi_pool", F_MAP, AT(ScnRegistrationService, pimsi_pool), NULL, F_OPTIONAL,
    .sub = pool_fields},
@@ -120,6 +128,13 @@ static const Field rs_fields[] = {
    F_POSITIVE},
   {"cert_check_time", F_DIST, AT(ScnRegistrationService, cert_check_time),
    "{constant: 400us}"},
+  {"sites", F_LIST, AT(ScnRegistrationService, sites), NULL, F_OPTIONAL | F_NONEMPTY,
+   .sub = site_fields, .count_off = offsetof(ScnRegistrationService, n_sites),
+   .elem_size = sizeof(ScnRsSite), .item = "site"},
+  {"failback_after", F_DURATION, AT(ScnRegistrationService, failback_after), "10min",
+   F_POSITIVE},
+  {"sqn_replication_delay", F_DIST, AT(ScnRegistrationService, sqn_replication_delay),
+   "{constant: 0s}"},
   {NULL},
 };
 
@@ -133,6 +148,8 @@ static const Field vo_fields[] = {
   {"cert_verify_time", F_DIST, AT(ScnVisitedOperator, cert_verify_time), "{constant: 2ms}"},
   {"temporary_access_limit", F_DURATION, AT(ScnVisitedOperator, temporary_access_limit), "0s"},
   {"spare_lifetime", F_DURATION, AT(ScnVisitedOperator, spare_lifetime), "1d", F_POSITIVE},
+  {"rs_sites", F_NAMES, AT(ScnVisitedOperator, rs_sites), NULL, F_OPTIONAL | F_NONEMPTY,
+   .count_off = offsetof(ScnVisitedOperator, n_rs_sites), .item = "site"},
   {NULL},
 };
 
@@ -596,7 +613,7 @@ field_expect(const Field *f)
   case F_LIST:
     return g_strdup_printf("a list of %ss", f->item);
   case F_NAMES:
-    return g_strdup("a list of visited operator names");
+    return g_strdup_printf("a list of %s names, or all", f->item ? f->item : "visited operator");
   case F_VARY:
     return g_strdup("a mapping of key paths to lists of values");
   }
@@ -1040,12 +1057,19 @@ conv_names(Conv *c, const Field *f, const ScnNode *v, void *base, const char *pa
 {
   char ***out = (char ***)((char *)base + f->off);
   size_t *count = (size_t *)((char *)base + f->count_off);
+  if (v->kind == SCN_NODE_SCALAR && strcmp(v->text, "all") == 0) {
+    /* what the parameter list prints for "every one" (a list [all] names one called so) */
+    g_clear_pointer(out, g_strfreev);
+    *count = 0;
+    return;
+  }
   if (v->kind != SCN_NODE_SEQ) {
     conv_bad(c, f, v, path, NULL);
     return;
   }
   if (v->items->len == 0) {
-    scn_diag_add(c->d, v, "%s: empty list (leave the key out to allow every network)", path);
+    scn_diag_add(c->d, v, "%s: empty list (leave the key out to allow every %s)", path,
+                 f->item ? f->item : "network");
     return;
   }
   g_strfreev(*out);

@@ -272,6 +272,86 @@ check_hos(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d, bool clean)
                    "targets need names that say which one)", i, names[i]);
 }
 
+/* The RS's sites: unique names that no operator has (fault targets), at most
+ * SCN_MAX_SITES; each VO's rs_sites naming them, once each, resolved into rs_route (all
+ * sites in order without rs_sites; site 0 without sites). */
+static void
+check_sites(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, bool rs_clean, bool vos_clean)
+{
+  const ScnRegistrationService *rs = &cfg->registration_service;
+  size_t n = rs->n_sites;
+  g_autofree char **names = g_new0(char *, n + 1);
+  for (size_t i = 0; i < n; i++)
+    names[i] = rs->sites[i].name;
+  if (n > SCN_MAX_SITES)
+    scn_diag_add(d, where(root, true, "registration_service.sites"),
+                 "registration_service.sites: %zu sites, at most %d", n, SCN_MAX_SITES);
+  bool known = n == 0 || names_known(names, n);
+  if (n > 0 && known) {
+    check_unique(root, d, "registration_service.sites", names, n, true);
+    g_autofree char **vos = vo_names(cfg);
+    g_autofree char **hos = ho_names(cfg);
+    g_autoptr(GHashTable) vo_idx = name_index(vos, cfg->n_visited_operators);
+    g_autoptr(GHashTable) ho_idx = name_index(hos, cfg->n_home_operators);
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(names[i], "registration_service") == 0 || name_find(vo_idx, names[i]) >= 0 ||
+          name_find(ho_idx, names[i]) >= 0)
+        scn_diag_add(d, where(root, false, "registration_service.sites.%zu.name", i),
+                     "registration_service.sites.%zu.name: '%s' is also %s (fault targets need "
+                     "names that say which one)", i, names[i],
+                     strcmp(names[i], "registration_service") == 0 ? "the whole service's name"
+                                                                   : "an operator's name");
+  }
+  if (!vos_clean || !known || n > SCN_MAX_SITES)
+    return;
+  g_autoptr(GHashTable) idx = name_index(names, n);
+  for (size_t v = 0; v < cfg->n_visited_operators; v++) {
+    ScnVisitedOperator *vo = &cfg->visited_operators[v];
+    vo->n_rs_route = 0;
+    if (vo->n_rs_sites == 0) {
+      for (size_t i = 0; i < MAX(n, (size_t)1); i++)
+        vo->rs_route[vo->n_rs_route++] = (uint32_t)i;
+      continue;
+    }
+    if (n == 0) {
+      scn_diag_add(d, where(root, true, "visited_operators.%zu.rs_sites", v),
+                   "visited_operators.%zu.rs_sites: the registration service has no sites "
+                   "(set registration_service.sites, or leave rs_sites out)", v);
+      continue;
+    }
+    for (size_t j = 0; j < vo->n_rs_sites; j++) {
+      const char *name = vo->rs_sites[j];
+      ssize_t k = name != NULL ? name_find(idx, name) : -1;
+      if (name == NULL)
+        continue;
+      if (k < 0) {
+        const char *sg = suggest_name(name, names, n);
+        g_autofree char *all = g_strjoinv(", ", names);
+        if (sg)
+          scn_diag_add(d, where(root, false, "visited_operators.%zu.rs_sites.%zu", v, j),
+                       "visited_operators.%zu.rs_sites.%zu: '%s' is not a site (did you mean "
+                       "'%s'?)", v, j, name, sg);
+        else
+          scn_diag_add(d, where(root, false, "visited_operators.%zu.rs_sites.%zu", v, j),
+                       "visited_operators.%zu.rs_sites.%zu: '%s' is not a site (known: %s)", v,
+                       j, name, all);
+        continue;
+      }
+      bool twice = false;
+      for (size_t q = 0; q < vo->n_rs_route; q++)
+        twice |= vo->rs_route[q] == (uint32_t)k;
+      if (twice) {
+        scn_diag_add(d, where(root, false, "visited_operators.%zu.rs_sites.%zu", v, j),
+                     "visited_operators.%zu.rs_sites.%zu: '%s' is listed twice (each site "
+                     "once, in the order to try them)", v, j, name);
+        continue;
+      }
+      vo->rs_route[vo->n_rs_route++] = (uint32_t)k;
+    }
+  }
+  (void)rs_clean;
+}
+
 static void
 check_manufacturers(const ScnNode *root, const ScnConfig *cfg, ScnDiag *d)
 {
@@ -332,15 +412,24 @@ check_faults(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, const ScnClean *cl
   g_autofree char **hos = ho_names(cfg);
   g_autoptr(GHashTable) vo_idx = name_index(vos, cfg->n_visited_operators);
   g_autoptr(GHashTable) ho_idx = name_index(hos, cfg->n_home_operators);
+  const ScnRegistrationService *rs = &cfg->registration_service;
+  g_autofree char **sites = g_new0(char *, rs->n_sites + 1);
+  for (size_t i = 0; i < rs->n_sites; i++)
+    sites[i] = rs->sites[i].name;
+  g_autoptr(GHashTable) site_idx = name_index(sites, rs->n_sites);
   for (size_t i = 0; i < cfg->n_faults; i++) {
     ScnFault *f = &cfg->faults[i];
     if (f->target == NULL || !names_known(vos, cfg->n_visited_operators) ||
-        !names_known(hos, cfg->n_home_operators))
+        !names_known(hos, cfg->n_home_operators) ||
+        (rs->n_sites > 0 && !names_known(sites, rs->n_sites)))
       continue;
     ssize_t k;
     if (strcmp(f->target, "registration_service") == 0) {
       f->target_kind = SCN_TARGET_RS;
       f->target_index = 0;
+    } else if ((k = name_find(site_idx, f->target)) >= 0) {
+      f->target_kind = SCN_TARGET_SITE;
+      f->target_index = (size_t)k;
     } else if ((k = name_find(vo_idx, f->target)) >= 0) {
       f->target_kind = SCN_TARGET_VO;
       f->target_index = (size_t)k;
@@ -350,6 +439,8 @@ check_faults(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, const ScnClean *cl
     } else {
       g_autoptr(GPtrArray) all = g_ptr_array_new();
       g_ptr_array_add(all, (gpointer) "registration_service");
+      for (size_t j = 0; j < rs->n_sites; j++)
+        g_ptr_array_add(all, sites[j]);
       for (size_t j = 0; j < cfg->n_visited_operators; j++)
         g_ptr_array_add(all, vos[j]);
       for (size_t j = 0; j < cfg->n_home_operators; j++)
@@ -375,6 +466,7 @@ scn_validate(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, const ScnClean *cl
   if (clean->rs)
     check_pool(root, cfg, d);
   check_vos(root, cfg, d, clean->vos);
+  check_sites(root, cfg, d, clean->rs, clean->vos);
   check_hos(root, cfg, d, clean->hos);
   check_manufacturers(root, cfg, d);
   check_devices(root, cfg, d, clean->devices, clean->vos);

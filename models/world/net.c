@@ -27,6 +27,9 @@ struct Net {
   Link *roaming; /* per VO: VO <-> RS, and device traffic through the VO */
   Link *sho_rs;  /* per SHO: SHO <-> RS */
   Link *owners;  /* owners <-> SHO */
+  Link *site_extra;  /* per RS site: what it adds to the roaming delay (several sites) */
+  Link *replication; /* RS site <-> RS site: SQN_HE replication (several sites) */
+  size_t n_sites;    /* registration_service.sites (0: the one RS of old) */
   int *down[ROLE_N];
   size_t n_of[ROLE_N];
 };
@@ -36,11 +39,15 @@ net_new(World *w, GError **error)
 {
   const ScnConfig *cfg = w->cfg;
   Net *n = g_new0(Net, 1);
-  n->links = g_new0(Link, 2 * w->n_vo + w->n_sho + 1);
+  size_t n_sites = cfg->registration_service.n_sites;
+  n->links = g_new0(Link, 2 * w->n_vo + w->n_sho + 1 + n_sites + 1);
   n->access = n->links;
   n->roaming = n->access + w->n_vo;
   n->sho_rs = n->roaming + w->n_vo;
   n->owners = n->sho_rs + w->n_sho;
+  n->site_extra = n->owners + 1;
+  n->replication = n->site_extra + n_sites;
+  n->n_sites = n_sites;
   for (size_t i = 0; i < w->n_vo; i++) {
     /* Stream numbers: those of the visited operator's attach and roaming draws. */
     n->access[i].delay = &cfg->visited_operators[i].attach_delay;
@@ -54,7 +61,15 @@ net_new(World *w, GError **error)
   }
   n->owners->delay = &cfg->owners.register_delay;
   wrng_init(&n->owners->r, w->seed, WR_OWNER, 0, 3);
-  n->n_of[ROLE_RS] = 1;
+  for (size_t i = 0; i < n_sites; i++) {
+    const DistSpec *x = &cfg->registration_service.sites[i].extra_delay;
+    bool none = x->kind == DIST_CONSTANT && x->a == 0;
+    n->site_extra[i].delay = none ? NULL : x; /* nothing to add: no draw */
+    wrng_init(&n->site_extra[i].r, w->seed, WR_RS, (uint32_t)i, 8);
+  }
+  n->replication->delay = &cfg->registration_service.sqn_replication_delay;
+  wrng_init(&n->replication->r, w->seed, WR_RS, 0, 9);
+  n->n_of[ROLE_RS] = MAX(n_sites, (size_t)1);
   n->n_of[ROLE_VO] = w->n_vo;
   n->n_of[ROLE_SHO] = w->n_sho;
   n->n_of[ROLE_MFR] = w->n_mfr;
@@ -169,6 +184,13 @@ draw(Link *l, unsigned leg)
   return wrng_dist(&l->r, l->delay) / leg;
 }
 
+/* What RS site `site` adds to a roaming delay (its extra_delay; nothing with one site). */
+static SimTime
+site_extra(Net *n, uint32_t site)
+{
+  return site < n->n_sites ? draw(&n->site_extra[site], 1) : 0;
+}
+
 /* The link between the two ends of m, and the share of its delay m takes. */
 static SimTime
 link_delay(World *w, const Msg *m)
@@ -188,12 +210,15 @@ link_delay(World *w, const Msg *m)
   case ROLE_VO *ROLE_N + ROLE_DEV:
     return draw(&n->access[ia], msg_kind_info[m->kind].leg);
   case ROLE_RS *ROLE_N + ROLE_VO:
-    return draw(&n->roaming[ib], 1);
+    return draw(&n->roaming[ib], 1) + site_extra(n, ia);
   case ROLE_VO *ROLE_N + ROLE_SHO: /* a home network is reached as the RS is: over IPX */
     return draw(&n->roaming[ia], 1);
   case ROLE_RS *ROLE_N + ROLE_DEV:
+    return draw(&n->roaming[m->via], 1) + site_extra(n, ia);
   case ROLE_SHO *ROLE_N + ROLE_DEV:
     return draw(&n->roaming[m->via], 1);
+  case ROLE_RS *ROLE_N + ROLE_RS: /* SQN_HE replication between sites */
+    return draw(n->replication, 1);
   case ROLE_RS *ROLE_N + ROLE_SHO:
     return draw(&n->sho_rs[ib], 1);
   case ROLE_SHO *ROLE_N + ROLE_OWNER:

@@ -12,14 +12,16 @@
 #include "idpool.h"
 #include "net.h"
 #include "role.h"
+#include "route.h"
 #include "wrand.h"
 
 typedef struct {
   const ReqPolicy *policy;
   uint64_t ref;     /* the requester's handle */
   SimEventId timer; /* the timeout of the last send */
-  uint32_t tries;   /* sends so far */
-  uint32_t pad;
+  uint32_t tries;   /* sends so far (at this site, with several RS sites) */
+  uint16_t tried;   /* several RS sites: the sites this request was sent to (bit i: site i) */
+  uint16_t site_timeouts; /* several RS sites: timeouts in a row at the site of the last send */
   Msg copy; /* the request as first sent (txn set) */
 } Req;
 
@@ -32,9 +34,23 @@ wait_for(const World *w, const Req *r)
   return r->policy->growing ? w_timeout(w, r->tries) : w->cfg->registration_service.request_timeout;
 }
 
+/* A request to the RS: to the site its requester's route says now (route.h). */
+static bool
+to_sites(const World *w, const Req *r)
+{
+  return net_addr_role(r->copy.to) == ROLE_RS && route_n_sites(w) > 1;
+}
+
 static void
 send(World *w, PoolId id, Req *r)
 {
+  if (to_sites(w, r)) {
+    NetAddr to = route_rs(w, r->copy.from);
+    if (to != r->copy.to)
+      r->site_timeouts = 0;
+    r->copy.to = to;
+    r->tried |= (uint16_t)(1u << net_addr_index(to));
+  }
   r->tries++;
   sim_cancel(w->sim, r->timer);
   r->timer = w_after(w, wait_for(w, r), on_timeout, id);
@@ -81,6 +97,17 @@ on_timeout(SimEngine *sim, void *ctx, uint64_t arg)
     return;
   r->timer = SIM_EVENT_NONE;
   bool give_up = r->policy->max_tries > 0 && r->tries >= r->policy->max_tries;
+  if (to_sites(w, r) && ++r->site_timeouts >= 2) {
+    /* Twice in a row at one site: the requester fails over to its next site, and this
+     * request goes there with the policy's tries anew while its route has a site it has
+     * not tried (the last one tried, it gives up as with one site). */
+    route_failover(w, r->copy.from, net_addr_index(r->copy.to));
+    r->site_timeouts = 0;
+    if (give_up && route_untried(w, r->copy.from, r->tried)) {
+      give_up = false;
+      r->tries = 0;
+    }
+  }
   const RoleClass *rc = w->roles[net_addr_role(r->copy.from)];
   rc->req_timeout(w, arg, r->ref, &r->copy, r->tries, give_up);
   /* The requester may have closed the request itself meanwhile. */

@@ -39,6 +39,7 @@ typedef struct Mfr Mfr;
 typedef struct Owners Owners;
 typedef struct DevTable DevTable;
 typedef struct Net Net;
+typedef struct Routes Routes;
 typedef struct RoleClass RoleClass;
 
 enum {
@@ -63,6 +64,7 @@ struct World {
   IdPool *reqs;                   /* pending requests (req.h) */
   IdPool *batches;                /* arrays of av_batch AkaVectors */
   Net *net;                       /* links and outages (net.h) */
+  Routes *routes;                 /* who talks to which RS site (route.h) */
   const RoleClass *roles[ROLE_N]; /* the role table (role.h), by RoleKind */
   IdPool *ctx[ROLE_N];            /* each role kind's procedure contexts (role.h) */
   uint32_t next_device;           /* id of the next unit a manufacturer makes */

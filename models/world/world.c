@@ -22,6 +22,7 @@
 #include "manufacturer.h"
 #include "net.h"
 #include "owner.h"
+#include "route.h"
 #include "req.h"
 #include "rs.h"
 #include "sho.h"
@@ -78,8 +79,12 @@ fault_event(SimEngine *sim, void *ctx, uint64_t arg)
   const ScnFault *f = &w->cfg->faults[w_lo(arg)];
   int delta = w_hi(arg) ? +1 : -1;
   switch (f->target_kind) {
-  case SCN_TARGET_RS:
-    net_set_down(w, net_addr(ROLE_RS, 0), delta);
+  case SCN_TARGET_RS: /* the whole service: every site */
+    for (uint32_t i = 0; i < route_n_sites(w); i++)
+      net_set_down(w, net_addr(ROLE_RS, i), delta);
+    break;
+  case SCN_TARGET_SITE:
+    net_set_down(w, net_addr(ROLE_RS, (uint32_t)f->target_index), delta);
     break;
   case SCN_TARGET_VO:
     net_set_down(w, net_addr(ROLE_VO, (uint32_t)f->target_index), delta);
@@ -211,6 +216,7 @@ world_new(const ScnConfig *cfg, GError **error)
   w->n_vo = cfg->n_visited_operators;
   w->n_sho = cfg->n_home_operators;
   w->n_mfr = cfg->n_manufacturers;
+  w->routes = route_new(w);
   if ((w->net = net_new(w, error)) == NULL)
     return NULL;
   net_start(w);
@@ -266,6 +272,7 @@ world_free(World *w)
   sim_engine_free(w->sim); /* after the RS: its resource cancels its events */
   net_drain(w);
   net_free(w->net);
+  route_free(w->routes);
   idpool_free(w->msgs);
   if (w->reqs != NULL)
     req_drain(w);

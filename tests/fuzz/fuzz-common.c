@@ -18,14 +18,6 @@ fuzz_check_error(gboolean ok, const GError *error)
   g_assert_cmpint(error->message[n - 1], !=, '\n');
 }
 
-/* Parameter values that --set does not take back as printed (reported in the hardening
- * notes): devices.allowed_networks prints "all" for "no restriction", which --set refuses. */
-static gboolean
-param_round_trips(const ScnParam *p)
-{
-  return !(strcmp(p->key, "devices.allowed_networks") == 0 && strcmp(p->value, "all") == 0);
-}
-
 void
 fuzz_check_params(const ScnConfig *cfg, const char *text, size_t len, const char *const *sets)
 {
@@ -37,8 +29,7 @@ fuzz_check_params(const ScnConfig *cfg, const char *text, size_t len, const char
     const ScnParam *p = params->pdata[i];
     g_assert_true(g_utf8_validate(p->key, -1, NULL));
     g_assert_true(g_utf8_validate(p->value, -1, NULL));
-    if (param_round_trips(p))
-      g_ptr_array_add(all, g_strdup_printf("%s=%s", p->key, p->value));
+    g_ptr_array_add(all, g_strdup_printf("%s=%s", p->key, p->value));
   }
   g_ptr_array_add(all, NULL);
 
