@@ -1085,6 +1085,208 @@ test_solve_pool(void)
   solve_clear(dir, db);
 }
 
+/* ---- RS sites (issue 15) ------------------------------------------------------------------ */
+
+/* One site given as registration_service.sites with the values of the old keys is the RS
+ * of old: every figure of the accounting world (outage, failures, resyncs, a pool too
+ * small) is bit for bit the same, the new rs.sites.NAME.* figures aside. */
+static void
+test_sites_one_site(void)
+{
+  static const char *const one[] = {
+    "registration_service.sites=[{name: only, av_servers: 4, av_service_time: {exponential: 2ms}}]",
+    NULL};
+  Run old, site;
+  if (!run_scenario(accounting_text, 4, NULL, &old) || !run_scenario(accounting_text, 4, one, &site))
+    return;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) a = res_reader_scalars(old.db, old.run_id, &error);
+  g_assert_no_error(error);
+  g_autoptr(GPtrArray) b = res_reader_scalars(site.db, site.run_id, &error);
+  g_assert_no_error(error);
+  guint j = 0, compared = 0;
+  for (guint i = 0; i < b->len; i++) {
+    const ResScalar *y = b->pdata[i];
+    if (g_str_has_prefix(y->name, "rs.sites.only."))
+      continue;
+    g_assert_cmpuint(j, <, a->len);
+    const ResScalar *x = a->pdata[j++];
+    g_assert_cmpstr(x->name, ==, y->name);
+    if (strcmp(x->name, "engine.wall_s") == 0)
+      continue;
+    if (memcmp(&x->value, &y->value, sizeof x->value) != 0) /* bit for bit */
+      g_error("%s: %.17g with the old keys, %.17g with one site", x->name, x->value, y->value);
+    compared++;
+  }
+  g_assert_cmpuint(j, ==, a->len);
+  g_assert_cmpuint(compared, >, 80);
+  /* the one site did all the service's AV work */
+  g_assert_cmpint(count(&site, "rs.sites.only.vectors"), ==, count(&site, "rs.av.vectors"));
+  g_assert_cmpint(count(&site, "rs.sites.only.requests"), >=, count(&site, "rs.av.requests"));
+  g_assert_cmpint(count(&site, "rs.sites.only.dropped"), ==, count(&site, "rs.dropped"));
+  run_clear(&old);
+  run_clear(&site);
+}
+
+/* Replication constructed: 200 devices authenticate at site a (SQN_HE moves there), no
+ * home operator yet, so they wait with their temporary access, which ends a minute later;
+ * meanwhile site a went down, the VO failed over to b, and b makes their next AVs from its
+ * copy -- still 0 with a replication delay of an hour. Each USIM sees an SQN it has seen,
+ * answers AUTS; the RS checks it with f1* / f5* (aka_he_resync), takes SEQ_HE := SEQ_MS,
+ * and the next AV passes: every device resyncs exactly once (a recovered SQN_MS below the
+ * USIM's would fail again; a second resync would follow), and is provisioned. With a
+ * delay of 0 the same world has no resync at all. */
+static const char sites_resync_text[] =
+  "name: theory-sites-resync\n"
+  "duration: 2h\n"
+  "registration_service:\n"
+  "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: 1000}\n"
+  "  pimsi_recycle: never\n"
+  "  request_timeout: 1s\n"
+  "  sites:\n"
+  "    - {name: a, av_servers: 4, av_service_time: {exponential: 1ms}}\n"
+  "    - {name: b, av_servers: 4, av_service_time: {exponential: 1ms}}\n"
+  "  sqn_replication_delay: {constant: 1h}\n"
+  "  failback_after: 2h\n"
+  "visited_operators:\n"
+  "  - {name: vo, share: 1.0, attach_delay: {constant: 500ms}, roaming_delay: {constant: 20ms},\n"
+  "     temporary_access_limit: 1min, rs_sites: [a, b]}\n"
+  "home_operators:\n"
+  "  - {name: sho, share: 1.0, download_time: {constant: 20s}}\n"
+  "manufacturers:\n"
+  "  - {name: fab, devices: 200, production: {constant: 100/s}}\n"
+  "owners:\n"
+  "  select_home_operator_after: {constant: 4min}\n"
+  "devices:\n"
+  "  power_on_after: {constant: 1min}\n"
+  "faults:\n"
+  "  - {at: 80s, target: a, down_for: 1h}\n";
+
+static void
+test_sites_replication(void)
+{
+  Run run;
+  if (!run_scenario(sites_resync_text, 1, NULL, &run))
+    return;
+  g_assert_cmpint(count(&run, "devices.provisioned"), ==, 200);
+  g_assert_cmpint(count(&run, "devices.access_expired"), >=, 200); /* a second authentication each */
+  g_assert_cmpint(count(&run, "rs.sites.a.failovers_out"), >, 0);
+  g_assert_cmpint(count(&run, "aka.resyncs_replication"), ==, 200);
+  g_assert_cmpint(count(&run, "rs.av.resync_requests"), ==, 200);
+  g_assert_cmpint(count(&run, "aka.resyncs"), ==, 200); /* every AUTS verified */
+  g_assert_cmpint(count(&run, "aka.failures"), ==, 0);
+  run_clear(&run);
+
+  static const char *const sync[] = {"registration_service.sqn_replication_delay={constant: 0s}",
+                                     NULL};
+  if (!run_scenario(sites_resync_text, 1, sync, &run))
+    return;
+  g_assert_cmpint(count(&run, "devices.provisioned"), ==, 200);
+  g_assert_cmpint(count(&run, "rs.sites.a.failovers_out"), >, 0);
+  g_assert_cmpint(count(&run, "aka.resyncs_replication"), ==, 0);
+  g_assert_cmpint(count(&run, "aka.resyncs"), ==, 0);
+  run_clear(&run);
+}
+
+/* Poisson production split by the VOs' shares (0.4, 0.6: each device draws its network,
+ * so each stream is Poisson), each VO's AV requests to a site of its own with 2 and 3
+ * exponential 2 ms servers: two M/M/c queues at rho = 0.7 (1,750 requests/s in all).
+ * Each site's mean wait against Erlang C for its own share within 5 %: seeds 1-6
+ * (M2M_THEORY_SEED) give -3.5 % .. +3.4 % with about 120,000 and 180,000 requests. */
+static void
+test_sites_erlang_c(void)
+{
+  const double lambda = 1750, service = 0.002, share[2] = {0.4, 0.6};
+  const unsigned servers[2] = {2, 3};
+  g_autofree char *text = g_strdup_printf(
+    "name: theory-sites-mmc\n"
+    "duration: 1200s\n"
+    "registration_service:\n"
+    "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: 300000}\n"
+    "  pimsi_recycle: never\n"
+    "  av_batch: 1\n"
+    "  register_service_time: {constant: 1ms}\n"
+    "  sites:\n"
+    "    - {name: two, av_servers: %u, av_service_time: {exponential: %gms}}\n"
+    "    - {name: three, av_servers: %u, av_service_time: {exponential: %gms}}\n"
+    "visited_operators:\n"
+    "  - {name: vo-a, share: %g, attach_delay: {constant: 500ms}, roaming_delay: {constant: 30ms},\n"
+    "     rs_sites: [two]}\n"
+    "  - {name: vo-b, share: %g, attach_delay: {constant: 500ms}, roaming_delay: {constant: 30ms},\n"
+    "     rs_sites: [three]}\n"
+    "home_operators:\n"
+    "  - {name: sho, share: 1.0}\n"
+    "manufacturers:\n"
+    "  - {name: fab, devices: 300000, production: {poisson: %.0f/s}}\n"
+    "owners:\n"
+    "  select_home_operator_after: {constant: 1d}\n"
+    "devices:\n"
+    "  power_on_after: {constant: 10min}\n"
+    "  retry: {initial: 1d, max: 1d}\n",
+    servers[0], service * 1e3, servers[1], service * 1e3, share[0], share[1], lambda);
+  Run run;
+  if (!run_scenario(text, 1, NULL, &run))
+    return;
+  g_assert_cmpint(count(&run, "rs.timeouts"), ==, 0);
+  g_assert_cmpint(count(&run, "rs.sites.two.requests") + count(&run, "rs.sites.three.requests"),
+                  ==, 300000);
+  const char *names[2] = {"two", "three"};
+  for (int i = 0; i < 2; i++) {
+    g_autofree char *wait = g_strdup_printf("rs.sites.%s.av.wait_mean", names[i]);
+    g_autofree char *what = g_strdup_printf("%s (s) vs Erlang C for its share", wait);
+    assert_rel(what, scalar(&run, wait), mmc_wait_mean(servers[i], share[i] * lambda, service),
+               0.05);
+  }
+  run_clear(&run);
+}
+
+/* A site lost for an hour in the middle of a day's production, both sites on every VO's
+ * route: nothing is lost -- every AV request is answered at the other site (no VO gives
+ * up, no device fails), the dropped ones were retried there -- and every unit is accounted
+ * for; the run settles with everyone provisioned. */
+static void
+test_sites_outage(void)
+{
+  static const char text[] =
+    "name: theory-sites-outage\n"
+    "duration: 10d\n"
+    "stop_when: settled\n"
+    "registration_service:\n"
+    "  pimsi_pool: {mcc: \"001\", mnc: \"01\", size: 10000}\n"
+    "  request_timeout: 2s\n"
+    "  sites:\n"
+    "    - {name: west, av_servers: 2, av_service_time: {exponential: 2ms}}\n"
+    "    - {name: east, av_servers: 2, av_service_time: {exponential: 2ms},\n"
+    "       extra_delay: {constant: 60ms}}\n"
+    "  sqn_replication_delay: {exponential: 2s}\n"
+    "visited_operators:\n"
+    "  - {name: vo-w, share: 0.6, rs_sites: [west, east]}\n"
+    "  - {name: vo-e, share: 0.4, rs_sites: [east, west]}\n"
+    "home_operators:\n"
+    "  - {name: sho, share: 1.0}\n"
+    "manufacturers:\n"
+    "  - {name: fab, devices: 4000, production: {poisson: 4000/d}}\n"
+    "owners:\n"
+    "  select_home_operator_after: {exponential: 1h}\n"
+    "devices:\n"
+    "  power_on_after: {exponential: 2h}\n"
+    "faults:\n"
+    "  - {at: 12h, target: west, down_for: 1h}\n";
+  Run run;
+  if (!run_scenario(text, 3, NULL, &run))
+    return;
+  check_accounting(&run);
+  g_assert_cmpint(count(&run, "devices.provisioned"), ==, 4000);
+  g_assert_cmpint(count(&run, "devices.failed"), ==, 0);
+  g_assert_cmpint(count(&run, "vo.gave_up"), ==, 0);
+  g_assert_cmpint(count(&run, "rs.sites.west.dropped"), >, 0);
+  g_assert_cmpint(count(&run, "rs.sites.west.failovers_out"), >, 0);
+  g_assert_cmpint(count(&run, "rs.sites.east.failovers_in"), ==,
+                  count(&run, "rs.sites.west.failovers_out"));
+  g_assert_cmpint(count(&run, "rs.sites.east.dropped"), ==, 0);
+  run_clear(&run);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1104,5 +1306,9 @@ main(int argc, char **argv)
   g_test_add_func("/theory/ranges", test_ranges);
   g_test_add_func("/theory/solve-mmc", test_solve_mmc);
   g_test_add_func("/theory/solve-pool", test_solve_pool);
+  g_test_add_func("/theory/sites-one-site", test_sites_one_site);
+  g_test_add_func("/theory/sites-replication", test_sites_replication);
+  g_test_add_func("/theory/sites-erlang-c", test_sites_erlang_c);
+  g_test_add_func("/theory/sites-outage", test_sites_outage);
   return g_test_run();
 }
