@@ -1186,6 +1186,22 @@ test_sites_replication(void)
   g_assert_cmpint(count(&run, "aka.resyncs_replication"), ==, 0);
   g_assert_cmpint(count(&run, "aka.resyncs"), ==, 0);
   run_clear(&run);
+
+  /* no outage: the VO's requests are answered in time; with a delay of its own of 700 ms
+   * each way to site a (rs_site_delays) every answer comes after the 1 s timeout */
+  static const char *const calm[] = {"faults=[]", NULL};
+  static const char *const far[] = {
+    "faults=[]", "visited_operators.0.rs_site_delays=[{site: a, roaming_delay: {constant: 700ms}}]",
+    NULL};
+  if (!run_scenario(sites_resync_text, 1, calm, &run))
+    return;
+  g_assert_cmpint(count(&run, "vo.rs_timeouts"), ==, 0);
+  run_clear(&run);
+  if (!run_scenario(sites_resync_text, 1, far, &run))
+    return;
+  g_assert_cmpint(count(&run, "vo.rs_timeouts"), >=, count(&run, "rs.sites.a.requests") / 2);
+  g_assert_cmpint(count(&run, "devices.provisioned"), ==, 200);
+  run_clear(&run);
 }
 
 /* Poisson production split by the VOs' shares (0.4, 0.6: each device draws its network,

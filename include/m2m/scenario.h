@@ -87,6 +87,14 @@ typedef struct {
   DistSpec extra_delay;     /* one way, added to a VO's roaming_delay to and from this site */
 } ScnRsSite;
 
+/* The delay from one VO to one site, in place of its roaming_delay
+ * (visited_operators[].rs_site_delays). */
+typedef struct {
+  char *site;
+  DistSpec roaming_delay; /* one way, VO <-> that site (the site's extra_delay not added) */
+  uint32_t index;         /* the site's index (validation fills it) */
+} ScnSiteDelay;
+
 /* Most sites of one RS. */
 #define SCN_MAX_SITES 16
 
@@ -139,6 +147,8 @@ typedef struct {
   size_t n_rs_sites;
   uint32_t rs_route[SCN_MAX_SITES]; /* the same as site indices (validation fills it) */
   size_t n_rs_route;
+  ScnSiteDelay *rs_site_delays; /* delays to particular sites (NULL: roaming_delay to all) */
+  size_t n_rs_site_delays;
 } ScnVisitedOperator;
 
 typedef struct {

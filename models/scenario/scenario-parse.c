@@ -138,6 +138,12 @@ static const Field rs_fields[] = {
   {NULL},
 };
 
+static const Field site_delay_fields[] = {
+  {"site", F_NAME, AT(ScnSiteDelay, site)},
+  {"roaming_delay", F_DIST, AT(ScnSiteDelay, roaming_delay)},
+  {NULL},
+};
+
 static const Field vo_fields[] = {
   {"name", F_NAME, AT(ScnVisitedOperator, name)},
   {"share", F_REAL, AT(ScnVisitedOperator, share), .dmax = 1},
@@ -150,6 +156,9 @@ static const Field vo_fields[] = {
   {"spare_lifetime", F_DURATION, AT(ScnVisitedOperator, spare_lifetime), "1d", F_POSITIVE},
   {"rs_sites", F_NAMES, AT(ScnVisitedOperator, rs_sites), NULL, F_OPTIONAL | F_NONEMPTY,
    .count_off = offsetof(ScnVisitedOperator, n_rs_sites), .item = "site"},
+  {"rs_site_delays", F_LIST, AT(ScnVisitedOperator, rs_site_delays), "[]",
+   .sub = site_delay_fields, .count_off = offsetof(ScnVisitedOperator, n_rs_site_delays),
+   .elem_size = sizeof(ScnSiteDelay), .item = "site delay"},
   {NULL},
 };
 

@@ -307,6 +307,25 @@ check_sites(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, bool rs_clean, bool
   g_autoptr(GHashTable) idx = name_index(names, n);
   for (size_t v = 0; v < cfg->n_visited_operators; v++) {
     ScnVisitedOperator *vo = &cfg->visited_operators[v];
+    for (size_t j = 0; j < vo->n_rs_site_delays; j++) {
+      ScnSiteDelay *sd = &vo->rs_site_delays[j];
+      ssize_t k = sd->site != NULL ? name_find(idx, sd->site) : -1;
+      if (sd->site == NULL)
+        continue;
+      if (k < 0) {
+        g_autofree char *all = n > 0 ? g_strjoinv(", ", names) : g_strdup("none");
+        scn_diag_add(d, where(root, false, "visited_operators.%zu.rs_site_delays.%zu.site", v, j),
+                     "visited_operators.%zu.rs_site_delays.%zu.site: '%s' is not a site "
+                     "(known: %s)", v, j, sd->site, all);
+        continue;
+      }
+      sd->index = (uint32_t)k;
+      for (size_t q = 0; q < j; q++)
+        if (vo->rs_site_delays[q].site != NULL && strcmp(vo->rs_site_delays[q].site, sd->site) == 0)
+          scn_diag_add(d, where(root, false, "visited_operators.%zu.rs_site_delays.%zu.site", v, j),
+                       "visited_operators.%zu.rs_site_delays.%zu.site: '%s' has a delay already "
+                       "(rs_site_delays.%zu)", v, j, sd->site, q);
+    }
     vo->n_rs_route = 0;
     if (vo->n_rs_sites == 0) {
       for (size_t i = 0; i < MAX(n, (size_t)1); i++)

@@ -30,6 +30,8 @@ struct Net {
   Link *site_extra;  /* per RS site: what it adds to the roaming delay (several sites) */
   Link *replication; /* RS site <-> RS site: SQN_HE replication (several sites) */
   size_t n_sites;    /* registration_service.sites (0: the one RS of old) */
+  Link *vo_site;     /* per VO and site: its own delay to that site (rs_site_delays) */
+  bool *vo_site_own; /* [vo * n_sites + site]: vo_site is set (else roaming + extra_delay) */
   int *down[ROLE_N];
   size_t n_of[ROLE_N];
 };
@@ -67,6 +69,16 @@ net_new(World *w, GError **error)
     n->site_extra[i].delay = none ? NULL : x; /* nothing to add: no draw */
     wrng_init(&n->site_extra[i].r, w->seed, WR_RS, (uint32_t)i, 8);
   }
+  n->vo_site = g_new0(Link, MAX(w->n_vo * n_sites, (size_t)1));
+  n->vo_site_own = g_new0(bool, MAX(w->n_vo * n_sites, (size_t)1));
+  for (size_t v = 0; v < w->n_vo; v++)
+    for (size_t j = 0; j < cfg->visited_operators[v].n_rs_site_delays; j++) {
+      const ScnSiteDelay *sd = &cfg->visited_operators[v].rs_site_delays[j];
+      size_t at = v * n_sites + sd->index;
+      n->vo_site[at].delay = &sd->roaming_delay;
+      wrng_init(&n->vo_site[at].r, w->seed, WR_VO, (uint32_t)v, 16 + sd->index);
+      n->vo_site_own[at] = true;
+    }
   n->replication->delay = &cfg->registration_service.sqn_replication_delay;
   wrng_init(&n->replication->r, w->seed, WR_RS, 0, 9);
   n->n_of[ROLE_RS] = MAX(n_sites, (size_t)1);
@@ -101,6 +113,8 @@ net_free(Net *n)
 {
   if (n != NULL) { /* NULL: the world was not built that far */
     g_free(n->links);
+    g_free(n->vo_site);
+    g_free(n->vo_site_own);
     for (int r = 0; r < ROLE_N; r++)
       g_free(n->down[r]);
     g_free(n);
@@ -184,11 +198,17 @@ draw(Link *l, unsigned leg)
   return wrng_dist(&l->r, l->delay) / leg;
 }
 
-/* What RS site `site` adds to a roaming delay (its extra_delay; nothing with one site). */
+/* One way between VO `vo` and RS site `site`: the VO's own delay to that site
+ * (rs_site_delays), else its roaming delay plus what the site adds (extra_delay). */
 static SimTime
-site_extra(Net *n, uint32_t site)
+vo_site_delay(Net *n, uint32_t vo, uint32_t site)
 {
-  return site < n->n_sites ? draw(&n->site_extra[site], 1) : 0;
+  if (site >= n->n_sites)
+    return draw(&n->roaming[vo], 1); /* the RS of old */
+  size_t at = (size_t)vo * n->n_sites + site;
+  if (n->vo_site_own[at])
+    return draw(&n->vo_site[at], 1);
+  return draw(&n->roaming[vo], 1) + draw(&n->site_extra[site], 1);
 }
 
 /* The link between the two ends of m, and the share of its delay m takes. */
@@ -210,11 +230,11 @@ link_delay(World *w, const Msg *m)
   case ROLE_VO *ROLE_N + ROLE_DEV:
     return draw(&n->access[ia], msg_kind_info[m->kind].leg);
   case ROLE_RS *ROLE_N + ROLE_VO:
-    return draw(&n->roaming[ib], 1) + site_extra(n, ia);
+    return vo_site_delay(n, ib, ia);
   case ROLE_VO *ROLE_N + ROLE_SHO: /* a home network is reached as the RS is: over IPX */
     return draw(&n->roaming[ia], 1);
   case ROLE_RS *ROLE_N + ROLE_DEV:
-    return draw(&n->roaming[m->via], 1) + site_extra(n, ia);
+    return vo_site_delay(n, m->via, ia);
   case ROLE_SHO *ROLE_N + ROLE_DEV:
     return draw(&n->roaming[m->via], 1);
   case ROLE_RS *ROLE_N + ROLE_RS: /* SQN_HE replication between sites */
