@@ -287,6 +287,17 @@ check_sites(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, bool rs_clean, bool
     scn_diag_add(d, where(root, true, "registration_service.sites"),
                  "registration_service.sites: %zu sites, at most %d", n, SCN_MAX_SITES);
   bool known = n == 0 || names_known(names, n);
+  /* With sites, the one-site keys would be silently unused: a sweep over them would
+   * change nothing, so they are refused. */
+  static const char *const one_site[] = {"av_servers", "av_service_time"};
+  for (size_t i = 0; n > 0 && i < G_N_ELEMENTS(one_site); i++) {
+    const ScnNode *key = NULL, *nearest = NULL;
+    g_autofree char *path = g_strdup_printf("registration_service.%s", one_site[i]);
+    if (scn_tree_lookup(root, path, &key, &nearest) != NULL)
+      scn_diag_add(d, key ? key : nearest,
+                   "%s: not used with registration_service.sites (each site has its own %s)",
+                   path, one_site[i]);
+  }
   if (n > 0 && known) {
     check_unique(root, d, "registration_service.sites", names, n, true);
     g_autofree char **vos = vo_names(cfg);
