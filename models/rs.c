@@ -1495,7 +1495,8 @@ static size_t
 rs_memory(const World *w, const void *p)
 {
   const Rs *rs = p;
-  return sizeof(Rs) + rs->n_rec * sizeof(RsRecord) + rs->n_dev * sizeof(uint32_t) +
+  size_t copies = rs->seq_copy ? rs->n_rec * rs->n_sites * sizeof(uint64_t) : 0;
+  return sizeof(Rs) + rs->n_rec * sizeof(RsRecord) + copies + rs->n_dev * sizeof(uint32_t) +
          pools_memory(rs->pool);
 }
 

@@ -64,7 +64,7 @@ prepare_parts(const Sweep *s, const char *manifest)
     g_string_append_printf(cmds, "%s\n", cmd);
   }
   g_autofree char *cpath = g_build_filename(s->parts, "commands.txt", NULL);
-  bool ok = g_file_set_contents(cpath, cmds->str, (gssize)cmds->len, &error);
+  bool ok = runs_write_file(cpath, cmds->str, (gssize)cmds->len, &error);
   g_string_free(cmds, TRUE);
   if (!ok) {
     cli_usage_error(CMD, "%s", error->message);
@@ -286,7 +286,7 @@ write_jobs(const Sweep *s, const char *path)
     lines++;
   }
   g_autoptr(GError) error = NULL;
-  bool ok = g_file_set_contents(path, text->str, (gssize)text->len, &error);
+  bool ok = runs_write_file(path, text->str, (gssize)text->len, &error);
   g_string_free(text, TRUE);
   if (!ok) {
     cli_usage_error(CMD, "%s", error->message);

@@ -16,6 +16,48 @@
 #include "cli.h"
 #include "m2m/results.h"
 
+bool
+runs_write_file(const char *path, const char *data, gssize len, GError **error)
+{
+  size_t n = len < 0 ? strlen(data) : (size_t)len;
+  g_autofree char *dir = g_path_get_dirname(path);
+  g_autofree char *base = g_path_get_basename(path);
+  g_autofree char *tmp = g_strdup_printf("%s/.%s.tmp-%ld-XXXXXX", dir, base, (long)getpid());
+  int fd = g_mkstemp(tmp);
+  if (fd < 0) {
+    int e = errno;
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot create a file in %s: %s",
+                dir, g_strerror(e));
+    return false;
+  }
+  mode_t um = umask(0); /* the mode g_file_set_contents would give: 0666 less the umask */
+  umask(um);
+  fchmod(fd, 0666 & ~um);
+  size_t done = 0;
+  while (done < n) {
+    ssize_t k = write(fd, data + done, n - done);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k <= 0)
+      break;
+    done += (size_t)k;
+  }
+  int e = done < n ? errno : 0;
+  if (e == 0 && fsync(fd) != 0)
+    e = errno;
+  if (close(fd) != 0 && e == 0)
+    e = errno;
+  if (e == 0 && g_rename(tmp, path) != 0)
+    e = errno;
+  if (e != 0) {
+    g_unlink(tmp);
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s", path,
+                g_strerror(e));
+    return false;
+  }
+  return true;
+}
+
 RunsJob *
 runs_job_new(char **argv, const char *out, char *label)
 {
@@ -106,7 +148,7 @@ runs_prepare_dir(const char *cmd, const char *dir, const char *manifest, const c
     cli_usage_error(cmd, "cannot create %s: %s", dir, g_strerror(errno));
     return false;
   }
-  if (!g_file_set_contents(mpath, manifest, -1, &error)) {
+  if (!runs_write_file(mpath, manifest, -1, &error)) {
     cli_usage_error(cmd, "%s", error->message);
     return false;
   }
@@ -414,7 +456,7 @@ runs_slurm_script(const char *path, const char *jobs_path, size_t lines, const c
       "  eval \"$line\"\n"
       "done\n",
       comment, tasks, abs_parts, RUNS_MAX_ARRAY, lines, RUNS_MAX_ARRAY, q_jobs, abs_jobs);
-  if (!g_file_set_contents(path, script, -1, error))
+  if (!runs_write_file(path, script, -1, error))
     return false;
   g_chmod(path, 0755);
   return true;
@@ -483,7 +525,7 @@ runs_execute_on(const char *cmd, const char *dir, GPtrArray *jobs, const RunsEng
   }
   g_autofree char *jobs_file = jobs_path;
   g_autoptr(GError) error = NULL;
-  bool written = g_file_set_contents(jobs_file, lines->str, (gssize)lines->len, &error);
+  bool written = runs_write_file(jobs_file, lines->str, (gssize)lines->len, &error);
   g_string_free(lines, TRUE);
   if (!written) {
     fprintf(stderr, "m2msim %s: %s\n", cmd, error->message);

@@ -28,6 +28,12 @@ char *runs_self_exe(const char *argv0);
 /* The argument vector as one POSIX shell command line, every word quoted. */
 char *runs_command_line(char *const *argv);
 
+/* Writes `len` octets (-1: a string) to path atomically: a hidden temporary
+ * ".NAME.tmp-PID-XXXXXX" beside it, synced, renamed over path. A kill leaves path whole
+ * (old or new) and at most a hidden temporary, never a visible half-written name
+ * (g_file_set_contents leaves "NAME.XXXXXX"). */
+bool runs_write_file(const char *path, const char *data, gssize len, GError **error);
+
 /* Makes dir for the parts of a study described by `manifest`, or checks an existing one
  * holds parts of that study (its manifest equal); `what` names the study in messages
  * ("sweep"). False after printing one line as `m2msim CMD: ...`. */
