@@ -1710,6 +1710,13 @@ scn_config_params(const ScnConfig *cfg)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)scn_param_free);
   params_walk(top_fields, cfg, "", out);
+  if (cfg->registration_service.n_sites > 0) /* not used then (each site has its own) */
+    for (guint i = out->len; i-- > 0;) {
+      const ScnParam *p = out->pdata[i];
+      if (strcmp(p->key, "registration_service.av_servers") == 0 ||
+          strcmp(p->key, "registration_service.av_service_time") == 0)
+        g_ptr_array_remove_index(out, i);
+    }
   return out;
 }
 
