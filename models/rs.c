@@ -487,7 +487,9 @@ record_of(World *w, uint32_t pimsi, uint32_t dev)
 static uint64_t *
 seq_of(Rs *rs, uint32_t idx, uint32_t site)
 {
-  return rs->n_sites == 1 ? &rs->rec[idx].seq_he : &rs->seq_copy[(uint64_t)idx * rs->n_sites + site];
+  if (rs->n_sites == 1)
+    return &rs->rec[idx].seq_he;
+  return &rs->seq_copy[(uint64_t)idx * rs->n_sites + site];
 }
 
 /* The secured connection of r is up with this proof (the same AKA run). */

@@ -294,7 +294,8 @@ sim_resource_group_wait_s(SimResource *const *r, size_t n, int klass, double p)
   StatTally all;
   stat_tally_init(&all);
   for (size_t i = 0; i < n; i++)
-    stat_tally_merge(&all, klass < 0 ? &r[i]->wait : sim_resource_class_wait_tally(r[i], (unsigned)klass));
+    stat_tally_merge(&all, klass < 0 ? &r[i]->wait
+                                     : sim_resource_class_wait_tally(r[i], (unsigned)klass));
   if (all.n == 0)
     return NAN;
   if (p < 0)

@@ -108,7 +108,7 @@ route_failover(World *w, NetAddr from, uint32_t site)
   if (rt->n < 2 || rt->order[rt->pos] != site)
     return; /* moved on already (another request), or nowhere to go */
   if (rt->pos == 0)
-    rt->failed_at = w_now(w); /* the failback wait runs from leaving the first site */
+    rt->failed_at = w_now(w);      /* the failback wait runs from leaving the first site */
   rt->pos = (rt->pos + 1) % rt->n; /* past the last: the first site again */
   r->fig[site].out++;
   r->fig[rt->order[rt->pos]].in++;
