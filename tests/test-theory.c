@@ -1260,7 +1260,7 @@ test_sites_erlang_c(void)
 }
 
 /* A site lost for an hour in the middle of a day's production, both sites on every VO's
- * route: nothing is lost -- every AV request is answered at the other site (no VO gives
+ * route (then three sites, two lost at once): nothing is lost -- every AV request is answered at the other site (no VO gives
  * up, no device fails), the dropped ones were retried there -- and every unit is accounted
  * for; the run settles with everyone provisioned. */
 static void
@@ -1303,6 +1303,24 @@ test_sites_outage(void)
   g_assert_cmpint(count(&run, "rs.sites.east.failovers_in"), ==,
                   count(&run, "rs.sites.west.failovers_out"));
   g_assert_cmpint(count(&run, "rs.sites.east.dropped"), ==, 0);
+  run_clear(&run);
+
+  /* three sites, two of them lost at once: the requests go on to the third */
+  static const char *const three[] = {
+    "registration_service.sites=[{name: west, av_servers: 2, av_service_time: {exponential: "
+    "2ms}}, {name: east, av_servers: 2, av_service_time: {exponential: 2ms}}, {name: north, "
+    "av_servers: 2, av_service_time: {exponential: 2ms}}]",
+    "visited_operators.0.rs_sites=[west, east, north]",
+    "visited_operators.1.rs_sites=[east, west, north]",
+    "faults=[{at: 12h, target: west, down_for: 1h}, {at: 12h, target: east, down_for: 1h}]",
+    NULL};
+  if (!run_scenario(text, 3, three, &run))
+    return;
+  check_accounting(&run);
+  g_assert_cmpint(count(&run, "devices.provisioned"), ==, 4000);
+  g_assert_cmpint(count(&run, "vo.gave_up"), ==, 0);
+  g_assert_cmpint(count(&run, "rs.sites.north.failovers_in"), >, 0);
+  g_assert_cmpint(count(&run, "rs.sites.north.requests"), >, 0);
   run_clear(&run);
 }
 

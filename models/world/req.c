@@ -97,12 +97,14 @@ on_timeout(SimEngine *sim, void *ctx, uint64_t arg)
     return;
   r->timer = SIM_EVENT_NONE;
   bool give_up = r->policy->max_tries > 0 && r->tries >= r->policy->max_tries;
-  if (to_sites(w, r) && ++r->site_timeouts >= 2) {
-    /* Twice in a row at one site: the requester fails over to its next site, and this
-     * request goes there with the policy's tries anew while its route has a site it has
-     * not tried (the last one tried, it gives up as with one site). */
-    route_failover(w, r->copy.from, net_addr_index(r->copy.to));
-    r->site_timeouts = 0;
+  if (to_sites(w, r)) {
+    /* Twice in a row at one site: the requester fails over to its next site. A request
+     * out of tries goes on with the policy's tries anew while its route has a site it has
+     * not been sent to (once every one was tried, it gives up as with one site). */
+    if (++r->site_timeouts >= 2) {
+      route_failover(w, r->copy.from, net_addr_index(r->copy.to));
+      r->site_timeouts = 0;
+    }
     if (give_up && route_untried(w, r->copy.from, r->tried)) {
       give_up = false;
       r->tries = 0;
