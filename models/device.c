@@ -689,6 +689,17 @@ static void derive_keys(World *w, Dev *d, const uint8_t rand[16], const uint8_t 
 static AkaStatus usim_check(World *w, uint32_t id, Dev *d, const uint8_t rand[16],
                             const uint8_t autn[AKA_AUTN_LEN], AkaUsimAnswer *ans);
 
+/* The USIM's highest accepted SQN (its SQN_MS; for the log of a sync failure). */
+static uint64_t
+usim_sqn_ms(World *w, uint32_t id, const Dev *d)
+{
+  if (d->flags & F_SPILLED) {
+    const AkaUsim *u = g_hash_table_lookup(devs(w)->spill, GUINT_TO_POINTER(id));
+    return u->sqn_ms;
+  }
+  return d->usim.sqn_ms;
+}
+
 /* The USIM's answer to an AKA challenge (RAND, AUTN in m) into a: RES (and the keys of
  * the run when `keep`), AUTS, or a MAC failure. */
 static void
@@ -708,7 +719,8 @@ answer_aka(World *w, uint32_t id, Dev *d, const Msg *m, Msg *a, bool keep)
   case AKA_SYNC_FAILURE:
     memcpy(a->u.chal.auts, ans.auts, AKA_AUTS_LEN);
     a->status = ST_SYNC_FAILURE;
-    DLOG(w, id, d, "SQN not fresh, AUTS sent");
+    DLOG(w, id, d, "SQN not fresh, AUTS sent (SQN_MS %" G_GUINT64_FORMAT ")",
+         usim_sqn_ms(w, id, d));
     break;
   default:
     a->status = ST_MAC_FAILURE;

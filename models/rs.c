@@ -792,10 +792,12 @@ av_done(SimEngine *sim, void *ctx_, uint64_t arg)
     rs->fig.resync_requests++;
     if (r->av_issued & REC_STALE) /* the USIM refused AVs a stale copy made */
       rs->resyncs_replication++;
+    uint64_t sqn_ms = 0;
     if (aka_he_resync(&w->aka, w->mil, &r->keys, seq_he, q->u.chal.rand, q->u.chal.auts,
-                      NULL) == AKA_OK) {
+                      &sqn_ms) == AKA_OK) {
       rs->fig.resyncs++;
-      RLOG(w, q->pimsi, r->state, "SQN resynchronised");
+      RLOG(w, q->pimsi, r->state, "SQN resynchronised (SQN_MS %" G_GUINT64_FORMAT " from the AUTS)",
+           sqn_ms);
     } else {
       a->status = ST_FAILED;
     }

@@ -126,8 +126,19 @@ run_seed(uint64_t dflt)
 /* Runs the scenario `text` with `m2msim run FILE -o DB --seed SEED [--set S]...` (sets: a
  * NULL-terminated list or NULL). Returns false after g_test_skip() when `m2msim run` is not
  * built yet; fails the test on any other error. */
+static bool run_scenario_log(const char *text, uint64_t seed, const char *const *sets,
+                             const char *log, Run *run);
+
 static bool
 run_scenario(const char *text, uint64_t seed, const char *const *sets, Run *run)
+{
+  return run_scenario_log(text, seed, sets, NULL, run);
+}
+
+/* The same, with the world's event log written to `log` (NULL: none). */
+static bool
+run_scenario_log(const char *text, uint64_t seed, const char *const *sets, const char *log,
+                 Run *run)
 {
   memset(run, 0, sizeof *run);
   g_autoptr(GError) error = NULL;
@@ -146,6 +157,10 @@ run_scenario(const char *text, uint64_t seed, const char *const *sets, Run *run)
   for (size_t i = 0; sets && sets[i]; i++) {
     g_ptr_array_add(args, (gpointer) "--set");
     g_ptr_array_add(args, (gpointer)sets[i]);
+  }
+  if (log != NULL) {
+    g_ptr_array_add(args, (gpointer) "--log");
+    g_ptr_array_add(args, (gpointer)log);
   }
   g_ptr_array_add(args, NULL);
 
@@ -1134,9 +1149,9 @@ test_sites_one_site(void)
  * home operator yet, so they wait with their temporary access, which ends a minute later;
  * meanwhile site a went down, the VO failed over to b, and b makes their next AVs from its
  * copy -- still 0 with a replication delay of an hour. Each USIM sees an SQN it has seen,
- * answers AUTS; the RS checks it with f1* / f5* (aka_he_resync), takes SEQ_HE := SEQ_MS,
- * and the next AV passes: every device resyncs exactly once (a recovered SQN_MS below the
- * USIM's would fail again; a second resync would follow), and is provisioned. With a
+ * answers AUTS; the RS checks it with f1* / f5* (aka_he_resync), recovers the USIM's
+ * SQN_MS (compared through the world's log with the USIM's own), takes SEQ_HE := SEQ_MS,
+ * and the next AV passes: every device resyncs exactly once, and is provisioned. With a
  * delay of 0 the same world has no resync at all. */
 static const char sites_resync_text[] =
   "name: theory-sites-resync\n"
@@ -1164,12 +1179,56 @@ static const char sites_resync_text[] =
   "faults:\n"
   "  - {at: 80s, target: a, down_for: 1h}\n";
 
+/* From the world's log: SQN_MS of each device's sync failure (the USIM's own state), and
+ * of each resync at the RS (recovered from the AUTS), through the PIMSI allocations. */
+static void
+check_recovered_sqn(const char *log_path, unsigned expect)
+{
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(log_path, &text, NULL, NULL));
+  g_autoptr(GHashTable) dev_of = g_hash_table_new(g_direct_hash, g_direct_equal);
+  g_autoptr(GHashTable) usim = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  unsigned pairs = 0;
+  for (char **l = lines; *l; l++) {
+    unsigned idx, dev;
+    guint64 sqn;
+    const char *p;
+    if ((p = strstr(*l, "RegistrationService.pimsi(")) != NULL &&
+        sscanf(p, "RegistrationService.pimsi(%u){ALLOCATED}: allocated to device %u", &idx,
+               &dev) == 2) {
+      g_hash_table_insert(dev_of, GUINT_TO_POINTER(idx), GUINT_TO_POINTER(dev));
+    } else if ((p = strstr(*l, "Device(")) != NULL && strstr(p, "AUTS sent (SQN_MS ") != NULL) {
+      g_assert_cmpint(sscanf(p, "Device(%u)", &dev), ==, 1);
+      g_assert_cmpint(sscanf(strstr(p, "SQN_MS "), "SQN_MS %" G_GUINT64_FORMAT, &sqn), ==, 1);
+      g_hash_table_insert(usim, GUINT_TO_POINTER(dev), g_memdup2(&sqn, sizeof sqn));
+    } else if ((p = strstr(*l, "RegistrationService.pimsi(")) != NULL &&
+               strstr(p, "SQN resynchronised (SQN_MS ") != NULL) {
+      g_assert_cmpint(sscanf(p, "RegistrationService.pimsi(%u)", &idx), ==, 1);
+      g_assert_cmpint(sscanf(strstr(p, "SQN_MS "), "SQN_MS %" G_GUINT64_FORMAT, &sqn), ==, 1);
+      gpointer d;
+      g_assert_true(g_hash_table_lookup_extended(dev_of, GUINT_TO_POINTER(idx), NULL, &d));
+      const guint64 *want = g_hash_table_lookup(usim, d);
+      g_assert_nonnull(want); /* the device's AUTS came first */
+      g_assert_cmpuint(sqn, ==, *want);
+      pairs++;
+    }
+  }
+  g_assert_cmpuint(pairs, ==, expect);
+}
+
 static void
 test_sites_replication(void)
 {
   Run run;
-  if (!run_scenario(sites_resync_text, 1, NULL, &run))
+  g_autofree char *log_dir = g_dir_make_tmp("m2m-sites-log-XXXXXX", NULL);
+  g_autofree char *log = g_build_filename(log_dir, "world.log", NULL);
+  if (!run_scenario_log(sites_resync_text, 1, NULL, log, &run))
     return;
+  /* the SQN_MS the RS recovered from each AUTS is the one the USIM had */
+  check_recovered_sqn(log, 200);
+  g_remove(log);
+  g_rmdir(log_dir);
   g_assert_cmpint(count(&run, "devices.provisioned"), ==, 200);
   /* a second authentication each */
   g_assert_cmpint(count(&run, "devices.access_expired"), >=, 200);
