@@ -5,7 +5,10 @@
  * request that times out at the site it was sent to for the second time in a row (its
  * request_timeout, twice) moves its requester's route to the next site (a failover out of
  * one site, into the next); the route comes back to its first site failback_after later.
- * A device's traffic to the RS follows the route of the VO that carries it.
+ * The request helper (req.c) sends each request where the route says at each send, and a
+ * request out of tries goes on while its route has a site it was not sent to. A device's
+ * traffic to the RS follows the route of the VO that carries it (its own timeouts move
+ * nothing: the VO's routing does not see them).
  *
  * With one site there is nothing to choose: every address is site 0 and nothing here
  * draws, schedules or counts (the figures of a one-site run are those of the RS of old). */
