@@ -46,6 +46,22 @@ same_as_ref() { # DB: equal to the reference run for run, 6 runs
   diff <(dump "$tmp/ref.db") <(dump "$1") >"$tmp/diff" 2>&1
 }
 
+# merged_ok NAME ENGINE_LOG OK_TEXT: the 6 parts of $tmp/NAME.db.parts written by an engine
+# (counted first: the sweep command would run a missing one itself), merged by the same
+# sweep command without the engine, equal to the built-in sweep run for run.
+merged_ok() {
+  local what=$1 log=$2 text=$3 db="$tmp/$1.db"
+  local parts; parts=$(ls "$db.parts"/run-*.db 2>/dev/null | wc -l)
+  [ "$parts" = 6 ] || { notok "$what" "$parts of 6 parts written" "$(tail -5 "$log")"; return 1; }
+  "$m2msim" "${sweep_args[@]}" -o "$db" >/dev/null 2>"$d/merge.err" ||
+    { notok "$what" "merging the parts failed" "$(cat "$d/merge.err")"; return 1; }
+  if same_as_ref "$db"; then
+    ok "$text"
+  else
+    notok "$what" "not the built-in sweep's runs" "$(head -5 "$tmp/diff" 2>/dev/null)" "$(cat "$d/merge.err")"
+  fi
+}
+
 # ---- Slurm ------------------------------------------------------------------------------
 slurm_test() {
   local missing=""
@@ -99,17 +115,11 @@ EOF
     notok "Slurm array" "sbatch --wait failed" "$(cat "$d/sbatch.out")" "$(ls "$tmp/slurm.db.parts" | head)"
     return
   fi
-  # the same sweep command without --emit-slurm merges the parts Slurm wrote (none left
-  # to run: it would run a missing one itself, so count the parts first)
-  local parts; parts=$(ls "$tmp/slurm.db.parts"/run-*.db 2>/dev/null | wc -l)
-  [ "$parts" = 6 ] || { notok "Slurm array" "$parts of 6 parts written" "$(cat "$d/sbatch.out")" "$(cat "$tmp/slurm.db.parts"/slurm-*.out 2>/dev/null | tail -5)"; return; }
-  "$m2msim" "${sweep_args[@]}" -o "$tmp/slurm.db" >/dev/null 2>"$d/merge.err" ||
-    { notok "Slurm array" "merging the parts failed" "$(cat "$d/merge.err")"; return; }
-  if same_as_ref "$tmp/slurm.db"; then
-    ok "Slurm array: sbatch --wait ran all 6 runs; merged database equals the built-in sweep's"
-  else
-    notok "Slurm array" "not the built-in sweep's runs" "$(head -5 "$tmp/diff" 2>/dev/null)" "$(cat "$d/merge.err")"
-  fi
+  # the same sweep command without --emit-slurm merges the parts Slurm wrote
+  cat "$d/sbatch.out" "$tmp/slurm.db.parts"/slurm-*.out >"$d/slurm.log" 2>/dev/null
+  merged_ok slurm "$d/slurm.log" \
+    "Slurm array: sbatch --wait ran all 6 runs; merged database equals the built-in sweep's" ||
+    return
   # The adaptive studies on Slurm: each round one array job, waited for. The same answer
   # as here, and a failed run's exit status reaches Slurm (and m2msim says so).
   local solve_args=(solve "$scn" --m2msim "$fake" --param registration_service.av_servers
@@ -176,15 +186,9 @@ EOF
     notok "GNU parallel over SSH" "parallel failed" "$(tail -3 "$d/parallel.out")"
     return
   fi
-  local parts; parts=$(ls "$tmp/ssh.db.parts"/run-*.db 2>/dev/null | wc -l)
-  [ "$parts" = 6 ] || { notok "GNU parallel over SSH" "$parts of 6 parts written" "$(tail -5 "$d/parallel.out")"; return; }
-  "$m2msim" "${sweep_args[@]}" -o "$tmp/ssh.db" >/dev/null 2>"$d/merge.err" ||
-    { notok "GNU parallel over SSH" "merging the parts failed" "$(cat "$d/merge.err")"; return; }
-  if same_as_ref "$tmp/ssh.db"; then
-    ok "GNU parallel --sshloginfile over sshd on the loopback ran all 6 runs; merged database equals the built-in sweep's"
-  else
-    notok "GNU parallel over SSH" "not the built-in sweep's runs" "$(head -5 "$tmp/diff" 2>/dev/null)" "$(cat "$d/merge.err")"
-  fi
+  merged_ok ssh "$d/parallel.out" \
+    "GNU parallel --sshloginfile over sshd on the loopback ran all 6 runs; merged database equals the built-in sweep's" ||
+    return
   local a
   a=$("$m2msim" solve "$scn" --m2msim "$fake" --param registration_service.av_servers --range 1..16 \
     --target 'rs.av.wait_mean < 0.62ms' --engine parallel --sshloginfile "$d/sshlogins" \

@@ -459,6 +459,22 @@ kind_of(ScnValueKind k)
   }
 }
 
+/* A replication count option (--NAME TEXT, at most 100,000) into *out; `least2`, when not
+ * NULL, makes 1 a usage error ("at least 2" and that reason). False after the message. */
+static bool
+reps_arg(const char *name, const char *text, const char *least2, uint32_t *out)
+{
+  uint64_t v;
+  if (!cli_uint_arg(CMD, name, text, 100000, &v))
+    return false;
+  if (least2 != NULL && v < 2) {
+    cli_usage_error(CMD, "--%s: at least 2%s", name, least2);
+    return false;
+  }
+  *out = (uint32_t)v;
+  return true;
+}
+
 int
 cmd_solve(int argc, char **argv)
 {
@@ -568,26 +584,10 @@ cmd_solve(int argc, char **argv)
       return cli_usage_error(CMD, "--confidence %s: expected a level between 0.5 and 1, e.g. 0.95",
                              conf_s);
   }
-  uint64_t v;
-  if (min_s != NULL) {
-    if (!cli_uint_arg(CMD, "min-replications", min_s, 100000, &v))
-      return CLI_EXIT_USAGE;
-    if (v < 2)
-      return cli_usage_error(CMD, "--min-replications: at least 2 (one run has no interval)");
-    s.min_reps = (uint32_t)v;
-  }
-  if (max_s != NULL) {
-    if (!cli_uint_arg(CMD, "max-replications", max_s, 100000, &v))
-      return CLI_EXIT_USAGE;
-    s.max_reps = (uint32_t)v;
-  }
-  if (equal_s != NULL) {
-    if (!cli_uint_arg(CMD, "equal-replications", equal_s, 100000, &v))
-      return CLI_EXIT_USAGE;
-    if (v < 2)
-      return cli_usage_error(CMD, "--equal-replications: at least 2");
-    s.equal_min = (uint32_t)v;
-  }
+  if ((min_s && !reps_arg("min-replications", min_s, " (one run has no interval)", &s.min_reps)) ||
+      (max_s && !reps_arg("max-replications", max_s, NULL, &s.max_reps)) ||
+      (equal_s && !reps_arg("equal-replications", equal_s, "", &s.equal_min)))
+    return CLI_EXIT_USAGE;
   if (s.max_reps < s.min_reps)
     return cli_usage_error(CMD, "--max-replications %u is below --min-replications %u",
                            s.max_reps, s.min_reps);

@@ -90,6 +90,10 @@ typedef struct {
 } ScnClean;
 void scn_convert(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, ScnClean *clean);
 
+/* The keys of a one-site RS that registration_service.sites replaces (refused with sites,
+ * and left out of the parameter list then), NULL-terminated. */
+extern const char *const scn_one_site_keys[];
+
 /* Frees everything cfg's fields own (not cfg itself, not provenance). */
 void scn_config_clear_fields(ScnConfig *cfg);
 

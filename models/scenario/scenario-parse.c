@@ -83,6 +83,9 @@ static const Field pool_fields[] = {
 
 static const char *const allocation_names[] = {"fill_first", "round_robin", NULL};
 
+const char *const scn_one_site_keys[] = {"registration_service.av_servers",
+                                         "registration_service.av_service_time", NULL};
+
 static const Field site_fields[] = {
   {"name", F_NAME, AT(ScnRsSite, name)},
   {"av_servers", F_U32, AT(ScnRsSite, av_servers), .umin = 1, .umax = 100000},
@@ -1713,8 +1716,7 @@ scn_config_params(const ScnConfig *cfg)
   if (cfg->registration_service.n_sites > 0) /* not used then (each site has its own) */
     for (guint i = out->len; i-- > 0;) {
       const ScnParam *p = out->pdata[i];
-      if (strcmp(p->key, "registration_service.av_servers") == 0 ||
-          strcmp(p->key, "registration_service.av_service_time") == 0)
+      if (g_strv_contains(scn_one_site_keys, p->key))
         g_ptr_array_remove_index(out, i);
     }
   return out;

@@ -289,14 +289,13 @@ check_sites(const ScnNode *root, ScnConfig *cfg, ScnDiag *d, bool rs_clean, bool
   bool known = n == 0 || names_known(names, n);
   /* With sites, the one-site keys would be silently unused: a sweep over them would
    * change nothing, so they are refused. */
-  static const char *const one_site[] = {"av_servers", "av_service_time"};
-  for (size_t i = 0; n > 0 && i < G_N_ELEMENTS(one_site); i++) {
+  for (size_t i = 0; n > 0 && scn_one_site_keys[i] != NULL; i++) {
+    const char *path = scn_one_site_keys[i];
     const ScnNode *key = NULL, *nearest = NULL;
-    g_autofree char *path = g_strdup_printf("registration_service.%s", one_site[i]);
     if (scn_tree_lookup(root, path, &key, &nearest) != NULL)
       scn_diag_add(d, key ? key : nearest,
                    "%s: not used with registration_service.sites (each site has its own %s)",
-                   path, one_site[i]);
+                   path, strrchr(path, '.') + 1);
   }
   if (n > 0 && known) {
     check_unique(root, d, "registration_service.sites", names, n, true);

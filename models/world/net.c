@@ -30,8 +30,8 @@ struct Net {
   Link *site_extra;  /* per RS site: what it adds to the roaming delay (several sites) */
   Link *replication; /* RS site <-> RS site: SQN_HE replication (several sites) */
   size_t n_sites;    /* registration_service.sites (0: the one RS of old) */
-  Link *vo_site;     /* per VO and site: its own delay to that site (rs_site_delays) */
-  bool *vo_site_own; /* [vo * n_sites + site]: vo_site is set (else roaming + extra_delay) */
+  Link *vo_site; /* [vo * n_sites + site]: its own delay to that site (rs_site_delays); delay
+                    NULL: none, roaming + extra_delay */
   int *down[ROLE_N];
   size_t n_of[ROLE_N];
 };
@@ -70,14 +70,12 @@ net_new(World *w, GError **error)
     wrng_init(&n->site_extra[i].r, w->seed, WR_RS, (uint32_t)i, 8);
   }
   n->vo_site = g_new0(Link, MAX(w->n_vo * n_sites, (size_t)1));
-  n->vo_site_own = g_new0(bool, MAX(w->n_vo * n_sites, (size_t)1));
   for (size_t v = 0; v < w->n_vo; v++)
     for (size_t j = 0; j < cfg->visited_operators[v].n_rs_site_delays; j++) {
       const ScnSiteDelay *sd = &cfg->visited_operators[v].rs_site_delays[j];
       size_t at = v * n_sites + sd->index;
       n->vo_site[at].delay = &sd->roaming_delay;
       wrng_init(&n->vo_site[at].r, w->seed, WR_VO, (uint32_t)v, 16 + sd->index);
-      n->vo_site_own[at] = true;
     }
   n->replication->delay = &cfg->registration_service.sqn_replication_delay;
   wrng_init(&n->replication->r, w->seed, WR_RS, 0, 9);
@@ -114,7 +112,6 @@ net_free(Net *n)
   if (n != NULL) { /* NULL: the world was not built that far */
     g_free(n->links);
     g_free(n->vo_site);
-    g_free(n->vo_site_own);
     for (int r = 0; r < ROLE_N; r++)
       g_free(n->down[r]);
     g_free(n);
@@ -206,7 +203,7 @@ vo_site_delay(Net *n, uint32_t vo, uint32_t site)
   if (site >= n->n_sites)
     return draw(&n->roaming[vo], 1); /* the RS of old */
   size_t at = (size_t)vo * n->n_sites + site;
-  if (n->vo_site_own[at])
+  if (n->vo_site[at].delay != NULL)
     return draw(&n->vo_site[at], 1);
   return draw(&n->roaming[vo], 1) + draw(&n->site_extra[site], 1);
 }
